@@ -1,0 +1,410 @@
+"""The attendance service: open, close, submit, current code, sessions and export rows."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import peewee
+
+from . import codes
+from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
+from .models import Attendance, Session, WrongAttempt, database
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# Throttling (RFC 4226 section 7.3): at most THROTTLE_ATTEMPTS wrong codes per student and
+# session in any THROTTLE_SECONDS; after that the student waits until the oldest one ages out.
+THROTTLE_ATTEMPTS = 5
+THROTTLE_SECONDS = 60
+SESSION_ID_ALPHABET = codes.ALPHABET
+RECENT_SESSIONS = 5
+
+
+def utc_now() -> datetime:
+    """The one real clock; everything else takes `now` or a Clock."""
+    return datetime.now(timezone.utc)
+
+
+class Outcome(enum.Enum):
+    """What happened to one `/here` submission."""
+
+    RECORDED = "recorded"  # first submission for this session
+    UPDATED = "updated"  # a later submission replaced the earlier one
+    EXPIRED = "expired"
+    WRONG = "wrong"
+    MALFORMED = "malformed"
+    THROTTLED = "throttled"
+    NO_SESSION = "no_session"
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session as the callers see it (no secret)."""
+
+    session_id: str
+    opened_at: datetime
+    closed_at: datetime | None
+    interval: int
+    code_length: int
+    grace_seconds: int
+    opened_by: str | None
+    guild_id: int | None
+    channel_id: int | None
+    message_id: int | None
+    message_posted_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of the session list."""
+
+    session: SessionInfo
+    count: int
+
+
+@dataclass(frozen=True)
+class CurrentCode:
+    """The code on screen now, and when it changes."""
+
+    session_id: str
+    code: str
+    window: int
+    seconds_left: float
+    changes_at: datetime
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The verdict on one submission, with what the reply needs to explain it."""
+
+    outcome: Outcome
+    session_id: str | None = None
+    code: str = ""
+    bad_characters: str = ""
+    code_length: int = 0
+    retry_after: float = 0.0
+    attempts_left: int = THROTTLE_ATTEMPTS
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome in (Outcome.RECORDED, Outcome.UPDATED)
+
+
+@dataclass(frozen=True)
+class ClosedSession:
+    """A session that was just closed and how many students it recorded."""
+
+    session: SessionInfo
+    count: int
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One attendance record as stored (UTC), ready for the CSV writer."""
+
+    user_id: int
+    username: str
+    submitted_at: datetime
+    session_id: str
+
+
+def _info(row: Session) -> SessionInfo:
+    return SessionInfo(
+        session_id=row.session_id,
+        opened_at=row.opened_at,
+        closed_at=row.closed_at,
+        interval=row.interval,
+        code_length=row.code_length,
+        grace_seconds=row.grace_seconds,
+        opened_by=row.opened_by,
+        guild_id=row.guild_id,
+        channel_id=row.channel_id,
+        message_id=row.message_id,
+        message_posted_at=row.message_posted_at,
+    )
+
+
+def _spec(row: Session) -> codes.CodeSpec:
+    return codes.CodeSpec(
+        secret=row.secret, interval=row.interval, length=row.code_length, grace_seconds=row.grace_seconds
+    )
+
+
+def _storage_error(action: str, exc: Exception) -> StorageError:
+    log.error("Database error while %s: %s", action, exc)
+    return StorageError(f"The attendance database could not be used ({action}); nothing was changed.")
+
+
+class AttendanceService:
+    """The rules of attendance, over the models; holds settings and a clock, no session state."""
+
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def open_session(
+        self,
+        *,
+        opened_by: str | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+    ) -> SessionInfo:
+        """Open a new session with a fresh secret; refuse if one is open already."""
+        now = self.clock()
+        for _ in range(10):
+            session_id = self._new_session_id(now)
+            try:
+                with database.atomic():
+                    current = Session.get_or_none(Session.open_flag == 1)
+                    if current is not None:
+                        raise SessionAlreadyOpen(
+                            f"Session {current.session_id} is already open (since "
+                            f"{self._local(current.opened_at):%H:%M}); close it first.",
+                            current.session_id,
+                        )
+                    row = Session.create(
+                        session_id=session_id,
+                        secret=codes.new_secret(),
+                        interval=self.settings.code_rotation_interval,
+                        code_length=self.settings.code_length,
+                        grace_seconds=self.settings.code_grace_seconds,
+                        opened_at=now,
+                        opened_by=opened_by,
+                        guild_id=guild_id,
+                        channel_id=channel_id,
+                    )
+            except peewee.IntegrityError as exc:
+                # Either the id was taken (retry with another) or another process opened one.
+                current = Session.get_or_none(Session.open_flag == 1)
+                if current is not None:
+                    raise SessionAlreadyOpen(
+                        f"Session {current.session_id} is already open; close it first.", current.session_id
+                    ) from exc
+                continue
+            except peewee.DatabaseError as exc:
+                raise _storage_error("opening a session", exc) from exc
+            log.info("Opened session %s", row.session_id)
+            return _info(row)
+        raise StorageError("Could not find a free session id; try again.")
+
+    def close_session(self, session_id: str | None = None) -> ClosedSession:
+        """Close the open session (or the one named); return it with its count."""
+        try:
+            with database.atomic():
+                row = self._session_row(session_id) if session_id else self._open_row()
+                if row.closed_at is not None:
+                    raise SessionClosed(f"Session {row.session_id} is already closed.")
+                row.closed_at = self.clock()
+                row.open_flag = None
+                row.save()
+                count = Attendance.select().where(Attendance.session_id == row.session_id).count()
+        except peewee.DatabaseError as exc:
+            raise _storage_error("closing the session", exc) from exc
+        log.info("Closed session %s with %d present", row.session_id, count)
+        return ClosedSession(_info(row), count)
+
+    def open_session_info(self) -> SessionInfo | None:
+        """The open session, or None."""
+        row = Session.get_or_none(Session.open_flag == 1)
+        return _info(row) if row else None
+
+    def get_session(self, session_id: str) -> SessionInfo:
+        """A session by id; UnknownSession lists recent ids."""
+        return _info(self._session_row(session_id))
+
+    def sessions(self) -> list[SessionSummary]:
+        """Every session, oldest first, with its count of students."""
+        counts = dict(
+            Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
+            .group_by(Attendance.session_id)
+            .tuples()
+        )
+        rows = Session.select().order_by(Session.opened_at, Session.id)
+        return [SessionSummary(_info(r), counts.get(r.session_id, 0)) for r in rows]
+
+    def count(self, session_id: str) -> int:
+        return Attendance.select().where(Attendance.session_id == session_id).count()
+
+    def record_message(self, session_id: str, *, channel_id: int, message_id: int, posted_at: datetime) -> None:
+        """Remember where a session's code message is, so a restart edits the same one."""
+        Session.update(channel_id=channel_id, message_id=message_id, message_posted_at=posted_at).where(
+            Session.session_id == session_id
+        ).execute()
+
+    # -- codes ------------------------------------------------------------------------------
+
+    def current_code(self, session_id: str | None = None) -> CurrentCode:
+        """The code of the open session (or the one named) at this instant."""
+        row = self._session_row(session_id) if session_id else self._open_row()
+        if row.closed_at is not None:
+            raise SessionClosed(f"Session {row.session_id} is closed; it shows no code.")
+        return self._code_of(row, self.clock())
+
+    def code_at(self, session: SessionInfo, now: datetime) -> CurrentCode:
+        """The code of a session at a given instant (for the rotating message)."""
+        return self._code_of(self._session_row(session.session_id), now)
+
+    def _code_of(self, row: Session, now: datetime) -> CurrentCode:
+        spec = _spec(row)
+        t = now.timestamp()
+        end = spec.window_end(t)
+        return CurrentCode(
+            session_id=row.session_id,
+            code=spec.code_at(t),
+            window=spec.window(t),
+            seconds_left=end - t,
+            changes_at=datetime.fromtimestamp(end, timezone.utc),
+        )
+
+    # -- submissions ------------------------------------------------------------------------
+
+    def submit(
+        self, *, user_id: int, username: str, code: str, display_name: str | None = None
+    ) -> SubmitResult:
+        """Judge a typed code for the open session and record it if right; last one wins.
+
+        Returns only after the record is committed: an accepted result is durable.
+        """
+        now = self.clock()
+        try:
+            with database.atomic("IMMEDIATE"):
+                row = Session.get_or_none(Session.open_flag == 1)
+                if row is None:
+                    return SubmitResult(Outcome.NO_SESSION)
+                wait = self._throttle_wait(row.session_id, user_id, now)
+                if wait > 0:
+                    return SubmitResult(Outcome.THROTTLED, row.session_id, retry_after=wait)
+                result = codes.check(code, _spec(row), now.timestamp(), earliest=row.opened_at.timestamp())
+                if result.verdict is codes.Verdict.MALFORMED:
+                    return SubmitResult(
+                        Outcome.MALFORMED,
+                        row.session_id,
+                        code=result.normalised,
+                        bad_characters=result.bad_characters,
+                        code_length=row.code_length,
+                    )
+                if result.verdict is codes.Verdict.EXPIRED:
+                    return SubmitResult(Outcome.EXPIRED, row.session_id, code=result.normalised)
+                if result.verdict is codes.Verdict.WRONG:
+                    WrongAttempt.create(session_id=row.session_id, user_id=user_id, attempted_at=now)
+                    left = THROTTLE_ATTEMPTS - self._recent_wrong(row.session_id, user_id, now)
+                    return SubmitResult(
+                        Outcome.WRONG, row.session_id, code=result.normalised, attempts_left=max(left, 0)
+                    )
+                existed = self._upsert(row.session_id, user_id, username, display_name, now)
+        except peewee.DatabaseError as exc:
+            raise _storage_error("recording attendance", exc) from exc
+        outcome = Outcome.UPDATED if existed else Outcome.RECORDED
+        return SubmitResult(outcome, row.session_id, code=result.normalised)
+
+    def _upsert(self, session_id: str, user_id: int, username: str, display_name: str | None, now: datetime) -> bool:
+        """Insert or replace this student's record; True if one was there before."""
+        existed = (
+            Attendance.select(Attendance.id)
+            .where((Attendance.user_id == user_id) & (Attendance.session_id == session_id))
+            .exists()
+        )
+        stamp = now.astimezone(timezone.utc)
+        Attendance.insert(
+            user_id=user_id,
+            username=username,
+            display_name=display_name,
+            timestamp=stamp.strftime("%Y-%m-%d %H:%M:%S"),
+            date_id=stamp.strftime("%Y-%m-%d"),
+            session_id=session_id,
+            submitted_at=stamp,
+        ).on_conflict(
+            conflict_target=[Attendance.user_id, Attendance.session_id],
+            preserve=[
+                Attendance.username,
+                Attendance.display_name,
+                Attendance.timestamp,
+                Attendance.date_id,
+                Attendance.submitted_at,
+            ],
+        ).execute()
+        return existed
+
+    def _recent_wrong(self, session_id: str, user_id: int, now: datetime) -> int:
+        since = now - timedelta(seconds=THROTTLE_SECONDS)
+        return (
+            WrongAttempt.select()
+            .where(
+                (WrongAttempt.session_id == session_id)
+                & (WrongAttempt.user_id == user_id)
+                & (WrongAttempt.attempted_at > since)
+            )
+            .count()
+        )
+
+    def _throttle_wait(self, session_id: str, user_id: int, now: datetime) -> float:
+        """Seconds this student must wait before another try (0 when free to try)."""
+        since = now - timedelta(seconds=THROTTLE_SECONDS)
+        recent = list(
+            WrongAttempt.select(WrongAttempt.attempted_at)
+            .where(
+                (WrongAttempt.session_id == session_id)
+                & (WrongAttempt.user_id == user_id)
+                & (WrongAttempt.attempted_at > since)
+            )
+            .order_by(WrongAttempt.attempted_at.desc())
+            .limit(THROTTLE_ATTEMPTS)
+        )
+        if len(recent) < THROTTLE_ATTEMPTS:
+            return 0.0
+        oldest = recent[-1].attempted_at
+        return max((oldest + timedelta(seconds=THROTTLE_SECONDS) - now).total_seconds(), 0.0)
+
+    # -- export -----------------------------------------------------------------------------
+
+    def export_rows(self, session_id: str | None = None) -> list[ExportRow]:
+        """All records (or one session's) in a stable order: session opening, then time."""
+        query = (
+            Attendance.select(Attendance, Session.opened_at)
+            .join(Session, peewee.JOIN.LEFT_OUTER, on=(Attendance.session_id == Session.session_id))
+            .order_by(Session.opened_at, Attendance.session_id, Attendance.submitted_at, Attendance.user_id)
+        )
+        if session_id is not None:
+            self._session_row(session_id)
+            query = query.where(Attendance.session_id == session_id)
+        return [ExportRow(a.user_id, a.username, a.submitted_at, a.session_id) for a in query]
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _open_row(self) -> Session:
+        row = Session.get_or_none(Session.open_flag == 1)
+        if row is None:
+            raise NoOpenSession("No attendance session is open.")
+        return row
+
+    def _session_row(self, session_id: str) -> Session:
+        row = Session.get_or_none(Session.session_id == session_id.strip())
+        if row is None:
+            recent = [
+                r.session_id
+                for r in Session.select(Session.session_id).order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)
+            ]
+            known = f" Recent sessions: {', '.join(recent)}." if recent else " There are no sessions yet."
+            raise UnknownSession(f"There is no session {session_id!r}.{known}", session_id, recent)
+        return row
+
+    def _new_session_id(self, now: datetime) -> str:
+        suffix = "".join(secrets.choice(SESSION_ID_ALPHABET) for _ in range(4))
+        return f"{self._local(now):%Y%m%d-%H%M}-{suffix}"
+
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.settings.timezone)

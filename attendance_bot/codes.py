@@ -1,0 +1,148 @@
+"""Pure code logic: secret + instant -> code, and the verdict for a typed code (pyotp inside)."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import math
+import unicodedata
+from dataclasses import dataclass
+
+import pyotp
+
+# Digits and capitals without look-alikes: no 0/O, 1/I/L, 2/Z or 5/S.
+ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
+LOOK_ALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "L": "1", "2": "Z", "Z": "2", "5": "S", "S": "5"}
+MAX_INPUT_LENGTH = 64
+MAX_WINDOWS_BACK = 20_000  # how far back "expired" looks: days of windows, a bounded cost
+_SEPARATORS = {"-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "_", "."}
+
+
+class _AlphabetTOTP(pyotp.TOTP):
+    """TOTP whose one-time value is `length` characters of ALPHABET instead of decimal digits.
+
+    HMAC-SHA256 of the window counter, dynamic truncation as RFC 4226 section 5.3 but to 63 bits
+    (enough entropy for 8 characters of a 27-letter alphabet), then written in base len(ALPHABET).
+    pyotp insists on 6-10 digits, so digits=6 is passed and ignored; interval is passed through.
+    """
+
+    def __init__(self, secret: str, *, length: int, interval: int) -> None:
+        super().__init__(secret, digits=6, digest=hashlib.sha256, interval=interval)
+        self.length = length
+
+    def generate_otp(self, input: int) -> str:  # noqa: A002 - pyotp's parameter name
+        if input < 0:
+            raise ValueError("window counter must not be negative")
+        digest = hmac.new(self.byte_secret(), self.int_to_bytestring(input), hashlib.sha256).digest()
+        offset = digest[-1] & 0x0F
+        value = int.from_bytes(digest[offset : offset + 8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+        base = len(ALPHABET)
+        chars = []
+        for _ in range(self.length):
+            value, index = divmod(value, base)
+            chars.append(ALPHABET[index])
+        return "".join(reversed(chars))
+
+
+def new_secret() -> str:
+    """A fresh random base32 secret for one session (pyotp uses `secrets`)."""
+    return pyotp.random_base32(length=32)
+
+
+def window_of(now: float, interval: int) -> int:
+    """The number of the window that contains `now` (epoch seconds)."""
+    return math.floor(now / interval)
+
+
+def code_for_window(secret: str, window: int, *, length: int, interval: int) -> str:
+    """The code shown during window number `window`."""
+    return _AlphabetTOTP(secret, length=length, interval=interval).generate_otp(window)
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    """What a session's codes are made of: its secret, window length, code length and grace."""
+
+    secret: str
+    interval: int
+    length: int
+    grace_seconds: int
+
+    def window(self, now: float) -> int:
+        return window_of(now, self.interval)
+
+    def code_at(self, now: float) -> str:
+        """The code shown at instant `now` (epoch seconds)."""
+        return code_for_window(self.secret, self.window(now), length=self.length, interval=self.interval)
+
+    def code_for(self, window: int) -> str:
+        return code_for_window(self.secret, window, length=self.length, interval=self.interval)
+
+    def window_end(self, now: float) -> float:
+        """The instant the code shown at `now` rotates out."""
+        return (self.window(now) + 1) * self.interval
+
+    def seconds_left(self, now: float) -> float:
+        """Seconds until the code shown at `now` changes (for the countdown)."""
+        return self.window_end(now) - now
+
+
+class Verdict(enum.Enum):
+    """What a typed code amounts to, before any storage rule."""
+
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    WRONG = "wrong"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict for one typed code, with what the reply needs to explain it."""
+
+    verdict: Verdict
+    normalised: str
+    bad_characters: str = ""
+    window: int | None = None
+
+
+def normalise(typed: str) -> str:
+    """Forgiving form of a typed code: NFKC, no surrounding or inner spaces or dashes, upper case."""
+    text = unicodedata.normalize("NFKC", typed[: MAX_INPUT_LENGTH * 4])
+    kept = [ch for ch in text if not ch.isspace() and ch not in _SEPARATORS and unicodedata.category(ch) != "Cf"]
+    return "".join(kept).upper()
+
+
+def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = None) -> Check:
+    """Judge a typed code at instant `now`.
+
+    Accepted: the current window's code, or an earlier window's code that rotated out less than
+    `grace_seconds` ago. Expired: the code of an earlier window of this session (back to
+    `earliest`, the session's opening) that is past its grace. Never a future window's code.
+    """
+    code = normalise(typed)
+    if not code or len(code) > MAX_INPUT_LENGTH:
+        return Check(Verdict.MALFORMED, code[:MAX_INPUT_LENGTH])
+    bad = "".join(sorted({ch for ch in code if ch not in ALPHABET}))
+    if bad or len(code) != spec.length:
+        return Check(Verdict.MALFORMED, code, bad_characters=bad)
+
+    current = spec.window(now)
+    if hmac.compare_digest(code, spec.code_for(current)):
+        return Check(Verdict.ACCEPTED, code, window=current)
+    # Earlier windows: window w rotated out at (w + 1) * interval.
+    first = spec.window(earliest) if earliest is not None else current - 1
+    first = max(first, current - MAX_WINDOWS_BACK)
+    window = current - 1
+    while window >= first:
+        if hmac.compare_digest(code, spec.code_for(window)):
+            rotated_out = (window + 1) * spec.interval
+            verdict = Verdict.ACCEPTED if now - rotated_out < spec.grace_seconds else Verdict.EXPIRED
+            return Check(verdict, code, window=window)
+        window -= 1
+    return Check(Verdict.WRONG, code)
+
+
+ALPHABET_DESCRIPTION = f"the digits {ALPHABET[:6]} and the letters {ALPHABET[6:]}"
+MIN_LENGTH_HINT = 4
