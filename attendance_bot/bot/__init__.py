@@ -1,0 +1,1 @@
+"""Discord bot package: nextcord client, cogs and runtime wiring."""

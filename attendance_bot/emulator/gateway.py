@@ -1,0 +1,268 @@
+"""Gateway websocket: hello/heartbeat, identify -> READY/GUILD_CREATE, resume with replay, dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from aiohttp import WSMsgType, web
+
+from .state import WorldState
+
+log = logging.getLogger(__name__)
+
+OP_DISPATCH = 0
+OP_HEARTBEAT = 1
+OP_IDENTIFY = 2
+OP_RESUME = 6
+OP_RECONNECT = 7
+OP_INVALID_SESSION = 9
+OP_HELLO = 10
+OP_HEARTBEAT_ACK = 11
+
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_MESSAGES = 1 << 9
+
+_EVENT_INTENTS: Dict[str, int] = {
+    "MESSAGE_CREATE": INTENT_GUILD_MESSAGES,
+    "MESSAGE_UPDATE": INTENT_GUILD_MESSAGES,
+    "MESSAGE_DELETE": INTENT_GUILD_MESSAGES,
+    "GUILD_MEMBER_ADD": INTENT_GUILD_MEMBERS,
+    "GUILD_MEMBER_REMOVE": INTENT_GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": INTENT_GUILD_MEMBERS,
+}
+
+_REPLAY_BUFFER = 100_000
+
+
+class _Connection:
+    """One websocket with an ordered outgoing queue drained by a single writer task."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.queue: "asyncio.Queue[Optional[str]]" = asyncio.Queue()
+        self.session: Optional[GatewaySession] = None
+        self.writer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while True:
+                frame = await self.queue.get()
+                if frame is None or self.ws.closed:
+                    return
+                await self.ws.send_str(frame)
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("gateway writer stopped: %r", exc)
+
+    def send(self, frame: str) -> None:
+        self.queue.put_nowait(frame)
+
+    def send_json(self, op: int, d: Any) -> None:
+        self.send(json.dumps({"op": op, "d": d, "s": None, "t": None}))
+
+    async def close(self, code: int) -> None:
+        self.queue.put_nowait(None)
+        if not self.ws.closed:
+            await self.ws.close(code=code, message=b"emulator closed the connection")
+
+
+class GatewaySession:
+    """A gateway session; survives disconnects so the client can RESUME."""
+
+    def __init__(self, session_id: str, intents: int) -> None:
+        self.session_id = session_id
+        self.intents = intents
+        self.seq = 0
+        self.buffer: Deque[Tuple[int, str]] = deque(maxlen=_REPLAY_BUFFER)
+        self.conn: Optional[_Connection] = None
+        self.ready_at = time.monotonic()
+
+    def wants(self, event: str) -> bool:
+        need = _EVENT_INTENTS.get(event)
+        return need is None or bool(self.intents & need)
+
+
+class Gateway:
+    """Gateway endpoint and dispatcher for the emulated bot."""
+
+    heartbeat_interval_ms = 41250
+
+    def __init__(self, state: WorldState, token: str, resume_url: Callable[[], str]) -> None:
+        self._state = state
+        self._token = token
+        self._resume_url = resume_url
+        self.sessions: Dict[str, GatewaySession] = {}
+        self.current: Optional[GatewaySession] = None
+        self.identify_count = 0
+        self.resume_count = 0
+        self.ready_event = asyncio.Event()
+        self._connections: List[_Connection] = []
+        self.on_ready: List[Callable[[GatewaySession], None]] = []
+
+    @property
+    def connected(self) -> bool:
+        """True when the current session has a live websocket."""
+        return self.current is not None and self.current.conn is not None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """aiohttp handler for ``/gateway``."""
+        ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024, autoping=True)
+        await ws.prepare(request)
+        conn = _Connection(ws)
+        self._connections.append(conn)
+        log.debug("gateway connection opened (query %s)", request.query_string)
+        conn.send_json(OP_HELLO, {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["emulator"]})
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_frame(conn, msg.data)
+                elif msg.type == WSMsgType.ERROR:
+                    log.debug("gateway websocket error: %r", ws.exception())
+                    break
+        finally:
+            self._detach(conn)
+            conn.queue.put_nowait(None)
+            log.debug("gateway connection closed (code %s)", ws.close_code)
+        return ws
+
+    def _detach(self, conn: _Connection) -> None:
+        if conn in self._connections:
+            self._connections.remove(conn)
+        session = conn.session
+        if session is not None and session.conn is conn:
+            session.conn = None
+
+    async def _on_frame(self, conn: _Connection, raw: str) -> None:
+        try:
+            payload = json.loads(raw)
+            op = payload["op"]
+        except (ValueError, KeyError, TypeError):
+            await conn.close(4002)  # decode error
+            return
+        d = payload.get("d")
+        if op == OP_HEARTBEAT:
+            conn.send_json(OP_HEARTBEAT_ACK, None)
+        elif op == OP_IDENTIFY:
+            await self._identify(conn, d or {})
+        elif op == OP_RESUME:
+            await self._resume(conn, d or {})
+        else:
+            log.debug("gateway op %s ignored", op)
+
+    def _token_ok(self, token: Any) -> bool:
+        token = str(token or "")
+        if token.startswith("Bot "):
+            token = token[4:]
+        return secrets.compare_digest(token, self._token)
+
+    async def _identify(self, conn: _Connection, d: Dict[str, Any]) -> None:
+        if conn.session is not None:
+            await conn.close(4005)  # already authenticated
+            return
+        if not self._token_ok(d.get("token")):
+            log.debug("identify with bad token")
+            await conn.close(4004)
+            return
+        session = GatewaySession(secrets.token_hex(16), int(d.get("intents") or 0))
+        self.sessions = {session.session_id: session}  # older sessions can no longer resume
+        self.current = session
+        session.conn = conn
+        conn.session = session
+        self.identify_count += 1
+        st = self._state
+        ready = {
+            "v": 10,
+            "user": {**st.bot.user_payload(), "verified": True, "mfa_enabled": False, "email": None},
+            "user_settings": {},
+            "guilds": [{"id": str(st.guild.id), "unavailable": True}],
+            "session_id": session.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self._resume_url(),
+            "shard": d.get("shard") or [0, 1],
+            "application": {"id": str(st.app_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["us-east"],
+            "auth_session_id_hash": secrets.token_hex(8),
+            "_trace": ["emulator-gateway"],
+        }
+        self.dispatch("READY", ready)
+        all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
+        self.dispatch("GUILD_CREATE", st.guild_payload(full=True, all_members=all_members))
+        session.ready_at = time.monotonic()
+        self.ready_event.set()
+        for callback in self.on_ready:
+            callback(session)
+        log.debug("bot identified, session %s", session.session_id)
+
+    async def _resume(self, conn: _Connection, d: Dict[str, Any]) -> None:
+        session = self.sessions.get(str(d.get("session_id")))
+        if session is None or not self._token_ok(d.get("token")):
+            log.debug("resume of unknown session %s -> invalid session", d.get("session_id"))
+            conn.send_json(OP_INVALID_SESSION, False)
+            return
+        old = session.conn
+        if old is not None and old is not conn:
+            old.session = None
+            asyncio.get_running_loop().create_task(old.close(4000))
+        session.conn = conn
+        conn.session = session
+        last = int(d.get("seq") or 0)
+        replayed = 0
+        for seq, frame in session.buffer:
+            if seq > last:
+                conn.send(frame)
+                replayed += 1
+        self.resume_count += 1
+        self.current = session
+        self.dispatch("RESUMED", {"_trace": ["emulator-gateway"]})
+        log.debug("session %s resumed from seq %s, replayed %d events", session.session_id, last, replayed)
+
+    def dispatch(self, event: str, data: Any, session: Optional[GatewaySession] = None) -> bool:
+        """Send (or buffer for resume) an event on the current session; False when there is none."""
+        session = session or self.current
+        if session is None:
+            return False
+        if not session.wants(event):
+            return True
+        session.seq += 1
+        frame = json.dumps({"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data})
+        session.buffer.append((session.seq, frame))
+        if session.conn is not None:
+            session.conn.send(frame)
+        return True
+
+    def request_heartbeat(self) -> None:
+        """Ask the client for an immediate heartbeat (op 1)."""
+        if self.current is not None and self.current.conn is not None:
+            self.current.conn.send_json(OP_HEARTBEAT, self.current.seq)
+
+    def send_reconnect(self) -> None:
+        """Send op 7 RECONNECT; the client closes and resumes."""
+        if self.current is not None and self.current.conn is not None:
+            self.current.conn.send_json(OP_RECONNECT, None)
+
+    async def drop(self, code: int = 4000) -> None:
+        """Close the bot's websocket with ``code`` (session stays resumable)."""
+        session = self.current
+        if session is None or session.conn is None:
+            return
+        conn = session.conn
+        session.conn = None
+        await conn.close(code)
+
+    def invalidate(self) -> None:
+        """Forget all sessions (next RESUME gets op 9)."""
+        self.sessions.clear()
+
+    async def close_all(self) -> None:
+        """Close every websocket (server shutdown)."""
+        for conn in list(self._connections):
+            await conn.close(1001)

@@ -1,0 +1,716 @@
+"""REST API v10 routes: auth, rate-limit headers, faults, commands, interactions, webhooks, channels, guilds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import re
+import time
+from collections import deque
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
+
+from aiohttp import web
+
+from .faults import Fault
+from .interactions import InteractionRecord
+from .models import EPHEMERAL_FLAG, LOADING_FLAG, Message
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+_JSON = {"Content-Type": "application/json"}
+_FILE_INDEX = re.compile(r"\[(\d+)\]")
+_EDIT_WINDOW = timedelta(hours=1)
+_TOKEN_LIFETIME = timedelta(minutes=15)
+
+Files = List[Tuple[int, str, bytes, Optional[str]]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(data: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
+    """JSON response with the exact ``Content-Type: application/json`` nextcord compares against."""
+    hdrs = dict(_JSON)
+    if headers:
+        hdrs.update(headers)
+    return web.Response(body=json.dumps(data).encode(), status=status, headers=hdrs)
+
+
+def error(status: int, code: int, message: str, errors: Optional[Dict[str, Any]] = None) -> web.Response:
+    """Discord JSON error body."""
+    body: Dict[str, Any] = {"message": message, "code": code}
+    if errors:
+        body["errors"] = errors
+    return json_response(body, status)
+
+
+def _unknown_message() -> web.Response:
+    return error(404, 10008, "Unknown Message")
+
+
+def _no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+async def read_body(request: web.Request) -> Tuple[Dict[str, Any], Files]:
+    """Parse a JSON or multipart (payload_json + files[n]) request body."""
+    if request.content_type.startswith("multipart/"):
+        body: Dict[str, Any] = {}
+        files: Files = []
+        reader = await request.multipart()
+        seq = 0
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            name = getattr(part, "name", None) or ""
+            filename = getattr(part, "filename", None)
+            if filename:
+                match = _FILE_INDEX.search(name)
+                index = int(match.group(1)) if match else seq
+                seq += 1
+                data = await part.read(decode=False)  # type: ignore[union-attr]
+                files.append((index, filename, bytes(data), part.headers.get("Content-Type")))
+            elif name == "payload_json":
+                body = json.loads(await part.text())  # type: ignore[union-attr]
+            else:
+                await part.read()  # type: ignore[union-attr]
+        return body, files
+    raw = await request.read()
+    if not raw:
+        return {}, []
+    parsed = json.loads(raw)
+    return (parsed if isinstance(parsed, dict) else {"__list__": parsed}), []
+
+
+def _validate_message(body: Dict[str, Any], files: Files, *, creating: bool) -> Optional[web.Response]:
+    content = body.get("content")
+    if content is not None and len(str(content)) > 2000:
+        return error(
+            400,
+            50035,
+            "Invalid Form Body",
+            {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}},
+        )
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        return error(400, 50035, "Invalid Form Body")
+    if creating and not (content or embeds or files or body.get("components") or body.get("sticker_ids")):
+        return error(400, 50006, "Cannot send an empty message")
+    return None
+
+
+class RestApi:
+    """Builds the aiohttp application serving ``/api/v10`` for one Emulator."""
+
+    def __init__(self, emu: "Emulator") -> None:
+        self.emu = emu
+        self.state = emu.state
+        self.request_log: Deque[Tuple[float, str, str, int]] = deque(maxlen=20000)
+        self.request_count = 0
+        self.rate_limit = 50
+        self.rate_window = 1.0
+        self.enforce_rate_limits = False
+        self._buckets: Dict[str, List[Any]] = {}
+        self._auth = f"Bot {emu.token}"
+
+    # -- app / middleware -------------------------------------------------------------------
+
+    def build_app(self) -> web.Application:
+        """aiohttp application with all routes."""
+        app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
+        r = app.router
+        p = API_PREFIX
+        r.add_get("/gateway", self.emu.gateway.handle)
+        r.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._get_attachment)
+        r.add_get(p + "/gateway", self._get_gateway)
+        r.add_get(p + "/gateway/bot", self._get_gateway_bot)
+        r.add_get(p + "/users/@me", self._get_me)
+        r.add_get(p + "/users/{user_id}", self._get_user)
+        r.add_get(p + "/applications/@me", self._get_application)
+        r.add_get(p + "/oauth2/applications/@me", self._get_application)
+        for base in ("/applications/{app_id}/commands", "/applications/{app_id}/guilds/{guild_id}/commands"):
+            r.add_get(p + base, self._list_commands)
+            r.add_post(p + base, self._create_command)
+            r.add_put(p + base, self._bulk_commands)
+            r.add_get(p + base + "/permissions", self._command_permissions)
+            r.add_get(p + base + "/{command_id}", self._get_command)
+            r.add_patch(p + base + "/{command_id}", self._edit_command)
+            r.add_delete(p + base + "/{command_id}", self._delete_command)
+        r.add_post(p + "/interactions/{interaction_id}/{token}/callback", self._interaction_callback)
+        r.add_post(p + "/webhooks/{app_id}/{token}", self._webhook_execute)
+        wm = p + "/webhooks/{app_id}/{token}/messages/{message_id}"
+        r.add_get(wm, self._webhook_get)
+        r.add_patch(wm, self._webhook_edit)
+        r.add_delete(wm, self._webhook_delete)
+        r.add_get(p + "/channels/{channel_id}", self._get_channel)
+        r.add_get(p + "/channels/{channel_id}/messages", self._list_messages)
+        r.add_post(p + "/channels/{channel_id}/messages", self._create_message)
+        cm = p + "/channels/{channel_id}/messages/{message_id}"
+        r.add_get(cm, self._get_message)
+        r.add_patch(cm, self._edit_message)
+        r.add_delete(cm, self._delete_message)
+        r.add_post(p + "/channels/{channel_id}/typing", self._typing)
+        r.add_get(p + "/guilds/{guild_id}", self._get_guild)
+        r.add_get(p + "/guilds/{guild_id}/members", self._list_members)
+        r.add_get(p + "/guilds/{guild_id}/members/{user_id}", self._get_member)
+        r.add_get(p + "/guilds/{guild_id}/roles", self._get_roles)
+        r.add_get(p + "/guilds/{guild_id}/channels", self._get_channels)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        if not path.startswith(API_PREFIX):
+            return await handler(request)
+        sub = path[len(API_PREFIX) :]
+        method = request.method
+        self.request_count += 1
+        exc = request.match_info.http_exception
+        if exc is not None:
+            return self._unknown_route(method, sub, exc.status)
+        fault = self.emu.faults.pick(method, sub)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status:
+                resp = self._fault_response(request, fault)
+                self._log(method, sub, resp.status)
+                return resp
+        if not (sub.startswith("/interactions/") or sub.startswith("/webhooks/") or sub == "/gateway"):
+            if request.headers.get("Authorization") != self._auth:
+                self._log(method, sub, 401)
+                return error(401, 0, "401: Unauthorized")
+        headers = self._rate_headers(request)
+        if self.enforce_rate_limits and headers["X-RateLimit-Remaining"] == "-1":
+            resp = self._too_many(float(headers["X-RateLimit-Reset-After"]), headers, scope="user")
+            self._log(method, sub, 429)
+            return resp
+        resp = await handler(request)
+        resp.headers.update(headers)
+        self._log(method, sub, resp.status)
+        return resp
+
+    def _log(self, method: str, sub: str, status: int) -> None:
+        self.request_log.append((time.time(), method, sub, status))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s", method, sub, status)
+
+    def _unknown_route(self, method: str, sub: str, status: int) -> web.Response:
+        self.emu.unknown_routes.append((method, sub))
+        log.warning("emulator: unknown route %s %s (%s)", method, sub, status)
+        self._log(method, sub, 404 if status != 405 else 405)
+        if status == 405:
+            return error(405, 0, "405: Method Not Allowed")
+        return error(404, 0, "404: Not Found")
+
+    def _bucket_key(self, request: web.Request) -> str:
+        info = request.match_info
+        resource = info.route.resource
+        canonical = resource.canonical if resource is not None else request.path
+        major = info.get("channel_id") or info.get("guild_id") or info.get("token") or ""
+        return f"{request.method} {canonical} {major}"
+
+    def _rate_headers(self, request: web.Request) -> Dict[str, str]:
+        key = self._bucket_key(request)
+        now = time.time()
+        entry = self._buckets.get(key)
+        if entry is None:
+            entry = self._buckets[key] = [f"{abs(hash(key)) & 0xFFFFFFFFFFFF:012x}", now + self.rate_window, 0]
+        if now >= entry[1]:
+            entry[1] = now + self.rate_window
+            entry[2] = 0
+        entry[2] += 1
+        remaining = self.rate_limit - entry[2]
+        if remaining < 0 and not self.enforce_rate_limits:
+            remaining = 0
+        return {
+            "X-RateLimit-Bucket": entry[0],
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(remaining, -1)),
+            "X-RateLimit-Reset": f"{entry[1]:.3f}",
+            "X-RateLimit-Reset-After": f"{max(entry[1] - now, 0.001):.3f}",
+        }
+
+    def _too_many(
+        self, retry_after: float, headers: Dict[str, str], *, scope: str, is_global: bool = False
+    ) -> web.Response:
+        hdrs = dict(headers)
+        hdrs.update(
+            {
+                "Retry-After": str(max(1, math.ceil(retry_after))),
+                "X-RateLimit-Scope": scope,
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+                "Via": "1.1 google",
+            }
+        )
+        if is_global:
+            hdrs["X-RateLimit-Global"] = "true"
+            for k in ("X-RateLimit-Bucket", "X-RateLimit-Limit", "X-RateLimit-Reset"):
+                hdrs.pop(k, None)
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global, "code": 0}
+        return json_response(body, 429, hdrs)
+
+    def _fault_response(self, request: web.Request, fault: Fault) -> web.Response:
+        status = int(fault.status or 500)
+        if status == 429:
+            headers = self._rate_headers(request)
+            scope = "global" if fault.global_limit else "user"
+            return self._too_many(fault.retry_after, headers, scope=scope, is_global=fault.global_limit)
+        messages = {500: "500: Internal Server Error", 502: "502: Bad Gateway", 503: "503: Service Unavailable"}
+        if status >= 500:
+            return error(status, 0, messages.get(status, f"{status}: Server Error"))
+        if status == 403:
+            return error(403, 50013, "Missing Permissions")
+        if status == 404:
+            return error(404, 0, "404: Not Found")
+        return error(status, 0, f"{status}: Injected fault")
+
+    # -- misc -------------------------------------------------------------------------------
+
+    async def _get_attachment(self, request: web.Request) -> web.StreamResponse:
+        att = self.state.find_attachment(
+            int(request.match_info["channel_id"]), int(request.match_info["attachment_id"])
+        )
+        if att is None:
+            return web.Response(status=404)
+        return web.Response(body=att.data, content_type=att.content_type or "application/octet-stream")
+
+    async def _get_gateway(self, request: web.Request) -> web.Response:
+        return json_response({"url": self.emu.gateway_url})
+
+    async def _get_gateway_bot(self, request: web.Request) -> web.Response:
+        return json_response(
+            {
+                "url": self.emu.gateway_url,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1},
+            }
+        )
+
+    async def _get_me(self, request: web.Request) -> web.Response:
+        data = self.state.bot.user_payload()
+        data.update(verified=True, mfa_enabled=False, email=None, locale="en-US", premium_type=0)
+        return json_response(data)
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user = self.state.users.get(_int(request.match_info["user_id"]))
+        if user is None:
+            return error(404, 10013, "Unknown User")
+        return json_response(user.user_payload())
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        st = self.state
+        owner = st.owner.user_payload()
+        return json_response(
+            {
+                "id": str(st.app_id),
+                "name": st.bot.username,
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "type": None,
+                "hook": True,
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "owner": owner,
+                "team": None,
+                "flags": 0,
+                "rpc_origins": [],
+                "tags": [],
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+                "approximate_guild_count": 1,
+                "integration_types_config": {"0": {}},
+                "bot": st.bot.user_payload(),
+            }
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _scope(self, request: web.Request) -> Tuple[Optional[int], Optional[web.Response]]:
+        info = request.match_info
+        if _int(info["app_id"]) != self.state.app_id:
+            return None, error(403, 50001, "Missing Access")
+        gid = info.get("guild_id")
+        if gid is None:
+            return None, None
+        if _int(gid) != self.state.guild.id:
+            return None, error(403, 50001, "Missing Access")
+        return int(gid), None
+
+    async def _list_commands(self, request: web.Request) -> web.Response:
+        scope, err = self._scope(request)
+        if err is not None:
+            return err
+        self.emu._note_command_activity()
+        return json_response(self.state.command_list(scope))
+
+    async def _command_permissions(self, request: web.Request) -> web.Response:
+        _, err = self._scope(request)
+        return err or json_response([])
+
+    async def _create_command(self, request: web.Request) -> web.Response:
+        scope, err = self._scope(request)
+        if err is not None:
+            return err
+        body, _ = await read_body(request)
+        if not body.get("name"):
+            return error(400, 50035, "Invalid Form Body")
+        cmd, created = self.state.upsert_command(scope, body)
+        self.emu._note_command_activity()
+        return json_response(cmd, 201 if created else 200)
+
+    async def _bulk_commands(self, request: web.Request) -> web.Response:
+        scope, err = self._scope(request)
+        if err is not None:
+            return err
+        body, _ = await read_body(request)
+        bodies = body.get("__list__")
+        if not isinstance(bodies, list):
+            return error(400, 50035, "Invalid Form Body")
+        out = self.state.replace_commands(scope, bodies)
+        self.emu._note_command_activity()
+        return json_response(out)
+
+    def _find_command(self, request: web.Request) -> Tuple[Optional[int], Optional[Dict[str, Any]], Optional[web.Response]]:
+        scope, err = self._scope(request)
+        if err is not None:
+            return None, None, err
+        cmd = self.state.commands.get(scope, {}).get(_int(request.match_info["command_id"]))
+        if cmd is None:
+            return scope, None, error(404, 10063, "Unknown application command")
+        return scope, cmd, None
+
+    async def _get_command(self, request: web.Request) -> web.Response:
+        _, cmd, err = self._find_command(request)
+        return err or json_response(cmd)
+
+    async def _edit_command(self, request: web.Request) -> web.Response:
+        scope, cmd, err = self._find_command(request)
+        if err is not None or cmd is None:
+            return err or _unknown_message()
+        body, _ = await read_body(request)
+        merged = {**cmd, **body}
+        cid = int(cmd["id"])
+        self.state.commands[scope][cid] = self.state._command_payload(scope, cid, merged)
+        self.emu._note_command_activity()
+        return json_response(self.state.commands[scope][cid])
+
+    async def _delete_command(self, request: web.Request) -> web.Response:
+        scope, cmd, err = self._find_command(request)
+        if err is not None or cmd is None:
+            return err or _unknown_message()
+        del self.state.commands[scope][int(cmd["id"])]
+        self.emu._note_command_activity()
+        return _no_content()
+
+    # -- interactions & webhooks --------------------------------------------------------------
+
+    async def _interaction_callback(self, request: web.Request) -> web.Response:
+        emu = self.emu
+        rec = emu._interactions.get(_int(request.match_info["interaction_id"]))
+        if rec is None or rec.token != request.match_info["token"]:
+            return error(404, 10062, "Unknown interaction")
+        if emu.ack_deadline is not None and time.perf_counter() - rec.dispatched_at > emu.ack_deadline:
+            return error(404, 10062, "Unknown interaction")
+        if rec.responded:
+            return error(400, 40060, "Interaction has already been acknowledged.")
+        body, files = await read_body(request)
+        kind = int(body.get("type") or 0)
+        data: Dict[str, Any] = body.get("data") or {}
+        if kind == 1 or kind not in (4, 5, 6, 7, 8, 9, 10, 12):
+            return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
+        if kind in (4, 7):
+            bad = _validate_message(data, files, creating=kind == 4)
+            if bad is not None:
+                return bad
+        rec.responded = True
+        rec.callback_type = kind
+        rec.ack_latency = time.perf_counter() - rec.dispatched_at
+        st = self.state
+        msg: Optional[Message] = None
+        if kind == 4:
+            msg = st.create_message(
+                rec.channel_id, st.bot.id, data, files, webhook_id=st.app_id, interaction_id=rec.id, msg_type=20
+            )
+            rec.original_message_id = msg.id
+            rec.ephemeral = msg.ephemeral
+            emu._announce_create(msg)
+            rec.resolve_with_message(msg, callback_type=4)
+        elif kind == 5:
+            flags = (int(data.get("flags") or 0) & EPHEMERAL_FLAG) | LOADING_FLAG
+            msg = st.create_message(
+                rec.channel_id, st.bot.id, {}, [], webhook_id=st.app_id, interaction_id=rec.id, flags=flags, msg_type=20
+            )
+            rec.original_message_id = msg.id
+            rec.ephemeral = msg.ephemeral
+            rec.deferred = True
+            emu._announce_create(msg)
+        elif kind == 7 and rec.source_message_id is not None:
+            source = st.get_message(rec.source_message_id)
+            if source is not None:
+                msg = st.edit_message(source, data, files)
+                emu._announce_update(msg)
+                rec.resolve_with_message(msg, callback_type=7)
+            else:
+                rec.resolve_with_data(kind, data)
+        else:
+            rec.deferred = kind == 6
+            rec.resolve_with_data(kind, data)
+        if request.query.get("with_response") in ("true", "True", "1"):
+            resource: Dict[str, Any] = {"type": kind}
+            if msg is not None:
+                resource["message"] = st.message_payload(msg)
+            return json_response(
+                {
+                    "interaction": {
+                        "id": str(rec.id),
+                        "type": 2,
+                        "response_message_id": str(msg.id) if msg else None,
+                        "response_message_loading": kind == 5,
+                        "response_message_ephemeral": rec.ephemeral,
+                    },
+                    "resource": resource,
+                }
+            )
+        return _no_content()
+
+    def _webhook_record(self, request: web.Request) -> Tuple[Optional[InteractionRecord], Optional[web.Response]]:
+        info = request.match_info
+        rec = self.emu._interactions_by_token.get(info["token"])
+        if rec is None or _int(info["app_id"]) != self.state.app_id or not rec.responded:
+            return None, error(404, 10015, "Unknown Webhook")
+        if self.state.clock.now() - rec.created_at > _TOKEN_LIFETIME:
+            return None, error(401, 50027, "Invalid Webhook Token")
+        return rec, None
+
+    def _webhook_message(self, rec: InteractionRecord, raw_id: str) -> Optional[Message]:
+        if raw_id == "@original":
+            mid = rec.original_message_id
+        else:
+            mid = _int(raw_id)
+            if mid != rec.original_message_id and mid not in rec.followup_ids:
+                return None
+        msg = self.state.get_message(mid) if mid is not None else None
+        if msg is None or msg.deleted:
+            return None
+        return msg
+
+    async def _webhook_execute(self, request: web.Request) -> web.Response:
+        rec, err = self._webhook_record(request)
+        if err is not None or rec is None:
+            return err or _unknown_message()
+        body, files = await read_body(request)
+        bad = _validate_message(body, files, creating=True)
+        if bad is not None:
+            return bad
+        st = self.state
+        original = st.get_message(rec.original_message_id) if rec.original_message_id else None
+        if rec.callback_type == 5 and not rec.original_edited and original is not None and not original.deleted:
+            # the first followup after a deferral replaces the "thinking..." message
+            rec.original_edited = True
+            msg = st.edit_message(original, body, files)
+            msg.flags &= ~LOADING_FLAG
+            self.emu._announce_update(msg)
+            rec.resolve_with_message(msg, callback_type=5)
+            return json_response(st.message_payload(msg))
+        flags = int(body.get("flags") or 0)
+        msg = st.create_message(
+            rec.channel_id, st.bot.id, body, files, webhook_id=st.app_id, interaction_id=rec.id, flags=flags
+        )
+        rec.followup_ids.append(msg.id)
+        self.emu._announce_create(msg)
+        rec.resolve_with_message(msg, callback_type=rec.callback_type or 4)
+        if request.query.get("wait", "true").lower() == "false":
+            return _no_content()
+        return json_response(st.message_payload(msg))
+
+    async def _webhook_get(self, request: web.Request) -> web.Response:
+        rec, err = self._webhook_record(request)
+        if err is not None or rec is None:
+            return err or _unknown_message()
+        msg = self._webhook_message(rec, request.match_info["message_id"])
+        if msg is None:
+            return _unknown_message()
+        return json_response(self.state.message_payload(msg))
+
+    async def _webhook_edit(self, request: web.Request) -> web.Response:
+        rec, err = self._webhook_record(request)
+        if err is not None or rec is None:
+            return err or _unknown_message()
+        msg = self._webhook_message(rec, request.match_info["message_id"])
+        if msg is None:
+            return _unknown_message()
+        too_old = self._too_old(msg)
+        if too_old is not None:
+            return too_old
+        body, files = await read_body(request)
+        bad = _validate_message(body, files, creating=False)
+        if bad is not None:
+            return bad
+        msg = self.state.edit_message(msg, body, files)
+        msg.flags &= ~LOADING_FLAG
+        if msg.id == rec.original_message_id:
+            rec.original_edited = True
+        self.emu._announce_update(msg)
+        rec.resolve_with_message(msg, callback_type=rec.callback_type or 4)
+        return json_response(self.state.message_payload(msg))
+
+    async def _webhook_delete(self, request: web.Request) -> web.Response:
+        rec, err = self._webhook_record(request)
+        if err is not None or rec is None:
+            return err or _unknown_message()
+        msg = self._webhook_message(rec, request.match_info["message_id"])
+        if msg is None:
+            return _unknown_message()
+        self.emu._mark_deleted(msg, by=self.state.bot.id)
+        return _no_content()
+
+    def _too_old(self, msg: Message) -> Optional[web.Response]:
+        if self.state.clock.now() - msg.created_at > _EDIT_WINDOW:
+            return error(
+                400, 30046, "Maximum number of edits to messages older than 1 hour reached. Try again later."
+            )
+        return None
+
+    # -- channels ---------------------------------------------------------------------------
+
+    def _channel(self, request: web.Request) -> Tuple[int, Optional[web.Response]]:
+        cid = _int(request.match_info["channel_id"])
+        if cid not in self.state.channels:
+            return cid, error(404, 10003, "Unknown Channel")
+        return cid, None
+
+    def _channel_message(self, request: web.Request) -> Tuple[Optional[Message], Optional[web.Response]]:
+        cid, err = self._channel(request)
+        if err is not None:
+            return None, err
+        msg = self.state.get_message(_int(request.match_info["message_id"]))
+        if msg is None or msg.deleted or msg.channel_id != cid or msg.ephemeral:
+            return None, _unknown_message()
+        return msg, None
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        cid, err = self._channel(request)
+        return err or json_response(self.state.channels[cid].to_payload())
+
+    async def _typing(self, request: web.Request) -> web.Response:
+        _, err = self._channel(request)
+        return err or _no_content()
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        cid, err = self._channel(request)
+        if err is not None:
+            return err
+        q = request.query
+        limit = max(1, min(100, int(q.get("limit", 50))))
+        msgs = [m for m in self.state.channel_messages(cid) if not m.deleted and not m.ephemeral]
+        if "before" in q:
+            msgs = [m for m in msgs if m.id < _int(q["before"])]
+        if "after" in q:
+            msgs = [m for m in msgs if m.id > _int(q["after"])][:limit]
+        msgs = sorted(msgs[-limit:] if "after" not in q else msgs, key=lambda m: m.id, reverse=True)
+        return json_response([self.state.message_payload(m) for m in msgs])
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        cid, err = self._channel(request)
+        if err is not None:
+            return err
+        if not self.state.has_channel(cid):
+            return error(400, 50008, "Cannot send messages in a non-text channel")
+        body, files = await read_body(request)
+        bad = _validate_message(body, files, creating=True)
+        if bad is not None:
+            return bad
+        flags = int(body.get("flags") or 0) & ~EPHEMERAL_FLAG
+        msg = self.state.create_message(cid, self.state.bot.id, body, files, flags=flags)
+        self.emu._announce_create(msg)
+        return json_response(self.state.message_payload(msg))
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        msg, err = self._channel_message(request)
+        if err is not None or msg is None:
+            return err or _unknown_message()
+        return json_response(self.state.message_payload(msg))
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        msg, err = self._channel_message(request)
+        if err is not None or msg is None:
+            return err or _unknown_message()
+        if msg.author_id != self.state.bot.id:
+            return error(403, 50005, "Cannot edit a message authored by another user")
+        too_old = self._too_old(msg)
+        if too_old is not None:
+            return too_old
+        body, files = await read_body(request)
+        bad = _validate_message(body, files, creating=False)
+        if bad is not None:
+            return bad
+        msg = self.state.edit_message(msg, body, files)
+        self.emu._announce_update(msg)
+        return json_response(self.state.message_payload(msg))
+
+    async def _delete_message(self, request: web.Request) -> web.Response:
+        msg, err = self._channel_message(request)
+        if err is not None or msg is None:
+            return err or _unknown_message()
+        self.emu._mark_deleted(msg, by=self.state.bot.id)
+        return _no_content()
+
+    # -- guilds -----------------------------------------------------------------------------
+
+    def _guild(self, request: web.Request) -> Optional[web.Response]:
+        if _int(request.match_info["guild_id"]) != self.state.guild.id:
+            return error(404, 10004, "Unknown Guild")
+        return None
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        err = self._guild(request)
+        if err is not None:
+            return err
+        data = self.state.guild_payload(full=False)
+        if request.query.get("with_counts") in ("true", "True", "1"):
+            data["approximate_member_count"] = len(self.state.members)
+            data["approximate_presence_count"] = 0
+        return json_response(data)
+
+    async def _list_members(self, request: web.Request) -> web.Response:
+        err = self._guild(request)
+        if err is not None:
+            return err
+        limit = max(1, min(1000, int(request.query.get("limit", 1))))
+        after = _int(request.query.get("after", "0"))
+        members = sorted((m for m in self.state.members.values() if m.id > after), key=lambda m: m.id)
+        return json_response([m.member_payload() for m in members[:limit]])
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        err = self._guild(request)
+        if err is not None:
+            return err
+        member = self.state.members.get(_int(request.match_info["user_id"]))
+        if member is None:
+            return error(404, 10007, "Unknown Member")
+        return json_response(member.member_payload())
+
+    async def _get_roles(self, request: web.Request) -> web.Response:
+        err = self._guild(request)
+        return err or json_response([r.to_payload() for r in self.state.roles.values()])
+
+    async def _get_channels(self, request: web.Request) -> web.Response:
+        err = self._guild(request)
+        return err or json_response([c.to_payload() for c in self.state.channels.values()])
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1

@@ -1,0 +1,409 @@
+"""The ``Emulator``: aiohttp server lifecycle plus the scenario API used by tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from aiohttp import web
+
+from .clock import Clock
+from .faults import Faults
+from .gateway import Gateway
+from .interactions import (
+    InteractionHandle,
+    InteractionRecord,
+    NoReply,
+    UnknownCommand,
+    build_command_data,
+    build_interaction_payload,
+    new_interaction_token,
+)
+from .models import Member, Message, Reply
+from .rest import API_PREFIX, RestApi
+
+log = logging.getLogger(__name__)
+
+
+def _random_bot_token(app_id: int) -> str:
+    import base64
+
+    head = base64.urlsafe_b64encode(str(app_id).encode()).decode().rstrip("=")
+    return f"{head}.{secrets.token_urlsafe(5)}.{secrets.token_urlsafe(27)}"
+
+
+class Emulator:
+    """A local Discord (REST v10 + gateway) for one bot application and one guild."""
+
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        *,
+        app_name: str = "AttendanceBot",
+        guild_name: str = "Emulated Classroom",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        from .state import WorldState
+
+        self.clock = Clock()
+        self.state = WorldState(self.clock, app_name=app_name, guild_name=guild_name)
+        self.token: str = token or _random_bot_token(self.state.app_id)
+        self.host = host
+        self.port = port
+        self.faults = Faults()
+        self.unknown_routes: List[Tuple[str, str]] = []
+        self.ack_deadline: Optional[float] = None  # set to 3.0 to expire unanswered interactions like Discord
+        self.gateway = Gateway(self.state, self.token, lambda: self.gateway_url)
+        self.rest = RestApi(self)
+        self._interactions: Dict[int, InteractionRecord] = {}
+        self._interactions_by_token: Dict[str, InteractionRecord] = {}
+        self._runner: Optional[web.AppRunner] = None
+        self._command_activity = 0.0
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> "Emulator":
+        """Bind the server (port 0 picks a free port)."""
+        app = self.rest.build_app()
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        self.state.base_url = f"http://{self.host}:{self.port}"
+        log.info("Discord emulator listening on %s", self.api_base)
+        return self
+
+    async def stop(self) -> None:
+        """Close websockets and the HTTP server."""
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "Emulator":
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """REST base to give nextcord (``http://127.0.0.1:PORT/api/v10``)."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """Websocket URL returned by GET /gateway."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    # -- world accessors --------------------------------------------------------------------
+
+    @property
+    def application_id(self) -> int:
+        """The bot's application id (== bot user id)."""
+        return self.state.app_id
+
+    @property
+    def bot_user_id(self) -> int:
+        """The bot user's id."""
+        return self.state.bot.id
+
+    @property
+    def guild_id(self) -> int:
+        """The default guild."""
+        return self.state.guild.id
+
+    @property
+    def admin_channel_id(self) -> int:
+        """Text channel for instructors."""
+        return self.state.admin_channel.id
+
+    @property
+    def attendance_channel_id(self) -> int:
+        """Text channel for attendance."""
+        return self.state.attendance_channel.id
+
+    @property
+    def general_channel_id(self) -> int:
+        """Text channel #general."""
+        return self.state.general_channel.id
+
+    @property
+    def voice_channel_id(self) -> int:
+        """The voice channel."""
+        return self.state.voice_channel.id
+
+    @property
+    def admin_role_id(self) -> int:
+        """Role with Manage Server permission."""
+        return self.state.admin_role.id
+
+    @property
+    def student_role_id(self) -> int:
+        """Plain student role."""
+        return self.state.student_role.id
+
+    @property
+    def instructor(self) -> Member:
+        """Member holding the admin role."""
+        return self.state.instructor
+
+    @property
+    def students(self) -> List[Member]:
+        """The default student members."""
+        return list(self.state.students)
+
+    @property
+    def owner(self) -> Member:
+        """The guild owner."""
+        return self.state.owner
+
+    def add_member(
+        self,
+        username: str,
+        *,
+        display_name: Optional[str] = None,
+        admin: bool = False,
+        role_ids: Iterable[int] = (),
+    ) -> Member:
+        """Add a member (dispatches GUILD_MEMBER_ADD when the bot has the members intent)."""
+        member = self.state.add_member(username, display_name=display_name, admin=admin, role_ids=role_ids)
+        payload = member.member_payload()
+        payload["guild_id"] = str(self.guild_id)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", payload)
+        return member
+
+    def add_text_channel(self, name: str) -> int:
+        """Create a text channel (dispatches CHANNEL_CREATE); returns its id."""
+        channel = self.state.add_channel(name)
+        self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload())
+        return channel.id
+
+    def member(self, user_id: int) -> Member:
+        """Member by id."""
+        return self.state.members[user_id]
+
+    # -- clock ------------------------------------------------------------------------------
+
+    @property
+    def message_age_offset(self) -> float:
+        """Seconds the emulator clock runs ahead of the wall clock."""
+        return self.clock.offset
+
+    @message_age_offset.setter
+    def message_age_offset(self, seconds: float) -> None:
+        self.clock.offset = seconds
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move emulator time forward (ages every message and interaction token)."""
+        self.clock.advance(seconds)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def registered_commands(self, guild_id: Optional[int] = None) -> List[Dict[str, Any]]:
+        """Commands registered for a guild (or global when ``guild_id`` is None)."""
+        return self.state.command_list(guild_id)
+
+    def _note_command_activity(self) -> None:
+        self._command_activity = time.monotonic()
+
+    async def wait_for_bot(
+        self,
+        timeout: float = 30.0,
+        *,
+        commands: Iterable[str] = (),
+        settle: float = 0.3,
+        fresh: bool = False,
+    ) -> None:
+        """Wait until the bot identified (a *new* identify if ``fresh``) and command sync settled.
+
+        "Settled" means the bot touched the commands API and then stayed quiet for ``settle`` s, and
+        every name in ``commands`` is registered (guild or global).
+        """
+        deadline = time.monotonic() + timeout
+        wanted = set(commands)
+        baseline = self.gateway.identify_count if fresh else 0
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise NoReply(
+                    f"bot not ready after {timeout:.1f}s (identifies={self.gateway.identify_count}, "
+                    f"connected={self.gateway.connected}, commands={self._all_command_names()})"
+                )
+            ready = self.gateway.identify_count > baseline and self.gateway.connected
+            session = self.gateway.current
+            if ready and session is not None:
+                quiet_since = max(self._command_activity, session.ready_at)
+                names_ok = wanted <= self._all_command_names()
+                touched = self._command_activity >= session.ready_at or not wanted
+                if names_ok and touched and now - quiet_since >= settle:
+                    return
+            await asyncio.sleep(0.02)
+
+    def _all_command_names(self) -> set:
+        names = set()
+        for scope in self.state.commands.values():
+            names.update(c["name"] for c in scope.values())
+        return names
+
+    # -- interactions -----------------------------------------------------------------------
+
+    def dispatch_interaction(
+        self,
+        member: Member,
+        channel_id: int,
+        command: str,
+        *,
+        locale: str = "en-US",
+        **options: Any,
+    ) -> InteractionHandle:
+        """Dispatch an INTERACTION_CREATE for ``/command`` (spaces select sub-commands); non-blocking."""
+        if self.gateway.current is None:
+            raise NoReply("bot is not connected to the emulator gateway (no session)")
+        parts = command.split()
+        cmd = self.state.find_command(parts[0], self.guild_id)
+        if cmd is None:
+            raise UnknownCommand(f"/{parts[0]} is not registered; registered: {sorted(self._all_command_names())}")
+        data = build_command_data(self.state, cmd, parts[1:], options)
+        st = self.state
+        rec = InteractionRecord(
+            id=st.ids.next(),
+            token=new_interaction_token(),
+            name=command,
+            channel_id=channel_id,
+            member=member,
+            created_at=self.clock.now(),
+        )
+        payload = build_interaction_payload(
+            st, interaction_id=rec.id, token=rec.token, member=member, channel_id=channel_id, data=data, locale=locale
+        )
+        rec.payload = payload
+        self._interactions[rec.id] = rec
+        self._interactions_by_token[rec.token] = rec
+        rec.dispatched_at = time.perf_counter()
+        self.gateway.dispatch("INTERACTION_CREATE", payload)
+        return InteractionHandle(rec)
+
+    async def invoke(
+        self, member: Member, channel_id: int, command: str, timeout: float = 10.0, **options: Any
+    ) -> Reply:
+        """Run ``/command`` as ``member`` in ``channel_id`` and wait for the bot's reply (``NoReply`` on timeout)."""
+        handle = self.dispatch_interaction(member, channel_id, command, **options)
+        return await handle.wait(timeout)
+
+    def interaction_messages(self, interaction_id: int) -> List[Message]:
+        """Original response and followups of an interaction."""
+        rec = self._interactions.get(interaction_id)
+        if rec is None:
+            return []
+        ids = ([rec.original_message_id] if rec.original_message_id else []) + rec.followup_ids
+        return [m for m in (self.state.get_message(i) for i in ids) if m is not None]
+
+    def forget_interactions(self) -> None:
+        """Drop bookkeeping of finished interactions (long benchmarks)."""
+        for iid in [i for i, r in self._interactions.items() if r.future.done()]:
+            rec = self._interactions.pop(iid)
+            self._interactions_by_token.pop(rec.token, None)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def messages(
+        self, channel_id: int, *, include_deleted: bool = True, include_ephemeral: bool = False
+    ) -> List[Message]:
+        """Messages of a channel, oldest first (ephemeral replies excluded unless asked)."""
+        return [
+            m
+            for m in self.state.channel_messages(channel_id)
+            if (include_deleted or not m.deleted) and (include_ephemeral or not m.ephemeral)
+        ]
+
+    def get_message(self, message_id: int) -> Optional[Message]:
+        """A message by id (any channel)."""
+        return self.state.get_message(message_id)
+
+    async def post_message(self, member: Member, channel_id: int, content: str) -> Message:
+        """A user posts a message (dispatches MESSAGE_CREATE if the bot has the intent)."""
+        msg = self.state.create_message(channel_id, member.id, {"content": content}, [])
+        self._announce_create(msg)
+        return msg
+
+    async def delete_message(self, channel_id: int, message_id: int, *, by: Optional[Member] = None) -> None:
+        """Delete a message as a user/moderator would (dispatches MESSAGE_DELETE)."""
+        msg = self.state.get_message(message_id)
+        if msg is None or msg.channel_id != channel_id or msg.deleted:
+            raise KeyError(f"no live message {message_id} in channel {channel_id}")
+        self._mark_deleted(msg, by=by.id if by else self.owner.id)
+
+    def _mark_deleted(self, msg: Message, *, by: int) -> None:
+        msg.deleted = True
+        msg.deleted_at = self.clock.now()
+        msg.deleted_by = by
+        if not msg.ephemeral:
+            self.gateway.dispatch(
+                "MESSAGE_DELETE", {"id": str(msg.id), "channel_id": str(msg.channel_id), "guild_id": str(self.guild_id)}
+            )
+
+    def _announce_create(self, msg: Message) -> None:
+        if msg.ephemeral:
+            return
+        if not self.gateway.current or not self.gateway.current.wants("MESSAGE_CREATE"):
+            return
+        payload = self.state.message_payload(msg)
+        payload["guild_id"] = str(self.guild_id)
+        author = self.state.members.get(msg.author_id)
+        if author is not None and msg.webhook_id is None:
+            payload["member"] = author.member_payload(with_user=False)
+        self.gateway.dispatch("MESSAGE_CREATE", payload)
+
+    def _announce_update(self, msg: Message) -> None:
+        if msg.ephemeral or not self.gateway.current or not self.gateway.current.wants("MESSAGE_UPDATE"):
+            return
+        payload = self.state.message_payload(msg)
+        payload["guild_id"] = str(self.guild_id)
+        self.gateway.dispatch("MESSAGE_UPDATE", payload)
+
+    # -- gateway controls -------------------------------------------------------------------
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the bot's websocket; the client reconnects and RESUMEs (missed events are replayed)."""
+        await self.gateway.drop(code)
+
+    async def wait_for_resume(self, timeout: float = 15.0, *, after: int = 0) -> None:
+        """Wait until the gateway saw more than ``after`` resumes and is connected again."""
+        deadline = time.monotonic() + timeout
+        while not (self.gateway.resume_count > after and self.gateway.connected):
+            if time.monotonic() >= deadline:
+                raise NoReply(f"bot did not resume within {timeout:.1f}s")
+            await asyncio.sleep(0.02)
+
+    def request_heartbeat(self) -> None:
+        """Send op 1 so the client heartbeats immediately."""
+        self.gateway.request_heartbeat()
+
+    def invalidate_sessions(self) -> None:
+        """Make every session non-resumable (next RESUME gets op 9)."""
+        self.gateway.invalidate()
+
+    # -- introspection ----------------------------------------------------------------------
+
+    @property
+    def request_log(self) -> List[Tuple[float, str, str, int]]:
+        """Recent REST requests as (unix time, method, path after /api/v10, status)."""
+        return list(self.rest.request_log)
+
+    def requests(self, method: Optional[str] = None, path_contains: str = "") -> List[Tuple[float, str, str, int]]:
+        """Filtered request log."""
+        return [r for r in self.rest.request_log if (method is None or r[1] == method) and path_contains in r[2]]

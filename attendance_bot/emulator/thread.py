@@ -1,0 +1,233 @@
+"""``EmulatorThread``: an Emulator on its own event loop in a background thread, with sync wrappers."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from typing import Any, Awaitable, Callable, Iterable, List, Optional, TypeVar
+
+from .faults import Fault
+from .models import Member, Message, Reply
+from .server import Emulator
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class _SyncFaults:
+    """Thread-safe view of ``Emulator.faults`` (the registry itself is lock-protected)."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self._emu = emu
+
+    def add(self, path_regex: str = ".*", method: Optional[str] = None, status: Optional[int] = 500, **kw: Any) -> Fault:
+        """See ``Faults.add``."""
+        return self._emu.faults.add(path_regex, method, status, **kw)
+
+    def remove(self, rule: Fault) -> None:
+        """Remove one rule."""
+        self._emu.faults.remove(rule)
+
+    def clear(self) -> None:
+        """Remove all rules."""
+        self._emu.faults.clear()
+
+    @property
+    def rules(self) -> List[Fault]:
+        """Current rules."""
+        return self._emu.faults.rules
+
+
+class EmulatorThread:
+    """Context manager running an Emulator in a daemon thread; for bots running in a subprocess."""
+
+    def __init__(self, token: Optional[str] = None, **kwargs: Any) -> None:
+        self._token = token
+        self._kwargs = kwargs
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._emu: Optional[Emulator] = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> "EmulatorThread":
+        """Start the loop thread and the server; returns self."""
+        ready = threading.Event()
+        failure: List[BaseException] = []
+
+        def _run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            try:
+                self._emu = loop.run_until_complete(self._start_emulator())
+            except BaseException as exc:  # pragma: no cover - surfaced to the caller
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=_run, name="discord-emulator", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if failure:
+            raise failure[0]
+        return self
+
+    async def _start_emulator(self) -> Emulator:
+        emu = Emulator(self._token, **self._kwargs)
+        await emu.start()
+        return emu
+
+    def stop(self) -> None:
+        """Stop the server and the thread."""
+        if self._loop is None or self._emu is None:
+            return
+        try:
+            self._call(self._emu.stop(), timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(10)
+            self._emu = None
+
+    def __enter__(self) -> "EmulatorThread":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def emu(self) -> Emulator:
+        """The underlying Emulator (only touch it through ``call``/``run`` from other threads)."""
+        if self._emu is None:
+            raise RuntimeError("EmulatorThread is not running")
+        return self._emu
+
+    def _call(self, coro: Awaitable[T], timeout: Optional[float] = None) -> T:
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    def run(self, fn: Callable[[Emulator], T], timeout: Optional[float] = 30.0) -> T:
+        """Run ``fn(emu)`` on the emulator loop and return its result."""
+
+        async def _wrapper() -> T:
+            return fn(self.emu)
+
+        return self._call(_wrapper(), timeout)
+
+    # -- sync scenario API ------------------------------------------------------------------
+
+    @property
+    def api_base(self) -> str:
+        """REST base for ``DISCORD_API_BASE``."""
+        return self.emu.api_base
+
+    @property
+    def token(self) -> str:
+        """Bot token for ``DISCORD_BOT_TOKEN``."""
+        return self.emu.token
+
+    @property
+    def guild_id(self) -> int:
+        """Default guild id."""
+        return self.emu.guild_id
+
+    @property
+    def admin_channel_id(self) -> int:
+        """Instructor channel id."""
+        return self.emu.admin_channel_id
+
+    @property
+    def attendance_channel_id(self) -> int:
+        """Attendance channel id."""
+        return self.emu.attendance_channel_id
+
+    @property
+    def voice_channel_id(self) -> int:
+        """Voice channel id."""
+        return self.emu.voice_channel_id
+
+    @property
+    def admin_role_id(self) -> int:
+        """Admin role id."""
+        return self.emu.admin_role_id
+
+    @property
+    def instructor(self) -> Member:
+        """The instructor member."""
+        return self.emu.instructor
+
+    @property
+    def students(self) -> List[Member]:
+        """Default students."""
+        return self.emu.students
+
+    @property
+    def faults(self) -> _SyncFaults:
+        """Fault registry (thread-safe)."""
+        return _SyncFaults(self.emu)
+
+    @property
+    def unknown_routes(self) -> List[Any]:
+        """Unknown (method, path) requests seen."""
+        return self.run(lambda e: list(e.unknown_routes))
+
+    def add_member(self, username: str, **kw: Any) -> Member:
+        """See ``Emulator.add_member``."""
+        return self.run(lambda e: e.add_member(username, **kw))
+
+    def registered_commands(self, guild_id: Optional[int] = None) -> List[Any]:
+        """See ``Emulator.registered_commands``."""
+        return self.run(lambda e: e.registered_commands(guild_id))
+
+    def wait_for_bot(
+        self, timeout: float = 30.0, *, commands: Iterable[str] = (), settle: float = 0.3, fresh: bool = False
+    ) -> None:
+        """See ``Emulator.wait_for_bot``."""
+        self._call(self.emu.wait_for_bot(timeout, commands=tuple(commands), settle=settle, fresh=fresh), timeout + 5)
+
+    def invoke(self, member: Member, channel_id: int, command: str, timeout: float = 10.0, **options: Any) -> Reply:
+        """See ``Emulator.invoke`` (raises ``NoReply``)."""
+        return self._call(self.emu.invoke(member, channel_id, command, timeout, **options), timeout + 5)
+
+    def dispatch(
+        self, member: Member, channel_id: int, command: str, timeout: float = 30.0, **options: Any
+    ) -> "concurrent.futures.Future[Reply]":
+        """Non-blocking ``invoke``: returns a concurrent Future resolving to the Reply (or NoReply)."""
+        assert self._loop is not None
+        coro = self.emu.invoke(member, channel_id, command, timeout, **options)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def messages(self, channel_id: int, **kw: Any) -> List[Message]:
+        """See ``Emulator.messages``."""
+        return self.run(lambda e: e.messages(channel_id, **kw))
+
+    def delete_message(self, channel_id: int, message_id: int) -> None:
+        """See ``Emulator.delete_message``."""
+        self._call(self.emu.delete_message(channel_id, message_id), 10)
+
+    def post_message(self, member: Member, channel_id: int, content: str) -> Message:
+        """See ``Emulator.post_message``."""
+        return self._call(self.emu.post_message(member, channel_id, content), 10)
+
+    def drop_gateway(self, code: int = 4000) -> None:
+        """See ``Emulator.drop_gateway``."""
+        self._call(self.emu.drop_gateway(code), 10)
+
+    def advance_clock(self, seconds: float) -> None:
+        """See ``Emulator.advance_clock``."""
+        self.run(lambda e: e.advance_clock(seconds))
+
+    def request_log(self) -> List[Any]:
+        """See ``Emulator.request_log``."""
+        return self.run(lambda e: e.request_log)
