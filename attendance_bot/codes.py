@@ -132,7 +132,10 @@ def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = No
     if hmac.compare_digest(code, spec.code_for(current)):
         return Check(Verdict.ACCEPTED, code, window=current)
     # Earlier windows: window w rotated out at (w + 1) * interval.
-    first = spec.window(earliest) if earliest is not None else current - 1
+    if earliest is not None:
+        first = spec.window(earliest)
+    else:  # no opening known: look back far enough to cover the whole grace
+        first = current - max(1, math.ceil(spec.grace_seconds / spec.interval))
     first = max(first, current - MAX_WINDOWS_BACK)
     window = current - 1
     while window >= first:

@@ -59,8 +59,10 @@ class _EnvConfig(Config):
     def get(self, option: str, default: object = None, cast: object = None) -> object:  # type: ignore[override]
         if option in self._environ:
             return self._environ[option]
-        if option in self.repository:
-            return self.repository[option]
+        # RepositoryEnv's `in` also answers for os.environ; look at the file's own data only.
+        file_values = getattr(self.repository, "data", {})
+        if option in file_values:
+            return file_values[option]
         return default
 
 

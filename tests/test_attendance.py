@@ -1,0 +1,273 @@
+"""The attendance service: what a student and an instructor see for each action."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from attendance_bot import messages
+from attendance_bot.attendance import (
+    THROTTLE_ATTEMPTS,
+    THROTTLE_SECONDS,
+    AttendanceService,
+    Outcome,
+    SubmitResult,
+)
+from attendance_bot.codes import ALPHABET
+from attendance_bot.errors import NoOpenSession, SessionClosed, UnknownSession
+from attendance_bot.models import close_db, init_db
+from attendance_bot.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
+
+T0 = datetime(2024, 9, 2, 9, 0, 0, tzinfo=timezone.utc)  # where the `clock` fixture starts
+
+
+def right_code(service: AttendanceService) -> str:
+    return service.current_code().code
+
+
+def wrong_code(service: AttendanceService) -> str:
+    """A well-formed code the open session has not shown since it opened and will not show soon."""
+    session = service.open_session_info()
+    assert session is not None
+    shown = {
+        service.code_at(session, session.opened_at + timedelta(seconds=s)).code
+        for s in range(0, 3600, session.interval)
+    }
+    return next(c for c in ("".join(p) for p in itertools.product(ALPHABET, repeat=4)) if c not in shown)
+
+
+def submit(service: AttendanceService, code: str, user_id: int = 1, username: str = "student") -> SubmitResult:
+    return service.submit(user_id=user_id, username=username, code=code)
+
+
+# -- no session -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["ABCD", "oops", ""])
+def test_no_session_open_gives_no_session(service: AttendanceService, typed: str) -> None:
+    """Before any session is opened every submission gets the no-session reply."""
+    result = submit(service, typed)
+    assert result.outcome is Outcome.NO_SESSION
+    assert messages.submit_reply(result) == messages.no_session_reply()
+
+
+def test_right_code_after_close_gives_no_session(service: AttendanceService, clock: FakeClock) -> None:
+    """Once the session is closed even the code still on screen records nothing."""
+    service.open_session()
+    code = right_code(service)
+    service.close_session()
+    assert submit(service, code).outcome is Outcome.NO_SESSION
+    assert service.sessions()[0].count == 0
+
+
+# -- accepted, expired, wrong, malformed through the service --------------------------------
+
+def test_right_code_is_recorded_and_acknowledged(service: AttendanceService) -> None:
+    """The current code records the student and the reply names the session."""
+    session = service.open_session()
+    result = submit(service, right_code(service).lower())
+    assert result.outcome is Outcome.RECORDED and result.accepted
+    assert session.session_id in messages.submit_reply(result)
+    assert service.count(session.session_id) == 1
+
+
+def test_previous_code_is_accepted_within_grace(service: AttendanceService, clock: FakeClock) -> None:
+    """A student who read the code just before it changed is still recorded (default grace)."""
+    service.open_session()
+    code = right_code(service)
+    clock.advance(15 + 14)
+    assert submit(service, code).outcome is Outcome.RECORDED
+
+
+def test_code_from_earlier_in_the_session_is_expired(service: AttendanceService, clock: FakeClock) -> None:
+    """An old code of this session is EXPIRED, and the reply says so rather than 'wrong'."""
+    service.open_session()
+    code = right_code(service)
+    clock.advance(15 + 15)
+    result = submit(service, code)
+    assert result.outcome is Outcome.EXPIRED
+    assert "expired" in messages.submit_reply(result)
+
+
+def test_wrong_code_counts_down_the_tries(service: AttendanceService) -> None:
+    """Each wrong code says how many tries are left this minute."""
+    service.open_session()
+    bad = wrong_code(service)
+    left = [submit(service, bad).attempts_left for _ in range(THROTTLE_ATTEMPTS)]
+    assert left == list(range(THROTTLE_ATTEMPTS - 1, -1, -1))
+
+
+def test_malformed_code_reports_bad_characters_and_length(
+    settings_factory: Callable[..., Settings], db: Path, clock: FakeClock
+) -> None:
+    """MALFORMED carries the characters to avoid and the session's code length."""
+    service = AttendanceService(settings_factory(CODE_LENGTH="6"), clock)
+    service.open_session()
+    result = submit(service, "AB0CDO")
+    assert (result.outcome, result.bad_characters, result.code_length) == (Outcome.MALFORMED, "0O", 6)
+
+
+# -- throttling -----------------------------------------------------------------------------
+
+def _five_wrong(service: AttendanceService, clock: FakeClock, user_id: int = 1) -> None:
+    bad = wrong_code(service)
+    for _ in range(THROTTLE_ATTEMPTS):
+        clock.advance(1)
+        assert submit(service, bad, user_id).outcome is Outcome.WRONG
+
+
+def test_too_many_wrong_codes_throttle_even_a_right_one(service: AttendanceService, clock: FakeClock) -> None:
+    """After THROTTLE_ATTEMPTS wrong codes the next submission, right or not, must wait."""
+    session = service.open_session()
+    _five_wrong(service, clock)  # at T0+1 .. T0+5
+    clock.set(T0 + timedelta(seconds=10))
+    result = submit(service, right_code(service))
+    assert result.outcome is Outcome.THROTTLED
+    assert result.retry_after == pytest.approx(1 + THROTTLE_SECONDS - 10)
+    assert "wait 51 seconds" in messages.submit_reply(result)
+    assert service.count(session.session_id) == 0
+
+
+@pytest.mark.parametrize(
+    ("at", "outcome"),
+    [
+        (THROTTLE_SECONDS, Outcome.THROTTLED),
+        (THROTTLE_SECONDS + 0.999, Outcome.THROTTLED),
+        (THROTTLE_SECONDS + 1, Outcome.RECORDED),
+        (THROTTLE_SECONDS + 30, Outcome.RECORDED),
+    ],
+)
+def test_throttle_lifts_when_the_oldest_wrong_code_ages_out(
+    service: AttendanceService, clock: FakeClock, at: float, outcome: Outcome
+) -> None:
+    """The wait ends THROTTLE_SECONDS after the oldest of the counted wrong codes (typed at T0+1)."""
+    service.open_session()
+    _five_wrong(service, clock)
+    clock.set(T0 + timedelta(seconds=at))
+    assert submit(service, right_code(service)).outcome is outcome
+
+
+def test_throttle_is_per_student(service: AttendanceService, clock: FakeClock) -> None:
+    """One student's wrong guesses do not block another."""
+    service.open_session()
+    _five_wrong(service, clock, user_id=1)
+    assert submit(service, right_code(service), user_id=1).outcome is Outcome.THROTTLED
+    assert submit(service, right_code(service), user_id=2).outcome is Outcome.RECORDED
+
+
+def test_throttle_survives_a_restart(service: AttendanceService, settings: Settings, clock: FakeClock) -> None:
+    """A restarted bot (new database connection, new service) still makes the guesser wait."""
+    service.open_session()
+    _five_wrong(service, clock)
+    close_db()
+    init_db(settings.database_path)
+    restarted = AttendanceService(settings, clock)
+    assert submit(restarted, right_code(restarted)).outcome is Outcome.THROTTLED
+
+
+def test_expired_and_malformed_codes_do_not_count_as_wrong(service: AttendanceService, clock: FakeClock) -> None:
+    """Typos and late codes never lock a student out; the next wrong one still has all tries but one."""
+    service.open_session()
+    old = right_code(service)
+    clock.advance(40)
+    for typed in [old] * 6 + ["A0", "ABCDE", "OOOO", "  "] * 3:
+        assert submit(service, typed).outcome in (Outcome.EXPIRED, Outcome.MALFORMED)
+    assert submit(service, wrong_code(service)).attempts_left == THROTTLE_ATTEMPTS - 1
+    assert submit(service, right_code(service)).outcome is Outcome.RECORDED
+
+
+# -- open, close, codes, sessions ----------------------------------------------------------
+
+def test_session_id_reads_as_local_opening_time(
+    settings_factory: Callable[..., Settings], db: Path, clock: FakeClock
+) -> None:
+    """The id starts with the opening date and minute in TIMEZONE."""
+    service = AttendanceService(settings_factory(TIMEZONE="America/New_York"), clock)
+    session = service.open_session(opened_by="prof")
+    assert re.fullmatch(rf"20240902-0500-[{ALPHABET}]{{4}}", session.session_id)
+    assert session.opened_at == T0 and session.opened_by == "prof" and session.is_open
+
+
+def test_close_returns_the_count_and_a_second_close_says_already_closed(
+    service: AttendanceService, clock: FakeClock
+) -> None:
+    """close_session reports how many are present; closing the same session again is refused."""
+    session = service.open_session()
+    for user_id in (1, 2, 3, 2):
+        submit(service, right_code(service), user_id)
+    clock.advance(300)
+    closed = service.close_session()
+    assert closed.count == 3
+    assert closed.session.closed_at == T0 + timedelta(seconds=300) and not closed.session.is_open
+    with pytest.raises(SessionClosed, match="already closed"):
+        service.close_session(session.session_id)
+    with pytest.raises(NoOpenSession):
+        service.close_session()
+
+
+def test_current_code_of_the_open_session(service: AttendanceService, clock: FakeClock) -> None:
+    """current_code gives the code on screen and when it changes."""
+    session = service.open_session()
+    clock.advance(4)
+    current = service.current_code()
+    assert current.session_id == session.session_id
+    assert current.seconds_left == pytest.approx(11)
+    assert current.changes_at == T0 + timedelta(seconds=15)
+    assert service.current_code(session.session_id) == current
+    assert submit(service, current.code).outcome is Outcome.RECORDED
+
+
+def test_current_code_of_a_closed_session_is_refused(service: AttendanceService) -> None:
+    """A closed session shows no code."""
+    session = service.open_session()
+    service.close_session()
+    with pytest.raises(SessionClosed):
+        service.current_code(session.session_id)
+    with pytest.raises(NoOpenSession):
+        service.current_code()
+
+
+def test_unknown_session_lists_recent_ids(service: AttendanceService, clock: FakeClock) -> None:
+    """An unknown id is refused with the most recent sessions (newest first) to pick from."""
+    with pytest.raises(UnknownSession, match="no sessions yet"):
+        service.current_code("20240101-0000-AAAA")
+    opened = []
+    for _ in range(7):
+        opened.append(service.open_session().session_id)
+        service.close_session()
+        clock.advance(3600)
+    with pytest.raises(UnknownSession) as caught:
+        service.current_code("nope")
+    assert caught.value.recent == opened[::-1][:5]
+    assert all(session_id in str(caught.value) for session_id in caught.value.recent)
+    with pytest.raises(UnknownSession):
+        service.close_session("nope")
+    with pytest.raises(UnknownSession):
+        service.export_rows("nope")
+
+
+def test_session_ids_typed_with_spaces_are_found(service: AttendanceService) -> None:
+    """An id pasted with spaces around it still names the session."""
+    session = service.open_session()
+    assert service.get_session(f"  {session.session_id} ") == session
+
+
+def test_sessions_lists_every_session_with_its_count(service: AttendanceService, clock: FakeClock) -> None:
+    """sessions() lists oldest first, each with its count, the open one marked open."""
+    first = service.open_session().session_id
+    for user_id in range(3):
+        submit(service, right_code(service), user_id)
+    service.close_session()
+    clock.advance(86400)
+    second = service.open_session().session_id
+    submit(service, right_code(service), 99)
+    listed = [(s.session.session_id, s.count, s.session.is_open) for s in service.sessions()]
+    assert listed == [(first, 3, False), (second, 1, True)]

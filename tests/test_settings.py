@@ -1,0 +1,209 @@
+"""Settings: every bad variable named with what it should look like; defaults; .env and environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from attendance_bot.errors import ConfigurationError
+from attendance_bot.settings import load_settings
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.not-a-real-token-but-secret"
+ADMIN = "123456789012345678"
+ATTEND = "234567890123456789"
+VALID = {"DISCORD_BOT_TOKEN": TOKEN, "ADMIN_CHANNEL_ID": ADMIN, "ATTENDANCE_CHANNEL_ID": ATTEND}
+
+
+def problems_for(env: dict[str, str], tmp_path: Path) -> list[str]:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None, environ=env, base_dir=tmp_path)
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("DISCORD_BOT_TOKEN", None, ["is missing", "DISCORD_BOT_TOKEN="]),
+        ("DISCORD_BOT_TOKEN", "   ", ["is missing"]),
+        ("ADMIN_CHANNEL_ID", None, ["is missing", "numeric id"]),
+        ("ADMIN_CHANNEL_ID", "<#123456789012345678>", ["numeric Discord id", "use 123456789012345678, without <#"]),
+        ("ATTENDANCE_CHANNEL_ID", "general", ["numeric Discord id", "'general'"]),
+        ("ATTENDANCE_CHANNEL_ID", "12345", ["15-22 digits", "'12345'"]),
+        ("ADMIN_ROLE_ID", "<@&345678901234567890>", ["use 345678901234567890"]),
+        ("CODE_DISPLAY_CHANNEL_ID", "#projector", ["numeric Discord id"]),
+        ("CODE_ROTATION_INTERVAL", "4", ["from 5 to 120 seconds", "not 4"]),
+        ("CODE_ROTATION_INTERVAL", "121", ["from 5 to 120 seconds", "not 121"]),
+        ("CODE_ROTATION_INTERVAL", "abc", ["whole number of seconds from 5 to 120", "'abc'"]),
+        ("CODE_ROTATION_INTERVAL", "15s", ["whole number", "'15s'"]),
+        ("CODE_LENGTH", "3", ["from 4 to 8 characters", "not 3"]),
+        ("CODE_LENGTH", "9", ["from 4 to 8 characters", "not 9"]),
+        ("CODE_GRACE_SECONDS", "-1", ["from 0 to 600 seconds", "not -1"]),
+        ("TIMEZONE", "Mars/Base", ["IANA time zone", "'Mars/Base'"]),
+        ("DISCORD_API_BASE", "ftp://x", ["http(s) URL", "'ftp://x'"]),
+        ("DISCORD_API_BASE", "discord.com/api", ["http(s) URL"]),
+    ],
+)
+def test_each_bad_variable_gets_its_own_message(
+    name: str, value: str | None, says: list[str], tmp_path: Path
+) -> None:
+    """One bad variable gives exactly one problem that names it and says what it should look like."""
+    env = dict(VALID)
+    env.pop(name, None)
+    if value is not None:
+        env[name] = value
+    problems = problems_for(env, tmp_path)
+    assert len(problems) == 1
+    assert problems[0].startswith(name + " ")
+    for fragment in says:
+        assert fragment in problems[0]
+
+
+def test_several_problems_are_reported_together(tmp_path: Path) -> None:
+    """All bad variables are listed at once, each on its own line, in a stable order."""
+    env = {"ADMIN_CHANNEL_ID": "<#123456789012345678>", "CODE_LENGTH": "12", "TIMEZONE": "Nowhere/Land"}
+    problems = problems_for(env, tmp_path)
+    named = [p.split(" ", 1)[0] for p in problems]
+    assert named == ["DISCORD_BOT_TOKEN", "ADMIN_CHANNEL_ID", "ATTENDANCE_CHANNEL_ID", "CODE_LENGTH", "TIMEZONE"]
+
+
+def test_shell_commands_do_not_need_discord_settings(tmp_path: Path) -> None:
+    """With require_discord=False no token or channel is needed, but bad ones are still refused."""
+    settings = load_settings(None, environ={}, base_dir=tmp_path, require_discord=False)
+    assert settings.discord_bot_token == ""
+    assert settings.admin_channel_id is None and settings.attendance_channel_id is None
+    with pytest.raises(ConfigurationError, match="^ADMIN_CHANNEL_ID "):
+        load_settings(None, environ={"ADMIN_CHANNEL_ID": "x"}, base_dir=tmp_path, require_discord=False)
+
+
+def test_defaults(tmp_path: Path) -> None:
+    """Unset optional variables take the documented defaults."""
+    settings = load_settings(None, environ=VALID, base_dir=tmp_path)
+    assert settings.discord_bot_token == TOKEN
+    assert settings.admin_channel_id == int(ADMIN)
+    assert settings.attendance_channel_id == int(ATTEND)
+    assert settings.code_rotation_interval == 15
+    assert settings.code_length == 4
+    assert settings.code_grace_seconds == 15
+    assert settings.display_channel_id == int(ATTEND)
+    assert settings.timezone == ZoneInfo("UTC")
+    assert settings.admin_role_id is None
+    assert settings.discord_api_base == "https://discord.com/api/v10"
+    assert settings.database_path == tmp_path / "data" / "attendance.db"
+
+
+def test_grace_follows_a_changed_interval(tmp_path: Path) -> None:
+    """Without CODE_GRACE_SECONDS the grace is one whole interval, whatever the interval is."""
+    settings = load_settings(None, environ={**VALID, "CODE_ROTATION_INTERVAL": "30"}, base_dir=tmp_path)
+    assert (settings.code_rotation_interval, settings.code_grace_seconds) == (30, 30)
+
+
+@pytest.mark.parametrize("grace", ["0", "7", "600"])
+def test_explicit_grace_is_kept(grace: str, tmp_path: Path) -> None:
+    """CODE_GRACE_SECONDS set (0 = strict) is used as given."""
+    settings = load_settings(None, environ={**VALID, "CODE_GRACE_SECONDS": grace}, base_dir=tmp_path)
+    assert settings.code_grace_seconds == int(grace)
+
+
+def test_display_channel_can_be_the_admin_channel(tmp_path: Path) -> None:
+    """CODE_DISPLAY_CHANNEL_ID overrides where the code is shown (projector mode)."""
+    settings = load_settings(None, environ={**VALID, "CODE_DISPLAY_CHANNEL_ID": ADMIN}, base_dir=tmp_path)
+    assert settings.display_channel_id == int(ADMIN)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("db/att.db", "db/att.db"), ("./x.sqlite", "x.sqlite"), ("data/attendance.db", "data/attendance.db")],
+)
+def test_relative_database_path_is_resolved_against_base_dir(raw: str, expected: str, tmp_path: Path) -> None:
+    """A relative DATABASE_PATH is anchored at base_dir, not at the current directory."""
+    settings = load_settings(None, environ={**VALID, "DATABASE_PATH": raw}, base_dir=tmp_path)
+    assert settings.database_path == tmp_path / expected
+
+
+def test_absolute_database_path_is_kept(tmp_path: Path) -> None:
+    """An absolute DATABASE_PATH is used as is."""
+    target = tmp_path / "elsewhere" / "a.db"
+    settings = load_settings(None, environ={**VALID, "DATABASE_PATH": str(target)}, base_dir=tmp_path / "base")
+    assert settings.database_path == target
+
+
+def test_database_path_that_is_a_folder_is_refused(tmp_path: Path) -> None:
+    """DATABASE_PATH naming a folder is reported by name."""
+    (tmp_path / "data").mkdir()
+    problems = problems_for({**VALID, "DATABASE_PATH": "data"}, tmp_path)
+    assert len(problems) == 1 and problems[0].startswith("DATABASE_PATH ")
+
+
+def _write_env(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    env_file = folder / ".env"
+    env_file.write_text(text, encoding="utf-8")
+    return env_file
+
+
+def test_values_are_read_from_the_env_file(tmp_path: Path) -> None:
+    """Values in .env are used, quotes and comments handled, and base_dir defaults to its folder."""
+    env_file = _write_env(
+        tmp_path / "project",
+        f"# attendance bot\nDISCORD_BOT_TOKEN=\"{TOKEN}\"\nADMIN_CHANNEL_ID={ADMIN}\n"
+        f"ATTENDANCE_CHANNEL_ID = {ATTEND}\nCODE_LENGTH=6\nTIMEZONE='Europe/Berlin'\nDATABASE_PATH=var/a.db\n",
+    )
+    settings = load_settings(env_file, environ={})
+    assert settings.discord_bot_token == TOKEN
+    assert settings.attendance_channel_id == int(ATTEND)
+    assert settings.code_length == 6
+    assert settings.timezone == ZoneInfo("Europe/Berlin")
+    assert settings.database_path == tmp_path / "project" / "var" / "a.db"
+
+
+def test_environment_overrides_the_env_file(tmp_path: Path) -> None:
+    """A variable set in the environment wins over the same one in .env."""
+    env_file = _write_env(tmp_path, f"DISCORD_BOT_TOKEN=file-token\nADMIN_CHANNEL_ID={ADMIN}\nCODE_LENGTH=6\n")
+    settings = load_settings(
+        env_file, environ={"DISCORD_BOT_TOKEN": TOKEN, "ATTENDANCE_CHANNEL_ID": ATTEND, "CODE_LENGTH": "8"}
+    )
+    assert settings.discord_bot_token == TOKEN
+    assert settings.admin_channel_id == int(ADMIN)
+    assert settings.code_length == 8
+
+
+def test_a_missing_env_file_is_not_an_error(tmp_path: Path) -> None:
+    """Pointing at a .env that does not exist just means: everything comes from the environment."""
+    settings = load_settings(tmp_path / "nope.env", environ=VALID)
+    assert settings.discord_bot_token == TOKEN
+    assert settings.database_path == tmp_path / "data" / "attendance.db"
+
+
+def test_an_explicit_environ_is_not_mixed_with_os_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a .env file, only the given environ mapping is read, not the process environment."""
+    monkeypatch.setenv("CODE_LENGTH", "8")
+    settings = load_settings(None, environ=VALID, base_dir=tmp_path)
+    assert settings.code_length == 4
+
+
+def test_a_variable_only_in_os_environ_does_not_break_an_explicit_environ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a .env file and an explicit environ, a stray process variable is ignored, not a crash."""
+    env_file = _write_env(tmp_path, f"ADMIN_CHANNEL_ID={ADMIN}\n")
+    monkeypatch.setenv("TIMEZONE", "Europe/Berlin")
+    settings = load_settings(env_file, environ={"DISCORD_BOT_TOKEN": TOKEN, "ATTENDANCE_CHANNEL_ID": ATTEND})
+    assert settings.timezone == ZoneInfo("UTC")
+
+
+def test_the_token_is_not_in_repr(tmp_path: Path) -> None:
+    """repr() and str() of Settings never show the bot token (it would end up in logs)."""
+    settings = load_settings(None, environ=VALID, base_dir=tmp_path)
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings)
+    assert "admin_channel_id=123456789012345678" in repr(settings)
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    """Settings cannot be changed after loading."""
+    settings = load_settings(None, environ=VALID, base_dir=tmp_path)
+    with pytest.raises(AttributeError):
+        settings.code_length = 8  # type: ignore[misc]
