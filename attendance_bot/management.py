@@ -75,6 +75,17 @@ def _session_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--session", metavar="ID", help=f"the session id (default: {what})")
 
 
+# -- run ------------------------------------------------------------------------------------
+
+
+@command("run", "start the Discord bot (the main job); Ctrl-C or SIGTERM stops it cleanly")
+def _run(ctx: Context) -> int:
+    settings = ctx.settings(require_discord=True)
+    from .bot.app import run  # nextcord is imported only by the commands that talk to Discord
+
+    return run(settings, out=ctx.stdout)
+
+
 # -- check ----------------------------------------------------------------------------------
 
 

@@ -135,3 +135,19 @@ def closed_card(session_id: str, count: int, closed_at: datetime) -> CodeCard:
         fields=[("Session", session_id), ("Closed", f"<t:{int(closed_at.timestamp())}:t>")],
         closed=True,
     )
+
+
+def unknown_session_reply(error: Exception) -> str:
+    return str(error)
+
+
+def export_reply(count: int, session_id: str | None) -> str:
+    scope = f"session {session_id}" if session_id else "all sessions"
+    return f"Attendance export for {scope}: {count} record{'s' if count != 1 else ''}."
+
+
+def storage_warning() -> str:
+    return (
+        "⚠️ The attendance database cannot be written: students are being told their check-in "
+        "was not recorded. Check the disk and the file permissions of the database."
+    )

@@ -1,0 +1,198 @@
+"""The slash commands: thin adapters from Discord interactions to the attendance service."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+import nextcord
+from nextcord.ext import commands
+
+from .. import messages
+from ..attendance import AttendanceService
+from ..errors import AttendanceError, StorageError, UnknownSession
+from ..export import csv_bytes, filename_for
+from .dbworker import DatabaseWorker
+from .rotation import CodeRotator
+
+log = logging.getLogger(__name__)
+
+ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
+# Answer /here within Discord's 3 s even when the database is slow: defer after this long.
+DEFER_AFTER_SECONDS = 2.0
+STORAGE_WARNING_COOLDOWN = 300.0
+
+
+class AttendanceCog(commands.Cog):
+    """`/open_attendance`, `/close_attendance`, `/export_csv` and `/here`."""
+
+    def __init__(self, bot: commands.Bot, service: AttendanceService, db: DatabaseWorker, rotator: CodeRotator) -> None:
+        self.bot = bot
+        self.service = service
+        self.db = db
+        self.rotator = rotator
+        self._last_storage_warning = -STORAGE_WARNING_COOLDOWN
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _is_admin(self, interaction: nextcord.Interaction) -> bool:
+        if interaction.permissions.manage_guild or interaction.permissions.administrator:
+            return True
+        role_id = self.service.settings.admin_role_id
+        roles = getattr(interaction.user, "roles", [])
+        return role_id is not None and any(role.id == role_id for role in roles)
+
+    async def _admin_refusal(self, interaction: nextcord.Interaction) -> bool:
+        """Reply with the refusal and return True if this admin command may not run here."""
+        if not self._is_admin(interaction):
+            await interaction.response.send_message(messages.not_admin_reply(), ephemeral=True)
+            return True
+        admin_channel = self.service.settings.admin_channel_id
+        if interaction.channel_id != admin_channel:
+            await interaction.response.send_message(messages.admin_channel_reply(admin_channel), ephemeral=True)
+            return True
+        return False
+
+    # -- admin commands ---------------------------------------------------------------------
+
+    @nextcord.slash_command(
+        name="open_attendance",
+        description="Open an attendance session and show the rotating code",
+        default_member_permissions=ADMIN_PERMISSIONS,
+    )
+    async def open_attendance(self, interaction: nextcord.Interaction) -> None:
+        if await self._admin_refusal(interaction):
+            return
+        settings = self.service.settings
+        info = await self.db.run(
+            self.service.open_session,
+            opened_by=str(interaction.user.id if interaction.user else "unknown"),
+            guild_id=interaction.guild_id,
+            channel_id=settings.display_channel_id,
+        )
+        self.rotator.poke()
+        await interaction.response.send_message(
+            messages.opened_reply(info.session_id, settings.display_channel_id), ephemeral=True
+        )
+
+    @nextcord.slash_command(
+        name="close_attendance",
+        description="Close the open attendance session",
+        default_member_permissions=ADMIN_PERMISSIONS,
+    )
+    async def close_attendance(self, interaction: nextcord.Interaction) -> None:
+        if await self._admin_refusal(interaction):
+            return
+        closed = await self.db.run(self.service.close_session)
+        self.rotator.poke()
+        await interaction.response.send_message(messages.closed_reply(closed.session.session_id, closed.count))
+
+    @nextcord.slash_command(
+        name="export_csv",
+        description="Export attendance records as a CSV file",
+        default_member_permissions=ADMIN_PERMISSIONS,
+    )
+    async def export_csv(
+        self,
+        interaction: nextcord.Interaction,
+        session_id: str | None = nextcord.SlashOption(
+            name="session_id",
+            description="Only this session (default: every session)",
+            required=False,
+            max_length=64,
+            default=None,
+        ),
+    ) -> None:
+        if await self._admin_refusal(interaction):
+            return
+        await interaction.response.defer(ephemeral=True)
+        wanted = session_id.strip() if session_id and session_id.strip() else None
+        try:
+            rows = await self.db.run(self.service.export_rows, wanted)
+        except UnknownSession as exc:
+            await interaction.followup.send(messages.unknown_session_reply(exc), ephemeral=True)
+            return
+        data = csv_bytes(rows, self.service.settings.timezone)
+        name = filename_for(wanted)
+        await interaction.followup.send(
+            messages.export_reply(len(rows), wanted),
+            file=nextcord.File(io.BytesIO(data), filename=name),
+            ephemeral=True,
+        )
+
+    # -- students ---------------------------------------------------------------------------
+
+    @nextcord.slash_command(name="here", description="Check in with the code on screen")
+    async def here(
+        self,
+        interaction: nextcord.Interaction,
+        code: str = nextcord.SlashOption(
+            name="code", description="The code shown on screen, e.g. A7K3", required=True, min_length=1, max_length=32
+        ),
+    ) -> None:
+        attendance_channel = self.service.settings.attendance_channel_id
+        if interaction.channel_id != attendance_channel:
+            await interaction.response.send_message(messages.wrong_channel_reply(attendance_channel), ephemeral=True)
+            return
+        user = interaction.user
+        assert user is not None
+        submit = asyncio.ensure_future(
+            self.db.run(
+                self.service.submit,
+                user_id=user.id,
+                username=user.name,
+                code=code,
+                display_name=getattr(user, "display_name", None),
+            )
+        )
+        deferred = False
+        try:
+            done, _ = await asyncio.wait({submit}, timeout=DEFER_AFTER_SECONDS)
+            if not done:
+                await interaction.response.defer(ephemeral=True)
+                deferred = True
+            result = await submit
+        except StorageError:
+            await self._warn_storage_failure()
+            reply = messages.storage_failure_reply()
+        else:
+            reply = messages.submit_reply(result)
+        if deferred:
+            await interaction.followup.send(reply, ephemeral=True)
+        else:
+            await interaction.response.send_message(reply, ephemeral=True)
+
+    async def _warn_storage_failure(self) -> None:
+        """Tell the admin channel once (per few minutes) that submissions are failing."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_storage_warning < STORAGE_WARNING_COOLDOWN:
+            return
+        self._last_storage_warning = loop.time()
+        channel_id = self.service.settings.admin_channel_id
+        if channel_id is None:
+            return
+        try:
+            await self.bot.get_partial_messageable(channel_id).send(messages.storage_warning())
+        except nextcord.HTTPException:
+            log.exception("Could not warn the admin channel about the database failure")
+
+    # -- errors -----------------------------------------------------------------------------
+
+    async def cog_application_command_error(self, interaction: nextcord.Interaction, error: Exception) -> None:
+        """The one error-to-user mapping: domain errors as their sentence, the rest logged."""
+        original = getattr(error, "original", error)
+        if isinstance(original, AttendanceError):
+            reply = str(original)
+            if isinstance(original, StorageError):
+                await self._warn_storage_failure()
+        else:
+            log.error("Command %s failed", getattr(interaction.application_command, "name", "?"), exc_info=original)
+            reply = messages.generic_failure_reply()
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(reply, ephemeral=True)
+            else:
+                await interaction.response.send_message(reply, ephemeral=True)
+        except nextcord.HTTPException:
+            log.exception("Could not send the error reply")

@@ -1,0 +1,33 @@
+"""Runs the service's database calls on one dedicated thread, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from ..models import close_db
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class DatabaseWorker:
+    """One thread owns the SQLite connection; callers await its results.
+
+    A single writer is what SQLite allows anyway; keeping it off the event loop means a slow
+    commit never stalls the gateway heartbeat or other interactions.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attendance-db")
+
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        self._executor.submit(close_db)
+        self._executor.shutdown(wait=True)
