@@ -86,6 +86,29 @@ def _run(ctx: Context) -> int:
     return run(settings, out=ctx.stdout)
 
 
+# -- demo -----------------------------------------------------------------------------------
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database", metavar="FILE", default="data/demo.db",
+        help="the demo's database (default: data/demo.db; it is replaced at each run)",
+    )
+
+
+@command("demo", "the real bot against the local Discord emulator, playing a short class (no Discord needed)",
+         _demo_arguments)
+def _demo(ctx: Context) -> int:
+    from .demo import run_demo
+
+    path = Path(ctx.options.database)
+    if not path.is_absolute():
+        path = PROJECT_DIR / path
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return run_demo(path, ctx.stdout)
+
+
 # -- check ----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,240 @@
+"""`manage.py demo`: the real bot against the local Discord emulator, playing a short class."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import sys
+import time
+from datetime import datetime
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from .settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+DEMO_INTERVAL = 5  # the shortest window, so the class fits in half a minute
+_CODE_IN_EMBED = re.compile(r"/here ([0-9A-Z]+)")
+
+
+def _strip_markdown(text: str) -> str:
+    return re.sub(r"[`*#]", "", text).strip()
+
+
+class _Narrator:
+    """Prints what people in the Discord server would see, step by step."""
+
+    def __init__(self, out: IO[str], channel_names: dict[int, str]) -> None:
+        self.out = out
+        self.channel_names = channel_names
+        self.step = 0
+
+    def line(self, text: str = "") -> None:
+        self.out.write(self._humane(text) + "\n")
+        self.out.flush()
+
+    def _humane(self, text: str) -> str:
+        """Render Discord markup as a client would: <#id> as #name, <t:UNIX:R> as 'in N s'."""
+        text = re.sub(r"<#(\d+)>", lambda m: "#" + self.channel_names.get(int(m.group(1)), m.group(1)), text)
+        now = time.time()
+        text = re.sub(r"<t:(\d+):R>", lambda m: f"in {max(0, round(int(m.group(1)) - now))} s", text)
+        return re.sub(r"<t:(\d+):t>", lambda m: datetime.fromtimestamp(int(m.group(1))).strftime("%H:%M"), text)
+
+    def heading(self, text: str) -> None:
+        self.step += 1
+        self.line()
+        self.line(f"[{self.step}] {text}")
+
+    def command(self, who: str, channel_id: int, text: str) -> None:
+        self.line(f"    #{self.channel_names.get(channel_id, channel_id)}  {who}: {text}")
+
+    def reply(self, reply: Any) -> None:
+        audience = "only you can see this" if reply.ephemeral else "visible to the channel"
+        body = reply.content or ""
+        self.line(f"    └ bot ({audience}, {reply.latency * 1000:.0f} ms): {body}")
+        for name, data in reply.files:
+            self.line(f"      📎 {name} ({len(data)} bytes)")
+
+    def card(self, channel_id: int, embed: dict[str, Any], edits: int) -> None:
+        title = embed.get("title", "")
+        note = f", edited {edits}×" if edits else ""
+        self.line(f"    #{self.channel_names.get(channel_id, channel_id)}  code message ({title}{note}):")
+        for part in _strip_markdown(embed.get("description", "")).splitlines():
+            if part.strip():
+                self.line(f"      │ {part.strip()}")
+        fields = " · ".join(f"{f['name']}: {f['value']}" for f in embed.get("fields", []))
+        if fields:
+            self.line(f"      │ {fields}")
+
+
+async def _wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"demo: timed out waiting for {what}")
+
+
+async def _play(database_path: Path, out: IO[str]) -> int:
+    from .bot.app import serve
+    from .emulator import Emulator
+
+    async with Emulator(app_name="AttendanceBot", guild_name="Intro to Databases") as emu:
+        settings = load_settings(
+            None,
+            environ={
+                "DISCORD_BOT_TOKEN": emu.token,
+                "ADMIN_CHANNEL_ID": str(emu.admin_channel_id),
+                "ATTENDANCE_CHANNEL_ID": str(emu.attendance_channel_id),
+                "DATABASE_PATH": str(database_path),
+                "CODE_ROTATION_INTERVAL": str(DEMO_INTERVAL),
+                "DISCORD_API_BASE": emu.api_base,
+            },
+        )
+        talk = _Narrator(out, {emu.admin_channel_id: "admin", emu.attendance_channel_id: "attendance"})
+        talk.line("attendance_bot demo: the real nextcord bot against a local Discord emulator")
+        talk.line(f"  emulator: {emu.base_url} (loopback only; no Discord account or network needed)")
+        talk.line(f"  database: {database_path}")
+        talk.line(f"  codes change every {DEMO_INTERVAL} s here (15 s by default); the previous code is still accepted")
+        talk.heading("The bot starts")
+        bot_out = _Indented(out, "    ")
+        bot_task = asyncio.create_task(serve(settings, out=bot_out, install_signal_handlers=False))
+        try:
+            await emu.wait_for_bot(timeout=30, commands=("open_attendance", "close_attendance", "export_csv", "here"))
+            await _wait_for(lambda: "Bot is ready!" in bot_out.seen, 30, "the bot to be ready")
+            return await _class(emu, settings, talk)
+        finally:
+            bot_task.cancel()
+            try:
+                await bot_task
+            except (asyncio.CancelledError, Exception):  # the demo's result is already decided
+                pass
+
+
+class _Indented(io.TextIOBase):
+    """A text stream that indents each line it passes on."""
+
+    def __init__(self, out: IO[str], prefix: str) -> None:
+        self._out = out
+        self._prefix = prefix
+        self.seen = ""
+
+    def write(self, text: str) -> int:
+        self.seen += text
+        for line in text.splitlines(keepends=True):
+            self._out.write(self._prefix + line if line.strip() else line)
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
+    admin, room = emu.admin_channel_id, emu.attendance_channel_id
+    teacher = emu.instructor
+    names = ["ada", "grace", "alan", "edsger", "barbara", "ken"]
+    students = {name: emu.add_member(name, display_name=name.capitalize()) for name in names}
+
+    async def here(name: str, code: str, channel: int = room) -> Any:
+        talk.command(name, channel, f"/here {code}")
+        reply = await emu.invoke(students[name], channel, "here", code=code)
+        talk.reply(reply)
+        return reply
+
+    def code_message() -> Any:
+        shown = [m for m in emu.messages(room) if m.embeds and not m.deleted]
+        return shown[-1] if shown else None
+
+    def shown_code() -> str:
+        message = code_message()
+        match = _CODE_IN_EMBED.search(message.embeds[0].get("description", "")) if message else None
+        return match.group(1) if match else ""
+
+    talk.heading("A student tries to check in before class")
+    await here("ada", "ABCD")
+
+    talk.heading("The instructor opens attendance in the admin channel")
+    talk.command(teacher.username, admin, "/open_attendance")
+    talk.reply(await emu.invoke(teacher, admin, "open_attendance"))
+    message = await _wait_for(code_message, 10, "the code message")
+    talk.card(room, message.embeds[0], len(message.edits))
+    first_code = shown_code()
+
+    talk.heading("Students read the code from the screen and check in")
+    await here("ada", first_code)
+    await here("grace", f" {first_code[:2].lower()}-{first_code[2:].lower()} ")
+    await here("alan", first_code.replace(first_code[0], "0", 1))
+    await here("alan", next(c for c in ("WXYA", "VXYA") if c != first_code))
+
+    talk.heading("A student types in the wrong channel")
+    await here("barbara", first_code, channel=admin)
+
+    talk.heading("A student tries an instructor command")
+    talk.command("barbara", admin, "/close_attendance")
+    talk.reply(await emu.invoke(students["barbara"], admin, "close_attendance"))
+
+    talk.heading(f"The code rotates (new code at the next {DEMO_INTERVAL}-second boundary)")
+    await _wait_for(lambda: shown_code() not in ("", first_code), DEMO_INTERVAL + 5, "the next code")
+    message = code_message()
+    talk.card(room, message.embeds[0], len(message.edits))
+    second_code = shown_code()
+    talk.line(f"    edsger was slow: the previous code {first_code} is still within the grace period")
+    await here("edsger", first_code)
+    await here("alan", second_code)
+
+    talk.heading("Another rotation later, a late student uses the first code")
+    await _wait_for(lambda: shown_code() not in ("", first_code, second_code), DEMO_INTERVAL + 5, "a third code")
+    await here("ken", first_code)
+    await here("ken", shown_code())
+    talk.line("    grace checks in again: the last submission wins, one record per student")
+    await here("grace", shown_code())
+
+    talk.heading("The instructor closes attendance")
+    talk.command(teacher.username, admin, "/close_attendance")
+    talk.reply(await emu.invoke(teacher, admin, "close_attendance"))
+    await _wait_for(lambda: code_message() and "closed" in code_message().embeds[0].get("title", "").lower(), 10,
+                    "the final edit")
+    message = code_message()
+    talk.card(room, message.embeds[0], len(message.edits))
+
+    talk.heading("The instructor exports the records")
+    talk.command(teacher.username, admin, "/export_csv")
+    reply = await emu.invoke(teacher, admin, "export_csv")
+    talk.reply(reply)
+    for _, data in reply.files:
+        for row in data.decode("utf-8").splitlines():
+            talk.line(f"      {row}")
+    return _shell_view(settings, talk)
+
+
+def _shell_view(settings: Settings, talk: _Narrator) -> int:
+    """What `manage.py sessions` and `manage.py export` print on the machine running the bot."""
+    from .management import main
+
+    talk.heading("On the bot's machine")
+    environ = {"DATABASE_PATH": str(settings.database_path)}
+    shell = _Indented(talk.out, "      ")
+    for args in (["sessions"], ["export"]):
+        talk.line(f"    $ DATABASE_PATH={settings.database_path} python manage.py {' '.join(args)}")
+        status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ=environ)
+        if status != 0:
+            return status
+    talk.line()
+    talk.line("Demo finished: every step above went through the real bot and a Discord emulator on 127.0.0.1.")
+    talk.line(f"The database stays at {settings.database_path} for `manage.py export` and `sessions`.")
+    return 0
+
+
+def run_demo(database_path: Path, out: IO[str] | None = None) -> int:
+    """Play the demo class; 0 when every step behaved."""
+    out = out or sys.stdout
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nextcord.client").addFilter(lambda record: "PyNaCl" not in record.getMessage())
+    return asyncio.run(_play(database_path, out))
