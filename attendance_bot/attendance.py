@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -83,6 +83,16 @@ class CurrentCode:
     window: int
     seconds_left: float
     changes_at: datetime
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One `/here`: who typed what."""
+
+    user_id: int
+    username: str
+    code: str
+    display_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,37 +289,51 @@ class AttendanceService:
 
         Returns only after the record is committed: an accepted result is durable.
         """
+        return self.submit_many([Submission(user_id, username, code, display_name)])[0]
+
+    def submit_many(self, submissions: Sequence[Submission]) -> list[SubmitResult]:
+        """Judge and record several submissions in one transaction (one commit for all).
+
+        Each is judged as if alone, in order, so a student's later submission wins. If the
+        commit fails, StorageError is raised for the whole batch: nothing is acknowledged.
+        """
         now = self.clock()
+        results: list[SubmitResult] = []
         try:
             with database.atomic("IMMEDIATE"):
                 row = Session.get_or_none(Session.open_flag == 1)
                 if row is None:
-                    return SubmitResult(Outcome.NO_SESSION)
-                wait = self._throttle_wait(row.session_id, user_id, now)
-                if wait > 0:
-                    return SubmitResult(Outcome.THROTTLED, row.session_id, retry_after=wait)
-                result = codes.check(code, _spec(row), now.timestamp(), earliest=row.opened_at.timestamp())
-                if result.verdict is codes.Verdict.MALFORMED:
-                    return SubmitResult(
-                        Outcome.MALFORMED,
-                        row.session_id,
-                        code=result.normalised,
-                        bad_characters=result.bad_characters,
-                        code_length=row.code_length,
-                    )
-                if result.verdict is codes.Verdict.EXPIRED:
-                    return SubmitResult(Outcome.EXPIRED, row.session_id, code=result.normalised)
-                if result.verdict is codes.Verdict.WRONG:
-                    WrongAttempt.create(session_id=row.session_id, user_id=user_id, attempted_at=now)
-                    left = THROTTLE_ATTEMPTS - self._recent_wrong(row.session_id, user_id, now)
-                    return SubmitResult(
-                        Outcome.WRONG, row.session_id, code=result.normalised, attempts_left=max(left, 0)
-                    )
-                existed = self._upsert(row.session_id, user_id, username, display_name, now)
+                    return [SubmitResult(Outcome.NO_SESSION) for _ in submissions]
+                spec = _spec(row)
+                for submission in submissions:
+                    results.append(self._judge(row, spec, submission, now))
         except peewee.DatabaseError as exc:
             raise _storage_error("recording attendance", exc) from exc
-        outcome = Outcome.UPDATED if existed else Outcome.RECORDED
-        return SubmitResult(outcome, row.session_id, code=result.normalised)
+        return results
+
+    def _judge(self, row: Session, spec: codes.CodeSpec, submission: Submission, now: datetime) -> SubmitResult:
+        """The verdict on one submission inside the batch's transaction, recorded if right."""
+        session_id = row.session_id
+        wait = self._throttle_wait(session_id, submission.user_id, now)
+        if wait > 0:
+            return SubmitResult(Outcome.THROTTLED, session_id, retry_after=wait)
+        result = codes.check(submission.code, spec, now.timestamp(), earliest=row.opened_at.timestamp())
+        if result.verdict is codes.Verdict.MALFORMED:
+            return SubmitResult(
+                Outcome.MALFORMED,
+                session_id,
+                code=result.normalised,
+                bad_characters=result.bad_characters,
+                code_length=row.code_length,
+            )
+        if result.verdict is codes.Verdict.EXPIRED:
+            return SubmitResult(Outcome.EXPIRED, session_id, code=result.normalised)
+        if result.verdict is codes.Verdict.WRONG:
+            WrongAttempt.create(session_id=session_id, user_id=submission.user_id, attempted_at=now)
+            left = THROTTLE_ATTEMPTS - self._recent_wrong(session_id, submission.user_id, now)
+            return SubmitResult(Outcome.WRONG, session_id, code=result.normalised, attempts_left=max(left, 0))
+        existed = self._upsert(session_id, submission.user_id, submission.username, submission.display_name, now)
+        return SubmitResult(Outcome.UPDATED if existed else Outcome.RECORDED, session_id, code=result.normalised)
 
     def _upsert(self, session_id: str, user_id: int, username: str, display_name: str | None, now: datetime) -> bool:
         """Insert or replace this student's record; True if one was there before."""

@@ -271,3 +271,32 @@ def test_sessions_lists_every_session_with_its_count(service: AttendanceService,
     submit(service, right_code(service), 99)
     listed = [(s.session.session_id, s.count, s.session.is_open) for s in service.sessions()]
     assert listed == [(first, 3, False), (second, 1, True)]
+
+
+# -- batches (one commit for many submissions) ----------------------------------------------
+
+def test_a_batch_judges_each_submission_as_if_alone(service: AttendanceService) -> None:
+    """submit_many gives every submission its own verdict; a student's later one wins."""
+    from attendance_bot.attendance import Submission
+
+    service.open_session()
+    code, bad = right_code(service), wrong_code(service)
+    results = service.submit_many(
+        [
+            Submission(1, "ada", code),
+            Submission(2, "alan", bad),
+            Submission(1, "ada-renamed", code.lower()),
+            Submission(3, "grace", "0000"),
+        ]
+    )
+    assert [r.outcome for r in results] == [Outcome.RECORDED, Outcome.WRONG, Outcome.UPDATED, Outcome.MALFORMED]
+    rows = service.export_rows()
+    assert [(r.user_id, r.username) for r in rows] == [(1, "ada-renamed")]
+
+
+def test_a_batch_without_a_session_records_nothing(service: AttendanceService) -> None:
+    """Every submission of a batch gets NO_SESSION when nothing is open."""
+    from attendance_bot.attendance import Submission
+
+    results = service.submit_many([Submission(1, "a", "ABCD"), Submission(2, "b", "ABCD")])
+    assert [r.outcome for r in results] == [Outcome.NO_SESSION, Outcome.NO_SESSION]
