@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import peewee
 
 from . import codes
-from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
+from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession, quoted
 from .models import Attendance, Session, WrongAttempt, database
 from .settings import Settings
 
@@ -423,7 +423,7 @@ class AttendanceService:
                 for r in Session.select(Session.session_id).order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)
             ]
             known = f" Recent sessions: {', '.join(recent)}." if recent else " There are no sessions yet."
-            raise UnknownSession(f"There is no session {session_id!r}.{known}", session_id, recent)
+            raise UnknownSession(f"There is no session {quoted(session_id)}.{known}", session_id, recent)
         return row
 
     def _new_session_id(self, now: datetime) -> str:

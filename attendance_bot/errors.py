@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """User input quoted for an error sentence: escaped (no control characters), shortened."""
+    short = text if len(text) <= limit else text[:limit] + "…"
+    return repr(short)
+
+
 class AttendanceError(Exception):
     """Base of every error whose message may be shown to an instructor or a student."""
 

@@ -16,7 +16,7 @@ import peewee
 
 from . import bigtext
 from .attendance import AttendanceService, utc_now
-from .errors import AttendanceError, ConfigurationError
+from .errors import AttendanceError, ConfigurationError, quoted
 from .export import csv_bytes
 from .models import close_db, init_db
 from .settings import Settings, load_settings
@@ -193,10 +193,11 @@ def _export(ctx: Context) -> int:
         target = Path(ctx.options.output)
         try:
             target.write_bytes(data)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {target}: {exc.strerror}") from exc
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable file name"
+            raise CommandError(f"Cannot write {quoted(str(target), 200)}: {reason}") from exc
         records = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
-        ctx.stderr.write(f"Wrote {records} record(s) to {target}\n")
+        ctx.stderr.write(f"Wrote {records} record(s) to {quoted(str(target), 200)}\n")
         return 0
     buffer = getattr(ctx.stdout, "buffer", None)
     if buffer is not None:

@@ -1,0 +1,149 @@
+"""Hostile input: whatever a student types or an operator passes, one clear sentence and no damage."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from attendance_bot import messages
+from attendance_bot.attendance import THROTTLE_ATTEMPTS, THROTTLE_SECONDS, AttendanceService, Outcome
+from attendance_bot.codes import ALPHABET, normalise
+from attendance_bot.management import main
+from attendance_bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NASTY = [
+    "",
+    " ",
+    "x" * 6000,
+    "\x00\x01\x1b[31m",
+    "\u202eDCBA",  # right-to-left override
+    "\u200b\u200dA\u200cB",
+    "🙂🙂🙂🙂",
+    "ＡＢＣＤ",  # full-width
+    "' OR 1=1; DROP TABLE attendance; --",
+    "=cmd|' /C calc'!A0",
+    "+SUM(1)",
+    "@everyone",
+    "<@&123456789012345678>",
+    "\n\r\t",
+    "Ä̈̈̈̈",
+]
+
+hostile_text = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=80),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=6000),
+    st.text(alphabet=ALPHABET + "01ILOSZ -–_.\u3000", max_size=12),
+)
+
+
+def _one_sentence(reply: str) -> None:
+    assert reply.strip() and "\n" not in reply and len(reply) < 400
+    assert not any(ch in reply for ch in "\x00\x1b\u202e"), reply
+    assert "@everyone" not in reply
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(typed=hostile_text)
+def test_any_typed_code_gets_one_sentence_and_records_only_the_right_code(
+    service: AttendanceService, clock: Callable[[], object], typed: str
+) -> None:
+    """No exception escapes /here's service call; a record appears only for the right code."""
+    if service.open_session_info() is None:
+        service.open_session()
+    right = service.current_code().code
+    before = len(service.export_rows())
+    result = service.submit(user_id=hash(typed) & 0xFFFFFFFF, username=typed[:40] or "x", code=typed)
+    _one_sentence(messages.submit_reply(result))
+    after = len(service.export_rows())
+    if normalise(typed) == right:
+        assert result.accepted
+    else:
+        assert not result.accepted
+        assert after == before
+    if result.outcome is Outcome.THROTTLED:
+        service.close_session()
+
+
+@pytest.mark.parametrize("typed", NASTY)
+def test_nasty_codes_are_refused_without_a_record(service: AttendanceService, typed: str) -> None:
+    """Each classic hostile string is refused with a sentence, nothing written."""
+    service.open_session()
+    result = service.submit(user_id=1, username="eve", code=typed)
+    assert not result.accepted
+    _one_sentence(messages.submit_reply(result))
+    assert service.export_rows() == []
+
+
+def test_brute_force_is_bounded_as_the_readme_states(service: AttendanceService, clock, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A student guessing once a second for an hour gets exactly the guesses the README promises."""
+    service.open_session()
+    judged = 0
+    for second in range(3600):
+        result = service.submit(user_id=7, username="eve", code="AAAA" if second % 2 else "AAAB")
+        if result.outcome is not Outcome.THROTTLED:
+            judged += 1
+        clock.advance(1)
+    per_hour = THROTTLE_ATTEMPTS * 3600 // THROTTLE_SECONDS
+    assert judged == per_hour
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"at most **{THROTTLE_ATTEMPTS} wrong codes in any {THROTTLE_SECONDS} seconds**" in readme
+    assert f"{per_hour} guesses an hour" in readme
+    odds = 1 - (1 - 2 / len(ALPHABET) ** settings.code_length) ** per_hour
+    assert f"1 in {round(1 / odds):,}" in readme
+
+
+manage_text = st.one_of(st.sampled_from(NASTY), st.text(max_size=300))
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(["close", "export", "code"]), value=manage_text)
+def test_manage_session_argument_never_crashes(command: str, value: str, tmp_path: Path) -> None:
+    """Any --session value ends in status 0 or a one-line error, never a traceback."""
+    out, err = io.StringIO(), io.StringIO()
+    status = main(
+        ["--env-file", "/dev/null", command, "--session", value],
+        stdout=out,
+        stderr=err,
+        environ={"DATABASE_PATH": str(tmp_path / "fuzz.db")},
+    )
+    assert status in (0, 1, 2)
+    if status == 1:
+        assert err.getvalue().count("\n") == 1, err.getvalue()
+        assert "\x1b" not in err.getvalue() and "\x00" not in err.getvalue()
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(max_size=200))
+def test_manage_export_output_argument_never_crashes(name: str, tmp_path: Path) -> None:
+    """Any --output file name is written or refused with one line; nothing escapes."""
+    target = str(tmp_path / "out" / name) if name else ""
+    out, err = io.StringIO(), io.StringIO()
+    status = main(
+        ["--env-file", "/dev/null", "export", "--output", target],
+        stdout=out,
+        stderr=err,
+        environ={"DATABASE_PATH": str(tmp_path / "fuzz.db")},
+    )
+    assert status in (0, 1)
+    if status == 1:
+        assert err.getvalue().count("\n") == 1, err.getvalue()
+
+
+def test_unknown_session_reply_does_not_echo_control_characters(service: AttendanceService) -> None:
+    """A hostile session id is shown shortened and without control characters."""
+    out, err = io.StringIO(), io.StringIO()
+    evil = "\x1b[2J\u202e" + "A" * 5000
+    main(["--env-file", "/dev/null", "export", "--session", evil], stdout=out, stderr=err,
+         environ={"DATABASE_PATH": str(service.settings.database_path)})
+    line = err.getvalue()
+    assert line.count("\n") == 1 and len(line) < 400
+    assert not re.search(r"[\x00-\x1f\u202e]", line.rstrip("\n"))
