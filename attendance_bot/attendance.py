@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 import peewee
 
@@ -19,6 +20,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 # Throttling (RFC 4226 section 7.3): at most THROTTLE_ATTEMPTS wrong codes per student and
 # session in any THROTTLE_SECONDS; after that the student waits until the oldest one ages out.
@@ -155,6 +157,106 @@ def _spec(row: Session) -> codes.CodeSpec:
 def _storage_error(action: str, exc: Exception) -> StorageError:
     log.error("Database error while %s: %s", action, exc)
     return StorageError(f"The attendance database could not be used ({action}); nothing was changed.")
+
+
+class _Batch:
+    """The submissions of one transaction: read what the rules need once, write in bulk."""
+
+    def __init__(self, row: Session, now: datetime, user_ids: list[int]) -> None:
+        self.row = row
+        self.now = now
+        self.spec = _spec(row)
+        self.opened = row.opened_at.timestamp()
+        self.instant = now.timestamp()
+        users = sorted(set(user_ids))
+        since = now - timedelta(seconds=THROTTLE_SECONDS)
+        self.wrong: dict[int, list[datetime]] = {}
+        self.present: set[int] = set()
+        for chunk in _chunks(users, _SQL_CHUNK):
+            for user_id, attempted_at in (
+                WrongAttempt.select(WrongAttempt.user_id, WrongAttempt.attempted_at)
+                .where(
+                    (WrongAttempt.session_id == row.session_id)
+                    & WrongAttempt.user_id.in_(chunk)
+                    & (WrongAttempt.attempted_at > since)
+                )
+                .tuples()
+            ):
+                self.wrong.setdefault(user_id, []).append(attempted_at)
+            self.present.update(
+                user_id
+                for (user_id,) in Attendance.select(Attendance.user_id)
+                .where((Attendance.session_id == row.session_id) & Attendance.user_id.in_(chunk))
+                .tuples()
+            )
+        self.new_wrong: list[dict[str, object]] = []
+        self.records: dict[int, dict[str, object]] = {}
+        self.verdicts: dict[str, codes.Check] = {}
+
+    def judge(self, submission: Submission) -> SubmitResult:
+        """The verdict on one submission, as if it came alone after the earlier ones."""
+        session_id = self.row.session_id
+        recent = self.wrong.get(submission.user_id, [])
+        if len(recent) >= THROTTLE_ATTEMPTS:
+            oldest = sorted(recent)[-THROTTLE_ATTEMPTS]
+            wait = (oldest + timedelta(seconds=THROTTLE_SECONDS) - self.now).total_seconds()
+            return SubmitResult(Outcome.THROTTLED, session_id, retry_after=max(wait, 0.0))
+        result = self.verdicts.get(submission.code)
+        if result is None:  # a class types the same code: judge each distinct text once
+            result = codes.check(submission.code, self.spec, self.instant, earliest=self.opened)
+            self.verdicts[submission.code] = result
+        if result.verdict is codes.Verdict.MALFORMED:
+            return SubmitResult(
+                Outcome.MALFORMED,
+                session_id,
+                code=result.normalised,
+                bad_characters=result.bad_characters,
+                code_length=self.row.code_length,
+            )
+        if result.verdict is codes.Verdict.EXPIRED:
+            return SubmitResult(Outcome.EXPIRED, session_id, code=result.normalised)
+        if result.verdict is codes.Verdict.WRONG:
+            self.wrong.setdefault(submission.user_id, []).append(self.now)
+            self.new_wrong.append({"session_id": session_id, "user_id": submission.user_id, "attempted_at": self.now})
+            left = THROTTLE_ATTEMPTS - len(self.wrong[submission.user_id])
+            return SubmitResult(Outcome.WRONG, session_id, code=result.normalised, attempts_left=max(left, 0))
+        existed = submission.user_id in self.present
+        self.present.add(submission.user_id)
+        stamp = self.now.astimezone(timezone.utc)
+        self.records[submission.user_id] = {  # a later submission in the batch replaces this one
+            "user_id": submission.user_id,
+            "username": submission.username,
+            "display_name": submission.display_name,
+            "timestamp": stamp.strftime("%Y-%m-%d %H:%M:%S"),
+            "date_id": stamp.strftime("%Y-%m-%d"),
+            "session_id": session_id,
+            "submitted_at": stamp,
+        }
+        return SubmitResult(Outcome.UPDATED if existed else Outcome.RECORDED, session_id, code=result.normalised)
+
+    def write(self) -> None:
+        """Bulk-write the wrong attempts and upsert the records (last submission wins)."""
+        for chunk in _chunks(self.new_wrong, _SQL_CHUNK // 3):
+            WrongAttempt.insert_many(chunk).execute()
+        for chunk in _chunks(list(self.records.values()), _SQL_CHUNK // 7):
+            Attendance.insert_many(chunk).on_conflict(
+                conflict_target=[Attendance.user_id, Attendance.session_id],
+                preserve=[
+                    Attendance.username,
+                    Attendance.display_name,
+                    Attendance.timestamp,
+                    Attendance.date_id,
+                    Attendance.submitted_at,
+                ],
+            ).execute()
+
+
+_SQL_CHUNK = 900  # bound variables per statement stay under SQLite's old limit of 999
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class AttendanceService:
@@ -294,104 +396,23 @@ class AttendanceService:
     def submit_many(self, submissions: Sequence[Submission]) -> list[SubmitResult]:
         """Judge and record several submissions in one transaction (one commit for all).
 
-        Each is judged as if alone, in order, so a student's later submission wins. If the
-        commit fails, StorageError is raised for the whole batch: nothing is acknowledged.
+        Each is judged as if it came alone, in order, so a student's later submission wins and
+        wrong codes earlier in the batch count towards the throttle. The work is set-based (one
+        query per table, bulk writes) so a whole class checking in at once costs a few queries.
+        If the commit fails, StorageError is raised for the whole batch: nothing is acknowledged.
         """
         now = self.clock()
-        results: list[SubmitResult] = []
         try:
             with database.atomic("IMMEDIATE"):
                 row = Session.get_or_none(Session.open_flag == 1)
                 if row is None:
                     return [SubmitResult(Outcome.NO_SESSION) for _ in submissions]
-                spec = _spec(row)
-                for submission in submissions:
-                    results.append(self._judge(row, spec, submission, now))
+                batch = _Batch(row, now, [s.user_id for s in submissions])
+                results = [batch.judge(submission) for submission in submissions]
+                batch.write()
         except peewee.DatabaseError as exc:
             raise _storage_error("recording attendance", exc) from exc
         return results
-
-    def _judge(self, row: Session, spec: codes.CodeSpec, submission: Submission, now: datetime) -> SubmitResult:
-        """The verdict on one submission inside the batch's transaction, recorded if right."""
-        session_id = row.session_id
-        wait = self._throttle_wait(session_id, submission.user_id, now)
-        if wait > 0:
-            return SubmitResult(Outcome.THROTTLED, session_id, retry_after=wait)
-        result = codes.check(submission.code, spec, now.timestamp(), earliest=row.opened_at.timestamp())
-        if result.verdict is codes.Verdict.MALFORMED:
-            return SubmitResult(
-                Outcome.MALFORMED,
-                session_id,
-                code=result.normalised,
-                bad_characters=result.bad_characters,
-                code_length=row.code_length,
-            )
-        if result.verdict is codes.Verdict.EXPIRED:
-            return SubmitResult(Outcome.EXPIRED, session_id, code=result.normalised)
-        if result.verdict is codes.Verdict.WRONG:
-            WrongAttempt.create(session_id=session_id, user_id=submission.user_id, attempted_at=now)
-            left = THROTTLE_ATTEMPTS - self._recent_wrong(session_id, submission.user_id, now)
-            return SubmitResult(Outcome.WRONG, session_id, code=result.normalised, attempts_left=max(left, 0))
-        existed = self._upsert(session_id, submission.user_id, submission.username, submission.display_name, now)
-        return SubmitResult(Outcome.UPDATED if existed else Outcome.RECORDED, session_id, code=result.normalised)
-
-    def _upsert(self, session_id: str, user_id: int, username: str, display_name: str | None, now: datetime) -> bool:
-        """Insert or replace this student's record; True if one was there before."""
-        existed = (
-            Attendance.select(Attendance.id)
-            .where((Attendance.user_id == user_id) & (Attendance.session_id == session_id))
-            .exists()
-        )
-        stamp = now.astimezone(timezone.utc)
-        Attendance.insert(
-            user_id=user_id,
-            username=username,
-            display_name=display_name,
-            timestamp=stamp.strftime("%Y-%m-%d %H:%M:%S"),
-            date_id=stamp.strftime("%Y-%m-%d"),
-            session_id=session_id,
-            submitted_at=stamp,
-        ).on_conflict(
-            conflict_target=[Attendance.user_id, Attendance.session_id],
-            preserve=[
-                Attendance.username,
-                Attendance.display_name,
-                Attendance.timestamp,
-                Attendance.date_id,
-                Attendance.submitted_at,
-            ],
-        ).execute()
-        return existed
-
-    def _recent_wrong(self, session_id: str, user_id: int, now: datetime) -> int:
-        since = now - timedelta(seconds=THROTTLE_SECONDS)
-        return (
-            WrongAttempt.select()
-            .where(
-                (WrongAttempt.session_id == session_id)
-                & (WrongAttempt.user_id == user_id)
-                & (WrongAttempt.attempted_at > since)
-            )
-            .count()
-        )
-
-    def _throttle_wait(self, session_id: str, user_id: int, now: datetime) -> float:
-        """Seconds this student must wait before another try (0 when free to try)."""
-        since = now - timedelta(seconds=THROTTLE_SECONDS)
-        recent = list(
-            WrongAttempt.select(WrongAttempt.attempted_at)
-            .where(
-                (WrongAttempt.session_id == session_id)
-                & (WrongAttempt.user_id == user_id)
-                & (WrongAttempt.attempted_at > since)
-            )
-            .order_by(WrongAttempt.attempted_at.desc())
-            .limit(THROTTLE_ATTEMPTS)
-        )
-        if len(recent) < THROTTLE_ATTEMPTS:
-            return 0.0
-        oldest = recent[-1].attempted_at
-        return max((oldest + timedelta(seconds=THROTTLE_SECONDS) - now).total_seconds(), 0.0)
 
     # -- export -----------------------------------------------------------------------------
 

@@ -300,3 +300,32 @@ def test_a_batch_without_a_session_records_nothing(service: AttendanceService) -
 
     results = service.submit_many([Submission(1, "a", "ABCD"), Submission(2, "b", "ABCD")])
     assert [r.outcome for r in results] == [Outcome.NO_SESSION, Outcome.NO_SESSION]
+
+
+def test_a_batch_throttles_within_itself(service: AttendanceService) -> None:
+    """Wrong codes earlier in the same batch count: the sixth try is throttled, even if right."""
+    from attendance_bot.attendance import Submission
+
+    service.open_session()
+    code, bad = right_code(service), wrong_code(service)
+    batch = [Submission(9, "eve", bad)] * THROTTLE_ATTEMPTS + [Submission(9, "eve", code), Submission(10, "bob", code)]
+    outcomes = [r.outcome for r in service.submit_many(batch)]
+    assert outcomes == [Outcome.WRONG] * THROTTLE_ATTEMPTS + [Outcome.THROTTLED, Outcome.RECORDED]
+    assert [r.user_id for r in service.export_rows()] == [10]
+    # and the throttle persisted: a later single submission is still refused
+    assert submit(service, code, user_id=9).outcome is Outcome.THROTTLED
+
+
+def test_a_large_batch_records_every_student_once(service: AttendanceService) -> None:
+    """Two thousand students in one batch (chunked statements) are all recorded exactly once."""
+    from attendance_bot.attendance import Submission
+
+    service.open_session()
+    code = right_code(service)
+    batch = [Submission(i, f"s{i}", code) for i in range(2000)] + [Submission(5, "again", code)]
+    results = service.submit_many(batch)
+    assert sum(r.outcome is Outcome.RECORDED for r in results) == 2000
+    assert results[-1].outcome is Outcome.UPDATED
+    rows = service.export_rows()
+    assert len(rows) == 2000 and len({r.user_id for r in rows}) == 2000
+    assert next(r.username for r in rows if r.user_id == 5) == "again"
