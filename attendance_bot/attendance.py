@@ -280,7 +280,7 @@ class AttendanceService:
         for _ in range(10):
             session_id = self._new_session_id(now)
             try:
-                with database.atomic():
+                with database.atomic("IMMEDIATE"):
                     current = Session.get_or_none(Session.open_flag == 1)
                     if current is not None:
                         raise SessionAlreadyOpen(
@@ -316,7 +316,7 @@ class AttendanceService:
     def close_session(self, session_id: str | None = None) -> ClosedSession:
         """Close the open session (or the one named); return it with its count."""
         try:
-            with database.atomic():
+            with database.atomic("IMMEDIATE"):
                 row = self._session_row(session_id) if session_id else self._open_row()
                 if row.closed_at is not None:
                     raise SessionClosed(f"Session {row.session_id} is already closed.")
