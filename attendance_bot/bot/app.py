@@ -17,6 +17,7 @@ from ..attendance import AttendanceService, utc_now
 from ..models import init_db
 from ..settings import Settings
 from .api_base import apply_api_base
+from .batcher import SubmissionBatcher
 from .cog import AttendanceCog
 from .dbworker import DatabaseWorker
 from .rotation import CodeRotator
@@ -40,7 +41,8 @@ class AttendanceBot(commands.Bot):
         self.db = DatabaseWorker()
         self.service = AttendanceService(settings, clock)
         self.rotator = CodeRotator(self, self.service, self.db, clock)
-        self.cog = AttendanceCog(self, self.service, self.db, self.rotator)
+        self.batcher = SubmissionBatcher(self.service, self.db)
+        self.cog = AttendanceCog(self, self.service, self.db, self.rotator, self.batcher)
         self._announced = False
 
     def say(self, line: str) -> None:
@@ -80,9 +82,22 @@ class AttendanceBot(commands.Bot):
             self.say("Bot is ready!")
         self.rotator.start()
 
+    async def on_application_command_error(self, interaction: nextcord.Interaction, exception: Exception) -> None:
+        """Route command errors to the cog's one error-to-user mapping.
+
+        nextcord 3.x calls the cog's `cog_application_command_error` itself (the command then
+        has an error handler); nextcord 2.6 never does, and would only print the traceback and
+        leave the user without a reply.
+        """
+        command = interaction.application_command
+        if command is not None and command.has_error_handler():
+            return
+        await self.cog.cog_application_command_error(interaction, exception)
+
     async def close(self) -> None:
         await self.rotator.stop()
         await super().close()
+        await self.batcher.stop()
         self.db.shutdown()
 
 
@@ -99,9 +114,10 @@ async def serve(
     init_db(settings.database_path)
     bot = AttendanceBot(settings, clock, out)
     loop = asyncio.get_running_loop()
+    closing: list[asyncio.Future[None]] = []
     if install_signal_handlers:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+            loop.add_signal_handler(sig, lambda: closing.append(asyncio.ensure_future(bot.close())))
     bot.say("Starting Discord bot...")
     try:
         try:
@@ -111,6 +127,8 @@ async def serve(
         bot.install(await bot.resolve_guild())
         await bot.connect(reconnect=True)
     finally:
+        # Let a close started by a signal finish (database worker included) before the loop ends.
+        await asyncio.gather(*closing, return_exceptions=True)
         if not bot.is_closed():
             await bot.close()
         log.info("Bot stopped; open sessions stay open for the next start")

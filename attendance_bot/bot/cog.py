@@ -10,9 +10,10 @@ import nextcord
 from nextcord.ext import commands
 
 from .. import messages
-from ..attendance import AttendanceService
+from ..attendance import AttendanceService, Submission
 from ..errors import AttendanceError, StorageError, UnknownSession
 from ..export import csv_bytes, filename_for
+from .batcher import SubmissionBatcher
 from .dbworker import DatabaseWorker
 from .rotation import CodeRotator
 
@@ -27,10 +28,18 @@ STORAGE_WARNING_COOLDOWN = 300.0
 class AttendanceCog(commands.Cog):
     """`/open_attendance`, `/close_attendance`, `/export_csv` and `/here`."""
 
-    def __init__(self, bot: commands.Bot, service: AttendanceService, db: DatabaseWorker, rotator: CodeRotator) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        service: AttendanceService,
+        db: DatabaseWorker,
+        rotator: CodeRotator,
+        batcher: SubmissionBatcher,
+    ) -> None:
         self.bot = bot
         self.service = service
         self.db = db
+        self.batcher = batcher
         self.rotator = rotator
         self._last_storage_warning = -STORAGE_WARNING_COOLDOWN
 
@@ -137,28 +146,25 @@ class AttendanceCog(commands.Cog):
             return
         user = interaction.user
         assert user is not None
-        submit = asyncio.ensure_future(
-            self.db.run(
-                self.service.submit,
-                user_id=user.id,
-                username=user.name,
-                code=code,
-                display_name=getattr(user, "display_name", None),
-            )
-        )
-        deferred = False
+        loop = asyncio.get_running_loop()
+        pending = self.batcher.enqueue(Submission(user.id, user.name, code, getattr(user, "display_name", None)))
+        deferring: asyncio.Task[None] | None = None
+
+        def defer_if_slow() -> None:  # a timer, not a task per call: /here is the hot path
+            nonlocal deferring
+            if not pending.done():
+                deferring = loop.create_task(interaction.response.defer(ephemeral=True))
+
+        timer = loop.call_later(DEFER_AFTER_SECONDS, defer_if_slow)
         try:
-            done, _ = await asyncio.wait({submit}, timeout=DEFER_AFTER_SECONDS)
-            if not done:
-                await interaction.response.defer(ephemeral=True)
-                deferred = True
-            result = await submit
+            reply = messages.submit_reply(await pending)
         except StorageError:
             await self._warn_storage_failure()
             reply = messages.storage_failure_reply()
-        else:
-            reply = messages.submit_reply(result)
-        if deferred:
+        finally:
+            timer.cancel()
+        if deferring is not None:
+            await deferring
             await interaction.followup.send(reply, ephemeral=True)
         else:
             await interaction.response.send_message(reply, ephemeral=True)

@@ -23,11 +23,16 @@ class DatabaseWorker:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attendance-db")
+        self._shut = False
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
 
     def shutdown(self) -> None:
+        """Close the connection on its own thread and stop the thread (a second call does nothing)."""
+        if self._shut:
+            return
+        self._shut = True
         self._executor.submit(close_db)
         self._executor.shutdown(wait=True)

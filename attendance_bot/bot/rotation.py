@@ -86,8 +86,16 @@ class CodeRotator:
                 pass
 
     async def _run(self) -> None:
+        try:
+            await self._finalise_stale()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Could not check the code messages of sessions closed while the bot was down")
         failures = 0
         while True:
+            # Cleared before the round, so a poke that arrives during the round is not lost.
+            self._wake.clear()
             try:
                 delay = await self._round()
                 failures = 0
@@ -97,7 +105,6 @@ class CodeRotator:
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
                 failures += 1
                 log.exception("Code rotation failed (attempt %d); retrying in %.1f s", failures, delay)
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.0))
             except asyncio.TimeoutError:
@@ -115,12 +122,13 @@ class CodeRotator:
         current, count = await self._db.run(self._current_and_count, session, now)
         shown = self._shown
         if shown is None:
-            shown = self._shown = await self._adopt_or_post(session, current, count)
+            self._shown = await self._adopt_or_post(session, current, count)
         elif now - shown.posted_at >= MESSAGE_MAX_AGE:
-            shown = self._shown = await self._replace(session, shown, current, count)
+            self._shown = await self._replace(session, shown, current, count)
         elif shown.window != current.window:
-            await self._edit(session, shown, current, count)
-        shown.window = current.window
+            await self._edit(session, shown, current, count)  # may post a new message into self._shown
+        if self._shown is not None:
+            self._shown.window = current.window
         return max((current.changes_at - self._clock()).total_seconds(), 0.0) + 0.01
 
     def _current_and_count(self, session: SessionInfo, now: datetime) -> tuple[object, int]:
@@ -137,16 +145,18 @@ class CodeRotator:
         """Edit the message the database names (after a restart), or post a new one."""
         if session.message_id and session.channel_id and session.message_posted_at:
             shown = _Shown(session.session_id, session.channel_id, session.message_id, session.message_posted_at)
-            if self._clock() - shown.posted_at < MESSAGE_MAX_AGE:
-                try:
-                    await self._edit_message(shown.channel_id, shown.message_id, messages.code_card(current, count))
-                    log.info("Resumed code message %s of session %s", shown.message_id, session.session_id)
-                    return shown
-                except nextcord.NotFound:
-                    log.warning("Code message of session %s is gone; posting a new one", session.session_id)
-                except nextcord.HTTPException as exc:
-                    if exc.code != EDIT_TOO_OLD:
-                        raise
+            if self._clock() - shown.posted_at >= MESSAGE_MAX_AGE:
+                return await self._replace(session, shown, current, count)
+            try:
+                await self._edit_message(shown.channel_id, shown.message_id, messages.code_card(current, count))
+                log.info("Resumed code message %s of session %s", shown.message_id, session.session_id)
+                return shown
+            except nextcord.NotFound:
+                log.warning("Code message of session %s is gone; posting a new one", session.session_id)
+            except nextcord.HTTPException as exc:
+                if exc.code != EDIT_TOO_OLD:
+                    raise
+                return await self._replace(session, shown, current, count)
         return await self._post(session, current, count)
 
     async def _post(self, session: SessionInfo, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
@@ -188,16 +198,59 @@ class CodeRotator:
     async def _finalise(self, session_id: str) -> None:
         """The last edit: closed, with the count."""
         shown = self._shown
-        info = await self._db.run(self._service.get_session, session_id)
-        count = await self._db.run(self._service.count, session_id)
-        if shown is None or info.closed_at is None:
+        if shown is None:
             return
-        card = messages.closed_card(session_id, count, info.closed_at)
+        info = await self._db.run(self._service.get_session, session_id)
+        if info.closed_at is None:
+            return
+        await self._finalise_message(info, shown.channel_id, shown.message_id)
+
+    async def _finalise_message(self, info: SessionInfo, channel_id: int, message_id: int) -> None:
+        """Turn a session's code message into its closed card (a new message if it cannot be edited)."""
+        assert info.closed_at is not None
+        count = await self._db.run(self._service.count, info.session_id)
+        card = messages.closed_card(info.session_id, count, info.closed_at)
         try:
-            await self._edit_message(shown.channel_id, shown.message_id, card)
+            await self._edit_message(channel_id, message_id, card)
         except nextcord.NotFound:
-            await self._channel(shown.channel_id).send(embed=card_embed(card))
-        log.info("Finalised code message of session %s (%d present)", session_id, count)
+            await self._channel(channel_id).send(embed=card_embed(card))
+        except nextcord.Forbidden as exc:
+            # Nothing a retry can fix; do not let one message block the next session's rotation.
+            log.warning("Cannot finalise code message %s of session %s: %s", message_id, info.session_id, exc)
+            return
+        except nextcord.HTTPException as exc:
+            if exc.code != EDIT_TOO_OLD:
+                raise
+            await self._channel(channel_id).send(embed=card_embed(card))
+            try:
+                await self._client.http.delete_message(channel_id, message_id)
+            except nextcord.HTTPException as delete_exc:
+                log.warning("Could not delete old code message %s: %s", message_id, delete_exc)
+        log.info("Finalised code message of session %s (%d present)", info.session_id, count)
+
+    async def _finalise_stale(self) -> None:
+        """On start: finalise the code message of a session closed while the bot was down.
+
+        Only messages Discord still lets us edit (younger than an hour) are looked at, and only
+        if they still show the open card.
+        """
+        now = self._clock()
+        summaries = await self._db.run(self._service.sessions)
+        closed_title = messages.closed_card("", 0, now).title
+        for summary in summaries:
+            info = summary.session
+            if info.closed_at is None or not (info.message_id and info.channel_id and info.message_posted_at):
+                continue
+            if now - info.message_posted_at >= timedelta(hours=1):
+                continue
+            try:
+                data = await self._client.http.get_message(info.channel_id, info.message_id)
+            except nextcord.NotFound:
+                continue
+            embeds = data.get("embeds") or []
+            if embeds and embeds[0].get("title") == closed_title:
+                continue
+            await self._finalise_message(info, info.channel_id, info.message_id)
 
     async def finalise_now(self) -> None:
         """Called right after /close_attendance so the final edit does not wait for a round."""

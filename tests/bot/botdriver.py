@@ -1,0 +1,270 @@
+"""Drives the real bot as a subprocess against the emulator: process control, the database, the code message."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from attendance_bot import messages
+from attendance_bot.attendance import AttendanceService, CurrentCode, ExportRow, SessionInfo
+from attendance_bot.codes import ALPHABET
+from attendance_bot.emulator import EmulatorThread, Message
+from attendance_bot.models import close_db, database, init_db
+from attendance_bot.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+INTERVAL = 5
+COMMANDS = ("open_attendance", "close_attendance", "export_csv", "here")
+READY_LINE = "Bot is ready!"
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str = "", poll: float = 0.05) -> T:
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what or predicate}")
+        time.sleep(poll)
+
+
+# -- the database, seen from the test process --------------------------------------------------
+
+
+class Db:
+    """The bot's SQLite file, opened briefly from the test process (the code is stateless)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def settings(self) -> Settings:
+        environ = {"DATABASE_PATH": str(self.path), "CODE_ROTATION_INTERVAL": str(INTERVAL)}
+        return load_settings(None, environ=environ, require_discord=False)
+
+    @contextmanager
+    def service(self, clock: Callable[[], datetime] | None = None) -> Iterator[AttendanceService]:
+        """The service over the bot's file, inside one IMMEDIATE transaction.
+
+        IMMEDIATE: the service's own deferred transactions fail at once with "database is locked"
+        when the bot commits between their read and their write (see the report).
+        """
+        init_db(self.path)
+        try:
+            with database.atomic("IMMEDIATE"):
+                yield AttendanceService(self.settings(), clock) if clock else AttendanceService(self.settings())
+        finally:
+            close_db()
+
+    def open_session(self) -> SessionInfo | None:
+        with self.service() as service:
+            return service.open_session_info()
+
+    def session(self, session_id: str) -> SessionInfo:
+        with self.service() as service:
+            return service.get_session(session_id)
+
+    def rows(self, session_id: str) -> list[ExportRow]:
+        with self.service() as service:
+            return service.export_rows(session_id)
+
+    def code_for(self, card: Card) -> str:
+        """The code the session really has in the window the card says it shows."""
+        assert card.session_id is not None and card.changes_at is not None
+        with self.service() as service:
+            session = service.get_session(card.session_id)
+            return service.code_at(session, card.changes_at - timedelta(seconds=1)).code
+
+    def close_any(self) -> None:
+        with self.service() as service:
+            if service.open_session_info() is not None:
+                service.close_session()
+
+
+# -- the bot process ---------------------------------------------------------------------------
+
+
+def bot_env(emu: EmulatorThread, db_path: Path, **extra: str) -> dict[str, str]:
+    """The bot's environment: the emulator's base URL and token, the channels, a database in tmp."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "CODE_", "DATABASE_"))}
+    for key in ("ADMIN_CHANNEL_ID", "ATTENDANCE_CHANNEL_ID", "ADMIN_ROLE_ID", "GUILD_ID", "TIMEZONE"):
+        env.pop(key, None)
+    env.update(
+        DISCORD_API_BASE=emu.api_base,
+        DISCORD_BOT_TOKEN=emu.token,
+        ADMIN_CHANNEL_ID=str(emu.admin_channel_id),
+        ATTENDANCE_CHANNEL_ID=str(emu.attendance_channel_id),
+        DATABASE_PATH=str(db_path),
+        CODE_ROTATION_INTERVAL=str(INTERVAL),
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run `manage.py ARGS` as the instructor would, in a subprocess; fail the test if it fails."""
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "--env-file", "/dev/null", *args],
+        env=env, cwd=ROOT, capture_output=True, timeout=30, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc
+
+
+class BotProcess:
+    """`manage.py run` in a subprocess, its stdout and stderr collected line by line."""
+
+    def __init__(self, emu: EmulatorThread, env: dict[str, str]) -> None:
+        self.emu = emu
+        self.env = env
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self._readers: list[threading.Thread] = []
+
+    def start(self, timeout: float = 30.0) -> BotProcess:
+        """Start the bot and wait until it is ready and its commands are registered."""
+        gateway = self.emu.emu.gateway
+        identified = gateway.identify_count
+        self.proc = subprocess.Popen(
+            [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"],
+            env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for stream, sink in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
+            reader = threading.Thread(target=_pump, args=(stream, sink), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        proc = self.proc
+        wait_until(lambda: self.said(READY_LINE) or proc.poll() is not None, timeout, "the bot to say it is ready")
+        assert self.proc.poll() is None, f"bot exited: {self.output()}"
+        wait_until(lambda: gateway.identify_count > identified and gateway.connected, timeout, "a fresh identify")
+        self.emu.wait_for_bot(timeout, commands=COMMANDS)
+        return self
+
+    def said(self, line: str) -> bool:
+        return any(seen.rstrip("\n") == line for seen in self.stdout)
+
+    def output(self) -> str:
+        return "".join(self.stdout) + "".join(self.stderr)
+
+    def signal(self, sig: int) -> int:
+        """Send `sig` and wait for the exit; return the exit status."""
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(20)
+        for reader in self._readers:
+            reader.join(5)
+        return code
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.signal(signal.SIGKILL)
+
+
+def _pump(stream, sink: list[str]) -> None:  # type: ignore[no-untyped-def]
+    for line in stream:
+        sink.append(line)
+
+
+# -- the code message, as a student sees it ----------------------------------------------------
+
+_SAMPLE = messages.code_card(CurrentCode("SESSION", "CODE", 0, 0.0, datetime(2024, 1, 1, tzinfo=timezone.utc)), 7)
+_OPEN_TITLE = _SAMPLE.title
+_COUNT_FIELD = next(name for name, value in _SAMPLE.fields if value == "7")
+_SESSION_FIELD = next(name for name, value in _SAMPLE.fields if value == "SESSION")
+_CLOSED_SAMPLE = messages.closed_card("SESSION", 7, datetime(2024, 1, 1, tzinfo=timezone.utc))
+_CLOSED_SESSION_FIELD = next(name for name, value in _CLOSED_SAMPLE.fields if value == "SESSION")
+
+
+@dataclass(frozen=True)
+class Card:
+    """The code message's embed, read back: what is on screen."""
+
+    message_id: int
+    title: str
+    description: str
+    fields: list[tuple[str, str]]
+    code: str
+    changes_at: datetime | None
+    count: int | None
+    session_id: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.title == _OPEN_TITLE
+
+    def expected_open(self) -> messages.CodeCard:
+        """The card messages.code_card would draw for the code, time and count shown."""
+        assert self.changes_at is not None and self.session_id is not None and self.count is not None
+        return messages.code_card(CurrentCode(self.session_id, self.code, 0, 0.0, self.changes_at), self.count)
+
+
+def read_card(message: Message) -> Card:
+    embed = message.embeds[0] if message.embeds else {}
+    fields = [(f.get("name", ""), f.get("value", "")) for f in embed.get("fields") or []]
+    by_name = dict(fields)
+    description = embed.get("description") or ""
+    code = re.search(r"/here (\S+?)`", description)
+    stamp = re.search(r"<t:(\d+):R>", " ".join(by_name.values()))
+    count = by_name.get(_COUNT_FIELD)
+    return Card(
+        message_id=message.id,
+        title=embed.get("title") or "",
+        description=description,
+        fields=fields,
+        code=code.group(1) if code else "",
+        changes_at=datetime.fromtimestamp(int(stamp.group(1)), timezone.utc) if stamp else None,
+        count=int(count) if count is not None and count.isdigit() else None,
+        session_id=by_name.get(_SESSION_FIELD) or by_name.get(_CLOSED_SESSION_FIELD),
+    )
+
+
+def session_messages(emu: EmulatorThread, session_id: str, *, include_deleted: bool = False) -> list[Message]:
+    """The bot's messages in the attendance channel that belong to this session, oldest first."""
+    found = []
+    for message in emu.messages(emu.attendance_channel_id, include_deleted=include_deleted):
+        if message.author_id == emu.emu.bot_user_id and message.embeds and read_card(message).session_id == session_id:
+            found.append(message)
+    return found
+
+
+def live_card(emu: EmulatorThread, session_id: str, timeout: float = 8.0) -> Card:
+    """The session's open code message (waits until the bot has posted it)."""
+
+    def find() -> Card | None:
+        cards = [read_card(m) for m in session_messages(emu, session_id)]
+        cards = [c for c in cards if c.is_open]
+        return cards[-1] if cards else None
+
+    return wait_until(find, timeout, f"the code message of session {session_id}")
+
+
+def next_card(emu: EmulatorThread, session_id: str, after: Card, timeout: float = 2 * INTERVAL + 3) -> Card:
+    """The code message once it shows a different code than `after` (the next window)."""
+
+    def changed() -> Card | None:
+        card = live_card(emu, session_id)
+        return card if card.changes_at != after.changes_at else None
+
+    return wait_until(changed, timeout, "the code message to rotate")
+
+
+def other_code(code: str) -> str:
+    """A well-formed code that differs from `code` in every character."""
+    return "".join(ALPHABET[(ALPHABET.index(ch) + 1) % len(ALPHABET)] for ch in code)

@@ -1,0 +1,82 @@
+"""Fixtures for the end-to-end tests: one emulator per module, the real bot as a subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from botdriver import BotProcess, Db, bot_env
+
+from attendance_bot.emulator import EmulatorThread, Member, Reply
+
+
+@dataclass
+class World:
+    """The emulator, the running bot and its database, with the few actions every test needs."""
+
+    emu: EmulatorThread
+    bot: BotProcess
+    db: Db
+    env: dict[str, str]
+
+    def open(self) -> tuple[str, Reply]:
+        """The instructor runs /open_attendance in the admin channel; return the new session id and the reply."""
+        reply = self.emu.invoke(self.emu.instructor, self.emu.admin_channel_id, "open_attendance")
+        session = self.db.open_session()
+        assert session is not None, reply.content
+        return session.session_id, reply
+
+    def here(self, member: Member, code: str, channel_id: int | None = None) -> Reply:
+        """A student types /here CODE (in the attendance channel unless told otherwise)."""
+        return self.emu.invoke(member, channel_id or self.emu.attendance_channel_id, "here", code=code)
+
+    def student(self, name: str) -> Member:
+        """A new student, so that no two tests share a member."""
+        return self.emu.add_member(name, display_name=name.title())
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[EmulatorThread]:
+    with EmulatorThread() as thread:
+        yield thread
+
+
+@pytest.fixture(scope="module")
+def shared_world(emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One bot process for the module (it is the database that tests must not share state through)."""
+    path = tmp_path_factory.mktemp("bot") / "data" / "attendance.db"
+    env = bot_env(emu, path)
+    bot = BotProcess(emu, env).start()
+    try:
+        yield World(emu, bot, Db(path), env)
+    finally:
+        bot.stop()
+
+
+@pytest.fixture
+def world(shared_world: World) -> Iterator[World]:
+    """The shared bot with no session open, no faults, the emulator clock in step; the same afterwards."""
+    shared_world.db.close_any()
+    start = len(shared_world.bot.stderr)
+    yield shared_world
+    print("".join(shared_world.bot.stderr[start:]))  # the bot's log during this test, shown if it fails
+    emu = shared_world.emu
+    emu.faults.clear()
+    emu.run(lambda e: setattr(e, "message_age_offset", 0.0))
+    shared_world.db.close_any()
+    assert shared_world.bot.proc is not None and shared_world.bot.proc.poll() is None, shared_world.bot.output()
+
+
+@pytest.fixture
+def fresh_world(emu: EmulatorThread, tmp_path: Path) -> Iterator[World]:
+    """A bot of its own with a fresh database (not started: the test starts, kills and restarts it)."""
+    path = tmp_path / "data" / "attendance.db"
+    env = bot_env(emu, path)
+    world = World(emu, BotProcess(emu, env), Db(path), env)
+    try:
+        yield world
+    finally:
+        world.bot.stop()  # the test may have replaced it with a restarted one
+        emu.faults.clear()
