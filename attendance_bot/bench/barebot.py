@@ -1,0 +1,49 @@
+"""The framework's ceiling: a bare nextcord bot whose one guild command `/here code` only answers "ok"."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import nextcord
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(guild_id: int) -> nextcord.Client:
+    """A client with the same intents as the attendance bot and one ephemeral `/here`."""
+    intents = nextcord.Intents.none()
+    intents.guilds = True
+    client = nextcord.Client(intents=intents)
+    announced = False
+
+    @client.slash_command(name="here", description="Check in with the code on screen", guild_ids=[guild_id])
+    async def here(
+        interaction: nextcord.Interaction,
+        code: str = nextcord.SlashOption(name="code", description="The code", required=True, max_length=32),
+    ) -> None:
+        await interaction.response.send_message("ok", ephemeral=True)
+
+    @client.event
+    async def on_ready() -> None:
+        nonlocal announced
+        if not announced:
+            announced = True
+            print("Bot is ready!", flush=True)
+
+    return client
+
+
+def main() -> None:
+    """Subprocess entry: env DISCORD_API_BASE, DISCORD_BOT_TOKEN, BENCH_GUILD_ID."""
+    from ..bot.api_base import apply_api_base
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    apply_api_base(os.environ["DISCORD_API_BASE"])
+    client = make_bot(int(os.environ["BENCH_GUILD_ID"]))
+    client.run(os.environ["DISCORD_BOT_TOKEN"], reconnect=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Scenarios and the load itself: open a session, read the code like a student, fire `/here`, measure."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..emulator import Emulator, InteractionHandle, Member
+
+BATCH = 250  # interactions dispatched between two yields to the event loop
+SPREAD_TICK = 0.02  # seconds between two dispatch rounds of a spread scenario
+LATE_SECONDS = 3.0  # Discord's limit for the interaction callback
+_CODE_IN_EMBED = re.compile(r"/here ([A-Z0-9]+)")
+_SESSION_IN_REPLY = re.compile(r"session (\S+) is open")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """`count` students at once, or spread evenly over one code window."""
+
+    count: int
+    spread: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.count} / window" if self.spread else f"{self.count} at once"
+
+
+DEFAULT_SCENARIOS = "200,1000,3000,10000"
+QUICK_SCENARIOS = "50,200/window"
+_SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
+
+
+def parse_scenarios(text: str) -> list[Scenario]:
+    """`200,1000,3000,10000`: plain numbers are bursts, `N/window` (and the issue's 10000) are spreads."""
+    out: list[Scenario] = []
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            continue
+        number, _, suffix = token.partition("/")
+        if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
+            raise ValueError(f"bad scenario {token!r}: use N (all at once) or N/window (spread over one window)")
+        out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
+    if not out:
+        raise ValueError("no scenario given")
+    return out
+
+
+@dataclass
+class Result:
+    """The figures of one scenario against one bot."""
+
+    scenario: Scenario
+    bot: str
+    sent: int = 0
+    answered: int = 0
+    ok: int = 0
+    lost: int = 0
+    duplicates: int | None = None
+    late: int = 0
+    deferred: int = 0
+    latencies: list[float] = field(default_factory=list)  # dispatch → callback, seconds, sorted
+    answer_latencies: list[float] = field(default_factory=list)  # dispatch → final reply (after a defer), sorted
+    throughput: float = 0.0
+    rss_kb: int = 0
+    bot_cpu: float = 0.0
+    bench_cpu: float = 0.0
+    wall: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def percentile(self, q: float, *, answer: bool = False) -> float | None:
+        """Nearest-rank percentile of the callback latency (or of the final answer's)."""
+        values = self.answer_latencies if answer else self.latencies
+        if not values:
+            return None
+        return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
+
+
+# -- the code message, as a student reads it -------------------------------------------------
+
+
+def code_of(emu: Emulator, message_id: int) -> str:
+    """The code the code message shows right now."""
+    msg = emu.get_message(message_id)
+    if msg is None or not msg.embeds:
+        raise RuntimeError("the code message is gone")
+    found = _CODE_IN_EMBED.search(str(msg.embeds[0].get("description") or ""))
+    if found is None:
+        raise RuntimeError(f"no code in the code message: {msg.embeds[0]!r}")
+    return found.group(1)
+
+
+async def open_session(emu: Emulator, timeout: float = 20.0) -> tuple[str, int]:
+    """`/open_attendance` as the instructor; returns the session id and the code message id."""
+    before = {m.id for m in emu.messages(emu.attendance_channel_id)}
+    reply = await emu.invoke(emu.instructor, emu.admin_channel_id, "open_attendance", timeout=timeout)
+    found = _SESSION_IN_REPLY.search(reply.content or "")
+    if found is None:
+        raise RuntimeError(f"/open_attendance did not open a session: {reply.content!r}")
+    session_id = found.group(1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for msg in emu.messages(emu.attendance_channel_id):
+            if msg.id not in before and msg.embeds and session_id in str(msg.embeds[0].get("fields")):
+                return session_id, msg.id
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"no code message for session {session_id} within {timeout:.0f}s")
+
+
+async def close_session(emu: Emulator, timeout: float = 20.0) -> str:
+    reply = await emu.invoke(emu.instructor, emu.admin_channel_id, "close_attendance", timeout=timeout)
+    return reply.content or ""
+
+
+async def next_rotation(emu: Emulator, message_id: int, timeout: float) -> None:
+    """Wait until the shown code changes, so a spread starts with a fresh window."""
+    first = code_of(emu, message_id)
+    deadline = time.monotonic() + timeout
+    while code_of(emu, message_id) == first:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the code did not rotate within {timeout:.0f}s")
+        await asyncio.sleep(0.01)
+
+
+# -- firing ----------------------------------------------------------------------------------
+
+
+async def fire_burst(
+    emu: Emulator, students: Sequence[Member], code: Callable[[], str]
+) -> list[InteractionHandle]:
+    """Everyone at once, dispatched in batches so the gateway writer gets to run."""
+    channel = emu.attendance_channel_id
+    handles: list[InteractionHandle] = []
+    shown = code()
+    for start in range(0, len(students), BATCH):
+        for member in students[start : start + BATCH]:
+            handles.append(emu.dispatch_interaction(member, channel, "here", code=shown))
+        await asyncio.sleep(0)
+    return handles
+
+
+async def fire_spread(
+    emu: Emulator, students: Sequence[Member], code: Callable[[], str], window: float
+) -> list[InteractionHandle]:
+    """Evenly over `window` seconds; each round re-reads the code on screen."""
+    channel = emu.attendance_channel_id
+    handles: list[InteractionHandle] = []
+    total = len(students)
+    start = time.perf_counter()
+    sent = 0
+    while sent < total:
+        elapsed = time.perf_counter() - start
+        due = min(total, int(total * elapsed / window) + 1)
+        if due > sent:
+            shown = code()
+            for member in students[sent:due]:
+                handles.append(emu.dispatch_interaction(member, channel, "here", code=shown))
+            sent = due
+        await asyncio.sleep(SPREAD_TICK)
+    return handles
+
+
+async def collect(
+    handles: Sequence[InteractionHandle], timeout: float, is_ok: Callable[[str], bool], result: Result
+) -> set[int]:
+    """Wait for the answers (up to `timeout` after the last dispatch); fill `result`; acked user ids."""
+    futures = [h.future for h in handles]
+    if futures:
+        await asyncio.wait(futures, timeout=timeout)
+    acked: set[int] = set()
+    latencies: list[float] = []
+    answers: list[float] = []
+    first = min((h.record.dispatched_at for h in handles), default=0.0)
+    last = first
+    for handle in handles:
+        rec = handle.record
+        if not rec.future.done() or rec.future.cancelled() or rec.future.exception() is not None:
+            result.lost += 1
+            continue
+        reply = rec.future.result()
+        result.answered += 1
+        latencies.append(rec.ack_latency)
+        answers.append(reply.latency)
+        last = max(last, rec.dispatched_at + reply.latency)
+        if rec.ack_latency > LATE_SECONDS:
+            result.late += 1
+        if reply.deferred:
+            result.deferred += 1
+        if is_ok(reply.content or ""):
+            result.ok += 1
+            acked.add(rec.member.id)
+    latencies.sort()
+    answers.sort()
+    result.sent = len(handles)
+    result.latencies = latencies
+    result.answer_latencies = answers
+    result.throughput = result.answered / (last - first) if last > first else 0.0
+    return acked
+
+
+def check_database(path: Path, session_id: str, acked: set[int], result: Result) -> None:
+    """sqlite3, not the bot's code: every acknowledged student has exactly one row, nothing more."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = con.execute(
+            "SELECT user_id, COUNT(*) FROM attendance WHERE session_id = ? GROUP BY user_id", (session_id,)
+        ).fetchall()
+        other = con.execute("SELECT COUNT(*) FROM attendance WHERE session_id != ?", (session_id,)).fetchone()[0]
+    finally:
+        con.close()
+    stored = {int(user_id): count for user_id, count in rows}
+    total = sum(stored.values())
+    missing = acked - stored.keys()
+    result.lost += len(missing)
+    result.duplicates = sum(c - 1 for c in stored.values()) + max(0, total - len(acked))
+    if missing:
+        result.notes.append(f"{len(missing)} acknowledged but not in the database")
+    if other:
+        result.notes.append(f"{other} rows of other sessions in a fresh database")
+    if total != len(acked):
+        result.notes.append(f"{total} rows for {len(acked)} acknowledged students")

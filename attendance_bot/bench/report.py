@@ -1,0 +1,87 @@
+"""The one table at the end: plain text for the terminal, or Markdown for the README."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .load import Result
+
+COLUMNS = (
+    "scenario",
+    "bot",
+    "sent",
+    "answered",
+    "ok",
+    "lost",
+    "duplicates",
+    "late",
+    "deferred",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "max ms",
+    "answer p99 ms",
+    "throughput/s",
+    "peak RSS MB",
+    "bot CPU s",
+    "bench CPU s",
+    "throughput ours/bare",
+    "p99 ours/bare",
+)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def rows(results: Sequence[Result]) -> list[list[str]]:
+    """One row per scenario and bot; ours carries the ratios to the bare bot of the same scenario."""
+    bare = {r.scenario: r for r in results if r.bot == "bare"}
+    out: list[list[str]] = []
+    for r in results:
+        ceiling = bare.get(r.scenario) if r.bot != "bare" else None
+        out.append(
+            [
+                r.scenario.name,
+                r.bot,
+                str(r.sent),
+                str(r.answered),
+                str(r.ok),
+                str(r.lost),
+                "-" if r.duplicates is None else str(r.duplicates),
+                str(r.late),
+                str(r.deferred),
+                _ms(r.percentile(0.50)),
+                _ms(r.percentile(0.95)),
+                _ms(r.percentile(0.99)),
+                _ms(r.latencies[-1] if r.latencies else None),
+                _ms(r.percentile(0.99, answer=True)),
+                f"{r.throughput:.0f}",
+                f"{r.rss_kb / 1024:.1f}",
+                f"{r.bot_cpu:.1f}",
+                f"{r.bench_cpu:.1f}",
+                _ratio(r.throughput, ceiling.throughput) if ceiling else "",
+                _ratio(r.percentile(0.99), ceiling.percentile(0.99)) if ceiling else "",
+            ]
+        )
+    return out
+
+
+def render(results: Sequence[Result], *, markdown: bool = False) -> str:
+    """The table, aligned text or a Markdown pipe table."""
+    body = rows(results)
+    if markdown:
+        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(c), *(len(row[i]) for row in body)) if body else len(c) for i, c in enumerate(COLUMNS)]
+    fmt = "  ".join("{:<%d}" % w if i < 2 else "{:>%d}" % w for i, w in enumerate(widths))
+    lines = [fmt.format(*COLUMNS), "  ".join("-" * w for w in widths)]
+    lines += [fmt.format(*row) for row in body]
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,197 @@
+"""Runs the scenarios against both bots, one fresh bot process and database per scenario, and prints the table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..emulator import Emulator, Member
+from . import load, report
+from .procs import BARE, OURS, BotKind, start_bot
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 15  # the bot's default CODE_ROTATION_INTERVAL
+OK_PREFIX = "✅"
+BARE_CODE = "A1B2"
+
+
+@dataclass(frozen=True)
+class Options:
+    scenarios: list[load.Scenario]
+    bots: list[BotKind]
+    interval: int | None  # None: the bot's default (15 s)
+    timeout: float
+    settle: float
+    markdown: bool
+    keep: bool
+
+    @property
+    def window(self) -> float:
+        return float(self.interval or DEFAULT_INTERVAL)
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m attendance_bot.bench",
+        description="Burst benchmark of /here: the real bot and a bare nextcord bot, each as a separate "
+        "process against the local Discord emulator on 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--scenarios",
+        help=f"comma-separated; N = N students at once, N/window = spread over one code window "
+        f"(10000 is the issue's spread scenario); default {load.DEFAULT_SCENARIOS}",
+    )
+    parser.add_argument("--quick", action="store_true", help=f"smoke test: {load.QUICK_SCENARIOS}, 5 s codes")
+    parser.add_argument("--bots", default="ours,bare", help="which bots to run: ours, bare or both (default)")
+    parser.add_argument("--interval", type=int, help="CODE_ROTATION_INTERVAL for the bot (default 15, --quick 5)")
+    parser.add_argument("--timeout", type=float, help="seconds after the last dispatch before an answer is lost")
+    parser.add_argument("--settle", type=float, help="seconds to let the bot settle before and after a scenario")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    parser.add_argument("--keep", action="store_true", help="keep the databases (their folder is printed)")
+    args = parser.parse_args(argv)
+    try:
+        scenarios = load.parse_scenarios(args.scenarios or (load.QUICK_SCENARIOS if args.quick else load.DEFAULT_SCENARIOS))
+    except ValueError as exc:
+        parser.error(str(exc))
+    kinds = {"ours": OURS, "bare": BARE}
+    names = [b.strip() for b in args.bots.split(",") if b.strip()]
+    if not names or any(n not in kinds for n in names):
+        parser.error("--bots takes ours, bare or ours,bare")
+    interval = args.interval if args.interval is not None else (5 if args.quick else None)
+    if interval is not None and interval < 5:
+        parser.error("--interval must be at least 5 (the bot's minimum)")
+    return Options(
+        scenarios=scenarios,
+        bots=[kinds[n] for n in names],
+        interval=interval,
+        timeout=args.timeout if args.timeout is not None else (20.0 if args.quick else 60.0),
+        settle=args.settle if args.settle is not None else (0.5 if args.quick else 2.0),
+        markdown=args.markdown,
+        keep=args.keep,
+    )
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+async def _start_emulator(students: int) -> tuple[Emulator, list[Member]]:
+    emu = Emulator()
+    await emu.start()
+    members = [emu.add_member(f"bench{i:05d}", display_name=f"Bench Student {i}") for i in range(students)]
+    return emu, members
+
+
+async def run_scenario(
+    kind: BotKind, emu: Emulator, students: Sequence[Member], scenario: load.Scenario, database: Path, opts: Options
+) -> load.Result:
+    """A fresh bot process and database, one session, the load, the checks, then stop the bot."""
+    result = load.Result(scenario, kind.name)
+    bot = await start_bot(kind, emu, database, interval=opts.interval)
+    try:
+        session_id = ""
+        if kind is OURS:
+            session_id, message_id = await load.open_session(emu)
+
+            def code() -> str:
+                return load.code_of(emu, message_id)
+
+            def is_ok(content: str) -> bool:
+                return content.startswith(OK_PREFIX)
+
+        else:
+
+            def code() -> str:
+                return BARE_CODE
+
+            def is_ok(content: str) -> bool:
+                return content == "ok"
+
+        await asyncio.sleep(opts.settle)
+        if scenario.spread and kind is OURS:
+            await load.next_rotation(emu, message_id, 2 * opts.window + 5)
+        crowd = students[: scenario.count]
+        bot_cpu, bench_cpu, started = bot.cpu_seconds(), time.process_time(), time.perf_counter()
+        if scenario.spread:
+            handles = await load.fire_spread(emu, crowd, code, opts.window)
+        else:
+            handles = await load.fire_burst(emu, crowd, code)
+        acked = await load.collect(handles, opts.timeout, is_ok, result)
+        result.wall = time.perf_counter() - started
+        result.bot_cpu = bot.cpu_seconds() - bot_cpu
+        result.bench_cpu = time.process_time() - bench_cpu
+        result.rss_kb = bot.status_kb("VmHWM")
+        if not bot.alive():
+            result.notes.append(f"the bot exited with {bot.proc.returncode} during the scenario")
+        if result.answered > result.ok:
+            result.notes.append(f"{result.answered - result.ok} answered but not accepted")
+        if kind is OURS:
+            load.check_database(database, session_id, acked, result)
+            if bot.alive():
+                closed = await load.close_session(emu)
+                if f": {len(acked)} present" not in closed:
+                    result.notes.append(f"close summary disagrees: {closed!r}")
+    finally:
+        await bot.stop()
+        emu.forget_interactions()
+        gc.collect()
+    return result
+
+
+def _progress(r: load.Result) -> str:
+    p99 = r.percentile(0.99)
+    line = (
+        f"{r.bot:>4} {r.scenario.name:>16}: answered {r.answered}/{r.sent}, ok {r.ok}, lost {r.lost}, "
+        f"dup {'-' if r.duplicates is None else r.duplicates}, p99 {'-' if p99 is None else f'{p99 * 1000:.0f} ms'}, "
+        f"{r.throughput:.0f}/s, bot CPU {r.bot_cpu:.1f}s, bench CPU {r.bench_cpu:.1f}s in {r.wall:.1f}s, "
+        f"RSS {r.rss_kb / 1024:.1f} MB"
+    )
+    return line + "".join(f"\n     note: {n}" for n in r.notes)
+
+
+async def run(opts: Options) -> list[load.Result]:
+    """Every scenario against every bot, interleaved so both see the same machine state."""
+    workdir = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
+    crowd = max(s.count for s in opts.scenarios)
+    emulators: dict[str, tuple[Emulator, list[Member]]] = {}
+    results: list[load.Result] = []
+    try:
+        for kind in opts.bots:
+            emulators[kind.name] = await _start_emulator(crowd)
+        for index, scenario in enumerate(opts.scenarios):
+            for kind in opts.bots:
+                emu, students = emulators[kind.name]
+                database = workdir / f"{index}-{kind.name}.db"
+                result = await run_scenario(kind, emu, students, scenario, database, opts)
+                results.append(result)
+                _say(_progress(result))
+                await asyncio.sleep(opts.settle)
+    finally:
+        for emu, _ in emulators.values():
+            await emu.stop()
+        if opts.keep:
+            _say(f"databases kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; exit 1 if anything was lost or duplicated."""
+    opts = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    results = asyncio.run(run(opts))
+    print(report.render(results, markdown=opts.markdown), flush=True)
+    bad = [r for r in results if r.lost or r.duplicates]
+    return 1 if bad else 0

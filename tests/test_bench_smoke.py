@@ -1,0 +1,56 @@
+"""The burst benchmark runs end to end: real bot and bare bot as processes, nothing lost or duplicated."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COLUMNS = ("scenario", "bot", "answered", "lost", "duplicates", "late", "p50 ms", "p95 ms", "p99 ms", "max ms",
+           "throughput/s", "peak RSS MB", "throughput ours/bare", "p99 ours/bare")
+
+
+@pytest.fixture(scope="module")
+def quick_run() -> subprocess.CompletedProcess[str]:
+    """One `python -m attendance_bot.bench --quick --markdown` (50 at once, 200 over one 5 s window)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def _table(stdout: str) -> list[dict[str, str]]:
+    lines = [line for line in stdout.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True)) for line in lines[2:]]
+
+
+def test_quick_bench_exits_cleanly(quick_run: subprocess.CompletedProcess[str]) -> None:
+    """The quick run exits 0 (it exits 1 when anything is lost or duplicated)."""
+    assert quick_run.returncode == 0, quick_run.stderr[-3000:]
+
+
+def test_table_has_the_expected_columns_and_rows(quick_run: subprocess.CompletedProcess[str]) -> None:
+    """One row per scenario and bot, with every column the issue asks for."""
+    rows = _table(quick_run.stdout)
+    assert set(COLUMNS) <= set(rows[0])
+    assert [(r["scenario"], r["bot"]) for r in rows] == [
+        ("50 at once", "ours"), ("50 at once", "bare"), ("200 / window", "ours"), ("200 / window", "bare"),
+    ]
+
+
+def test_every_student_is_answered_accepted_and_stored_once(quick_run: subprocess.CompletedProcess[str]) -> None:
+    """Nothing lost, no duplicate rows, every /here accepted with the code read from the code message."""
+    for row in _table(quick_run.stdout):
+        assert row["lost"] == "0", row
+        assert row["answered"] == row["sent"] == row["ok"], row
+        if row["bot"] == "ours":
+            assert row["duplicates"] == "0", row
+            assert row["throughput ours/bare"] not in ("", "-"), row
