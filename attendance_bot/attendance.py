@@ -14,7 +14,8 @@ import peewee
 
 from . import codes
 from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession, quoted
-from .models import Attendance, Session, WrongAttempt, database
+from . import hot_sql
+from .models import Attendance, Session, UTCDateTimeField, WrongAttempt, database
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -169,28 +170,24 @@ class _Batch:
         self.opened = row.opened_at.timestamp()
         self.instant = now.timestamp()
         users = sorted(set(user_ids))
-        since = now - timedelta(seconds=THROTTLE_SECONDS)
+        since = UTCDateTimeField().db_value(now - timedelta(seconds=THROTTLE_SECONDS))
         self.wrong: dict[int, list[datetime]] = {}
         self.present: set[int] = set()
         for chunk in _chunks(users, _SQL_CHUNK):
-            for user_id, attempted_at in (
-                WrongAttempt.select(WrongAttempt.user_id, WrongAttempt.attempted_at)
-                .where(
-                    (WrongAttempt.session_id == row.session_id)
-                    & WrongAttempt.user_id.in_(chunk)
-                    & (WrongAttempt.attempted_at > since)
-                )
-                .tuples()
-            ):
-                self.wrong.setdefault(user_id, []).append(attempted_at)
-            self.present.update(
-                user_id
-                for (user_id,) in Attendance.select(Attendance.user_id)
-                .where((Attendance.session_id == row.session_id) & Attendance.user_id.in_(chunk))
-                .tuples()
+            marks = ", ".join("?" * len(chunk))
+            cursor = database.execute_sql(
+                hot_sql.RECENT_WRONG.format(marks=marks), (row.session_id, *chunk, since)
             )
-        self.new_wrong: list[dict[str, object]] = []
-        self.records: dict[int, dict[str, object]] = {}
+            for user_id, attempted_at in cursor.fetchall():
+                self.wrong.setdefault(user_id, []).append(_from_db(attempted_at))
+            cursor = database.execute_sql(hot_sql.PRESENT.format(marks=marks), (row.session_id, *chunk))
+            self.present.update(user_id for (user_id,) in cursor.fetchall())
+        self.new_wrong: list[tuple[object, ...]] = []
+        self.records: dict[int, tuple[object, ...]] = {}
+        utc = now.astimezone(timezone.utc)
+        self.stamp = UTCDateTimeField().db_value(utc)
+        self.timestamp = utc.strftime("%Y-%m-%d %H:%M:%S")
+        self.date_id = utc.strftime("%Y-%m-%d")
         self.verdicts: dict[str, codes.Check] = {}
 
     def judge(self, submission: Submission) -> SubmitResult:
@@ -217,41 +214,34 @@ class _Batch:
             return SubmitResult(Outcome.EXPIRED, session_id, code=result.normalised)
         if result.verdict is codes.Verdict.WRONG:
             self.wrong.setdefault(submission.user_id, []).append(self.now)
-            self.new_wrong.append({"session_id": session_id, "user_id": submission.user_id, "attempted_at": self.now})
+            self.new_wrong.append((session_id, submission.user_id, self.stamp))
             left = THROTTLE_ATTEMPTS - len(self.wrong[submission.user_id])
             return SubmitResult(Outcome.WRONG, session_id, code=result.normalised, attempts_left=max(left, 0))
         existed = submission.user_id in self.present
         self.present.add(submission.user_id)
-        stamp = self.now.astimezone(timezone.utc)
-        self.records[submission.user_id] = {  # a later submission in the batch replaces this one
-            "user_id": submission.user_id,
-            "username": submission.username,
-            "display_name": submission.display_name,
-            "timestamp": stamp.strftime("%Y-%m-%d %H:%M:%S"),
-            "date_id": stamp.strftime("%Y-%m-%d"),
-            "session_id": session_id,
-            "submitted_at": stamp,
-        }
+        # A later submission in the batch replaces this one: last submission wins.
+        self.records[submission.user_id] = (
+            submission.user_id,
+            submission.username,
+            submission.display_name,
+            self.timestamp,
+            self.date_id,
+            session_id,
+            self.stamp,
+        )
         return SubmitResult(Outcome.UPDATED if existed else Outcome.RECORDED, session_id, code=result.normalised)
 
     def write(self) -> None:
         """Bulk-write the wrong attempts and upsert the records (last submission wins)."""
-        for chunk in _chunks(self.new_wrong, _SQL_CHUNK // 3):
-            WrongAttempt.insert_many(chunk).execute()
-        for chunk in _chunks(list(self.records.values()), _SQL_CHUNK // 7):
-            Attendance.insert_many(chunk).on_conflict(
-                conflict_target=[Attendance.user_id, Attendance.session_id],
-                preserve=[
-                    Attendance.username,
-                    Attendance.display_name,
-                    Attendance.timestamp,
-                    Attendance.date_id,
-                    Attendance.submitted_at,
-                ],
-            ).execute()
+        cursor = database.cursor()
+        if self.new_wrong:
+            cursor.executemany(hot_sql.INSERT_WRONG, self.new_wrong)
+        if self.records:
+            cursor.executemany(hot_sql.UPSERT_ATTENDANCE, list(self.records.values()))
 
 
 _SQL_CHUNK = 900  # bound variables per statement stay under SQLite's old limit of 999
+_from_db = UTCDateTimeField().python_value
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
