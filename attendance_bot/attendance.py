@@ -155,8 +155,19 @@ def _spec(row: Session) -> codes.CodeSpec:
     )
 
 
-def _storage_error(action: str, exc: Exception) -> StorageError:
-    log.error("Database error while %s: %s", action, exc)
+def _root_cause(exc: BaseException) -> BaseException:
+    """The error that started it: when SQLite has rolled back by itself (disk full, I/O error),
+    peewee's own ROLLBACK fails with 'no transaction is active' and hides the real cause."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "no transaction is active" not in str(seen):
+            return seen
+        seen = seen.__context__
+    return exc
+
+
+def _storage_error(action: str, exc: BaseException) -> StorageError:
+    log.error("Database error while %s: %s", action, _root_cause(exc))
     return StorageError(f"The attendance database could not be used ({action}); nothing was changed.")
 
 

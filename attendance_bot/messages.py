@@ -62,6 +62,8 @@ def malformed_reply(result: SubmitResult) -> str:
         )
     if result.bad_characters or not result.code:
         return f"❌ A code is {length} characters: {codes.ALPHABET_DESCRIPTION}. Type the one on screen."
+    if len(result.code) >= codes.MAX_INPUT_LENGTH:
+        return f"❌ That is far longer than a code: a code is {length} characters. Type the one on screen."
     return f"❌ A code is {length} characters long, not {len(result.code)}. Type the one on screen."
 
 

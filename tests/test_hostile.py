@@ -147,3 +147,12 @@ def test_unknown_session_reply_does_not_echo_control_characters(service: Attenda
     line = err.getvalue()
     assert line.count("\n") == 1 and len(line) < 400
     assert not re.search(r"[\x00-\x1f\u202e]", line.rstrip("\n"))
+
+
+def test_an_overlong_code_is_called_too_long_not_a_wrong_length(service: AttendanceService) -> None:
+    """6,000 characters are explained as far too long, not as a miscounted code."""
+    service.open_session()
+    result = service.submit(user_id=1, username="eve", code="A" * 6000)
+    assert result.outcome is Outcome.MALFORMED
+    reply = messages.submit_reply(result)
+    assert "far longer than a code" in reply and "not 64" not in reply
