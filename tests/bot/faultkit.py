@@ -1,0 +1,68 @@
+"""Helpers for the fault and hostile-input tests: crowds of students, bursts, raw database counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from attendance_bot import messages
+from attendance_bot.attendance import Outcome, SubmitResult
+from attendance_bot.emulator import EmulatorThread, InteractionHandle, Member
+
+CHUNK = 250  # interactions dispatched per trip to the emulator loop, so its gateway writer runs between
+
+
+def accepted_replies(session_id: str) -> set[str]:
+    """The sentences that tell a student they are marked present (recorded or replaced)."""
+    return {messages.submit_reply(SubmitResult(outcome, session_id)) for outcome in (Outcome.RECORDED, Outcome.UPDATED)}
+
+
+def crowd(emu: EmulatorThread, prefix: str, count: int) -> list[Member]:
+    """`count` new members named PREFIX0…, created in one trip to the emulator loop."""
+    return emu.run(lambda e: [e.add_member(f"{prefix}{i}") for i in range(count)])
+
+
+def burst(
+    emu: EmulatorThread, members: Sequence[Member], code: str, channel_id: int | None = None
+) -> list[InteractionHandle]:
+    """Every member sends `/here code` at once (dispatched in chunks); the handles, not yet answered."""
+    channel = channel_id or emu.attendance_channel_id
+    handles: list[InteractionHandle] = []
+    for start in range(0, len(members), CHUNK):
+        chunk = members[start : start + CHUNK]
+        handles += emu.run(lambda e: [e.dispatch_interaction(m, channel, "here", code=code) for m in chunk])
+    return handles
+
+
+def answered(emu: EmulatorThread, handles: Sequence[InteractionHandle]) -> int:
+    """How many of these interactions the bot has answered so far."""
+    return emu.run(lambda e: sum(h.done() for h in handles))
+
+
+def contents(emu: EmulatorThread, handles: Sequence[InteractionHandle]) -> dict[int, str | None]:
+    """Member id → the reply the member saw (None while unanswered)."""
+
+    def read(_: object) -> dict[int, str | None]:
+        return {h.record.member.id: (h.future.result().content or "") if h.done() else None for h in handles}
+
+    return emu.run(read)
+
+
+def row_counts(path: Path, session_id: str) -> dict[int, int]:
+    """Read-only sqlite3, not the bot's code: user id → number of attendance rows in the session."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = con.execute(
+            "SELECT user_id, COUNT(*) FROM attendance WHERE session_id = ? GROUP BY user_id", (session_id,)
+        ).fetchall()
+    finally:
+        con.close()
+    return {int(user_id): count for user_id, count in rows}
+
+
+def parse_csv(data: bytes) -> list[list[str]]:
+    """An export as a spreadsheet would read it: UTF-8, RFC 4180 records."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
