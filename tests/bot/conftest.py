@@ -70,13 +70,15 @@ def world(shared_world: World) -> Iterator[World]:
 
 
 @pytest.fixture
-def fresh_world(emu: EmulatorThread, tmp_path: Path) -> Iterator[World]:
-    """A bot of its own with a fresh database (not started: the test starts, kills and restarts it)."""
-    path = tmp_path / "data" / "attendance.db"
-    env = bot_env(emu, path)
-    world = World(emu, BotProcess(emu, env), Db(path), env)
-    try:
-        yield world
-    finally:
-        world.bot.stop()  # the test may have replaced it with a restarted one
-        emu.faults.clear()
+def fresh_world(tmp_path: Path) -> Iterator[World]:
+    """A bot of its own, on an emulator of its own, with a fresh database (not started: the test
+    starts, kills and restarts it). Its own emulator keeps its gateway apart from the module's
+    shared bot, so test order does not matter."""
+    with EmulatorThread() as emu:
+        path = tmp_path / "data" / "attendance.db"
+        env = bot_env(emu, path)
+        world = World(emu, BotProcess(emu, env), Db(path), env)
+        try:
+            yield world
+        finally:
+            world.bot.stop()  # the test may have replaced it with a restarted one

@@ -19,8 +19,8 @@ from attendance_bot.export import HEADER
 
 BURST = 1000
 
-# Order matters: every test on the shared bot (`world`) comes before the tests that start a bot of
-# their own after it, because the emulator's gateway follows the bot that connected last.
+# Tests that start a bot of their own (`fresh_world`) get an emulator of their own too, so they never
+# take the gateway from the module's shared bot (`world`): order does not matter.
 
 
 def _wal(path: Path) -> Path:
