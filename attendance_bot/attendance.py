@@ -12,10 +12,9 @@ from typing import TypeVar
 
 import peewee
 
-from . import codes
+from . import codes, hot_sql
 from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession, quoted
-from . import hot_sql
-from .models import Attendance, Session, UTCDateTimeField, WrongAttempt, database
+from .models import Attendance, Session, UTCDateTimeField, database
 from .settings import Settings
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ class _AlphabetTOTP(pyotp.TOTP):
         super().__init__(secret, digits=6, digest=hashlib.sha256, interval=interval)
         self.length = length
 
-    def generate_otp(self, input: int) -> str:  # noqa: A002 - pyotp's parameter name
+    def generate_otp(self, input: int) -> str:
         if input < 0:
             raise ValueError("window counter must not be negative")
         digest = hmac.new(self.byte_secret(), self.int_to_bytestring(input), hashlib.sha256).digest()

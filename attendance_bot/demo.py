@@ -8,8 +8,8 @@ import logging
 import re
 import sys
 import time
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 DEMO_INTERVAL = 5  # the shortest window, so the class fits in half a minute
 _CODE_IN_EMBED = re.compile(r"/here ([0-9A-Z]+)")
+
+
+def _local_clock(unix: int) -> str:
+    """HH:MM in this machine's zone, as a Discord client shows `<t:UNIX:t>`."""
+    return datetime.fromtimestamp(unix, timezone.utc).astimezone().strftime("%H:%M")
 
 
 def _strip_markdown(text: str) -> str:
@@ -42,7 +47,7 @@ class _Narrator:
         text = re.sub(r"<#(\d+)>", lambda m: "#" + self.channel_names.get(int(m.group(1)), m.group(1)), text)
         now = time.time()
         text = re.sub(r"<t:(\d+):R>", lambda m: f"in {max(0, round(int(m.group(1)) - now))} s", text)
-        return re.sub(r"<t:(\d+):t>", lambda m: datetime.fromtimestamp(int(m.group(1))).strftime("%H:%M"), text)
+        return re.sub(r"<t:(\d+):t>", lambda m: _local_clock(int(m.group(1))), text)
 
     def heading(self, text: str) -> None:
         self.step += 1
@@ -114,8 +119,8 @@ async def _play(database_path: Path, out: IO[str]) -> int:
             bot_task.cancel()
             try:
                 await bot_task
-            except (asyncio.CancelledError, Exception):  # the demo's result is already decided
-                pass
+            except (asyncio.CancelledError, Exception) as exc:  # the demo's result is already decided
+                log.debug("bot task ended with %r", exc)
 
 
 class _Indented(io.TextIOBase):

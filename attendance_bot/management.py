@@ -15,7 +15,7 @@ from typing import IO
 import peewee
 
 from . import bigtext
-from .attendance import AttendanceService, utc_now
+from .attendance import AttendanceService
 from .errors import AttendanceError, ConfigurationError, quoted
 from .export import csv_bytes
 from .models import close_db, init_db
@@ -214,7 +214,9 @@ def _export(ctx: Context) -> int:
 
 def _code_arguments(parser: argparse.ArgumentParser) -> None:
     _session_option(parser, "the open one")
-    parser.add_argument("--watch", action="store_true", help="keep the code on screen, large, with a countdown (Ctrl-C ends)")
+    parser.add_argument(
+        "--watch", action="store_true", help="keep the code on screen, large, with a countdown (Ctrl-C ends)"
+    )
 
 
 @command("code", "show the current code of the open session (--watch for a projector view)", _code_arguments)

@@ -36,7 +36,10 @@ def submit_reply(result: SubmitResult) -> str:
         return f"⌛ Code {shown(result.code)} has expired: use the code on screen now."
     if outcome is Outcome.WRONG:
         if result.attempts_left <= 0:
-            return "❌ That code is not right, and that was your last try for now: wait a minute, then use the code on screen."
+            return (
+                "❌ That code is not right, and that was your last try for now: "
+                "wait a minute, then use the code on screen."
+            )
         return (
             f"❌ {shown(result.code)} is not the current code: check the screen and try again "
             f"({result.attempts_left} tr{'ies' if result.attempts_left != 1 else 'y'} left this minute)."

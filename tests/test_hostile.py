@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from attendance_bot import messages
 from attendance_bot.attendance import THROTTLE_ATTEMPTS, THROTTLE_SECONDS, AttendanceService, Outcome

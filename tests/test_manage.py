@@ -238,7 +238,7 @@ def test_code_watch_refreshes_and_exits_cleanly_on_ctrl_c(env: dict[str, str]) -
         while time.monotonic() < deadline and sum("changes in" in ln for ln in lines) < 2:
             lines.append(proc.stdout.readline().decode())
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     finally:
         proc.kill()
     assert proc.returncode == 0, err

@@ -74,7 +74,7 @@ def test_shell_commands_do_not_need_discord_settings(tmp_path: Path) -> None:
     settings = load_settings(None, environ={}, base_dir=tmp_path, require_discord=False)
     assert settings.discord_bot_token == ""
     assert settings.admin_channel_id is None and settings.attendance_channel_id is None
-    with pytest.raises(ConfigurationError, match="^ADMIN_CHANNEL_ID "):
+    with pytest.raises(ConfigurationError, match=r"^ADMIN_CHANNEL_ID "):
         load_settings(None, environ={"ADMIN_CHANNEL_ID": "x"}, base_dir=tmp_path, require_discord=False)
 
 

@@ -97,7 +97,7 @@ class BotProcess:
                 self.proc.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("%s bot did not stop within %.0fs; killing it", self.kind.name, timeout)
                 with contextlib.suppress(ProcessLookupError):
                     self.proc.kill()

@@ -60,7 +60,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--keep", action="store_true", help="keep the databases (their folder is printed)")
     args = parser.parse_args(argv)
     try:
-        scenarios = load.parse_scenarios(args.scenarios or (load.QUICK_SCENARIOS if args.quick else load.DEFAULT_SCENARIOS))
+        default = load.QUICK_SCENARIOS if args.quick else load.DEFAULT_SCENARIOS
+        scenarios = load.parse_scenarios(args.scenarios or default)
     except ValueError as exc:
         parser.error(str(exc))
     kinds = {"ours": OURS, "bare": BARE}

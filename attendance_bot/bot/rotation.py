@@ -107,7 +107,7 @@ class CodeRotator:
                 log.exception("Code rotation failed (attempt %d); retrying in %.1f s", failures, delay)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _round(self) -> float:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from typing import List, Optional
 
 from .server import Emulator
 
 log = logging.getLogger(__name__)
 
 
-async def _serve(port: int, token: Optional[str]) -> None:
+async def _serve(port: int, token: str | None) -> None:
     emu = Emulator(token, port=port)
     await emu.start()
     print(f"DISCORD_API_BASE={emu.api_base}", flush=True)
@@ -25,7 +24,7 @@ async def _serve(port: int, token: Optional[str]) -> None:
         await emu.stop()
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Parse arguments and serve until interrupted."""
     parser = argparse.ArgumentParser(description="Local Discord emulator for nextcord bots")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: free port)")

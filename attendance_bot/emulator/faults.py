@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional, Pattern
+from re import Pattern
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,13 @@ class Fault:
     """One injection rule; ``hits`` counts how many requests it affected."""
 
     pattern: Pattern[str]
-    method: Optional[str]
-    status: Optional[int]
+    method: str | None
+    status: int | None
     retry_after: float
     delay: float
-    times: Optional[int]
-    ratio: Optional[float]
-    deadline: Optional[float]
+    times: int | None
+    ratio: float | None
+    deadline: float | None
     global_limit: bool = False
     hits: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -46,22 +46,22 @@ class Faults:
     """Registry of fault rules consulted by the REST layer for every request."""
 
     def __init__(self) -> None:
-        self._rules: List[Fault] = []
+        self._rules: list[Fault] = []
         self._lock = threading.Lock()
 
     def add(
         self,
         path_regex: str = ".*",
-        method: Optional[str] = None,
-        status: Optional[int] = 500,
+        method: str | None = None,
+        status: int | None = 500,
         *,
         retry_after: float = 0.1,
         delay: float = 0.0,
-        times: Optional[int] = None,
-        ratio: Optional[float] = None,
-        until: Optional[float] = None,
+        times: int | None = None,
+        ratio: float | None = None,
+        until: float | None = None,
         global_limit: bool = False,
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> Fault:
         """Add a rule.
 
@@ -99,12 +99,12 @@ class Faults:
             self._rules.clear()
 
     @property
-    def rules(self) -> List[Fault]:
+    def rules(self) -> list[Fault]:
         """Snapshot of current rules."""
         with self._lock:
             return list(self._rules)
 
-    def pick(self, method: str, path: str) -> Optional[Fault]:
+    def pick(self, method: str, path: str) -> Fault | None:
         """First active rule that fires for this request (counts the hit)."""
         if not self._rules:
             return None

@@ -8,7 +8,8 @@ import logging
 import secrets
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -28,7 +29,7 @@ OP_HEARTBEAT_ACK = 11
 INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_MESSAGES = 1 << 9
 
-_EVENT_INTENTS: Dict[str, int] = {
+_EVENT_INTENTS: dict[str, int] = {
     "MESSAGE_CREATE": INTENT_GUILD_MESSAGES,
     "MESSAGE_UPDATE": INTENT_GUILD_MESSAGES,
     "MESSAGE_DELETE": INTENT_GUILD_MESSAGES,
@@ -45,8 +46,8 @@ class _Connection:
 
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
-        self.queue: "asyncio.Queue[Optional[str]]" = asyncio.Queue()
-        self.session: Optional[GatewaySession] = None
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.session: GatewaySession | None = None
         self.writer = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
@@ -78,8 +79,8 @@ class GatewaySession:
         self.session_id = session_id
         self.intents = intents
         self.seq = 0
-        self.buffer: Deque[Tuple[int, str]] = deque(maxlen=_REPLAY_BUFFER)
-        self.conn: Optional[_Connection] = None
+        self.buffer: deque[tuple[int, str]] = deque(maxlen=_REPLAY_BUFFER)
+        self.conn: _Connection | None = None
         self.ready_at = time.monotonic()
 
     def wants(self, event: str) -> bool:
@@ -96,13 +97,13 @@ class Gateway:
         self._state = state
         self._token = token
         self._resume_url = resume_url
-        self.sessions: Dict[str, GatewaySession] = {}
-        self.current: Optional[GatewaySession] = None
+        self.sessions: dict[str, GatewaySession] = {}
+        self.current: GatewaySession | None = None
         self.identify_count = 0
         self.resume_count = 0
         self.ready_event = asyncio.Event()
-        self._connections: List[_Connection] = []
-        self.on_ready: List[Callable[[GatewaySession], None]] = []
+        self._connections: list[_Connection] = []
+        self.on_ready: list[Callable[[GatewaySession], None]] = []
 
     @property
     def connected(self) -> bool:
@@ -160,7 +161,7 @@ class Gateway:
             token = token[4:]
         return secrets.compare_digest(token, self._token)
 
-    async def _identify(self, conn: _Connection, d: Dict[str, Any]) -> None:
+    async def _identify(self, conn: _Connection, d: dict[str, Any]) -> None:
         if conn.session is not None:
             await conn.close(4005)  # already authenticated
             return
@@ -202,7 +203,7 @@ class Gateway:
             callback(session)
         log.debug("bot identified, session %s", session.session_id)
 
-    async def _resume(self, conn: _Connection, d: Dict[str, Any]) -> None:
+    async def _resume(self, conn: _Connection, d: dict[str, Any]) -> None:
         session = self.sessions.get(str(d.get("session_id")))
         if session is None or not self._token_ok(d.get("token")):
             log.debug("resume of unknown session %s -> invalid session", d.get("session_id"))
@@ -225,7 +226,7 @@ class Gateway:
         self.dispatch("RESUMED", {"_trace": ["emulator-gateway"]})
         log.debug("session %s resumed from seq %s, replayed %d events", session.session_id, last, replayed)
 
-    def dispatch(self, event: str, data: Any, session: Optional[GatewaySession] = None) -> bool:
+    def dispatch(self, event: str, data: Any, session: GatewaySession | None = None) -> bool:
         """Send (or buffer for resume) an event on the current session; False when there is none."""
         session = session or self.current
         if session is None:

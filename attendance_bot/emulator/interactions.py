@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from .models import EPHEMERAL_FLAG, Member, Message, Reply
 from .state import WorldState, new_token
@@ -47,17 +47,17 @@ class InteractionRecord:
     member: Member
     created_at: datetime
     dispatched_at: float = field(default_factory=time.perf_counter)
-    future: "asyncio.Future[Reply]" = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    future: asyncio.Future[Reply] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     responded: bool = False
-    callback_type: Optional[int] = None
+    callback_type: int | None = None
     deferred: bool = False
     ephemeral: bool = False
     ack_latency: float = 0.0
-    original_message_id: Optional[int] = None
+    original_message_id: int | None = None
     original_edited: bool = False
-    followup_ids: List[int] = field(default_factory=list)
-    source_message_id: Optional[int] = None
-    payload: Dict[str, Any] = field(default_factory=dict)
+    followup_ids: list[int] = field(default_factory=list)
+    source_message_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
 
     def resolve_with_message(self, msg: Message, *, callback_type: int) -> None:
         """Complete the reply future from a message the bot produced."""
@@ -80,7 +80,7 @@ class InteractionRecord:
             )
         )
 
-    def resolve_with_data(self, callback_type: int, data: Dict[str, Any]) -> None:
+    def resolve_with_data(self, callback_type: int, data: dict[str, Any]) -> None:
         """Complete the reply future for callbacks that create no message (6, 8, 9, ...)."""
         if self.future.done():
             return
@@ -113,12 +113,12 @@ class InteractionHandle:
         return self.record.id
 
     @property
-    def future(self) -> "asyncio.Future[Reply]":
+    def future(self) -> asyncio.Future[Reply]:
         """Future resolved with the Reply."""
         return self.record.future
 
     @property
-    def payload(self) -> Dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         """The INTERACTION_CREATE payload that was dispatched."""
         return self.record.payload
 
@@ -130,7 +130,7 @@ class InteractionHandle:
         """Wait for the reply; raises ``NoReply`` after ``timeout`` seconds."""
         try:
             return await asyncio.wait_for(asyncio.shield(self.record.future), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             rec = self.record
             state = (
                 "deferred but no followup/edit arrived"
@@ -155,17 +155,17 @@ def _option_value(kind: int, value: Any) -> Any:
 
 
 def build_options(
-    state: WorldState, schema: List[Dict[str, Any]], values: Dict[str, Any], resolved: Dict[str, Dict[str, Any]]
-) -> List[Dict[str, Any]]:
+    state: WorldState, schema: list[dict[str, Any]], values: dict[str, Any], resolved: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Build interaction ``data.options`` for ``values`` following the registered option schema."""
     by_name = {o["name"]: o for o in schema}
-    out: List[Dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
     for name, value in values.items():
         if value is None:
             continue
         opt = by_name.get(name)
         kind = int(opt.get("type", OPT_STRING)) if opt else _guess_type(value)
-        item: Dict[str, Any] = {"name": name, "type": kind, "value": _option_value(kind, value)}
+        item: dict[str, Any] = {"name": name, "type": kind, "value": _option_value(kind, value)}
         out.append(item)
         if kind in (OPT_USER, OPT_MENTIONABLE):
             _resolve_user(state, int(item["value"]), resolved)
@@ -182,7 +182,7 @@ def build_options(
     return out
 
 
-def _resolve_user(state: WorldState, user_id: int, resolved: Dict[str, Dict[str, Any]]) -> None:
+def _resolve_user(state: WorldState, user_id: int, resolved: dict[str, dict[str, Any]]) -> None:
     member = state.members.get(user_id) or state.users.get(user_id)
     if member is None:
         return
@@ -206,12 +206,12 @@ def _guess_type(value: Any) -> int:
 
 
 def build_command_data(
-    state: WorldState, command: Dict[str, Any], path: List[str], values: Dict[str, Any]
-) -> Dict[str, Any]:
+    state: WorldState, command: dict[str, Any], path: list[str], values: dict[str, Any]
+) -> dict[str, Any]:
     """``data`` of an APPLICATION_COMMAND interaction, with sub-command nesting for ``path``."""
-    resolved: Dict[str, Dict[str, Any]] = {}
-    schema: List[Dict[str, Any]] = list(command.get("options") or [])
-    chain: List[Tuple[str, int]] = []
+    resolved: dict[str, dict[str, Any]] = {}
+    schema: list[dict[str, Any]] = list(command.get("options") or [])
+    chain: list[tuple[str, int]] = []
     for sub in path:
         found = next((o for o in schema if o["name"] == sub), None)
         if found is None:
@@ -221,7 +221,7 @@ def build_command_data(
     options = build_options(state, schema, values, resolved)
     for sub, kind in reversed(chain):
         options = [{"name": sub, "type": kind, "options": options}]
-    data: Dict[str, Any] = {
+    data: dict[str, Any] = {
         "id": command["id"],
         "name": command["name"],
         "type": int(command.get("type", 1)),
@@ -242,20 +242,20 @@ def build_interaction_payload(
     token: str,
     member: Member,
     channel_id: int,
-    data: Dict[str, Any],
+    data: dict[str, Any],
     kind: int = 2,
     locale: str = "en-US",
-    message: Optional[Dict[str, Any]] = None,
-) -> Dict[str, Any]:
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Full INTERACTION_CREATE payload as Discord sends it for a guild interaction."""
     channel = state.channels.get(channel_id)
     member_perms = state.permissions_for(member, channel_id)
     app_perms = state.permissions_for(state.bot, channel_id)
     member_payload = member.member_payload()
     member_payload["permissions"] = str(member_perms)
-    channel_payload: Dict[str, Any] = channel.to_payload() if channel else {"id": str(channel_id), "type": 0}
+    channel_payload: dict[str, Any] = channel.to_payload() if channel else {"id": str(channel_id), "type": 0}
     channel_payload["permissions"] = str(member_perms)
-    payload: Dict[str, Any] = {
+    payload: dict[str, Any] = {
         "app_permissions": str(app_perms),
         "application_id": str(state.app_id),
         "attachment_size_limit": 10 * 1024 * 1024,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from .clock import iso
 
@@ -71,11 +71,11 @@ class Role:
     hoist: bool = False
     managed: bool = False
     mentionable: bool = False
-    bot_id: Optional[int] = None
+    bot_id: int | None = None
 
-    def to_payload(self) -> Dict[str, Any]:
+    def to_payload(self) -> dict[str, Any]:
         """Discord role object."""
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "id": str(self.id),
             "name": self.name,
             "color": self.color,
@@ -103,13 +103,13 @@ class Channel:
     name: str
     type: int = CHANNEL_TEXT
     position: int = 0
-    parent_id: Optional[int] = None
-    topic: Optional[str] = None
-    last_message_id: Optional[int] = None
+    parent_id: int | None = None
+    topic: str | None = None
+    last_message_id: int | None = None
 
-    def to_payload(self) -> Dict[str, Any]:
+    def to_payload(self) -> dict[str, Any]:
         """Discord channel object."""
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "id": str(self.id),
             "type": self.type,
             "guild_id": str(self.guild_id),
@@ -144,14 +144,14 @@ class Member:
 
     id: int
     username: str
-    display_name: Optional[str] = None
-    role_ids: Tuple[int, ...] = ()
-    joined_at: Optional[datetime] = None
+    display_name: str | None = None
+    role_ids: tuple[int, ...] = ()
+    joined_at: datetime | None = None
     bot: bool = False
 
-    def user_payload(self) -> Dict[str, Any]:
+    def user_payload(self) -> dict[str, Any]:
         """Discord user object."""
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "id": str(self.id),
             "username": self.username,
             "global_name": self.display_name,
@@ -168,9 +168,9 @@ class Member:
             data["bot"] = True
         return data
 
-    def member_payload(self, *, with_user: bool = True) -> Dict[str, Any]:
+    def member_payload(self, *, with_user: bool = True) -> dict[str, Any]:
         """Discord guild member object (nick mirrors display_name so nextcord 2.x sees it too)."""
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "avatar": None,
             "banner": None,
             "communication_disabled_until": None,
@@ -197,12 +197,12 @@ class Attachment:
     filename: str
     data: bytes
     url: str
-    content_type: Optional[str] = None
-    description: Optional[str] = None
+    content_type: str | None = None
+    description: str | None = None
 
-    def to_payload(self) -> Dict[str, Any]:
+    def to_payload(self) -> dict[str, Any]:
         """Discord attachment object."""
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "id": str(self.id),
             "filename": self.filename,
             "size": len(self.data),
@@ -221,9 +221,9 @@ class MessageVersion:
     """A previous version of an edited message."""
 
     content: str
-    embeds: List[Dict[str, Any]]
-    attachments: List[Attachment]
-    components: List[Dict[str, Any]]
+    embeds: list[dict[str, Any]]
+    attachments: list[Attachment]
+    components: list[dict[str, Any]]
     flags: int
     timestamp: datetime  # when this version was created (creation or previous edit)
 
@@ -234,23 +234,23 @@ class Message:
 
     id: int
     channel_id: int
-    guild_id: Optional[int]
+    guild_id: int | None
     author_id: int
     content: str
     created_at: datetime
-    embeds: List[Dict[str, Any]] = field(default_factory=list)
-    attachments: List[Attachment] = field(default_factory=list)
-    components: List[Dict[str, Any]] = field(default_factory=list)
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
     flags: int = 0
     type: int = 0
     tts: bool = False
-    webhook_id: Optional[int] = None
-    interaction_id: Optional[int] = None
-    edited_at: Optional[datetime] = None
-    edits: List[MessageVersion] = field(default_factory=list)
+    webhook_id: int | None = None
+    interaction_id: int | None = None
+    edited_at: datetime | None = None
+    edits: list[MessageVersion] = field(default_factory=list)
     deleted: bool = False
-    deleted_at: Optional[datetime] = None
-    deleted_by: Optional[int] = None
+    deleted_at: datetime | None = None
+    deleted_by: int | None = None
 
     @property
     def ephemeral(self) -> bool:
@@ -258,7 +258,7 @@ class Message:
         return bool(self.flags & EPHEMERAL_FLAG)
 
     @property
-    def files(self) -> List[Tuple[str, bytes]]:
+    def files(self) -> list[tuple[str, bytes]]:
         """(filename, bytes) of each current attachment."""
         return [(a.filename, a.data) for a in self.attachments]
 
@@ -268,23 +268,23 @@ class Reply:
     """What the bot answered to one emulated interaction."""
 
     type: int
-    content: Optional[str] = None
-    embeds: List[Dict[str, Any]] = field(default_factory=list)
+    content: str | None = None
+    embeds: list[dict[str, Any]] = field(default_factory=list)
     ephemeral: bool = False
-    files: List[Tuple[str, bytes]] = field(default_factory=list)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
     deferred: bool = False
     latency: float = 0.0
     ack_latency: float = 0.0
     flags: int = 0
-    components: List[Dict[str, Any]] = field(default_factory=list)
-    message_id: Optional[int] = None
-    data: Dict[str, Any] = field(default_factory=dict)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    message_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
     interaction_id: int = 0
 
     @property
     def text(self) -> str:
         """Content plus embed titles/descriptions/fields, handy for assertions."""
-        parts: List[str] = [self.content or ""]
+        parts: list[str] = [self.content or ""]
         for embed in self.embeds:
             parts.append(str(embed.get("title") or ""))
             parts.append(str(embed.get("description") or ""))

@@ -9,8 +9,9 @@ import math
 import re
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -29,11 +30,11 @@ _FILE_INDEX = re.compile(r"\[(\d+)\]")
 _EDIT_WINDOW = timedelta(hours=1)
 _TOKEN_LIFETIME = timedelta(minutes=15)
 
-Files = List[Tuple[int, str, bytes, Optional[str]]]
+Files = list[tuple[int, str, bytes, str | None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def json_response(data: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """JSON response with the exact ``Content-Type: application/json`` nextcord compares against."""
     hdrs = dict(_JSON)
     if headers:
@@ -41,9 +42,9 @@ def json_response(data: Any, status: int = 200, headers: Optional[Dict[str, str]
     return web.Response(body=json.dumps(data).encode(), status=status, headers=hdrs)
 
 
-def error(status: int, code: int, message: str, errors: Optional[Dict[str, Any]] = None) -> web.Response:
+def error(status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> web.Response:
     """Discord JSON error body."""
-    body: Dict[str, Any] = {"message": message, "code": code}
+    body: dict[str, Any] = {"message": message, "code": code}
     if errors:
         body["errors"] = errors
     return json_response(body, status)
@@ -57,10 +58,10 @@ def _no_content() -> web.Response:
     return web.Response(status=204)
 
 
-async def read_body(request: web.Request) -> Tuple[Dict[str, Any], Files]:
+async def read_body(request: web.Request) -> tuple[dict[str, Any], Files]:
     """Parse a JSON or multipart (payload_json + files[n]) request body."""
     if request.content_type.startswith("multipart/"):
-        body: Dict[str, Any] = {}
+        body: dict[str, Any] = {}
         files: Files = []
         reader = await request.multipart()
         seq = 0
@@ -88,7 +89,7 @@ async def read_body(request: web.Request) -> Tuple[Dict[str, Any], Files]:
     return (parsed if isinstance(parsed, dict) else {"__list__": parsed}), []
 
 
-def _validate_message(body: Dict[str, Any], files: Files, *, creating: bool) -> Optional[web.Response]:
+def _validate_message(body: dict[str, Any], files: Files, *, creating: bool) -> web.Response | None:
     content = body.get("content")
     if content is not None and len(str(content)) > 2000:
         return error(
@@ -108,15 +109,15 @@ def _validate_message(body: Dict[str, Any], files: Files, *, creating: bool) -> 
 class RestApi:
     """Builds the aiohttp application serving ``/api/v10`` for one Emulator."""
 
-    def __init__(self, emu: "Emulator") -> None:
+    def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.state = emu.state
-        self.request_log: Deque[Tuple[float, str, str, int]] = deque(maxlen=20000)
+        self.request_log: deque[tuple[float, str, str, int]] = deque(maxlen=20000)
         self.request_count = 0
         self.rate_limit = 50
         self.rate_window = 1.0
         self.enforce_rate_limits = False
-        self._buckets: Dict[str, List[Any]] = {}
+        self._buckets: dict[str, list[Any]] = {}
         self._auth = f"Bot {emu.token}"
 
     # -- app / middleware -------------------------------------------------------------------
@@ -216,7 +217,7 @@ class RestApi:
         major = info.get("channel_id") or info.get("guild_id") or info.get("token") or ""
         return f"{request.method} {canonical} {major}"
 
-    def _rate_headers(self, request: web.Request) -> Dict[str, str]:
+    def _rate_headers(self, request: web.Request) -> dict[str, str]:
         key = self._bucket_key(request)
         now = time.time()
         entry = self._buckets.get(key)
@@ -238,7 +239,7 @@ class RestApi:
         }
 
     def _too_many(
-        self, retry_after: float, headers: Dict[str, str], *, scope: str, is_global: bool = False
+        self, retry_after: float, headers: dict[str, str], *, scope: str, is_global: bool = False
     ) -> web.Response:
         hdrs = dict(headers)
         hdrs.update(
@@ -290,7 +291,9 @@ class RestApi:
             {
                 "url": self.emu.gateway_url,
                 "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1
+                },
             }
         )
 
@@ -335,7 +338,7 @@ class RestApi:
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _scope(self, request: web.Request) -> Tuple[Optional[int], Optional[web.Response]]:
+    def _scope(self, request: web.Request) -> tuple[int | None, web.Response | None]:
         info = request.match_info
         if _int(info["app_id"]) != self.state.app_id:
             return None, error(403, 50001, "Missing Access")
@@ -380,7 +383,7 @@ class RestApi:
         self.emu._note_command_activity()
         return json_response(out)
 
-    def _find_command(self, request: web.Request) -> Tuple[Optional[int], Optional[Dict[str, Any]], Optional[web.Response]]:
+    def _find_command(self, request: web.Request) -> tuple[int | None, dict[str, Any] | None, web.Response | None]:
         scope, err = self._scope(request)
         if err is not None:
             return None, None, err
@@ -425,7 +428,7 @@ class RestApi:
             return error(400, 40060, "Interaction has already been acknowledged.")
         body, files = await read_body(request)
         kind = int(body.get("type") or 0)
-        data: Dict[str, Any] = body.get("data") or {}
+        data: dict[str, Any] = body.get("data") or {}
         if kind == 1 or kind not in (4, 5, 6, 7, 8, 9, 10, 12):
             return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
         if kind in (4, 7):
@@ -436,7 +439,7 @@ class RestApi:
         rec.callback_type = kind
         rec.ack_latency = time.perf_counter() - rec.dispatched_at
         st = self.state
-        msg: Optional[Message] = None
+        msg: Message | None = None
         if kind == 4:
             msg = st.create_message(
                 rec.channel_id, st.bot.id, data, files, webhook_id=st.app_id, interaction_id=rec.id, msg_type=20
@@ -466,7 +469,7 @@ class RestApi:
             rec.deferred = kind == 6
             rec.resolve_with_data(kind, data)
         if request.query.get("with_response") in ("true", "True", "1"):
-            resource: Dict[str, Any] = {"type": kind}
+            resource: dict[str, Any] = {"type": kind}
             if msg is not None:
                 resource["message"] = st.message_payload(msg)
             return json_response(
@@ -483,7 +486,7 @@ class RestApi:
             )
         return _no_content()
 
-    def _webhook_record(self, request: web.Request) -> Tuple[Optional[InteractionRecord], Optional[web.Response]]:
+    def _webhook_record(self, request: web.Request) -> tuple[InteractionRecord | None, web.Response | None]:
         info = request.match_info
         rec = self.emu._interactions_by_token.get(info["token"])
         if rec is None or _int(info["app_id"]) != self.state.app_id or not rec.responded:
@@ -492,7 +495,7 @@ class RestApi:
             return None, error(401, 50027, "Invalid Webhook Token")
         return rec, None
 
-    def _webhook_message(self, rec: InteractionRecord, raw_id: str) -> Optional[Message]:
+    def _webhook_message(self, rec: InteractionRecord, raw_id: str) -> Message | None:
         if raw_id == "@original":
             mid = rec.original_message_id
         else:
@@ -574,7 +577,7 @@ class RestApi:
         self.emu._mark_deleted(msg, by=self.state.bot.id)
         return _no_content()
 
-    def _too_old(self, msg: Message) -> Optional[web.Response]:
+    def _too_old(self, msg: Message) -> web.Response | None:
         if self.state.clock.now() - msg.created_at > _EDIT_WINDOW:
             return error(
                 400, 30046, "Maximum number of edits to messages older than 1 hour reached. Try again later."
@@ -583,13 +586,13 @@ class RestApi:
 
     # -- channels ---------------------------------------------------------------------------
 
-    def _channel(self, request: web.Request) -> Tuple[int, Optional[web.Response]]:
+    def _channel(self, request: web.Request) -> tuple[int, web.Response | None]:
         cid = _int(request.match_info["channel_id"])
         if cid not in self.state.channels:
             return cid, error(404, 10003, "Unknown Channel")
         return cid, None
 
-    def _channel_message(self, request: web.Request) -> Tuple[Optional[Message], Optional[web.Response]]:
+    def _channel_message(self, request: web.Request) -> tuple[Message | None, web.Response | None]:
         cid, err = self._channel(request)
         if err is not None:
             return None, err
@@ -667,7 +670,7 @@ class RestApi:
 
     # -- guilds -----------------------------------------------------------------------------
 
-    def _guild(self, request: web.Request) -> Optional[web.Response]:
+    def _guild(self, request: web.Request) -> web.Response | None:
         if _int(request.match_info["guild_id"]) != self.state.guild.id:
             return error(404, 10004, "Unknown Guild")
         return None

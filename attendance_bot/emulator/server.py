@@ -6,7 +6,8 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from collections.abc import Iterable
+from typing import Any
 
 from aiohttp import web
 
@@ -40,7 +41,7 @@ class Emulator:
 
     def __init__(
         self,
-        token: Optional[str] = None,
+        token: str | None = None,
         *,
         app_name: str = "AttendanceBot",
         guild_name: str = "Emulated Classroom",
@@ -55,18 +56,18 @@ class Emulator:
         self.host = host
         self.port = port
         self.faults = Faults()
-        self.unknown_routes: List[Tuple[str, str]] = []
-        self.ack_deadline: Optional[float] = None  # set to 3.0 to expire unanswered interactions like Discord
+        self.unknown_routes: list[tuple[str, str]] = []
+        self.ack_deadline: float | None = None  # set to 3.0 to expire unanswered interactions like Discord
         self.gateway = Gateway(self.state, self.token, lambda: self.gateway_url)
         self.rest = RestApi(self)
-        self._interactions: Dict[int, InteractionRecord] = {}
-        self._interactions_by_token: Dict[str, InteractionRecord] = {}
-        self._runner: Optional[web.AppRunner] = None
+        self._interactions: dict[int, InteractionRecord] = {}
+        self._interactions_by_token: dict[str, InteractionRecord] = {}
+        self._runner: web.AppRunner | None = None
         self._command_activity = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def start(self) -> "Emulator":
+    async def start(self) -> Emulator:
         """Bind the server (port 0 picks a free port)."""
         app = self.rest.build_app()
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -88,7 +89,7 @@ class Emulator:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "Emulator":
+    async def __aenter__(self) -> Emulator:
         return await self.start()
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -162,7 +163,7 @@ class Emulator:
         return self.state.instructor
 
     @property
-    def students(self) -> List[Member]:
+    def students(self) -> list[Member]:
         """The default student members."""
         return list(self.state.students)
 
@@ -175,7 +176,7 @@ class Emulator:
         self,
         username: str,
         *,
-        display_name: Optional[str] = None,
+        display_name: str | None = None,
         admin: bool = False,
         role_ids: Iterable[int] = (),
     ) -> Member:
@@ -213,7 +214,7 @@ class Emulator:
 
     # -- commands ---------------------------------------------------------------------------
 
-    def registered_commands(self, guild_id: Optional[int] = None) -> List[Dict[str, Any]]:
+    def registered_commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """Commands registered for a guild (or global when ``guild_id`` is None)."""
         return self.state.command_list(guild_id)
 
@@ -304,7 +305,7 @@ class Emulator:
         handle = self.dispatch_interaction(member, channel_id, command, **options)
         return await handle.wait(timeout)
 
-    def interaction_messages(self, interaction_id: int) -> List[Message]:
+    def interaction_messages(self, interaction_id: int) -> list[Message]:
         """Original response and followups of an interaction."""
         rec = self._interactions.get(interaction_id)
         if rec is None:
@@ -322,7 +323,7 @@ class Emulator:
 
     def messages(
         self, channel_id: int, *, include_deleted: bool = True, include_ephemeral: bool = False
-    ) -> List[Message]:
+    ) -> list[Message]:
         """Messages of a channel, oldest first (ephemeral replies excluded unless asked)."""
         return [
             m
@@ -330,7 +331,7 @@ class Emulator:
             if (include_deleted or not m.deleted) and (include_ephemeral or not m.ephemeral)
         ]
 
-    def get_message(self, message_id: int) -> Optional[Message]:
+    def get_message(self, message_id: int) -> Message | None:
         """A message by id (any channel)."""
         return self.state.get_message(message_id)
 
@@ -340,7 +341,7 @@ class Emulator:
         self._announce_create(msg)
         return msg
 
-    async def delete_message(self, channel_id: int, message_id: int, *, by: Optional[Member] = None) -> None:
+    async def delete_message(self, channel_id: int, message_id: int, *, by: Member | None = None) -> None:
         """Delete a message as a user/moderator would (dispatches MESSAGE_DELETE)."""
         msg = self.state.get_message(message_id)
         if msg is None or msg.channel_id != channel_id or msg.deleted:
@@ -400,10 +401,10 @@ class Emulator:
     # -- introspection ----------------------------------------------------------------------
 
     @property
-    def request_log(self) -> List[Tuple[float, str, str, int]]:
+    def request_log(self) -> list[tuple[float, str, str, int]]:
         """Recent REST requests as (unix time, method, path after /api/v10, status)."""
         return list(self.rest.request_log)
 
-    def requests(self, method: Optional[str] = None, path_contains: str = "") -> List[Tuple[float, str, str, int]]:
+    def requests(self, method: str | None = None, path_contains: str = "") -> list[tuple[float, str, str, int]]:
         """Filtered request log."""
         return [r for r in self.rest.request_log if (method is None or r[1] == method) and path_contains in r[2]]

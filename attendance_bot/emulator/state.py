@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any
 
 from .clock import Clock, SnowflakeGenerator, iso
 from .models import (
@@ -54,14 +55,14 @@ class WorldState:
         self.bot = Member(self.app_id, app_name, None, (), now, bot=True)
         self.owner = Member(self.ids.next(), "guild_owner", "Guild Owner", (), now)
         self.guild = Guild(self.ids.next(), guild_name, self.owner.id, now)
-        self.roles: Dict[int, Role] = {}
-        self.channels: Dict[int, Channel] = {}
-        self.members: Dict[int, Member] = {}
-        self.users: Dict[int, Member] = {self.bot.id: self.bot}
-        self._messages: Dict[int, Dict[int, Message]] = {}
-        self._message_index: Dict[int, Message] = {}
+        self.roles: dict[int, Role] = {}
+        self.channels: dict[int, Channel] = {}
+        self.members: dict[int, Member] = {}
+        self.users: dict[int, Member] = {self.bot.id: self.bot}
+        self._messages: dict[int, dict[int, Message]] = {}
+        self._message_index: dict[int, Message] = {}
         # scope (guild id or None for global) -> command id -> stored command payload
-        self.commands: Dict[Optional[int], Dict[int, Dict[str, Any]]] = {}
+        self.commands: dict[int | None, dict[int, dict[str, Any]]] = {}
         self.command_version = self.ids.next()
         self.base_url = ""  # set by the server once the port is known
         self._build_default_guild()
@@ -93,13 +94,13 @@ class WorldState:
         ]
 
     def _add_role(
-        self, name: str, permissions: int, position: int, *, managed: bool = False, bot_id: Optional[int] = None
+        self, name: str, permissions: int, position: int, *, managed: bool = False, bot_id: int | None = None
     ) -> Role:
         role = Role(self.ids.next(), name, permissions, position, managed=managed, bot_id=bot_id)
         self.roles[role.id] = role
         return role
 
-    def _add_channel(self, name: str, kind: int, position: int, parent_id: Optional[int] = None) -> Channel:
+    def _add_channel(self, name: str, kind: int, position: int, parent_id: int | None = None) -> Channel:
         channel = Channel(self.ids.next(), self.guild.id, name, kind, position, parent_id)
         self.channels[channel.id] = channel
         if kind != CHANNEL_CATEGORY:
@@ -118,7 +119,7 @@ class WorldState:
         self,
         username: str,
         *,
-        display_name: Optional[str] = None,
+        display_name: str | None = None,
         admin: bool = False,
         role_ids: Iterable[int] = (),
     ) -> Member:
@@ -133,7 +134,7 @@ class WorldState:
 
     # -- permissions --------------------------------------------------------------------------
 
-    def permissions_for(self, member: Member, channel_id: Optional[int] = None) -> int:
+    def permissions_for(self, member: Member, channel_id: int | None = None) -> int:
         """Guild-level permissions of ``member`` (no channel overwrites exist in the emulator)."""
         if member.id == self.guild.owner_id:
             return ALL_PERMISSIONS
@@ -148,13 +149,13 @@ class WorldState:
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def guild_payload(self, *, full: bool, all_members: bool = True) -> Dict[str, Any]:
+    def guild_payload(self, *, full: bool, all_members: bool = True) -> dict[str, Any]:
         """Guild object; ``full`` adds the GUILD_CREATE-only fields (members, channels, ...).
 
         Without the GUILD_MEMBERS intent (``all_members`` False) Discord only sends the bot's own member.
         """
         g = self.guild
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "id": str(g.id),
             "name": g.name,
             "icon": None,
@@ -216,15 +217,15 @@ class WorldState:
         return data
 
     @staticmethod
-    def _channel_in_guild(channel: Channel) -> Dict[str, Any]:
+    def _channel_in_guild(channel: Channel) -> dict[str, Any]:
         data = channel.to_payload()
         data.pop("guild_id", None)  # GUILD_CREATE channels omit guild_id
         return data
 
-    def message_payload(self, msg: Message) -> Dict[str, Any]:
+    def message_payload(self, msg: Message) -> dict[str, Any]:
         """Discord message object for ``msg``."""
         author = self.users.get(msg.author_id) or self.bot
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "type": msg.type,
             "channel_id": str(msg.channel_id),
             "content": msg.content,
@@ -266,12 +267,12 @@ class WorldState:
         self,
         channel_id: int,
         author_id: int,
-        body: Dict[str, Any],
-        files: List[Tuple[int, str, bytes, Optional[str]]],
+        body: dict[str, Any],
+        files: list[tuple[int, str, bytes, str | None]],
         *,
-        webhook_id: Optional[int] = None,
-        interaction_id: Optional[int] = None,
-        flags: Optional[int] = None,
+        webhook_id: int | None = None,
+        interaction_id: int | None = None,
+        flags: int | None = None,
         msg_type: int = 0,
     ) -> Message:
         """Store a new message built from a Discord create-message body."""
@@ -300,7 +301,7 @@ class WorldState:
         return msg
 
     def edit_message(
-        self, msg: Message, body: Dict[str, Any], files: List[Tuple[int, str, bytes, Optional[str]]]
+        self, msg: Message, body: dict[str, Any], files: list[tuple[int, str, bytes, str | None]]
     ) -> Message:
         """Apply a Discord edit-message body to ``msg``, recording the previous version."""
         previous_ts = msg.edited_at or msg.created_at
@@ -326,12 +327,12 @@ class WorldState:
         return msg
 
     def _make_attachments(
-        self, channel_id: int, body: Dict[str, Any], files: List[Tuple[int, str, bytes, Optional[str]]]
-    ) -> List[Attachment]:
-        meta: Dict[str, Dict[str, Any]] = {}
+        self, channel_id: int, body: dict[str, Any], files: list[tuple[int, str, bytes, str | None]]
+    ) -> list[Attachment]:
+        meta: dict[str, dict[str, Any]] = {}
         for att in body.get("attachments") or []:
             meta[str(att.get("id"))] = att
-        out: List[Attachment] = []
+        out: list[Attachment] = []
         for index, filename, data, content_type in files:
             info = meta.get(str(index), {})
             att_id = self.ids.next()
@@ -340,15 +341,15 @@ class WorldState:
             out.append(Attachment(att_id, name, data, url, content_type, info.get("description")))
         return out
 
-    def get_message(self, message_id: int) -> Optional[Message]:
+    def get_message(self, message_id: int) -> Message | None:
         """Any stored message (deleted ones included)."""
         return self._message_index.get(message_id)
 
-    def channel_messages(self, channel_id: int) -> List[Message]:
+    def channel_messages(self, channel_id: int) -> list[Message]:
         """All messages of a channel in creation order (deleted ones included)."""
         return list(self._messages.get(channel_id, {}).values())
 
-    def find_attachment(self, channel_id: int, attachment_id: int) -> Optional[Attachment]:
+    def find_attachment(self, channel_id: int, attachment_id: int) -> Attachment | None:
         """Look up an attachment for the CDN-like download route."""
         for msg in reversed(self.channel_messages(channel_id)):
             for att in msg.attachments:
@@ -362,11 +363,11 @@ class WorldState:
 
     # -- application commands -----------------------------------------------------------------
 
-    def command_list(self, guild_id: Optional[int]) -> List[Dict[str, Any]]:
+    def command_list(self, guild_id: int | None) -> list[dict[str, Any]]:
         """Registered commands of a scope."""
         return list(self.commands.get(guild_id, {}).values())
 
-    def upsert_command(self, guild_id: Optional[int], body: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
+    def upsert_command(self, guild_id: int | None, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Create or overwrite (by name and type) a command; returns (command, created)."""
         scope = self.commands.setdefault(guild_id, {})
         kind = int(body.get("type") or 1)
@@ -378,10 +379,10 @@ class WorldState:
         scope[cid] = self._command_payload(guild_id, cid, body)
         return scope[cid], True
 
-    def replace_commands(self, guild_id: Optional[int], bodies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def replace_commands(self, guild_id: int | None, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Bulk overwrite a scope, keeping ids of commands whose name and type survive."""
         old = {(c["name"], int(c.get("type", 1))): cid for cid, c in self.commands.get(guild_id, {}).items()}
-        scope: Dict[int, Dict[str, Any]] = {}
+        scope: dict[int, dict[str, Any]] = {}
         for body in bodies:
             key = (str(body.get("name")), int(body.get("type") or 1))
             cid = int(body["id"]) if body.get("id") else old.get(key) or self.ids.next()
@@ -389,9 +390,9 @@ class WorldState:
         self.commands[guild_id] = scope
         return list(scope.values())
 
-    def _command_payload(self, guild_id: Optional[int], cid: int, body: Dict[str, Any]) -> Dict[str, Any]:
+    def _command_payload(self, guild_id: int | None, cid: int, body: dict[str, Any]) -> dict[str, Any]:
         self.command_version = self.ids.next()
-        data: Dict[str, Any] = {
+        data: dict[str, Any] = {
             "id": str(cid),
             "application_id": str(self.app_id),
             "version": str(self.command_version),
@@ -410,7 +411,7 @@ class WorldState:
             data.pop("dm_permission", None)
         return data
 
-    def find_command(self, name: str, guild_id: Optional[int]) -> Optional[Dict[str, Any]]:
+    def find_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
         """Registered chat-input command by name, guild scope first, then global."""
         for scope in (guild_id, None):
             for cmd in self.commands.get(scope, {}).values():
@@ -419,7 +420,7 @@ class WorldState:
         return None
 
 
-def _normalize_embed(embed: Dict[str, Any]) -> Dict[str, Any]:
+def _normalize_embed(embed: dict[str, Any]) -> dict[str, Any]:
     """Echo an embed as Discord does (adds ``type: rich`` and drops nulls)."""
     out = {k: v for k, v in embed.items() if v is not None}
     out.setdefault("type", "rich")

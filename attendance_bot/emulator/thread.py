@@ -6,7 +6,8 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from typing import Any, Awaitable, Callable, Iterable, List, Optional, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from .faults import Fault
 from .models import Member, Message, Reply
@@ -23,7 +24,7 @@ class _SyncFaults:
     def __init__(self, emu: Emulator) -> None:
         self._emu = emu
 
-    def add(self, path_regex: str = ".*", method: Optional[str] = None, status: Optional[int] = 500, **kw: Any) -> Fault:
+    def add(self, path_regex: str = ".*", method: str | None = None, status: int | None = 500, **kw: Any) -> Fault:
         """See ``Faults.add``."""
         return self._emu.faults.add(path_regex, method, status, **kw)
 
@@ -36,7 +37,7 @@ class _SyncFaults:
         self._emu.faults.clear()
 
     @property
-    def rules(self) -> List[Fault]:
+    def rules(self) -> list[Fault]:
         """Current rules."""
         return self._emu.faults.rules
 
@@ -44,19 +45,19 @@ class _SyncFaults:
 class EmulatorThread:
     """Context manager running an Emulator in a daemon thread; for bots running in a subprocess."""
 
-    def __init__(self, token: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(self, token: str | None = None, **kwargs: Any) -> None:
         self._token = token
         self._kwargs = kwargs
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._thread: Optional[threading.Thread] = None
-        self._emu: Optional[Emulator] = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._emu: Emulator | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> "EmulatorThread":
+    def start(self) -> EmulatorThread:
         """Start the loop thread and the server; returns self."""
         ready = threading.Event()
-        failure: List[BaseException] = []
+        failure: list[BaseException] = []
 
         def _run() -> None:
             loop = asyncio.new_event_loop()
@@ -97,7 +98,7 @@ class EmulatorThread:
                 self._thread.join(10)
             self._emu = None
 
-    def __enter__(self) -> "EmulatorThread":
+    def __enter__(self) -> EmulatorThread:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -112,12 +113,12 @@ class EmulatorThread:
             raise RuntimeError("EmulatorThread is not running")
         return self._emu
 
-    def _call(self, coro: Awaitable[T], timeout: Optional[float] = None) -> T:
+    def _call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
         return future.result(timeout)
 
-    def run(self, fn: Callable[[Emulator], T], timeout: Optional[float] = 30.0) -> T:
+    def run(self, fn: Callable[[Emulator], T], timeout: float | None = 30.0) -> T:
         """Run ``fn(emu)`` on the emulator loop and return its result."""
 
         async def _wrapper() -> T:
@@ -168,7 +169,7 @@ class EmulatorThread:
         return self.emu.instructor
 
     @property
-    def students(self) -> List[Member]:
+    def students(self) -> list[Member]:
         """Default students."""
         return self.emu.students
 
@@ -178,7 +179,7 @@ class EmulatorThread:
         return _SyncFaults(self.emu)
 
     @property
-    def unknown_routes(self) -> List[Any]:
+    def unknown_routes(self) -> list[Any]:
         """Unknown (method, path) requests seen."""
         return self.run(lambda e: list(e.unknown_routes))
 
@@ -186,7 +187,7 @@ class EmulatorThread:
         """See ``Emulator.add_member``."""
         return self.run(lambda e: e.add_member(username, **kw))
 
-    def registered_commands(self, guild_id: Optional[int] = None) -> List[Any]:
+    def registered_commands(self, guild_id: int | None = None) -> list[Any]:
         """See ``Emulator.registered_commands``."""
         return self.run(lambda e: e.registered_commands(guild_id))
 
@@ -202,13 +203,13 @@ class EmulatorThread:
 
     def dispatch(
         self, member: Member, channel_id: int, command: str, timeout: float = 30.0, **options: Any
-    ) -> "concurrent.futures.Future[Reply]":
+    ) -> concurrent.futures.Future[Reply]:
         """Non-blocking ``invoke``: returns a concurrent Future resolving to the Reply (or NoReply)."""
         assert self._loop is not None
         coro = self.emu.invoke(member, channel_id, command, timeout, **options)
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
-    def messages(self, channel_id: int, **kw: Any) -> List[Message]:
+    def messages(self, channel_id: int, **kw: Any) -> list[Message]:
         """See ``Emulator.messages``."""
         return self.run(lambda e: e.messages(channel_id, **kw))
 
@@ -228,6 +229,6 @@ class EmulatorThread:
         """See ``Emulator.advance_clock``."""
         self.run(lambda e: e.advance_clock(seconds))
 
-    def request_log(self) -> List[Any]:
+    def request_log(self) -> list[Any]:
         """See ``Emulator.request_log``."""
         return self.run(lambda e: e.request_log)

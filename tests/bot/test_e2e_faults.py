@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from botdriver import INTERVAL, BotProcess, live_card, manage, read_card, session_messages, wait_until
 from conftest import World
 from faultkit import accepted_replies, answered, burst, contents, crowd, parse_csv, row_counts

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
+import nextcord
 import pytest
+from emu_testbot import COMMANDS, make_bot
 
 from attendance_bot.bot.api_base import apply_api_base
 from attendance_bot.emulator import Emulator, NoReply
-from emu_testbot import COMMANDS, make_bot
-
-import nextcord
 
 Scenario = Callable[[Emulator, nextcord.Client], Awaitable[None]]
 

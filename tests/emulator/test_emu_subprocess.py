@@ -8,14 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from attendance_bot.emulator import EmulatorThread
 from emu_testbot import COMMANDS
+
+from attendance_bot.emulator import EmulatorThread
 
 _HERE = Path(__file__).resolve().parent
 _ROOT = _HERE.parents[1]
 
 
-def _spawn_bot(emu: EmulatorThread) -> "subprocess.Popen[bytes]":
+def _spawn_bot(emu: EmulatorThread) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         DISCORD_API_BASE=emu.api_base,
