@@ -348,6 +348,25 @@ class AttendanceService:
         rows = Session.select().order_by(Session.opened_at, Session.id)
         return [SessionSummary(_info(r), counts.get(r.session_id, 0)) for r in rows]
 
+    def live_code(self, now: datetime) -> tuple[SessionInfo, CurrentCode, int] | None:
+        """What the code message shows at `now`: the open session, its code and its count.
+
+        One read for the rotating message's every window (None when no session is open).
+        """
+        row = Session.get_or_none(Session.open_flag == 1)
+        if row is None:
+            return None
+        return _info(row), self._code_of(row, now), self.count(row.session_id)
+
+    def recently_closed_with_message(self, since: datetime) -> list[SessionInfo]:
+        """Closed sessions whose code message was posted after `since` (for finalising on start)."""
+        rows = Session.select().where(
+            Session.closed_at.is_null(False)
+            & Session.message_id.is_null(False)
+            & (Session.message_posted_at >= since)
+        )
+        return [_info(r) for r in rows]
+
     def count(self, session_id: str) -> int:
         return Attendance.select().where(Attendance.session_id == session_id).count()
 

@@ -148,4 +148,3 @@ def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = No
 
 
 ALPHABET_DESCRIPTION = f"the digits {ALPHABET[:6]} and the letters {ALPHABET[6:]}"
-MIN_LENGTH_HINT = 4

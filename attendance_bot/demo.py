@@ -95,12 +95,9 @@ async def _play(database_path: Path, out: IO[str]) -> int:
         settings = load_settings(
             None,
             environ={
-                "DISCORD_BOT_TOKEN": emu.token,
-                "ADMIN_CHANNEL_ID": str(emu.admin_channel_id),
-                "ATTENDANCE_CHANNEL_ID": str(emu.attendance_channel_id),
+                **emu.bot_env(),
                 "DATABASE_PATH": str(database_path),
                 "CODE_ROTATION_INTERVAL": str(DEMO_INTERVAL),
-                "DISCORD_API_BASE": emu.api_base,
             },
         )
         talk = _Narrator(out, {emu.admin_channel_id: "admin", emu.attendance_channel_id: "attendance"})

@@ -55,7 +55,7 @@ def submit_reply(result: SubmitResult) -> str:
 
 def malformed_reply(result: SubmitResult) -> str:
     """Why a typed code cannot be a code at all."""
-    length = result.code_length or codes.MIN_LENGTH_HINT
+    length = result.code_length
     look_alikes = [ch for ch in result.bad_characters if ch in codes.LOOK_ALIKES]
     if look_alikes:
         used = ", ".join(look_alikes)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from decouple import Config, RepositoryEmpty, RepositoryEnv
+from decouple import RepositoryEnv
 
 from .errors import ConfigurationError
 
@@ -48,33 +49,25 @@ class Settings:
         return self.code_display_channel_id or self.attendance_channel_id
 
 
-class _EnvConfig(Config):
-    """decouple Config that reads a given mapping (not always os.environ) before the .env file."""
+def _sources(env_file: Path | None, environ: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment first, then the values decouple parses from the .env file.
 
-    def __init__(self, env_file: Path | None, environ: Mapping[str, str]) -> None:
-        repository = RepositoryEnv(str(env_file)) if env_file and env_file.is_file() else RepositoryEmpty()
-        super().__init__(repository)
-        self._environ = environ
-
-    def get(self, option: str, default: object = None, cast: object = None) -> object:  # type: ignore[override]
-        if option in self._environ:
-            return self._environ[option]
-        # RepositoryEnv's `in` also answers for os.environ; look at the file's own data only.
-        file_values = getattr(self.repository, "data", {})
-        if option in file_values:
-            return file_values[option]
-        return default
+    decouple's own Config always consults os.environ; here the caller's mapping stands in for
+    it, so tests and manage.py never pick up stray variables of the process.
+    """
+    file_values = RepositoryEnv(str(env_file)).data if env_file and env_file.is_file() else {}
+    return ChainMap(dict(environ), file_values)
 
 
 class _Reader:
     """Reads raw strings and collects one problem sentence per bad variable."""
 
-    def __init__(self, config: Config) -> None:
-        self._config = config
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
         self.problems: list[str] = []
 
     def raw(self, name: str) -> str | None:
-        value = self._config.get(name, default=None)
+        value = self._values.get(name)
         if value is None:
             return None
         value = str(value).strip()
@@ -137,7 +130,7 @@ def load_settings(
     env_path = Path(env_file) if env_file else None
     if base_dir is None:
         base_dir = env_path.resolve().parent if env_path else Path.cwd()
-    reader = _Reader(_EnvConfig(env_path, os.environ if environ is None else environ))
+    reader = _Reader(_sources(env_path, os.environ if environ is None else environ))
 
     if require_discord:
         token = reader.required_text("DISCORD_BOT_TOKEN", "your-bot-token-from-the-developer-portal")

@@ -111,11 +111,8 @@ async def start_bot(
 ) -> BotProcess:
     """Spawn the bot on 127.0.0.1 against ``emu`` and return once its commands are registered."""
     env = dict(os.environ)
+    env.update(emu.bot_env())
     env.update(
-        DISCORD_API_BASE=emu.api_base,
-        DISCORD_BOT_TOKEN=emu.token,
-        ADMIN_CHANNEL_ID=str(emu.admin_channel_id),
-        ATTENDANCE_CHANNEL_ID=str(emu.attendance_channel_id),
         DATABASE_PATH=str(database_path),
         BENCH_GUILD_ID=str(emu.guild_id),
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p),

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from ..attendance import AttendanceService, Submission, SubmitResult
-from .dbworker import DatabaseWorker
+from .dbworker import DatabaseWorker, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,4 @@ class SubmissionBatcher:
                     future.set_result(result)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)

@@ -1,4 +1,4 @@
-"""Runs the service's database calls on one dedicated thread, off the event loop."""
+"""Runs the service's database calls on one dedicated thread, off the event loop; task helpers."""
 
 from __future__ import annotations
 
@@ -36,3 +36,14 @@ class DatabaseWorker:
         self._shut = True
         self._executor.submit(close_db)
         self._executor.shutdown(wait=True)
+
+
+async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
+    """Stop a background task of the bot and wait until it has stopped."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass

@@ -12,7 +12,7 @@ import nextcord
 
 from .. import messages
 from ..attendance import AttendanceService, SessionInfo
-from .dbworker import DatabaseWorker
+from .dbworker import DatabaseWorker, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 MESSAGE_MAX_AGE = timedelta(minutes=55)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 IDLE_POLL_SECONDS = 5.0
-UNKNOWN_MESSAGE = 10008
 EDIT_TOO_OLD = 30046
 
 
@@ -78,12 +77,7 @@ class CodeRotator:
         self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         try:
@@ -112,14 +106,15 @@ class CodeRotator:
 
     async def _round(self) -> float:
         """Bring the message up to date; return how long to sleep before the next round."""
-        session = await self._db.run(self._service.open_session_info)
+        now = self._clock()
+        live = await self._db.run(self._service.live_code, now)
+        session = live[0] if live else None
         if self._shown is not None and (session is None or session.session_id != self._shown.session_id):
             await self._finalise(self._shown.session_id)
             self._shown = None
-        if session is None:
+        if live is None:
             return IDLE_POLL_SECONDS
-        now = self._clock()
-        current, count = await self._db.run(self._current_and_count, session, now)
+        session, current, count = live
         shown = self._shown
         if shown is None:
             self._shown = await self._adopt_or_post(session, current, count)
@@ -130,9 +125,6 @@ class CodeRotator:
         if self._shown is not None:
             self._shown.window = current.window
         return max((current.changes_at - self._clock()).total_seconds(), 0.0) + 0.01
-
-    def _current_and_count(self, session: SessionInfo, now: datetime) -> tuple[object, int]:
-        return self._service.code_at(session, now), self._service.count(session.session_id)
 
     def _channel(self, channel_id: int) -> nextcord.PartialMessageable:
         return self._client.get_partial_messageable(channel_id)
@@ -189,11 +181,15 @@ class CodeRotator:
     async def _replace(self, session: SessionInfo, old: _Shown, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
         """Post a fresh message before the old one turns an hour old, then delete the old one."""
         new = await self._post(session, current, count)
-        try:
-            await self._client.http.delete_message(old.channel_id, old.message_id)
-        except nextcord.HTTPException as exc:
-            log.warning("Could not delete old code message %s: %s", old.message_id, exc)
+        await self._delete_quietly(old.channel_id, old.message_id)
         return new
+
+    async def _delete_quietly(self, channel_id: int, message_id: int) -> None:
+        """Delete a replaced code message; a failure only leaves a stale message behind."""
+        try:
+            await self._client.http.delete_message(channel_id, message_id)
+        except nextcord.HTTPException as exc:
+            log.warning("Could not delete old code message %s: %s", message_id, exc)
 
     async def _finalise(self, session_id: str) -> None:
         """The last edit: closed, with the count."""
@@ -222,10 +218,7 @@ class CodeRotator:
             if exc.code != EDIT_TOO_OLD:
                 raise
             await self._channel(channel_id).send(embed=card_embed(card))
-            try:
-                await self._client.http.delete_message(channel_id, message_id)
-            except nextcord.HTTPException as delete_exc:
-                log.warning("Could not delete old code message %s: %s", message_id, delete_exc)
+            await self._delete_quietly(channel_id, message_id)
         log.info("Finalised code message of session %s (%d present)", info.session_id, count)
 
     async def _finalise_stale(self) -> None:
@@ -235,13 +228,10 @@ class CodeRotator:
         if they still show the open card.
         """
         now = self._clock()
-        summaries = await self._db.run(self._service.sessions)
+        recent = await self._db.run(self._service.recently_closed_with_message, now - timedelta(hours=1))
         closed_title = messages.closed_card("", 0, now).title
-        for summary in summaries:
-            info = summary.session
+        for info in recent:
             if info.closed_at is None or not (info.message_id and info.channel_id and info.message_posted_at):
-                continue
-            if now - info.message_posted_at >= timedelta(hours=1):
                 continue
             try:
                 data = await self._client.http.get_message(info.channel_id, info.message_id)
@@ -251,7 +241,3 @@ class CodeRotator:
             if embeds and embeds[0].get("title") == closed_title:
                 continue
             await self._finalise_message(info, info.channel_id, info.message_id)
-
-    async def finalise_now(self) -> None:
-        """Called right after /close_attendance so the final edit does not wait for a round."""
-        self.poke()

@@ -105,6 +105,15 @@ class Emulator:
         """REST base to give nextcord (``http://127.0.0.1:PORT/api/v10``)."""
         return self.base_url + API_PREFIX
 
+    def bot_env(self) -> dict[str, str]:
+        """The settings that point attendance_bot at this emulator's guild (for .env or a process)."""
+        return {
+            "DISCORD_API_BASE": self.api_base,
+            "DISCORD_BOT_TOKEN": self.token,
+            "ADMIN_CHANNEL_ID": str(self.admin_channel_id),
+            "ATTENDANCE_CHANNEL_ID": str(self.attendance_channel_id),
+        }
+
     @property
     def gateway_url(self) -> str:
         """Websocket URL returned by GET /gateway."""

@@ -133,6 +133,10 @@ class EmulatorThread:
         """REST base for ``DISCORD_API_BASE``."""
         return self.emu.api_base
 
+    def bot_env(self) -> dict[str, str]:
+        """See ``Emulator.bot_env``."""
+        return self.emu.bot_env()
+
     @property
     def token(self) -> str:
         """Bot token for ``DISCORD_BOT_TOKEN``."""

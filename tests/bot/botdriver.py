@@ -103,11 +103,8 @@ def bot_env(emu: EmulatorThread, db_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "CODE_", "DATABASE_"))}
     for key in ("ADMIN_CHANNEL_ID", "ATTENDANCE_CHANNEL_ID", "ADMIN_ROLE_ID", "GUILD_ID", "TIMEZONE"):
         env.pop(key, None)
+    env.update(emu.bot_env())
     env.update(
-        DISCORD_API_BASE=emu.api_base,
-        DISCORD_BOT_TOKEN=emu.token,
-        ADMIN_CHANNEL_ID=str(emu.admin_channel_id),
-        ATTENDANCE_CHANNEL_ID=str(emu.attendance_channel_id),
         DATABASE_PATH=str(db_path),
         CODE_ROTATION_INTERVAL=str(INTERVAL),
         PYTHONPATH=str(ROOT),
