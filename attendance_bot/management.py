@@ -6,7 +6,7 @@ import argparse
 import os
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,6 @@ class Context:
     stdout: IO[str]
     stderr: IO[str]
     environ: Mapping[str, str]
-    sleep: Callable[[float], None] = time.sleep
 
     def settings(self, *, require_discord: bool = False) -> Settings:
         env_file = Path(self.options.env_file) if self.options.env_file else PROJECT_DIR / ".env"
@@ -231,10 +230,14 @@ def _code(ctx: Context) -> int:
 
 
 def _watch(ctx: Context, service: AttendanceService, session_id: str | None) -> int:
+    """Redraw each second until Ctrl-C (or SIGTERM), which only sets a flag: a signal that lands
+    inside library code can never be swallowed there and leave the view running."""
     tty = ctx.stdout.isatty() if hasattr(ctx.stdout, "isatty") else False
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     shown: tuple[str, int] | None = None
     try:
-        while True:
+        while not stop.is_set():
             current = service.current_code(session_id)
             session_id = current.session_id  # follow this session even if another opens later
             left = max(1, int(current.seconds_left + 0.999))
@@ -249,14 +252,17 @@ def _watch(ctx: Context, service: AttendanceService, session_id: str | None) -> 
                 shown = (current.code, current.window)
             ctx.write(f"changes in {left:>3} s")
             ctx.stdout.flush()
-            ctx.sleep(min(1.0, current.seconds_left) if current.seconds_left > 0 else 0.05)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not spoil the exit
-        ctx.write()
+            stop.wait(min(1.0, current.seconds_left) if current.seconds_left > 0 else 0.05)
+    except AttendanceError as exc:
+        if shown is None:  # nothing to watch at all: fail like `code`
+            raise
+        ctx.write(str(exc))  # closed or gone while watching
         return 0
-    except AttendanceError as exc:  # closed or gone while watching
-        ctx.write(str(exc))
-        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    ctx.write()
+    return 0
 
 
 # -- entry point ----------------------------------------------------------------------------

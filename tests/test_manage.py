@@ -133,6 +133,7 @@ def test_second_open_is_refused_and_names_the_open_session(env: dict[str, str]) 
     [
         (("close",), b"No attendance session is open"),
         (("code",), b"No attendance session is open"),
+        (("code", "--watch"), b"No attendance session is open"),
         (("close", "--session", "nope"), b"There is no session 'nope'"),
         (("export", "--session", "nope"), b"There is no session 'nope'"),
         (("code", "--session", "nope"), b"There is no session 'nope'"),
