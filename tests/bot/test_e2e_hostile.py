@@ -72,6 +72,14 @@ def _fullwidth(code: str) -> str:
     return "".join(chr(ord(ch) - 0x21 + 0xFF01) for ch in code)
 
 
+def _reversed_not_the_code(code: str) -> str:
+    """The code backwards; a palindrome (1 in 729 for four characters) gets its first character changed too."""
+    backwards = code[::-1]
+    if backwards == code:
+        backwards = ("3" if code[0] != "3" else "4") + backwards[1:]
+    return backwards
+
+
 _CYRILLIC = str.maketrans("ABCEHKMPTX", "АВСЕНКМРТХ")
 # (id, the typed text made from the code on screen, whether it is that code after normalisation)
 HOSTILE_CODES: list[tuple[str, Callable[[str], str], bool]] = [
@@ -81,7 +89,7 @@ HOSTILE_CODES: list[tuple[str, Callable[[str], str], bool]] = [
     ("control_chars", lambda c: f"\x00{c[:2]}\x1b[31m\x07{c[2:]}\x7f", False),
     ("newlines", lambda c: f"{c}\n@everyone\n{c}", False),
     ("rtl_marks_around_code", lambda c: f"\u202e{c}\u202c\u200f", True),
-    ("rtl_override_reversed", lambda c: f"\u202e{c[::-1]}", False),
+    ("rtl_override_reversed", lambda c: f"\u202e{_reversed_not_the_code(c)}", False),
     ("emoji", lambda c: "🙂🔥💯🎉", False),
     ("emoji_in_code", lambda c: f"{c[:2]}👍{c[2:]}", False),
     ("fullwidth_code", _fullwidth, True),
