@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
 import peewee
 
 from .errors import StorageError
+
+log = logging.getLogger(__name__)
 
 # Deferred: which file is decided by init_db(settings), never at import.
 database = peewee.SqliteDatabase(None)
@@ -111,6 +115,7 @@ def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
                 os.close(fd)
             except OSError as exc:
                 raise StorageError(f"Cannot create the database at {path}: {exc.strerror}.") from exc
+        _make_private(path)
     if not database.is_closed():
         database.close()
     database.init(
@@ -131,6 +136,29 @@ def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
         database.close()
         raise StorageError(f"Cannot use the database at {path}: {exc}.") from exc
     return database
+
+
+def _make_private(path: Path) -> None:
+    """Tighten an existing database (and its WAL files) that others can read to 0600, saying so.
+
+    Databases made by older tools or copied in with a loose umask hold every session secret and
+    record; a file we do not own is left alone with a warning instead.
+    """
+    for side in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = stat.S_IMODE(side.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if not mode & 0o077:
+            continue
+        try:
+            os.chmod(side, 0o600)
+        except OSError as exc:
+            log.warning(
+                "%s is readable by other users (mode %04o) and could not be made 0600: %s", side, mode, exc.strerror
+            )
+        else:
+            log.warning("%s was readable by other users (mode %04o); it is now 0600", side, mode)
 
 
 def close_db() -> None:

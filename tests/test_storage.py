@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import stat
@@ -123,6 +124,28 @@ def test_database_file_is_private_and_its_folder_is_created(
         close_db()
     assert path.parent.is_dir()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_existing_readable_database_is_made_private(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A database another tool made with mode 0644 (as the seed bot did) is tightened to 0600, with a warning."""
+    path = tmp_path / "attendance.db"
+    old = os.umask(0o022)
+    try:
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("CREATE TABLE keep (x)")
+            conn.execute("INSERT INTO keep VALUES (42)")
+            conn.commit()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    with caplog.at_level(logging.WARNING, logger="attendance_bot.models"):
+        try:
+            init_db(path)
+        finally:
+            close_db()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert rows(path, "SELECT x FROM keep") == [(42,)]
+    assert [r.getMessage() for r in caplog.records] == [f"{path} was readable by other users (mode 0644); it is now 0600"]
 
 
 def test_wal_side_files_are_private_too(service: AttendanceService, db: Path) -> None:
