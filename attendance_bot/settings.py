@@ -23,6 +23,7 @@ MIN_CODE_LENGTH, MAX_CODE_LENGTH = 4, 8
 MAX_GRACE_SECONDS = 600
 
 _SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
+_INTEGER = re.compile(r"^-?[0-9]+$")  # plain ASCII digits: int() would also take "+15", "3_0" and "١٥"
 _MENTION = re.compile(r"^<[#@&!]+([0-9]+)>$")
 
 
@@ -103,11 +104,10 @@ class _Reader:
         value = self.raw(name)
         if value is None:
             return default
-        try:
-            number = int(value)
-        except ValueError:
+        if not _INTEGER.match(value):
             self.problems.append(f"{name} must be a whole number of {unit} from {low} to {high}, not {value!r}")
             return default
+        number = int(value)
         if not low <= number <= high:
             self.problems.append(f"{name} must be from {low} to {high} {unit}, not {number}")
             return default
