@@ -107,6 +107,7 @@ async def _play(database_path: Path, out: IO[str]) -> int:
         talk.line(f"  codes change every {DEMO_INTERVAL} s here (15 s by default); the previous code is still accepted")
         talk.heading("The bot starts")
         bot_out = _Indented(out, "    ")
+        bot_out.write("Configuration validated successfully\n")  # what `manage.py run` prints first
         bot_task = asyncio.create_task(serve(settings, out=bot_out, install_signal_handlers=False))
         try:
             await emu.wait_for_bot(timeout=30, commands=("open_attendance", "close_attendance", "export_csv", "here"))

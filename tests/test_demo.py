@@ -21,9 +21,10 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     out = demo.stdout
+    startup = ["Configuration validated successfully", "Starting Discord bot...", "Logged in as AttendanceBot (ID: ", "Bot is ready!"]
+    assert [out.find(line) for line in startup] == sorted(out.find(line) for line in startup)
+    assert -1 not in [out.find(line) for line in startup], out
     for expected in (
-        "Starting Discord bot...",
-        "Bot is ready!",
         "There is no attendance session open right now",
         "You are marked present",
         "Codes never contain 0",
