@@ -54,3 +54,15 @@ def test_every_student_is_answered_accepted_and_stored_once(quick_run: subproces
         if row["bot"] == "ours":
             assert row["duplicates"] == "0", row
             assert row["throughput ours/bare"] not in ("", "-"), row
+
+
+def test_a_repeated_scenario_is_compared_with_the_bare_run_of_its_own_round() -> None:
+    """With `--scenarios 1000,1000` each of our rows gets the ratio to the bare run right after it."""
+    from attendance_bot.bench.load import Result, Scenario
+    from attendance_bot.bench.report import rows
+
+    burst = Scenario(1000)
+    runs = [Result(burst, "ours", throughput=900.0), Result(burst, "bare", throughput=1000.0),
+            Result(burst, "ours", throughput=900.0), Result(burst, "bare", throughput=600.0)]
+    ratios = [row[-2] for row in rows(runs)]
+    assert ratios == ["0.90", "", "1.50", ""]

@@ -40,12 +40,29 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}"
 
 
+def _ceilings(results: Sequence[Result]) -> dict[int, Result]:
+    """Our result at each index, paired with the bare run of the same scenario nearest to it.
+
+    The runner runs both bots back to back for each scenario, so with a scenario listed twice
+    each of ours is compared with the bare run of its own round, not with another round's.
+    """
+    bare = [(j, r) for j, r in enumerate(results) if r.bot == "bare"]
+    pairs: dict[int, Result] = {}
+    for i, r in enumerate(results):
+        if r.bot == "bare":
+            continue
+        same = [(abs(j - i), j < i, b) for j, b in bare if b.scenario == r.scenario]
+        if same:
+            pairs[i] = min(same, key=lambda t: (t[0], t[1]))[2]
+    return pairs
+
+
 def rows(results: Sequence[Result]) -> list[list[str]]:
     """One row per scenario and bot; ours carries the ratios to the bare bot of the same scenario."""
-    bare = {r.scenario: r for r in results if r.bot == "bare"}
+    ceilings = _ceilings(results)
     out: list[list[str]] = []
-    for r in results:
-        ceiling = bare.get(r.scenario) if r.bot != "bare" else None
+    for i, r in enumerate(results):
+        ceiling = ceilings.get(i)
         out.append(
             [
                 r.scenario.name,
