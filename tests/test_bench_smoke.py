@@ -66,3 +66,18 @@ def test_a_repeated_scenario_is_compared_with_the_bare_run_of_its_own_round() ->
             Result(burst, "ours", throughput=900.0), Result(burst, "bare", throughput=600.0)]
     ratios = [row[-2] for row in rows(runs)]
     assert ratios == ["0.90", "", "1.50", ""]
+
+
+def test_repeated_rounds_print_the_median_ratio_and_its_range() -> None:
+    """`--repeat` rounds end with one line per scenario: the median ours/bare ratio and the spread of rounds."""
+    from attendance_bot.bench.load import Result, Scenario
+    from attendance_bot.bench.report import render
+
+    burst = Scenario(1000)
+    runs = []
+    for ours, bare in ((880.0, 1000.0), (950.0, 1000.0), (1100.0, 1000.0)):
+        runs += [Result(burst, "ours", throughput=ours, latencies=[0.3]), Result(burst, "bare", throughput=bare, latencies=[0.25])]
+    assert render(runs).splitlines()[-1] == (
+        "1000 at once, 3 rounds: throughput ours/bare median 0.95 (0.88-1.10), p99 ours/bare median 1.20 (1.20-1.20)"
+    )
+    assert "rounds" not in render(runs[:2])

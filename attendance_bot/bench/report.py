@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from .load import Result
@@ -90,8 +91,34 @@ def rows(results: Sequence[Result]) -> list[list[str]]:
     return out
 
 
+def summary(results: Sequence[Result]) -> list[str]:
+    """For each scenario run more than once: the median and range of the ours/bare ratios."""
+    ceilings = _ceilings(results)
+    rounds: dict[str, list[tuple[float, float]]] = {}
+    for i, ceiling in ceilings.items():
+        ours, p99, bare_p99 = results[i], results[i].percentile(0.99), ceiling.percentile(0.99)
+        if ceiling.throughput and p99 is not None and bare_p99:
+            rounds.setdefault(ours.scenario.name, []).append((ours.throughput / ceiling.throughput, p99 / bare_p99))
+    lines = []
+    for name, pairs in rounds.items():
+        if len(pairs) < 2:
+            continue
+        throughput, p99 = sorted(t for t, _ in pairs), sorted(p for _, p in pairs)
+        lines.append(
+            f"{name}, {len(pairs)} rounds: throughput ours/bare median {statistics.median(throughput):.2f} "
+            f"({throughput[0]:.2f}-{throughput[-1]:.2f}), p99 ours/bare median {statistics.median(p99):.2f} "
+            f"({p99[0]:.2f}-{p99[-1]:.2f})"
+        )
+    return lines
+
+
 def render(results: Sequence[Result], *, markdown: bool = False) -> str:
-    """The table, aligned text or a Markdown pipe table."""
+    """The table, aligned text or a Markdown pipe table, then the medians of repeated scenarios."""
+    medians = summary(results)
+    return "\n".join([_table(results, markdown=markdown), *(["", *medians] if medians else [])])
+
+
+def _table(results: Sequence[Result], *, markdown: bool) -> str:
     body = rows(results)
     if markdown:
         lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]

@@ -51,6 +51,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help=f"comma-separated; N = N students at once, N/window = spread over one code window "
         f"(10000 is the issue's spread scenario); default {load.DEFAULT_SCENARIOS}",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each scenario N times (both bots each round) and print the "
+        "median ours/bare ratios; runs vary by about 10 %%, so one round proves little (default 1)",
+    )
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {load.QUICK_SCENARIOS}, 5 s codes")
     parser.add_argument("--bots", default="ours,bare", help="which bots to run: ours, bare or both (default)")
     parser.add_argument("--interval", type=int, help="CODE_ROTATION_INTERVAL for the bot (default 15, --quick 5)")
@@ -68,11 +72,13 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     names = [b.strip() for b in args.bots.split(",") if b.strip()]
     if not names or any(n not in kinds for n in names):
         parser.error("--bots takes ours, bare or ours,bare")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     interval = args.interval if args.interval is not None else (5 if args.quick else None)
     if interval is not None and interval < 5:
         parser.error("--interval must be at least 5 (the bot's minimum)")
     return Options(
-        scenarios=scenarios,
+        scenarios=[s for s in scenarios for _ in range(args.repeat)],
         bots=[kinds[n] for n in names],
         interval=interval,
         timeout=args.timeout if args.timeout is not None else (20.0 if args.quick else 60.0),
