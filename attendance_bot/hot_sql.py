@@ -7,7 +7,10 @@ the same queries, derived from the models so a renamed table or column follows.
 
 from __future__ import annotations
 
-from .models import Attendance, WrongAttempt
+import functools
+from collections.abc import Sequence
+
+from .models import Attendance, Session, WrongAttempt
 
 # S608 below: only identifiers from the models are interpolated; every value is a bound parameter.
 
@@ -18,6 +21,19 @@ def _table(model: type) -> str:
 
 def _col(model: type, field: str) -> str:
     return '"%s"' % model._meta.fields[field].column_name  # type: ignore[attr-defined]
+
+
+_SESSION_FIELDS = tuple(Session._meta.sorted_fields)  # type: ignore[attr-defined]
+
+OPEN_SESSION = (
+    f"SELECT {', '.join(_col(Session, f.name) for f in _SESSION_FIELDS)} FROM {_table(Session)} "
+    f"WHERE {_col(Session, 'open_flag')} = 1"
+)
+
+
+def session_from(values: Sequence[object]) -> Session:
+    """The Session of one OPEN_SESSION row, each value converted as peewee converts it."""
+    return Session(**{f.name: f.python_value(v) for f, v in zip(_SESSION_FIELDS, values, strict=True)})
 
 
 RECENT_WRONG = (
@@ -31,17 +47,38 @@ PRESENT = (
     f"WHERE {_col(Attendance, 'session_id')} = ? AND {_col(Attendance, 'user_id')} IN ({{marks}})"
 )
 
-INSERT_WRONG = (
-    f"INSERT INTO {_table(WrongAttempt)} ({_col(WrongAttempt, 'session_id')}, {_col(WrongAttempt, 'user_id')}, "
-    f"{_col(WrongAttempt, 'attempted_at')}) VALUES (?, ?, ?)"
-)
+# Each write is one multi-row statement per chunk, not executemany: executemany steps SQLite once
+# per row and hands the GIL back to the event loop each time, which a busy loop pays for.
+MAX_VARIABLES = 900  # bound variables per statement, under SQLite's old limit of 999
 
+_WRONG_FIELDS = ("session_id", "user_id", "attempted_at")
 _UPSERT_FIELDS = ("user_id", "username", "display_name", "timestamp", "date_id", "session_id", "submitted_at")
 _REPLACED = ("username", "display_name", "timestamp", "date_id", "submitted_at")
 
-UPSERT_ATTENDANCE = (
-    f"INSERT INTO {_table(Attendance)} ({', '.join(_col(Attendance, f) for f in _UPSERT_FIELDS)}) "
-    f"VALUES ({', '.join('?' * len(_UPSERT_FIELDS))}) "
-    f"ON CONFLICT ({_col(Attendance, 'user_id')}, {_col(Attendance, 'session_id')}) DO UPDATE SET "
-    + ", ".join(f"{_col(Attendance, f)} = excluded.{_col(Attendance, f)}" for f in _REPLACED)
-)
+WRONG_ROWS_PER_STATEMENT = MAX_VARIABLES // len(_WRONG_FIELDS)
+ATTENDANCE_ROWS_PER_STATEMENT = MAX_VARIABLES // len(_UPSERT_FIELDS)
+
+
+def _values(columns: int, rows: int) -> str:
+    one = f"({', '.join('?' * columns)})"
+    return ", ".join([one] * rows)
+
+
+@functools.cache
+def insert_wrong(rows: int) -> str:
+    """INSERT of `rows` wrong attempts (session_id, user_id, attempted_at each)."""
+    return (
+        f"INSERT INTO {_table(WrongAttempt)} ({', '.join(_col(WrongAttempt, f) for f in _WRONG_FIELDS)}) "
+        f"VALUES {_values(len(_WRONG_FIELDS), rows)}"
+    )
+
+
+@functools.cache
+def upsert_attendance(rows: int) -> str:
+    """Upsert of `rows` distinct students' records: last submission wins."""
+    return (
+        f"INSERT INTO {_table(Attendance)} ({', '.join(_col(Attendance, f) for f in _UPSERT_FIELDS)}) "
+        f"VALUES {_values(len(_UPSERT_FIELDS), rows)} "
+        f"ON CONFLICT ({_col(Attendance, 'user_id')}, {_col(Attendance, 'session_id')}) DO UPDATE SET "
+        + ", ".join(f"{_col(Attendance, f)} = excluded.{_col(Attendance, f)}" for f in _REPLACED)
+    )

@@ -329,3 +329,16 @@ def test_a_large_batch_records_every_student_once(service: AttendanceService) ->
     rows = service.export_rows()
     assert len(rows) == 2000 and len({r.user_id for r in rows}) == 2000
     assert next(r.username for r in rows if r.user_id == 5) == "again"
+
+
+def test_a_large_batch_of_wrong_codes_is_counted_for_each_student(service: AttendanceService) -> None:
+    """Seven hundred wrong codes in one batch (more than one statement's worth) all count towards the throttle."""
+    from attendance_bot.attendance import Submission
+    from attendance_bot.models import WrongAttempt
+
+    service.open_session()
+    bad = wrong_code(service)
+    results = service.submit_many([Submission(i, f"s{i}", bad) for i in range(700)])
+    assert {r.outcome for r in results} == {Outcome.WRONG}
+    assert WrongAttempt.select().count() == 700
+    assert submit(service, bad, user_id=699).attempts_left == THROTTLE_ATTEMPTS - 2
