@@ -29,6 +29,10 @@ class DatabaseWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
 
+    def start(self, func: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run func on the database thread without waiting for it (it reports back by itself)."""
+        self._executor.submit(func, *args, **kwargs)
+
     def shutdown(self) -> None:
         """Close the connection on its own thread and stop the thread (a second call does nothing)."""
         if self._shut:
