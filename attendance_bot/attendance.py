@@ -183,7 +183,7 @@ class _Batch:
         since = UTCDateTimeField().db_value(now - timedelta(seconds=THROTTLE_SECONDS))
         self.wrong: dict[int, list[datetime]] = {}
         self.present: set[int] = set()
-        for chunk in _chunks(users, _SQL_CHUNK):
+        for chunk in _chunks(users, hot_sql.MAX_VARIABLES - 2):  # + session id and time
             marks = ", ".join("?" * len(chunk))
             cursor = database.execute_sql(
                 hot_sql.RECENT_WRONG.format(marks=marks), (row.session_id, *chunk, since)
@@ -243,13 +243,18 @@ class _Batch:
 
     def write(self) -> None:
         """Bulk-write the wrong attempts and upsert the records (last submission wins)."""
-        for chunk in _chunks(self.new_wrong, hot_sql.WRONG_ROWS_PER_STATEMENT):
-            database.execute_sql(hot_sql.insert_wrong(len(chunk)), [value for row in chunk for value in row])
-        for chunk in _chunks(list(self.records.values()), hot_sql.ATTENDANCE_ROWS_PER_STATEMENT):
-            database.execute_sql(hot_sql.upsert_attendance(len(chunk)), [value for row in chunk for value in row])
+        _write_rows(hot_sql.insert_wrong, self.new_wrong)
+        _write_rows(hot_sql.upsert_attendance, list(self.records.values()))
 
 
-_SQL_CHUNK = 900  # bound variables per statement stay under SQLite's old limit of 999
+def _write_rows(statement: Callable[[int], str], rows: list[tuple[object, ...]]) -> None:
+    """Write rows with as few multi-row statements as SQLite's variable limit allows."""
+    if not rows:
+        return
+    for chunk in _chunks(rows, hot_sql.MAX_VARIABLES // len(rows[0])):
+        database.execute_sql(statement(len(chunk)), [value for row in chunk for value in row])
+
+
 _from_db = UTCDateTimeField().python_value
 
 

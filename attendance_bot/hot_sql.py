@@ -55,10 +55,6 @@ _WRONG_FIELDS = ("session_id", "user_id", "attempted_at")
 _UPSERT_FIELDS = ("user_id", "username", "display_name", "timestamp", "date_id", "session_id", "submitted_at")
 _REPLACED = ("username", "display_name", "timestamp", "date_id", "submitted_at")
 
-WRONG_ROWS_PER_STATEMENT = MAX_VARIABLES // len(_WRONG_FIELDS)
-ATTENDANCE_ROWS_PER_STATEMENT = MAX_VARIABLES // len(_UPSERT_FIELDS)
-
-
 def _values(columns: int, rows: int) -> str:
     one = f"({', '.join('?' * columns)})"
     return ", ".join([one] * rows)

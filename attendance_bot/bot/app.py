@@ -97,7 +97,7 @@ class AttendanceBot(commands.Bot):
     async def close(self) -> None:
         await self.rotator.stop()
         await super().close()
-        await self.batcher.stop()
+        self.batcher.stop()
         self.db.shutdown()
 
 

@@ -61,11 +61,10 @@ class SubmissionBatcher:
         """On the database thread: commit batch after batch until the queue is empty."""
         try:
             self._drain_batches(loop)
-        except BaseException:  # a bug, not a database error: the next submission starts a fresh drain
+        except Exception:  # a bug, not a database error: the next submission starts a fresh drain
             log.exception("The submission queue stopped unexpectedly")
             with self._lock:
                 self._draining = False
-            raise
 
     def _drain_batches(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -84,7 +83,7 @@ class SubmissionBatcher:
             except RuntimeError:  # the loop is closed: nobody is waiting for an answer any more
                 return
 
-    async def stop(self) -> None:
+    def stop(self) -> None:
         """Take no more submissions; a batch being committed finishes (DatabaseWorker.shutdown waits)."""
         with self._lock:
             self._stopped = True
