@@ -53,7 +53,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each scenario N times (both bots each round) and print the "
-        "median ours/bare ratios; runs vary by about 10 %%, so one round proves little (default 1)",
+        "median ours/bare ratios; one round varies by 10-20 %%, so one proves little (default 1)",
     )
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {load.QUICK_SCENARIOS}, 5 s codes")
     parser.add_argument("--bots", default="ours,bare", help="which bots to run: ours, bare or both (default)")
