@@ -185,9 +185,7 @@ class _Batch:
         self.present: set[int] = set()
         for chunk in _chunks(users, hot_sql.MAX_VARIABLES - 2):  # + session id and time
             marks = ", ".join("?" * len(chunk))
-            cursor = database.execute_sql(
-                hot_sql.RECENT_WRONG.format(marks=marks), (row.session_id, *chunk, since)
-            )
+            cursor = database.execute_sql(hot_sql.RECENT_WRONG.format(marks=marks), (row.session_id, *chunk, since))
             for user_id, attempted_at in cursor.fetchall():
                 self.wrong.setdefault(user_id, []).append(_from_db(attempted_at))
             cursor = database.execute_sql(hot_sql.PRESENT.format(marks=marks), (row.session_id, *chunk))
@@ -365,9 +363,7 @@ class AttendanceService:
     def recently_closed_with_message(self, since: datetime) -> list[SessionInfo]:
         """Closed sessions whose code message was posted after `since` (for finalising on start)."""
         rows = Session.select().where(
-            Session.closed_at.is_null(False)
-            & Session.message_id.is_null(False)
-            & (Session.message_posted_at >= since)
+            Session.closed_at.is_null(False) & Session.message_id.is_null(False) & (Session.message_posted_at >= since)
         )
         return [_info(r) for r in rows]
 
@@ -407,9 +403,7 @@ class AttendanceService:
 
     # -- submissions ------------------------------------------------------------------------
 
-    def submit(
-        self, *, user_id: int, username: str, code: str, display_name: str | None = None
-    ) -> SubmitResult:
+    def submit(self, *, user_id: int, username: str, code: str, display_name: str | None = None) -> SubmitResult:
         """Judge a typed code for the open session and record it if right; last one wins.
 
         Returns only after the record is committed: an accepted result is durable.

@@ -202,8 +202,9 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     talk.heading("The instructor closes attendance")
     talk.command(teacher.username, admin, "/close_attendance")
     talk.reply(await emu.invoke(teacher, admin, "close_attendance"))
-    await _wait_for(lambda: code_message() and "closed" in code_message().embeds[0].get("title", "").lower(), 10,
-                    "the final edit")
+    await _wait_for(
+        lambda: code_message() and "closed" in code_message().embeds[0].get("title", "").lower(), 10, "the final edit"
+    )
     message = code_message()
     talk.card(room, message.embeds[0], len(message.edits))
 

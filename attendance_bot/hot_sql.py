@@ -55,6 +55,7 @@ _WRONG_FIELDS = ("session_id", "user_id", "attempted_at")
 _UPSERT_FIELDS = ("user_id", "username", "display_name", "timestamp", "date_id", "session_id", "submitted_at")
 _REPLACED = ("username", "display_name", "timestamp", "date_id", "submitted_at")
 
+
 def _values(columns: int, rows: int) -> str:
     one = f"({', '.join('?' * columns)})"
     return ", ".join([one] * rows)

@@ -90,13 +90,18 @@ def _run(ctx: Context) -> int:
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--database", metavar="FILE", default="data/demo.db",
+        "--database",
+        metavar="FILE",
+        default="data/demo.db",
         help="the demo's database (default: data/demo.db; it is replaced at each run)",
     )
 
 
-@command("demo", "the real bot against the local Discord emulator, playing a short class (no Discord needed)",
-         _demo_arguments)
+@command(
+    "demo",
+    "the real bot against the local Discord emulator, playing a short class (no Discord needed)",
+    _demo_arguments,
+)
 def _demo(ctx: Context) -> int:
     from .demo import run_demo
 
@@ -147,8 +152,11 @@ def _open(ctx: Context) -> int:
     return 0
 
 
-@command("close", "close the open session (or --session ID); a running bot finalises its message",
-         lambda p: _session_option(p, "the open one"))
+@command(
+    "close",
+    "close the open session (or --session ID); a running bot finalises its message",
+    lambda p: _session_option(p, "the open one"),
+)
 def _close(ctx: Context) -> int:
     closed = ctx.service().close_session(ctx.options.session)
     ctx.write(f"Closed session {closed.session.session_id}: {closed.count} present.")

@@ -95,8 +95,7 @@ class _Reader:
         mention = _MENTION.match(value)
         hint = f" (use {mention.group(1)}, without <#...>)" if mention else ""
         self.problems.append(
-            f"{name} must be a numeric Discord id of 15-22 digits such as 123456789012345678, "
-            f"not {value!r}{hint}"
+            f"{name} must be a numeric Discord id of 15-22 digits such as 123456789012345678, not {value!r}{hint}"
         )
         return None
 
@@ -151,9 +150,7 @@ def load_settings(
     try:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        reader.problems.append(
-            f"TIMEZONE must be an IANA time zone name such as UTC or Europe/Berlin, not {tz_name!r}"
-        )
+        reader.problems.append(f"TIMEZONE must be an IANA time zone name such as UTC or Europe/Berlin, not {tz_name!r}")
 
     db_raw = reader.raw("DATABASE_PATH") or DEFAULT_DATABASE_PATH
     database_path = Path(db_raw).expanduser()
@@ -164,9 +161,7 @@ def load_settings(
 
     api_base = (reader.raw("DISCORD_API_BASE") or DEFAULT_API_BASE).rstrip("/")
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", api_base):
-        reader.problems.append(
-            f"DISCORD_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, not {api_base!r}"
-        )
+        reader.problems.append(f"DISCORD_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, not {api_base!r}")
 
     if reader.problems:
         raise ConfigurationError(reader.problems)

@@ -51,6 +51,7 @@ def submit(service: AttendanceService, code: str, user_id: int = 1, username: st
 
 # -- no session -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("typed", ["ABCD", "oops", ""])
 def test_no_session_open_gives_no_session(service: AttendanceService, typed: str) -> None:
     """Before any session is opened every submission gets the no-session reply."""
@@ -69,6 +70,7 @@ def test_right_code_after_close_gives_no_session(service: AttendanceService, clo
 
 
 # -- accepted, expired, wrong, malformed through the service --------------------------------
+
 
 def test_right_code_is_recorded_and_acknowledged(service: AttendanceService) -> None:
     """The current code records the student and the reply names the session."""
@@ -116,6 +118,7 @@ def test_malformed_code_reports_bad_characters_and_length(
 
 
 # -- throttling -----------------------------------------------------------------------------
+
 
 def _five_wrong(service: AttendanceService, clock: FakeClock, user_id: int = 1) -> None:
     bad = wrong_code(service)
@@ -185,6 +188,7 @@ def test_expired_and_malformed_codes_do_not_count_as_wrong(service: AttendanceSe
 
 
 # -- open, close, codes, sessions ----------------------------------------------------------
+
 
 def test_session_id_reads_as_local_opening_time(
     settings_factory: Callable[..., Settings], db: Path, clock: FakeClock
@@ -274,6 +278,7 @@ def test_sessions_lists_every_session_with_its_count(service: AttendanceService,
 
 
 # -- batches (one commit for many submissions) ----------------------------------------------
+
 
 def test_a_batch_judges_each_submission_as_if_alone(service: AttendanceService) -> None:
     """submit_many gives every submission its own verdict; a student's later one wins."""

@@ -10,8 +10,22 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-COLUMNS = ("scenario", "bot", "answered", "lost", "duplicates", "late", "p50 ms", "p95 ms", "p99 ms", "max ms",
-           "throughput/s", "peak RSS MB", "throughput ours/bare", "p99 ours/bare")
+COLUMNS = (
+    "scenario",
+    "bot",
+    "answered",
+    "lost",
+    "duplicates",
+    "late",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "max ms",
+    "throughput/s",
+    "peak RSS MB",
+    "throughput ours/bare",
+    "p99 ours/bare",
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +36,11 @@ def quick_run() -> subprocess.CompletedProcess[str]:
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -42,7 +60,10 @@ def test_table_has_the_expected_columns_and_rows(quick_run: subprocess.Completed
     rows = _table(quick_run.stdout)
     assert set(COLUMNS) <= set(rows[0])
     assert [(r["scenario"], r["bot"]) for r in rows] == [
-        ("50 at once", "ours"), ("50 at once", "bare"), ("200 / window", "ours"), ("200 / window", "bare"),
+        ("50 at once", "ours"),
+        ("50 at once", "bare"),
+        ("200 / window", "ours"),
+        ("200 / window", "bare"),
     ]
 
 
@@ -62,8 +83,12 @@ def test_a_repeated_scenario_is_compared_with_the_bare_run_of_its_own_round() ->
     from attendance_bot.bench.report import rows
 
     burst = Scenario(1000)
-    runs = [Result(burst, "ours", throughput=900.0), Result(burst, "bare", throughput=1000.0),
-            Result(burst, "ours", throughput=900.0), Result(burst, "bare", throughput=600.0)]
+    runs = [
+        Result(burst, "ours", throughput=900.0),
+        Result(burst, "bare", throughput=1000.0),
+        Result(burst, "ours", throughput=900.0),
+        Result(burst, "bare", throughput=600.0),
+    ]
     ratios = [row[-2] for row in rows(runs)]
     assert ratios == ["0.90", "", "1.50", ""]
 
@@ -76,7 +101,10 @@ def test_repeated_rounds_print_the_median_ratio_and_its_range() -> None:
     burst = Scenario(1000)
     runs = []
     for ours, bare in ((880.0, 1000.0), (950.0, 1000.0), (1100.0, 1000.0)):
-        runs += [Result(burst, "ours", throughput=ours, latencies=[0.3]), Result(burst, "bare", throughput=bare, latencies=[0.25])]
+        runs += [
+            Result(burst, "ours", throughput=ours, latencies=[0.3]),
+            Result(burst, "bare", throughput=bare, latencies=[0.25]),
+        ]
     assert render(runs).splitlines()[-1] == (
         "1000 at once, 3 rounds: throughput ours/bare median 0.95 (0.88-1.10), p99 ours/bare median 1.20 (1.20-1.20)"
     )

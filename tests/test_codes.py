@@ -54,7 +54,12 @@ def test_same_secret_and_window_give_same_code_in_separate_processes() -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": seed}
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, SECRET, "15"],
-            capture_output=True, text=True, env=env, cwd=REPO, timeout=60, check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=60,
+            check=True,
         )
         outputs.append(json.loads(done.stdout))
     here = [code_for_window(SECRET, w, length=n, interval=15) for w in (0, 1, 115017840, 2**31) for n in (4, 6, 8)]
@@ -126,6 +131,7 @@ def test_characters_are_roughly_uniform_over_many_windows(length: int) -> None:
 
 
 # -- grace, expiry, future windows ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("interval", [5, 15, 30])
 @pytest.mark.parametrize(

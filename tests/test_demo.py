@@ -17,11 +17,20 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     demo = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "--env-file", "/dev/null", "demo", "--database", str(database)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     out = demo.stdout
-    startup = ["Configuration validated successfully", "Starting Discord bot...", "Logged in as AttendanceBot (ID: ", "Bot is ready!"]
+    startup = [
+        "Configuration validated successfully",
+        "Starting Discord bot...",
+        "Logged in as AttendanceBot (ID: ",
+        "Bot is ready!",
+    ]
     assert [out.find(line) for line in startup] == sorted(out.find(line) for line in startup)
     assert -1 not in [out.find(line) for line in startup], out
     for expected in (
@@ -42,7 +51,9 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
 
     exported = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "--env-file", "/dev/null", "export"],
-        env={**env, "DATABASE_PATH": str(database)}, capture_output=True, timeout=60,
+        env={**env, "DATABASE_PATH": str(database)},
+        capture_output=True,
+        timeout=60,
     )
     rows = list(csv.reader(io.StringIO(exported.stdout.decode(), newline="")))
     assert rows[0] == ["user_id", "username", "timestamp", "date_id", "session_id"]

@@ -143,8 +143,12 @@ def test_unknown_session_reply_does_not_echo_control_characters(service: Attenda
     """A hostile session id is shown shortened and without control characters."""
     out, err = io.StringIO(), io.StringIO()
     evil = "\x1b[2J\u202e" + "A" * 5000
-    main(["--env-file", "/dev/null", "export", "--session", evil], stdout=out, stderr=err,
-         environ={"DATABASE_PATH": str(service.settings.database_path)})
+    main(
+        ["--env-file", "/dev/null", "export", "--session", evil],
+        stdout=out,
+        stderr=err,
+        environ={"DATABASE_PATH": str(service.settings.database_path)},
+    )
     line = err.getvalue()
     assert line.count("\n") == 1 and len(line) < 400
     assert not re.search(r"[\x00-\x1f\u202e]", line.rstrip("\n"))

@@ -14,9 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "attendance_bot"
 ADAPTERS = ("bot", "emulator", "bench")
-CORE = sorted(
-    p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ADAPTERS
-)
+CORE = sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ADAPTERS)
 
 
 def imported_modules(path: Path) -> set[str]:

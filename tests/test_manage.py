@@ -33,7 +33,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def manage(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def manage(
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
     """Run `python manage.py ARGS` with an empty .env (none is read from the checkout)."""
     env_file = Path(env["HOME"]) / "empty.env"
     env_file.touch()
@@ -72,7 +74,9 @@ def test_check_with_empty_environment_names_the_token(env: dict[str, str]) -> No
 
 def test_check_with_malformed_channel_says_what_it_should_look_like(env: dict[str, str]) -> None:
     """A channel mention instead of an id is explained, not accepted."""
-    env.update(DISCORD_BOT_TOKEN="x" * 40, ADMIN_CHANNEL_ID="<#123456789012345678>", ATTENDANCE_CHANNEL_ID="123456789012345679")
+    env.update(
+        DISCORD_BOT_TOKEN="x" * 40, ADMIN_CHANNEL_ID="<#123456789012345678>", ATTENDANCE_CHANNEL_ID="123456789012345679"
+    )
     result = manage("check", env=env)
     assert result.returncode == 1
     assert b"ADMIN_CHANNEL_ID" in result.stderr and b"123456789012345678, without <#...>" in result.stderr
@@ -81,7 +85,9 @@ def test_check_with_malformed_channel_says_what_it_should_look_like(env: dict[st
 def test_check_passes_and_never_prints_the_token(env: dict[str, str]) -> None:
     """A complete configuration validates and the token stays secret."""
     token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-token-value"
-    env.update(DISCORD_BOT_TOKEN=token, ADMIN_CHANNEL_ID="123456789012345678", ATTENDANCE_CHANNEL_ID="123456789012345679")
+    env.update(
+        DISCORD_BOT_TOKEN=token, ADMIN_CHANNEL_ID="123456789012345678", ATTENDANCE_CHANNEL_ID="123456789012345679"
+    )
     result = manage("check", env=env)
     assert result.returncode == 0, result.stderr
     assert b"Configuration validated successfully" in result.stdout
@@ -196,7 +202,10 @@ def test_export_bytes_match_the_records(env: dict[str, str], tmp_path: Path) -> 
     assert out_file.read_bytes() == stdout
     rows = list(csv.reader(io.StringIO(stdout.decode("utf-8"), newline="")))
     assert rows[0] == ["user_id", "username", "timestamp", "date_id", "session_id"]
-    assert [(r[0], r[1], r[4]) for r in rows[1:]] == [("42", 'O\'Brien, "Bob"', session_id), ("43", "Zoë 李", session_id)]
+    assert [(r[0], r[1], r[4]) for r in rows[1:]] == [
+        ("42", 'O\'Brien, "Bob"', session_id),
+        ("43", "Zoë 李", session_id),
+    ]
     assert b'"O\'Brien, ""Bob"""' in stdout
     timestamp, date_id = rows[1][2], rows[1][3]
     assert len(timestamp) == 19 and timestamp.startswith(date_id)
@@ -231,7 +240,10 @@ def test_code_watch_refreshes_and_exits_cleanly_on_ctrl_c(env: dict[str, str]) -
     env_file = Path(env["HOME"]) / "empty.env"
     proc = subprocess.Popen(
         [sys.executable, "-u", str(MANAGE), "--env-file", str(env_file), "code", "--watch"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         lines = []

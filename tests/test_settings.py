@@ -49,9 +49,7 @@ def problems_for(env: dict[str, str], tmp_path: Path) -> list[str]:
         ("DISCORD_API_BASE", "discord.com/api", ["http(s) URL"]),
     ],
 )
-def test_each_bad_variable_gets_its_own_message(
-    name: str, value: str | None, says: list[str], tmp_path: Path
-) -> None:
+def test_each_bad_variable_gets_its_own_message(name: str, value: str | None, says: list[str], tmp_path: Path) -> None:
     """One bad variable gives exactly one problem that names it and says what it should look like."""
     env = dict(VALID)
     env.pop(name, None)
@@ -151,7 +149,7 @@ def test_values_are_read_from_the_env_file(tmp_path: Path) -> None:
     """Values in .env are used, quotes and comments handled, and base_dir defaults to its folder."""
     env_file = _write_env(
         tmp_path / "project",
-        f"# attendance bot\nDISCORD_BOT_TOKEN=\"{TOKEN}\"\nADMIN_CHANNEL_ID={ADMIN}\n"
+        f'# attendance bot\nDISCORD_BOT_TOKEN="{TOKEN}"\nADMIN_CHANNEL_ID={ADMIN}\n'
         f"ATTENDANCE_CHANNEL_ID = {ATTEND}\nCODE_LENGTH=6\nTIMEZONE='Europe/Berlin'\nDATABASE_PATH=var/a.db\n",
     )
     settings = load_settings(env_file, environ={})

@@ -145,7 +145,9 @@ def test_an_existing_readable_database_is_made_private(tmp_path: Path, caplog: p
             close_db()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert rows(path, "SELECT x FROM keep") == [(42,)]
-    assert [r.getMessage() for r in caplog.records] == [f"{path} was readable by other users (mode 0644); it is now 0600"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path} was readable by other users (mode 0644); it is now 0600"
+    ]
 
 
 def test_wal_side_files_are_private_too(service: AttendanceService, db: Path) -> None:
@@ -194,9 +196,21 @@ def test_concurrent_processes_lose_and_duplicate_nothing(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "_workers.py"), str(db), str(w), str(PER_WORKER), str(RESUBMIT),
-             repr(instant.timestamp()), str(go)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+            [
+                sys.executable,
+                str(REPO / "tests" / "_workers.py"),
+                str(db),
+                str(w),
+                str(PER_WORKER),
+                str(RESUBMIT),
+                repr(instant.timestamp()),
+                str(go),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
         )
         for w in range(WORKERS)
     ]

@@ -131,9 +131,7 @@ async def next_rotation(emu: Emulator, message_id: int, timeout: float) -> None:
 # -- firing ----------------------------------------------------------------------------------
 
 
-async def fire_burst(
-    emu: Emulator, students: Sequence[Member], code: Callable[[], str]
-) -> list[InteractionHandle]:
+async def fire_burst(emu: Emulator, students: Sequence[Member], code: Callable[[], str]) -> list[InteractionHandle]:
     """Everyone at once, dispatched in batches so the gateway writer gets to run."""
     channel = emu.attendance_channel_id
     handles: list[InteractionHandle] = []

@@ -52,7 +52,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"(10000 is the issue's spread scenario); default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="run each scenario N times (both bots each round) and print the "
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each scenario N times (both bots each round) and print the "
         "median ours/bare ratios; one round varies by 10-20 %%, so one proves little (default 1)",
     )
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {load.QUICK_SCENARIOS}, 5 s codes")

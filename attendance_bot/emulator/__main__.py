@@ -16,8 +16,11 @@ async def _serve(port: int, token: str | None) -> None:
     await emu.start()
     print(f"DISCORD_API_BASE={emu.api_base}", flush=True)
     print(f"DISCORD_BOT_TOKEN={emu.token}", flush=True)
-    print(f"guild_id={emu.guild_id} admin_channel_id={emu.admin_channel_id} "
-          f"attendance_channel_id={emu.attendance_channel_id}", flush=True)
+    print(
+        f"guild_id={emu.guild_id} admin_channel_id={emu.admin_channel_id} "
+        f"attendance_channel_id={emu.attendance_channel_id}",
+        flush=True,
+    )
     try:
         await asyncio.Event().wait()
     finally:

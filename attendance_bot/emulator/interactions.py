@@ -135,7 +135,9 @@ class InteractionHandle:
             state = (
                 "deferred but no followup/edit arrived"
                 if rec.deferred
-                else f"callback type {rec.callback_type}" if rec.responded else "no callback received"
+                else f"callback type {rec.callback_type}"
+                if rec.responded
+                else "no callback received"
             )
             raise NoReply(
                 f"bot did not answer /{rec.name} (interaction {rec.id}) within {timeout:.1f}s: {state}"

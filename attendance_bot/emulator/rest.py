@@ -292,7 +292,10 @@ class RestApi:
                 "url": self.emu.gateway_url,
                 "shards": 1,
                 "session_start_limit": {
-                    "total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 86_400_000,
+                    "max_concurrency": 1,
                 },
             }
         )
@@ -579,9 +582,7 @@ class RestApi:
 
     def _too_old(self, msg: Message) -> web.Response | None:
         if self.state.clock.now() - msg.created_at > _EDIT_WINDOW:
-            return error(
-                400, 30046, "Maximum number of edits to messages older than 1 hour reached. Try again later."
-            )
+            return error(400, 30046, "Maximum number of edits to messages older than 1 hour reached. Try again later.")
         return None
 
     # -- channels ---------------------------------------------------------------------------

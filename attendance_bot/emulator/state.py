@@ -74,9 +74,7 @@ class WorldState:
         # @everyone role id == guild id, as on Discord
         self.roles[gid] = Role(gid, "@everyone", DEFAULT_EVERYONE_PERMISSIONS, 0)
         self.admin_role = self._add_role("Instructor", DEFAULT_EVERYONE_PERMISSIONS | MANAGE_GUILD, 2)
-        self.bot_role = self._add_role(
-            self.bot.username, _BOT_ROLE_PERMISSIONS, 1, managed=True, bot_id=self.bot.id
-        )
+        self.bot_role = self._add_role(self.bot.username, _BOT_ROLE_PERMISSIONS, 1, managed=True, bot_id=self.bot.id)
         self.student_role = self._add_role("Student", DEFAULT_EVERYONE_PERMISSIONS, 1)
         category = self._add_channel("Text Channels", CHANNEL_CATEGORY, 0)
         self.admin_channel = self._add_channel("instructors", CHANNEL_TEXT, 0, category.id)

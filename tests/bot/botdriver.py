@@ -118,7 +118,11 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes
     """Run `manage.py ARGS` as the instructor would, in a subprocess; fail the test if it fails."""
     proc = subprocess.run(
         [sys.executable, "manage.py", "--env-file", "/dev/null", *args],
-        env=env, cwd=ROOT, capture_output=True, timeout=30, check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     return proc
@@ -141,7 +145,11 @@ class BotProcess:
         identified = gateway.identify_count
         self.proc = subprocess.Popen(
             [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"],
-            env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for stream, sink in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
             reader = threading.Thread(target=_pump, args=(stream, sink), daemon=True)

@@ -244,4 +244,3 @@ def test_full_disk_logs_the_real_cause(fresh_world: World) -> None:
         lambda: [line for line in bot.stderr if "Database error while recording attendance" in line], 5, "the log line"
     )
     assert any("disk I/O error" in line or "disk is full" in line for line in failures), failures
-

@@ -102,7 +102,9 @@ HOSTILE_CODES: list[tuple[str, Callable[[str], str], bool]] = [
 ]
 
 
-@pytest.mark.parametrize(("make", "is_the_code"), [(m, r) for _, m, r in HOSTILE_CODES], ids=[i for i, _, _ in HOSTILE_CODES])
+@pytest.mark.parametrize(
+    ("make", "is_the_code"), [(m, r) for _, m, r in HOSTILE_CODES], ids=[i for i, _, _ in HOSTILE_CODES]
+)
 def test_hostile_code_gets_one_line_private_reply(world: World, make: Callable[[str], str], is_the_code: bool) -> None:
     """A hostile /here code gets exactly one private one-line reply and is recorded only if it is the code."""
     emu = world.emu
@@ -135,7 +137,7 @@ HOSTILE_NAMES = [
     "李小龍",
     "مُحَمَّد",
     "Ελένη Ωμέγα",
-    "=HYPERLINK(\"http://x\",\"y\")",
+    '=HYPERLINK("http://x","y")',
     "+1 caller",
     "-minus",
     "@at sign",

@@ -78,7 +78,8 @@ def test_deleted_code_message_is_posted_again(world: World) -> None:
     world.emu.delete_message(world.emu.attendance_channel_id, card.message_id)
     again = wait_until(
         lambda: [c for c in map(read_card, session_messages(world.emu, session_id)) if c.is_open],
-        INTERVAL + 2, "the code message to be posted again",
+        INTERVAL + 2,
+        "the code message to be posted again",
     )[-1]
     assert again.message_id != card.message_id
     assert world.here(world.student("reposted"), again.code).content == _accepted(session_id)
