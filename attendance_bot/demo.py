@@ -226,13 +226,13 @@ def _shell_view(settings: Settings, talk: _Narrator) -> int:
     environ = {"DATABASE_PATH": str(settings.database_path)}
     shell = _Indented(talk.out, "      ")
     for args in (["sessions"], ["export"]):
-        talk.line(f"    $ DATABASE_PATH={settings.database_path} python manage.py {' '.join(args)}")
+        talk.line(f"    $ DATABASE_PATH={settings.database_path} .venv/bin/python manage.py {' '.join(args)}")
         status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ=environ)
         if status != 0:
             return status
     talk.line()
     talk.line("Demo finished: every step above went through the real bot and a Discord emulator on 127.0.0.1.")
-    talk.line(f"The database stays at {settings.database_path} for `manage.py export` and `sessions`.")
+    talk.line(f"The database stays at {settings.database_path} for `.venv/bin/python manage.py export` and `sessions`.")
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ import peewee
 
 from . import bigtext
 from .attendance import AttendanceService
-from .errors import AttendanceError, ConfigurationError, quoted
+from .errors import AttendanceError, ConfigurationError, NoOpenSession, quoted
 from .export import csv_bytes
 from .models import close_db, init_db
 from .settings import Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+MANAGE = ".venv/bin/python manage.py"  # how the README and every hint run this script
 
 
 class CommandError(Exception):
@@ -38,19 +40,47 @@ class Context:
     environ: Mapping[str, str]
 
     def settings(self, *, require_discord: bool = False) -> Settings:
-        env_file = Path(self.options.env_file) if self.options.env_file else PROJECT_DIR / ".env"
+        """Settings from --env-file (which must exist) or ./.env (which may be missing) and the environment."""
+        explicit = self.options.env_file
+        env_file = Path(explicit) if explicit else PROJECT_DIR / ".env"
+        if explicit and not env_file.exists():
+            raise CommandError(f"--env-file {quoted(explicit, 200)}: no such file (name your settings file, e.g. .env)")
+        if explicit and env_file.is_dir():
+            raise CommandError(f"--env-file {quoted(explicit, 200)} is a folder: name your settings file, e.g. .env")
         try:
             return load_settings(env_file, environ=self.environ, base_dir=PROJECT_DIR, require_discord=require_discord)
         except ConfigurationError as exc:
+            if not env_file.exists():  # the default .env: say so before what is missing
+                raise CommandError(
+                    "\n".join(
+                        [
+                            f"{env_file}: no such file: `cp .env.example .env` and fill it in, "
+                            "or set these variables in the environment",
+                            *exc.problems,
+                        ]
+                    )
+                ) from exc
             raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot read {quoted(str(env_file), 200)}: {exc.strerror}") from exc
 
-    def service(self) -> AttendanceService:
+    def service(self, *, create: bool = True) -> AttendanceService:
+        """The service over the configured database; create=False (read-only commands) never makes one."""
         settings = self.settings()
         try:
-            init_db(settings.database_path)
+            init_db(settings.database_path, create=create)
         except AttendanceError as exc:
             raise CommandError(str(exc)) from exc
         return AttendanceService(settings)
+
+    def session_id(self) -> str | None:
+        """--session as given, stripped once here (a pasted id often carries a space), or None."""
+        raw = self.options.session
+        if raw is None:
+            return None
+        if not raw.strip():
+            raise CommandError(f"--session needs a session id: `{MANAGE} sessions` lists them.")
+        return raw.strip()
 
     def write(self, line: str = "") -> None:
         self.stdout.write(line + "\n")
@@ -74,6 +104,30 @@ def _session_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--session", metavar="ID", help=f"the session id (default: {what})")
 
 
+def _nothing_open(exc: NoOpenSession) -> CommandError:
+    return CommandError(f"{exc} Open one with `{MANAGE} open` or /open_attendance in Discord.")
+
+
+def _database_files(settings: Settings) -> list[Path]:
+    path = settings.database_path
+    return [path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
+
+
+def _is_database_file(path: Path, settings: Settings) -> bool:
+    """True if `path` is the configured database or one of its side files: the same file (a link,
+    another spelling), or a path that does not exist yet but resolves to the same place."""
+    real = os.path.realpath(path)
+    for side in _database_files(settings):
+        if os.path.realpath(side) == real:
+            return True
+        try:
+            if os.path.samefile(path, side):
+                return True
+        except OSError:  # one of them does not exist
+            continue
+    return False
+
+
 # -- run ------------------------------------------------------------------------------------
 
 
@@ -93,7 +147,8 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
         "--database",
         metavar="FILE",
         default="data/demo.db",
-        help="the demo's database (default: data/demo.db; it is replaced at each run)",
+        help="the demo's database (default: data/demo.db; it is replaced at each run, so it may not be "
+        "DATABASE_PATH's database or any other file that is not an earlier demo's database)",
     )
 
 
@@ -108,18 +163,54 @@ def _demo(ctx: Context) -> int:
     path = Path(ctx.options.database)
     if not path.is_absolute():
         path = PROJECT_DIR / path
+    shown = quoted(str(path), 200)
+    if _is_database_file(path, ctx.settings()):
+        raise CommandError(
+            f"--database {shown} is the configured database (DATABASE_PATH), and the demo deletes its database "
+            "at each run: choose another file, such as data/demo.db."
+        )
+    if path.exists() and not path.is_file():
+        raise CommandError(f"--database {shown} is not a file: name the demo's database file, such as data/demo.db.")
+    if path.is_file() and path.stat().st_size and not _looks_like_sqlite(path):
+        raise CommandError(
+            f"--database {shown} is not a SQLite database, and the demo deletes its database at each run: "
+            "choose a new file name, such as data/demo.db."
+        )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return run_demo(path, ctx.stdout)
 
 
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 # -- check ----------------------------------------------------------------------------------
 
 
-@command("check", "validate the configuration and the database; say exactly what is wrong")
+@command(
+    "check",
+    "validate the configuration (the token and channel ids for form only: `run` contacts Discord) and the "
+    "database, creating it if missing; say exactly what is wrong, and warn about likely pitfalls",
+)
 def _check(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
+    for warning in settings.warnings:
+        ctx.stderr.write(f"Warning: {warning}\n")
+    existed = settings.database_path.exists()
+    try:
+        init_db(settings.database_path)
+        sessions = AttendanceService(settings).sessions()
+    except AttendanceError as exc:  # its sentence names the path and says what to do
+        raise CommandError(str(exc)) from exc
+    except peewee.DatabaseError as exc:
+        raise CommandError(f"The database at {settings.database_path} could not be read: {exc}.") from exc
     ctx.write("Configuration validated successfully")
+    ctx.write(f"  (the token and channel ids were checked for form only; `{MANAGE} run` contacts Discord)")
     ctx.write(f"  admin channel:      {settings.admin_channel_id}")
     ctx.write(f"  attendance channel: {settings.attendance_channel_id}")
     ctx.write(f"  code shown in:      {settings.display_channel_id}")
@@ -128,12 +219,6 @@ def _check(ctx: Context) -> int:
         f"accepted {settings.code_grace_seconds} s after they change"
     )
     ctx.write(f"  time zone:          {settings.timezone.key}")
-    existed = settings.database_path.exists()
-    try:
-        init_db(settings.database_path)
-        sessions = AttendanceService(settings).sessions()
-    except (AttendanceError, peewee.DatabaseError) as exc:
-        raise CommandError(f"Database {settings.database_path}: {exc}") from exc
     state = f"{len(sessions)} session(s)" if existed else "created, empty"
     ctx.write(f"Database OK: {settings.database_path} ({state})")
     return 0
@@ -158,7 +243,11 @@ def _open(ctx: Context) -> int:
     lambda p: _session_option(p, "the open one"),
 )
 def _close(ctx: Context) -> int:
-    closed = ctx.service().close_session(ctx.options.session)
+    service = ctx.service(create=False)
+    try:
+        closed = service.close_session(ctx.session_id())
+    except NoOpenSession as exc:
+        raise _nothing_open(exc) from exc
     ctx.write(f"Closed session {closed.session.session_id}: {closed.count} present.")
     return 0
 
@@ -166,9 +255,9 @@ def _close(ctx: Context) -> int:
 # -- sessions -------------------------------------------------------------------------------
 
 
-@command("sessions", "list sessions: id, opened, closed, count; open ones marked with *")
+@command("sessions", "list the sessions, oldest first: session id, opened, closed, present; * marks the open one")
 def _sessions(ctx: Context) -> int:
-    service = ctx.service()
+    service = ctx.service(create=False)
     summaries = service.sessions()
     if not summaries:
         ctx.write("No sessions yet.")
@@ -189,20 +278,25 @@ def _sessions(ctx: Context) -> int:
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _session_option(parser, "every session")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write the CSV to FILE instead of stdout")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the CSV to FILE (mode 0600) instead of stdout; never the database itself",
+    )
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists already")
 
 
 @command("export", "the attendance CSV (user_id,username,timestamp,date_id,session_id)", _export_arguments)
 def _export(ctx: Context) -> int:
-    service = ctx.service()
-    data = csv_bytes(service.export_rows(ctx.options.session), service.settings.timezone)
-    if ctx.options.output:
-        target = Path(ctx.options.output)
-        try:
-            target.write_bytes(data)
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable file name"
-            raise CommandError(f"Cannot write {quoted(str(target), 200)}: {reason}") from exc
+    service = ctx.service(create=False)
+    session_id = ctx.session_id()
+    target = Path(ctx.options.output) if ctx.options.output else None
+    if target is not None:
+        _check_export_target(target, service.settings, force=ctx.options.force)
+    data = csv_bytes(service.export_rows(session_id), service.settings.timezone)
+    if target is not None:
+        _write_private(target, data)
         records = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
         ctx.stderr.write(f"Wrote {records} record(s) to {quoted(str(target), 200)}\n")
         return 0
@@ -214,6 +308,41 @@ def _export(ctx: Context) -> int:
     else:
         ctx.stdout.write(data.decode("utf-8"))
     return 0
+
+
+def _check_export_target(target: Path, settings: Settings, *, force: bool) -> None:
+    """Refuse the database (however spelled), anything but a regular file, and an existing file without --force."""
+    shown = quoted(str(target), 200)
+    try:
+        if _is_database_file(target, settings):
+            raise CommandError(f"{shown} is the database (DATABASE_PATH) or one of its files: export to another file.")
+        if target.exists() or target.is_symlink():
+            if not target.is_file():
+                raise CommandError(f"{shown} is not a regular file: name a file to write the CSV to.")
+            if not force:
+                raise CommandError(f"{shown} exists already: choose another name, or add --force to replace it.")
+    except ValueError as exc:  # a NUL in the name
+        raise CommandError(f"Cannot write {shown}: not a usable file name") from exc
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """Write to a temporary file (mode 0600) in the same folder, then rename it over `target`: a
+    reader sees the old file or the whole new one, and a failure leaves no half-written CSV."""
+    temporary: str | None = None
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+        temporary = None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable file name"
+        raise CommandError(f"Cannot write {quoted(str(target), 200)}: {reason}") from exc
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 # -- code -----------------------------------------------------------------------------------
@@ -228,13 +357,16 @@ def _code_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("code", "show the current code of the open session (--watch for a projector view)", _code_arguments)
 def _code(ctx: Context) -> int:
-    service = ctx.service()
-    session_id = ctx.options.session
-    if not ctx.options.watch:
-        current = service.current_code(session_id)
-        ctx.write(f"{current.code}  (session {current.session_id}, changes in {current.seconds_left:.0f} s)")
-        return 0
-    return _watch(ctx, service, session_id)
+    service = ctx.service(create=False)
+    session_id = ctx.session_id()
+    try:
+        if not ctx.options.watch:
+            current = service.current_code(session_id)
+            ctx.write(f"{current.code}  (session {current.session_id}, changes in {current.seconds_left:.0f} s)")
+            return 0
+        return _watch(ctx, service, session_id)
+    except NoOpenSession as exc:
+        raise _nothing_open(exc) from exc
 
 
 def _watch(ctx: Context, service: AttendanceService, session_id: str | None) -> int:
@@ -279,13 +411,17 @@ def _watch(ctx: Context, service: AttendanceService, session_id: str | None) -> 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manage.py",
-        description="attendance_bot: rotating-code attendance for Discord. Admin tasks from the shell.",
+        description="attendance_bot: rotating-code attendance for Discord. Admin tasks from the shell; "
+        f"run from the project folder as `{MANAGE} COMMAND`.",
     )
-    parser.add_argument("--env-file", metavar="PATH", help="read settings from PATH instead of ./.env")
+    env_help = "read settings from PATH (which must exist) instead of ./.env; the environment overrides it"
+    parser.add_argument("--env-file", metavar="PATH", help=env_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (_, help_text, arguments) in COMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
+        # Also after the subcommand (`manage.py check --env-file x`); SUPPRESS keeps an earlier one.
+        child.add_argument("--env-file", metavar="PATH", default=argparse.SUPPRESS, help=env_help)
         arguments(child)
     return parser
 

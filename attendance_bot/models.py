@@ -108,13 +108,19 @@ def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
         path = Path(path)
         if not path.exists():
             if not create:
-                raise StorageError(f"No database at {path}: nothing has been recorded there yet.")
+                raise StorageError(
+                    f"No database at {path}: check DATABASE_PATH (in .env or the environment); "
+                    "nothing has been recorded there yet."
+                )
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
             except OSError as exc:
-                raise StorageError(f"Cannot create the database at {path}: {exc.strerror}.") from exc
+                raise StorageError(
+                    f"Cannot use {path} as the database: cannot create a file there ({exc.strerror}); "
+                    "choose a writable folder for DATABASE_PATH."
+                ) from exc
         _make_private(path)
     if not database.is_closed():
         database.close()

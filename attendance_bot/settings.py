@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decouple import RepositoryEnv
@@ -25,6 +27,31 @@ MAX_GRACE_SECONDS = 600
 _SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
 _INTEGER = re.compile(r"^-?[0-9]+$")  # plain ASCII digits: int() would also take "+15", "3_0" and "١٥"
 _MENTION = re.compile(r"^<[#@&!]+([0-9]+)>$")
+_BOT_PREFIX = re.compile(r"^bot\s+", re.IGNORECASE)
+_ETC_GMT = re.compile(r"^(?:Etc/)?GMT([+-])([0-9]{1,2})$")
+
+# Zones from tzdata's legacy files that work but rarely mean what the operator wants:
+# name -> (what it is, the zone to use instead).
+_LEGACY_ZONES = {
+    "EST": ("fixed UTC−5, no daylight saving", "America/New_York"),
+    "MST": ("fixed UTC−7, no daylight saving", "America/Denver (America/Phoenix in Arizona)"),
+    "HST": ("fixed UTC−10, no daylight saving", "Pacific/Honolulu"),
+    "EST5EDT": ("US rules only, no local history", "America/New_York"),
+    "CST6CDT": ("US rules only, no local history", "America/Chicago"),
+    "MST7MDT": ("US rules only, no local history", "America/Denver"),
+    "PST8PDT": ("US rules only, no local history", "America/Los_Angeles"),
+    "CET": ("EU rules only, no local history", "your city's zone, such as Europe/Berlin or Europe/Paris"),
+    "MET": ("EU rules only, no local history", "your city's zone, such as Europe/Berlin or Europe/Paris"),
+    "EET": ("EU rules only, no local history", "your city's zone, such as Europe/Athens or Europe/Helsinki"),
+    "WET": ("EU rules only, no local history", "your city's zone, such as Europe/Lisbon"),
+    "US/Eastern": ("an old alias", "America/New_York"),
+    "US/Central": ("an old alias", "America/Chicago"),
+    "US/Mountain": ("an old alias", "America/Denver"),
+    "US/Arizona": ("an old alias", "America/Phoenix"),
+    "US/Pacific": ("an old alias", "America/Los_Angeles"),
+    "US/Alaska": ("an old alias", "America/Anchorage"),
+    "US/Hawaii": ("an old alias", "Pacific/Honolulu"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +70,9 @@ class Settings:
     admin_role_id: int | None = None
     guild_id: int | None = None
     discord_api_base: str = DEFAULT_API_BASE
+    # Likely pitfalls that still work (a legacy zone, a cleaned-up token): `check` prints them
+    # and the bot logs them at start.
+    warnings: tuple[str, ...] = ()
 
     @property
     def display_channel_id(self) -> int | None:
@@ -66,6 +96,7 @@ class _Reader:
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
         self.problems: list[str] = []
+        self.warnings: list[str] = []
 
     def raw(self, name: str) -> str | None:
         value = self._values.get(name)
@@ -93,11 +124,32 @@ class _Reader:
         if _SNOWFLAKE.match(value):
             return int(value)
         mention = _MENTION.match(value)
-        hint = f" (use {mention.group(1)}, without <#...>)" if mention else ""
+        # Suggest the number inside a mention only when it is a valid id itself (`<#1>` is not).
+        hint = f" (use {mention.group(1)}, without <#...>)" if mention and _SNOWFLAKE.match(mention.group(1)) else ""
         self.problems.append(
             f"{name} must be a numeric Discord id of 15-22 digits such as 123456789012345678, not {value!r}{hint}"
         )
         return None
+
+    def token(self, *, required: bool) -> str:
+        """DISCORD_BOT_TOKEN without a pasted `Bot ` prefix or quotes, which no token contains."""
+        raw = self.raw("DISCORD_BOT_TOKEN") or ""
+        token, pasted = _clean_token(raw)
+        if pasted:
+            self.warnings.append(
+                f"DISCORD_BOT_TOKEN was pasted with {' and '.join(pasted)}: removed here, as no token contains "
+                "them; write the bare token in .env"
+            )
+        if not token:
+            if required:
+                self.required_text("DISCORD_BOT_TOKEN", "your-bot-token-from-the-developer-portal")
+            return ""
+        if re.search(r"\s", token):
+            self.warnings.append(
+                "DISCORD_BOT_TOKEN contains spaces, which a Discord token never does: copy it again from the "
+                "Developer Portal (Bot → Reset Token)"
+            )
+        return token
 
     def integer(self, name: str, default: int, low: int, high: int, unit: str) -> int:
         value = self.raw(name)
@@ -111,6 +163,84 @@ class _Reader:
             self.problems.append(f"{name} must be from {low} to {high} {unit}, not {number}")
             return default
         return number
+
+
+def _clean_token(raw: str) -> tuple[str, list[str]]:
+    """The token with surrounding quotes and a `Bot ` prefix removed, and which of them were there."""
+    token, pasted = raw.strip(), []
+    while True:
+        if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+            token = token[1:-1].strip()
+            if "quotes" not in pasted:
+                pasted.append("quotes")
+        elif _BOT_PREFIX.match(token):
+            token = _BOT_PREFIX.sub("", token, count=1)
+            if "a 'Bot ' prefix" not in pasted:
+                pasted.append("a 'Bot ' prefix")
+        else:
+            return token, pasted
+
+
+def _zone_warning(name: str) -> str | None:
+    """A sentence about a legacy TIMEZONE that works but is probably not what was meant."""
+    if name in _LEGACY_ZONES:
+        what, instead = _LEGACY_ZONES[name]
+        if what.startswith("fixed"):
+            return (
+                f"TIMEZONE={name} is a legacy zone ({what}): if clocks change in summer where you teach, "
+                f"times will be an hour off; use {instead}"
+            )
+        return f"TIMEZONE={name} is a legacy zone ({what}); use {instead}"
+    etc = _ETC_GMT.match(name)
+    if etc and int(etc.group(2)):
+        offset = f"UTC{'−' if etc.group(1) == '+' else '+'}{int(etc.group(2))}"
+        return (
+            f"TIMEZONE={name} means {offset} (the sign of these names is inverted), fixed, no daylight saving; "
+            "use your city's zone, such as America/New_York or Asia/Kolkata"
+        )
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _api_base_problem(api_base: str) -> str | None:
+    """Why DISCORD_API_BASE cannot be used: not an http(s) URL, or clear-text http beyond loopback."""
+    malformed = f"DISCORD_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, not {api_base!r}"
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", api_base):
+        return malformed
+    try:
+        parts = urlsplit(api_base)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return malformed
+    if parts.scheme == "http" and not _is_loopback(host):
+        return (
+            "DISCORD_API_BASE may use http:// only on this machine (127.0.0.1, ::1, localhost): anywhere else the "
+            f"token would cross the network in clear text; use https://, not {api_base!r}"
+        )
+    return None
+
+
+def everyone_role_problem(role_id: int | None, guild_id: int | None) -> str | None:
+    """The sentence refusing ADMIN_ROLE_ID when it is the guild's @everyone role (same id), else None.
+
+    load_settings() checks it against GUILD_ID; the bot calls it again once it knows its guild.
+    """
+    if role_id is None or guild_id is None or role_id != guild_id:
+        return None
+    return (
+        "ADMIN_ROLE_ID is the server's own id, which Discord uses for the @everyone role: every member would be "
+        "an instructor. Set it to the instructors' role (Server Settings → Roles → right-click → Copy Role ID), "
+        "or leave it unset"
+    )
 
 
 def load_settings(
@@ -131,15 +261,20 @@ def load_settings(
         base_dir = env_path.resolve().parent if env_path else Path.cwd()
     reader = _Reader(_sources(env_path, os.environ if environ is None else environ))
 
-    if require_discord:
-        token = reader.required_text("DISCORD_BOT_TOKEN", "your-bot-token-from-the-developer-portal")
-    else:
-        token = reader.raw("DISCORD_BOT_TOKEN") or ""
+    token = reader.token(required=require_discord)
     admin_channel = reader.snowflake("ADMIN_CHANNEL_ID", required=require_discord)
     attendance_channel = reader.snowflake("ATTENDANCE_CHANNEL_ID", required=require_discord)
     display_channel = reader.snowflake("CODE_DISPLAY_CHANNEL_ID", required=False)
     admin_role = reader.snowflake("ADMIN_ROLE_ID", required=False)
     guild = reader.snowflake("GUILD_ID", required=False)
+    everyone = everyone_role_problem(admin_role, guild)
+    if everyone:
+        reader.problems.append(everyone)
+    if admin_channel is not None and admin_channel == attendance_channel:
+        reader.warnings.append(
+            "ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID are the same channel: instructors then work where students "
+            "type /here (the close summary is posted there too); a separate admin channel is usual"
+        )
 
     interval = reader.integer("CODE_ROTATION_INTERVAL", DEFAULT_INTERVAL, MIN_INTERVAL, MAX_INTERVAL, "seconds")
     length = reader.integer("CODE_LENGTH", DEFAULT_CODE_LENGTH, MIN_CODE_LENGTH, MAX_CODE_LENGTH, "characters")
@@ -151,6 +286,10 @@ def load_settings(
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         reader.problems.append(f"TIMEZONE must be an IANA time zone name such as UTC or Europe/Berlin, not {tz_name!r}")
+    else:
+        zone_warning = _zone_warning(tz_name)
+        if zone_warning:
+            reader.warnings.append(zone_warning)
 
     db_raw = reader.raw("DATABASE_PATH") or DEFAULT_DATABASE_PATH
     database_path = Path(db_raw).expanduser()
@@ -160,8 +299,9 @@ def load_settings(
         reader.problems.append(f"DATABASE_PATH must name a file, but {db_raw!r} is a folder")
 
     api_base = (reader.raw("DISCORD_API_BASE") or DEFAULT_API_BASE).rstrip("/")
-    if not re.match(r"^https?://[^/\s]+(/\S*)?$", api_base):
-        reader.problems.append(f"DISCORD_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, not {api_base!r}")
+    api_problem = _api_base_problem(api_base)
+    if api_problem:
+        reader.problems.append(api_problem)
 
     if reader.problems:
         raise ConfigurationError(reader.problems)
@@ -178,4 +318,5 @@ def load_settings(
         admin_role_id=admin_role,
         guild_id=guild,
         discord_api_base=api_base,
+        warnings=tuple(reader.warnings),
     )

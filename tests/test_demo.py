@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,6 +47,7 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
         "Closed — 5 present.",
         "attendance_all.csv",
         "Demo finished",
+        f"$ DATABASE_PATH={database} .venv/bin/python manage.py sessions",
     ):
         assert expected in out, f"{expected!r} missing from the demo output"
     assert "Traceback" not in demo.stderr
@@ -58,3 +61,43 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
     rows = list(csv.reader(io.StringIO(exported.stdout.decode(), newline="")))
     assert rows[0] == ["user_id", "username", "timestamp", "date_id", "session_id"]
     assert sorted(r[1] for r in rows[1:]) == ["ada", "alan", "edsger", "grace", "ken"]
+
+
+def _demo(tmp_path: Path, database: Path, **environ: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **environ}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "--env-file", "/dev/null", "demo", "--database", str(database)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_demo_refuses_the_configured_database(suffix: str, tmp_path: Path) -> None:
+    """`demo --database` naming DATABASE_PATH's file (or its -wal/-shm, via a link) is refused; nothing is deleted."""
+    live = tmp_path / "data" / "attendance.db"
+    live.parent.mkdir()
+    files = {Path(f"{live}{end}"): f"record {end}".encode() for end in ("", "-wal", "-shm")}
+    for path, data in files.items():
+        path.write_bytes(data)
+    (tmp_path / "same-folder").symlink_to(live.parent)
+    demo = _demo(tmp_path, tmp_path / "same-folder" / f"attendance.db{suffix}", DATABASE_PATH=str(live))
+    assert demo.returncode == 1
+    assert "is the configured database" in demo.stderr and demo.stderr.count("\n") == 1
+    assert {path: path.read_bytes() for path in files} == files
+
+
+def test_demo_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    """`demo --database notes.txt` (a typo) does not delete the file; a folder is refused in one line."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my lecture notes")
+    demo = _demo(tmp_path, notes)
+    assert demo.returncode == 1
+    assert "is not a SQLite database" in demo.stderr
+    assert notes.read_text() == "my lecture notes"
+    folder = _demo(tmp_path, tmp_path)
+    assert folder.returncode == 1
+    assert "is not a file" in folder.stderr and "Traceback" not in folder.stderr

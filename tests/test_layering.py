@@ -13,37 +13,121 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "attendance_bot"
-ADAPTERS = ("bot", "emulator", "bench")
-CORE = sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ADAPTERS)
+ADAPTERS = ("bot", "emulator", "bench")  # the packages that import nextcord
+EDGES = ("__main__.py", "demo.py", "management.py")  # thin shell adapters: may import ADAPTERS (lazily)
+CORE = sorted(
+    p
+    for p in PACKAGE.rglob("*.py")
+    if p.relative_to(PACKAGE).parts[0] not in ADAPTERS and p.relative_to(PACKAGE).as_posix() not in EDGES
+)
+# What the core may not import: nextcord, and every module that imports it or leads to it.
+NOT_FOR_THE_CORE = (
+    "nextcord",
+    *(f"attendance_bot.{name}" for name in ADAPTERS),
+    *(f"attendance_bot.{name.removesuffix('.py')}" for name in EDGES),
+)
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Every absolute module name imported anywhere in the file (top level or inside functions)."""
+def module_name(path: Path) -> str:
+    """The dotted name Python gives the file (`attendance_bot/bot/__init__.py` is `attendance_bot.bot`)."""
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(relative: str, package: list[str], level: int) -> str:
+    """`from ..x import y` resolved against the importing module's package, as the import system does."""
+    base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else []
+    return ".".join([*base, relative] if relative else base)
+
+
+def imported_modules(path: Path, module: str | None = None) -> set[str]:
+    """Every module name the file imports, relative imports resolved to absolute names, anywhere in
+    the file (top level, inside functions, importlib calls). `from X import y` counts X and X.y,
+    since y may be a submodule. `module` is the file's dotted name (default: from its path)."""
+    module = module or module_name(path)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node.module or "", package, node.level) if node.level else node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names if alias.name != "*")
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
             "import_module",
             "__import__",
         ):
-            names.update(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if texts and texts[0].startswith("."):  # import_module(".x", "package")
+                dots = len(texts[0]) - len(texts[0].lstrip("."))
+                anchor = texts[1].split(".") if len(texts) > 1 else package
+                names.add(_absolute(texts[0][dots:], anchor, dots))
+            elif texts:
+                names.add(texts[0])
     return names
+
+
+def offending_imports(path: Path, module: str | None = None) -> set[str]:
+    """The imports of `path` that the core may not make."""
+    return {
+        name
+        for name in imported_modules(path, module)
+        if any(name == banned or name.startswith(banned + ".") for banned in NOT_FOR_THE_CORE)
+    }
 
 
 def test_the_core_modules_are_found() -> None:
     """The scan covers the core (guards against a scan of nothing passing vacuously)."""
     found = {p.relative_to(PACKAGE).as_posix() for p in CORE}
     assert {"__init__.py", "codes.py", "settings.py", "models.py", "attendance.py", "export.py", "messages.py"} <= found
+    assert not found & set(EDGES)
 
 
 @pytest.mark.parametrize("path", CORE, ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_core_module_does_not_import_nextcord(path: Path) -> None:
-    """Nothing outside attendance_bot/bot/ and attendance_bot/emulator/ imports nextcord."""
-    offending = {m for m in imported_modules(path) if m == "nextcord" or m.startswith("nextcord.")}
-    assert not offending
+    """No core module imports nextcord, bot/, emulator/, bench/ or the shell edges, absolutely or relatively."""
+    assert not offending_imports(path)
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "caught"),
+    [
+        ("from .bot.app import serve", "attendance_bot.attendance", "attendance_bot.bot.app"),
+        ("from .bot import app", "attendance_bot.attendance", "attendance_bot.bot.app"),
+        ("from . import bot", "attendance_bot.attendance", "attendance_bot.bot"),
+        ("def later():\n    from .emulator import Emulator", "attendance_bot.codes", "attendance_bot.emulator"),
+        ("from ..bot.app import serve", "attendance_bot.storage.sqlite", "attendance_bot.bot.app"),
+        ("from .demo import run_demo", "attendance_bot.export", "attendance_bot.demo"),
+        ("from . import management", "attendance_bot", "attendance_bot.management"),
+        (
+            "import importlib\nimportlib.import_module('.bot.app', 'attendance_bot')",
+            "attendance_bot.x",
+            "attendance_bot.bot.app",
+        ),
+        ("from nextcord.ext import commands", "attendance_bot.attendance", "nextcord.ext"),
+        ("import attendance_bot.bench.run", "attendance_bot.attendance", "attendance_bot.bench.run"),
+    ],
+)
+def test_the_scan_sees_relative_imports(source: str, module: str, caught: str, tmp_path: Path) -> None:
+    """A relative import of a nextcord-importing module (`from .bot.app import serve`) is caught like an absolute one."""
+    path = tmp_path / ("__init__.py" if module == "attendance_bot" else "module.py")
+    path.write_text(source + "\n", encoding="utf-8")
+    assert caught in offending_imports(path, module)
+
+
+def test_relative_imports_of_the_core_itself_are_allowed(tmp_path: Path) -> None:
+    """`from .errors import quoted` and `from . import codes` are fine in the core."""
+    path = tmp_path / "module.py"
+    path.write_text("from . import codes\nfrom .errors import quoted\nfrom .models import database\n", encoding="utf-8")
+    assert imported_modules(path, "attendance_bot.attendance") >= {"attendance_bot.codes", "attendance_bot.errors"}
+    assert not offending_imports(path, "attendance_bot.attendance")
+
+
+@pytest.mark.parametrize("name", ["management.py", "demo.py"])
+def test_the_shell_edges_are_where_the_bot_is_imported(name: str) -> None:
+    """management.py and demo.py are edges: they reach bot/ (lazily), which is why they are not core."""
+    assert any(m.startswith("attendance_bot.bot") for m in imported_modules(PACKAGE / name))
 
 
 _PROBE = r"""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
 COMMANDS = ("run", "check", "open", "close", "sessions", "export", "code")
 HEADER = b"user_id,username,timestamp,date_id,session_id\r\n"
+CHANNELS = {"ADMIN_CHANNEL_ID": "123456789012345678", "ATTENDANCE_CHANNEL_ID": "123456789012345679"}
 
 
 @pytest.fixture
@@ -96,6 +99,7 @@ def test_check_passes_and_never_prints_the_token(env: dict[str, str]) -> None:
 
 def test_export_on_new_database_prints_exactly_the_header(env: dict[str, str]) -> None:
     """A database with no records exports just the header line."""
+    assert manage("check", env={**env, "DISCORD_BOT_TOKEN": "x" * 40, **CHANNELS}).returncode == 0
     result = manage("export", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == HEADER
@@ -147,6 +151,8 @@ def test_second_open_is_refused_and_names_the_open_session(env: dict[str, str]) 
 )
 def test_failures_are_one_line_and_exit_one(args: tuple[str, ...], message: bytes, env: dict[str, str]) -> None:
     """Unknown session ids and no open session fail with one clear line."""
+    session_id = manage("open", env=env).stdout.decode().split()[2].rstrip(";")
+    assert manage("close", "--session", session_id, env=env).returncode == 0
     result = manage(*args, env=env)
     assert result.returncode == 1
     assert message in result.stderr
@@ -219,6 +225,7 @@ def test_export_bytes_match_the_records(env: dict[str, str], tmp_path: Path) -> 
 
 def test_export_to_unwritable_file_fails_clearly(env: dict[str, str], tmp_path: Path) -> None:
     """--output into a missing folder is one line of error."""
+    _database_with_a_record(env)
     result = manage("export", "--output", str(tmp_path / "missing" / "x.csv"), env=env)
     assert result.returncode == 1
     assert b"Cannot write" in result.stderr
@@ -258,3 +265,260 @@ def test_code_watch_refreshes_and_exits_cleanly_on_ctrl_c(env: dict[str, str]) -
     assert sum("changes in" in ln for ln in lines) >= 2
     assert any("█" in ln for ln in lines)
     assert b"Traceback" not in err
+
+
+# -- nothing writes over the database -------------------------------------------------------
+
+
+def _database_with_a_record(env: dict[str, str]) -> tuple[Path, bytes]:
+    """A database with one closed session and one record; its bytes, to compare after."""
+    session_id = manage("open", env=env).stdout.decode().split()[2].rstrip(";")
+    _submit_correct(env, session_id, [(1, "ada")])
+    assert manage("close", env=env).returncode == 0
+    path = Path(env["DATABASE_PATH"])
+    return path, path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["same string", "other string", "symlink", "hard link", "-wal", "-shm", "-wal through a symlinked folder"],
+)
+def test_export_refuses_to_write_over_the_database(spelling: str, env: dict[str, str], tmp_path: Path) -> None:
+    """`export --output` naming the database (or its -wal/-shm), however spelled, is refused; the record survives."""
+    path, before = _database_with_a_record(env)
+    targets = {
+        "same string": lambda: path,
+        "other string": lambda: path.parent / ".." / path.parent.name / path.name,
+        "symlink": lambda: _link(tmp_path / "link.csv", path),
+        "hard link": lambda: _hard_link(tmp_path / "hard.csv", path),
+        "-wal": lambda: Path(f"{path}-wal"),
+        "-shm": lambda: Path(f"{path}-shm"),
+        "-wal through a symlinked folder": lambda: _link(tmp_path / "folder", path.parent) / f"{path.name}-wal",
+    }
+    target = targets[spelling]()
+    for force in ((), ("--force",)):
+        result = manage("export", "--output", str(target), *force, env=env)
+        assert result.returncode == 1
+        assert b"is the database" in result.stderr and result.stderr.count(b"\n") == 1
+    assert path.read_bytes() == before
+    assert manage("sessions", env=env).stdout.splitlines()[1].split()[-1] == b"1"
+
+
+def _link(link: Path, target: Path) -> Path:
+    link.symlink_to(target)
+    return link
+
+
+def _hard_link(link: Path, target: Path) -> Path:
+    link.hardlink_to(target)
+    return link
+
+
+def test_export_refuses_to_replace_an_existing_file_without_force(env: dict[str, str], tmp_path: Path) -> None:
+    """An existing --output file is kept unless --force; with --force it is replaced by the CSV."""
+    _database_with_a_record(env)
+    target = tmp_path / "report.csv"
+    target.write_bytes(b"last week's export\n")
+    refused = manage("export", "--output", str(target), env=env)
+    assert refused.returncode == 1
+    assert b"exists already" in refused.stderr and b"--force" in refused.stderr
+    assert target.read_bytes() == b"last week's export\n"
+    replaced = manage("export", "--output", str(target), "--force", env=env)
+    assert replaced.returncode == 0, replaced.stderr
+    assert target.read_bytes().startswith(HEADER) and b",ada," in target.read_bytes()
+
+
+def test_exported_files_are_private_and_nothing_is_left_behind(env: dict[str, str], tmp_path: Path) -> None:
+    """An exported CSV (student ids inside) is mode 0600 whatever the umask; no temporary file remains."""
+    _database_with_a_record(env)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = manage("export", "--output", str(folder / "a.csv"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in folder.iterdir()] == ["a.csv"]
+    assert stat.S_IMODE((folder / "a.csv").stat().st_mode) == 0o600
+
+
+def test_export_to_something_that_is_not_a_file_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+    """--output naming a folder is refused, --force or not."""
+    _database_with_a_record(env)
+    result = manage("export", "--output", str(tmp_path), "--force", env=env)
+    assert result.returncode == 1
+    assert b"not a regular file" in result.stderr
+    assert tmp_path.is_dir()
+
+
+# -- read-only commands never create a database ---------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("export",), ("sessions",), ("code",), ("close",), ("export", "-o", "x.csv")])
+def test_read_only_commands_on_a_missing_database_say_so(args: tuple[str, ...], env: dict[str, str]) -> None:
+    """A mistyped DATABASE_PATH is reported (exit 1), never turned into a new empty database."""
+    path = Path(env["DATABASE_PATH"])
+    result = manage(*args, env=env, cwd=Path(env["HOME"]))
+    assert result.returncode == 1
+    assert f"No database at {path}".encode() in result.stderr
+    assert b"check DATABASE_PATH" in result.stderr
+    assert result.stdout == b""
+    assert not path.parent.exists()
+    assert not (Path(env["HOME"]) / "x.csv").exists()
+
+
+def test_export_session_id_pasted_with_spaces_finds_its_records(env: dict[str, str]) -> None:
+    """`export --session " ID "` (a pasted id) exports that session's records, not an empty CSV."""
+    session_id = manage("open", env=env).stdout.decode().split()[2].rstrip(";")
+    _submit_correct(env, session_id, [(5, "ada"), (6, "alan")])
+    result = manage("export", "--session", f" {session_id} ", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(session_id.encode()) == 2
+
+
+@pytest.mark.parametrize("args", [("code",), ("close",), ("code", "--watch")])
+def test_nothing_open_says_how_to_open_a_session(args: tuple[str, ...], env: dict[str, str]) -> None:
+    """`code` and `close` with no open session say how to open one, in one line."""
+    _database_with_a_record(env)
+    result = manage(*args, env=env)
+    assert result.returncode == 1
+    assert b"No attendance session is open" in result.stderr
+    assert b".venv/bin/python manage.py open" in result.stderr and b"/open_attendance" in result.stderr
+    assert result.stderr.count(b"\n") == 1
+
+
+# -- the operator's first hour --------------------------------------------------------------
+
+
+def test_a_missing_dependency_is_one_line_saying_how_to_install(env: dict[str, str]) -> None:
+    """Run by a Python without the requirements (here: -S, no site-packages), manage.py says how to install."""
+    result = subprocess.run(
+        [sys.executable, "-S", str(MANAGE), "sessions"], env=env, cwd=ROOT, capture_output=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
+    assert b"python3 -m venv .venv && .venv/bin/pip install -r requirements.txt" in result.stderr
+    assert b".venv/bin/python manage.py" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before the command", "after the command"])
+def test_an_env_file_that_does_not_exist_is_reported(where: str, env: dict[str, str], tmp_path: Path) -> None:
+    """`--env-file` naming a missing file is an error, before or after the subcommand, whatever the command."""
+    missing = tmp_path / "typo.env"
+    for command in ("sessions", "check", "open"):
+        args = (
+            ["--env-file", str(missing), command]
+            if where == "before the command"
+            else [command, "--env-file", str(missing)]
+        )
+        result = subprocess.run(
+            [sys.executable, str(MANAGE), *args], env=env, cwd=ROOT, capture_output=True, timeout=60
+        )
+        assert result.returncode == 1
+        assert str(missing).encode() in result.stderr and b"no such file" in result.stderr
+        assert result.stderr.count(b"\n") == 1
+    assert not Path(env["DATABASE_PATH"]).exists()
+
+
+def test_env_file_after_the_subcommand_is_read(env: dict[str, str], tmp_path: Path) -> None:
+    """`manage.py check --env-file FILE` reads FILE."""
+    env_file = tmp_path / "class.env"
+    env_file.write_text(
+        "DISCORD_BOT_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.secret\nADMIN_CHANNEL_ID=123456789012345678\n"
+        "ATTENDANCE_CHANNEL_ID=123456789012345679\nTIMEZONE=Europe/Berlin\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(MANAGE), "check", "--env-file", str(env_file)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"Europe/Berlin" in result.stdout
+
+
+@pytest.mark.skipif((ROOT / ".env").exists(), reason="this checkout has a .env")
+def test_a_missing_default_env_is_named_when_settings_are_missing(env: dict[str, str]) -> None:
+    """Without .env, `check` says there is no .env and how to make one, before the missing variables."""
+    result = subprocess.run([sys.executable, str(MANAGE), "check"], env=env, cwd=ROOT, capture_output=True, timeout=60)
+    assert result.returncode == 1
+    first = result.stderr.decode().splitlines()[0]
+    assert str(ROOT / ".env") in first and "no such file" in first and "cp .env.example .env" in first
+    assert b"DISCORD_BOT_TOKEN is missing" in result.stderr
+
+
+@pytest.mark.skipif((ROOT / ".env").exists(), reason="this checkout has a .env")
+def test_a_missing_default_env_is_fine_when_the_environment_has_everything(env: dict[str, str]) -> None:
+    """Commands that need no token run without .env; `check` too when the environment gives the token and channels."""
+    assert subprocess.run([sys.executable, str(MANAGE), "open"], env=env, cwd=ROOT, capture_output=True).returncode == 0
+    env.update(
+        DISCORD_BOT_TOKEN="x" * 40, ADMIN_CHANNEL_ID="123456789012345678", ATTENDANCE_CHANNEL_ID="123456789012345679"
+    )
+    result = subprocess.run([sys.executable, str(MANAGE), "check"], env=env, cwd=ROOT, capture_output=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_says_what_it_checked_and_what_it_did_not(env: dict[str, str]) -> None:
+    """`check` says the token and channels were checked for form only: `run` is what contacts Discord."""
+    env.update(
+        DISCORD_BOT_TOKEN="x" * 40, ADMIN_CHANNEL_ID="123456789012345678", ATTENDANCE_CHANNEL_ID="123456789012345679"
+    )
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "checked for form only" in out and "manage.py run" in out
+    assert "Database OK" in out
+
+
+@pytest.mark.parametrize("database", ["/proc/attendance-test.db", "{home}/a-file/attendance.db"])
+def test_check_with_an_unusable_database_path_says_what_to_do(database: str, env: dict[str, str]) -> None:
+    """A DATABASE_PATH that cannot be created: no "validated successfully", one line saying what to do, path once."""
+    (Path(env["HOME"]) / "a-file").write_text("a file, not a folder")
+    database = database.format(home=env["HOME"])
+    env.update(
+        DISCORD_BOT_TOKEN="x" * 40,
+        ADMIN_CHANNEL_ID="123456789012345678",
+        ATTENDANCE_CHANNEL_ID="123456789012345679",
+        DATABASE_PATH=database,
+    )
+    result = manage("check", env=env)
+    assert result.returncode == 1
+    assert b"validated successfully" not in result.stdout
+    assert b"cannot create a file there" in result.stderr and b"choose a writable folder" in result.stderr
+    assert result.stderr.count(database.encode()) == 1
+    assert result.stderr.count(b"\n") == 1
+
+
+def test_check_prints_warnings_about_likely_pitfalls(env: dict[str, str]) -> None:
+    """A legacy zone, a `Bot ` prefix and one channel for both jobs: `check` passes and warns about each."""
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-token-value"
+    env.update(
+        DISCORD_BOT_TOKEN=f"Bot {token}",
+        ADMIN_CHANNEL_ID="123456789012345678",
+        ATTENDANCE_CHANNEL_ID="123456789012345678",
+        TIMEZONE="EST",
+    )
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("Warning: ")]
+    assert len(warnings) == 3
+    assert any("America/New_York" in w for w in warnings)
+    assert any("'Bot ' prefix" in w for w in warnings)
+    assert any("same channel" in w for w in warnings)
+    assert token.encode() not in result.stdout + result.stderr
+
+
+def test_the_readme_runs_manage_py_one_way(env: dict[str, str]) -> None:
+    """Every `manage.py` in the README and .env.example is run as `.venv/bin/python manage.py`."""
+    for name in ("README.md", ".env.example"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert re.findall(r"(?<![\w/.])python3? manage\.py", text) == [], name
+        assert ".venv/bin/python manage.py" in text, name
+
+
+def test_the_readme_shows_the_sessions_header_as_printed(env: dict[str, str]) -> None:
+    """The README's `sessions` example starts with exactly the header `sessions` prints."""
+    assert manage("open", env=env).returncode == 0
+    printed = manage("sessions", env=env).stdout.decode().splitlines()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert printed[0] in readme
+    example = readme[readme.index(printed[0]) + 1 :]
+    assert len(example[0]) == len(printed[1]) or len(example[1]) == len(printed[1])

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from attendance_bot.errors import ConfigurationError
-from attendance_bot.settings import load_settings
+from attendance_bot.settings import everyone_role_problem, load_settings
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.not-a-real-token-but-secret"
 ADMIN = "123456789012345678"
@@ -208,3 +208,151 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = load_settings(None, environ=VALID, base_dir=tmp_path)
     with pytest.raises(AttributeError):
         settings.code_length = 8  # type: ignore[misc]
+
+
+# -- refused: the @everyone role, clear-text tokens ------------------------------------------
+
+
+def test_admin_role_equal_to_the_guild_is_refused(tmp_path: Path) -> None:
+    """ADMIN_ROLE_ID equal to GUILD_ID is the @everyone role: refused, naming the variable."""
+    problems = problems_for(
+        {**VALID, "GUILD_ID": "345678901234567890", "ADMIN_ROLE_ID": "345678901234567890"}, tmp_path
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("ADMIN_ROLE_ID ")
+    assert "@everyone" in problems[0] and "every member" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("role", "guild", "refused"),
+    [(345678901234567890, 345678901234567890, True), (345678901234567891, 345678901234567890, False), (None, 1, False)],
+)
+def test_everyone_role_problem_is_a_sentence_for_the_everyone_role(role: int | None, guild: int, refused: bool) -> None:
+    """The helper the bot calls after resolving its guild gives a sentence only for the @everyone role."""
+    problem = everyone_role_problem(role, guild)
+    assert (problem is not None) == refused
+    if problem:
+        assert problem.startswith("ADMIN_ROLE_ID ") and "@everyone" in problem
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://discord.com/api/v10",
+        "https://proxy.example.org:8443/api/v10",
+        "http://127.0.0.1:8080/api/v10",
+        "http://127.5.6.7/api",
+        "http://[::1]:9000/api/v10",
+        "http://localhost:5000/api/v10",
+        "http://LOCALHOST/api",
+    ],
+)
+def test_api_base_accepts_https_and_loopback_http(base: str, tmp_path: Path) -> None:
+    """https:// anywhere, http:// only on this machine (127.0.0.0/8, ::1, localhost)."""
+    settings = load_settings(None, environ={**VALID, "DISCORD_API_BASE": base}, base_dir=tmp_path)
+    assert settings.discord_api_base == base
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://discord.com/api/v10",
+        "http://10.0.0.5:8080/api",
+        "http://192.168.1.2/api",
+        "http://localhost.example.com/api",
+        "http://127.0.0.1.nip.io/api",
+        "http://[::2]/api",
+    ],
+)
+def test_api_base_refuses_http_beyond_loopback(base: str, tmp_path: Path) -> None:
+    """http:// to another host would send the token in clear text: refused with what to use."""
+    problems = problems_for({**VALID, "DISCORD_API_BASE": base}, tmp_path)
+    assert len(problems) == 1
+    assert problems[0].startswith("DISCORD_API_BASE ")
+    assert "https://" in problems[0] and "clear text" in problems[0]
+
+
+# -- warnings: likely pitfalls that still work ----------------------------------------------
+
+
+def test_a_clean_configuration_has_no_warnings(tmp_path: Path) -> None:
+    """Nothing to warn about in a plain, correct configuration."""
+    settings = load_settings(None, environ={**VALID, "TIMEZONE": "Europe/Berlin"}, base_dir=tmp_path)
+    assert settings.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("zone", "says"),
+    [
+        ("EST", ["TIMEZONE", "UTC−5", "no daylight saving", "America/New_York"]),
+        ("MST", ["UTC−7", "no daylight saving", "America/Denver"]),
+        ("HST", ["UTC−10", "Pacific/Honolulu"]),
+        ("EST5EDT", ["America/New_York"]),
+        ("PST8PDT", ["America/Los_Angeles"]),
+        ("US/Eastern", ["America/New_York"]),
+        ("Etc/GMT+5", ["UTC−5", "sign"]),
+    ],
+)
+def test_legacy_time_zones_are_warned_about(zone: str, says: list[str], tmp_path: Path) -> None:
+    """A legacy zone works but is warned about, with the city zone to use instead."""
+    settings = load_settings(None, environ={**VALID, "TIMEZONE": zone}, base_dir=tmp_path)
+    assert settings.timezone == ZoneInfo(zone)
+    assert len(settings.warnings) == 1
+    for fragment in says:
+        assert fragment in settings.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        (f"Bot {TOKEN}", TOKEN),
+        (f"bot  {TOKEN}", TOKEN),
+        (f'"{TOKEN}"', TOKEN),
+        (f"'{TOKEN}'", TOKEN),
+        (f'"Bot {TOKEN}"', TOKEN),
+    ],
+    ids=["Bot prefix", "bot prefix, two spaces", "double quotes", "single quotes", "quoted Bot prefix"],
+)
+def test_a_token_pasted_with_bot_prefix_or_quotes_is_cleaned_with_a_warning(
+    raw: str, kept: str, tmp_path: Path
+) -> None:
+    """`Bot ` and quotes can never be part of a token: removed, and the warning says to fix .env."""
+    settings = load_settings(None, environ={**VALID, "DISCORD_BOT_TOKEN": raw}, base_dir=tmp_path)
+    assert settings.discord_bot_token == kept
+    assert len(settings.warnings) == 1
+    assert settings.warnings[0].startswith("DISCORD_BOT_TOKEN ")
+    assert TOKEN not in settings.warnings[0]
+
+
+def test_a_token_with_inner_spaces_is_warned_about_and_kept(tmp_path: Path) -> None:
+    """Spaces inside a token mean a bad paste: warned (without showing the token), not guessed at."""
+    raw = TOKEN[:20] + " " + TOKEN[20:]
+    settings = load_settings(None, environ={**VALID, "DISCORD_BOT_TOKEN": raw}, base_dir=tmp_path)
+    assert settings.discord_bot_token == raw
+    assert len(settings.warnings) == 1
+    assert "space" in settings.warnings[0]
+    assert TOKEN[:20] not in settings.warnings[0]
+
+
+def test_a_token_pasted_with_bot_prefix_in_the_env_file_is_cleaned(tmp_path: Path) -> None:
+    """The same cleaning applies to a value read from .env (decouple removes one pair of quotes)."""
+    env_file = _write_env(tmp_path, f'DISCORD_BOT_TOKEN="Bot {TOKEN}"\nADMIN_CHANNEL_ID={ADMIN}\n')
+    settings = load_settings(env_file, environ={"ATTENDANCE_CHANNEL_ID": ATTEND})
+    assert settings.discord_bot_token == TOKEN
+    assert any("Bot " in w for w in settings.warnings)
+
+
+def test_admin_channel_equal_to_attendance_channel_is_warned_about(tmp_path: Path) -> None:
+    """One channel for both jobs works, but instructors then work where students type: a warning."""
+    settings = load_settings(None, environ={**VALID, "ATTENDANCE_CHANNEL_ID": ADMIN}, base_dir=tmp_path)
+    assert len(settings.warnings) == 1
+    assert "ADMIN_CHANNEL_ID" in settings.warnings[0] and "ATTENDANCE_CHANNEL_ID" in settings.warnings[0]
+
+
+@pytest.mark.parametrize("value", ["<#1>", "<#12345>", "<@&99>"])
+def test_a_mention_of_an_invalid_id_gets_no_use_this_hint(value: str, tmp_path: Path) -> None:
+    """`<#1>` is refused without suggesting `1`, which is not a valid id either."""
+    problems = problems_for({**VALID, "ADMIN_CHANNEL_ID": value}, tmp_path)
+    assert len(problems) == 1
+    assert "numeric Discord id" in problems[0]
+    assert "use " not in problems[0] and "without <#" not in problems[0]

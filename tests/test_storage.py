@@ -166,9 +166,22 @@ def test_database_uses_wal(db: Path) -> None:
 def test_read_only_open_of_a_missing_database_creates_nothing(tmp_path: Path) -> None:
     """init_db(create=False) on a missing file says so and does not invent an empty database."""
     path = tmp_path / "missing" / "attendance.db"
-    with pytest.raises(StorageError, match="No database at"):
+    with pytest.raises(StorageError, match="No database at") as caught:
         init_db(path, create=False)
+    assert "check DATABASE_PATH" in str(caught.value)
     assert not path.parent.exists()
+
+
+def test_a_database_that_cannot_be_created_says_what_to_do(tmp_path: Path) -> None:
+    """A DATABASE_PATH in a folder that cannot hold it names the path once and says to choose another."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    path = blocker / "attendance.db"
+    with pytest.raises(StorageError) as caught:
+        init_db(path)
+    message = str(caught.value)
+    assert message.count(str(path)) == 1
+    assert "cannot create a file there" in message and "choose a writable folder" in message
 
 
 def test_records_survive_a_restart(service: AttendanceService, settings: Settings, clock: FakeClock) -> None:
