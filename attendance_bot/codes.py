@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 import math
@@ -15,7 +16,10 @@ import pyotp
 ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
 LOOK_ALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "L": "1", "2": "Z", "Z": "2", "5": "S", "S": "5"}
 MAX_INPUT_LENGTH = 64
-MAX_WINDOWS_BACK = 20_000  # how far back "expired" looks: days of windows, a bounded cost
+# How long after its grace a code of this session is still called "expired" rather than "wrong".
+# It bounds the cost of judging any typed code: (grace + horizon) / interval windows at most,
+# whatever the session's age (a code from hours ago is simply wrong).
+EXPIRED_HORIZON_SECONDS = 600
 _SEPARATORS = {"-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "_", "."}
 
 
@@ -32,17 +36,28 @@ class _AlphabetTOTP(pyotp.TOTP):
         self.length = length
 
     def generate_otp(self, input: int) -> str:
-        if input < 0:
-            raise ValueError("window counter must not be negative")
-        digest = hmac.new(self.byte_secret(), self.int_to_bytestring(input), hashlib.sha256).digest()
-        offset = digest[-1] & 0x0F
-        value = int.from_bytes(digest[offset : offset + 8], "big") & 0x7FFF_FFFF_FFFF_FFFF
-        base = len(ALPHABET)
-        chars = []
-        for _ in range(self.length):
-            value, index = divmod(value, base)
-            chars.append(ALPHABET[index])
-        return "".join(reversed(chars))
+        return _alphabet_code(self.byte_secret(), input, self.length)
+
+
+def _alphabet_code(key: bytes, window: int, length: int) -> str:
+    """The code of one window: one HMAC-SHA256, truncated and written in ALPHABET."""
+    if window < 0:
+        raise ValueError("window counter must not be negative")
+    digest = hmac.new(key, window.to_bytes(8, "big"), hashlib.sha256).digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+    base = len(ALPHABET)
+    chars = []
+    for _ in range(length):
+        value, index = divmod(value, base)
+        chars.append(ALPHABET[index])
+    return "".join(reversed(chars))
+
+
+@functools.lru_cache(maxsize=256)
+def _key(secret: str) -> bytes:
+    """The HMAC key of a base32 secret, decoded once per secret instead of once per window."""
+    return pyotp.TOTP(secret).byte_secret()
 
 
 def new_secret() -> str:
@@ -56,8 +71,8 @@ def window_of(now: float, interval: int) -> int:
 
 
 def code_for_window(secret: str, window: int, *, length: int, interval: int) -> str:
-    """The code shown during window number `window`."""
-    return _AlphabetTOTP(secret, length=length, interval=interval).generate_otp(window)
+    """The code shown during window number `window` (what _AlphabetTOTP(...).at() gives)."""
+    return _alphabet_code(_key(secret), window, length)
 
 
 @dataclass(frozen=True)
@@ -118,8 +133,10 @@ def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = No
     """Judge a typed code at instant `now`.
 
     Accepted: the current window's code, or an earlier window's code that rotated out less than
-    `grace_seconds` ago. Expired: the code of an earlier window of this session (back to
-    `earliest`, the session's opening) that is past its grace. Never a future window's code.
+    `grace_seconds` ago. Expired: the code of an earlier window of this session (not before
+    `earliest`, the session's opening) that rotated out less than grace + EXPIRED_HORIZON_SECONDS
+    ago. Anything else, a future window's code included, is wrong. The cost is bounded by the
+    grace and the horizon, never by the session's age.
     """
     code = normalise(typed)
     if not code or len(code) > MAX_INPUT_LENGTH:
@@ -131,19 +148,16 @@ def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = No
     current = spec.window(now)
     if hmac.compare_digest(code, spec.code_for(current)):
         return Check(Verdict.ACCEPTED, code, window=current)
-    # Earlier windows: window w rotated out at (w + 1) * interval.
+    # Earlier windows, newest first: window w rotated out at (w + 1) * interval, and the oldest
+    # looked at is the one that rotated out just after now - grace - horizon.
+    first = spec.window(now - spec.grace_seconds - EXPIRED_HORIZON_SECONDS)
     if earliest is not None:
-        first = spec.window(earliest)
-    else:  # no opening known: look back far enough to cover the whole grace
-        first = current - max(1, math.ceil(spec.grace_seconds / spec.interval))
-    first = max(first, current - MAX_WINDOWS_BACK)
-    window = current - 1
-    while window >= first:
+        first = max(first, spec.window(earliest))
+    for window in range(current - 1, first - 1, -1):
         if hmac.compare_digest(code, spec.code_for(window)):
             rotated_out = (window + 1) * spec.interval
             verdict = Verdict.ACCEPTED if now - rotated_out < spec.grace_seconds else Verdict.EXPIRED
             return Check(verdict, code, window=window)
-        window -= 1
     return Check(Verdict.WRONG, code)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
-from .models import Attendance, Session, WrongAttempt
+from .models import Attendance, Session, UTCDateTimeField, WrongAttempt
 
 # S608 below: only identifiers from the models are interpolated; every value is a bound parameter.
 
@@ -41,6 +42,32 @@ RECENT_WRONG = (
     f"WHERE {_col(WrongAttempt, 'session_id')} = ? AND {_col(WrongAttempt, 'user_id')} IN ({{marks}}) "
     f"AND {_col(WrongAttempt, 'attempted_at')} > ?"
 )
+
+# The export reads plain tuples in the seed's order (session opening, then time); an
+# attendance row whose session is gone still exports (LEFT JOIN), first as NULL sorts first.
+_EXPORT = (
+    f"SELECT a.{_col(Attendance, 'user_id')}, a.{_col(Attendance, 'username')}, "
+    f"a.{_col(Attendance, 'submitted_at')}, a.{_col(Attendance, 'session_id')} "
+    f"FROM {_table(Attendance)} AS a LEFT OUTER JOIN {_table(Session)} AS s "
+    f"ON a.{_col(Attendance, 'session_id')} = s.{_col(Session, 'session_id')} "
+    "{where}"
+    f"ORDER BY s.{_col(Session, 'opened_at')}, a.{_col(Attendance, 'session_id')}, "
+    f"a.{_col(Attendance, 'submitted_at')}, a.{_col(Attendance, 'user_id')}"
+)
+EXPORT_ALL = _EXPORT.format(where="")
+EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? ")
+
+
+def utc_from_db(text: str) -> datetime:
+    """UTCDateTimeField.python_value without strptime's cost (the stored text is ISO 8601 in UTC)."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    except ValueError:  # a year before 1000 is not zero-padded by strftime
+        return _UTC_FIELD.python_value(text)
+
+
+_UTC_FIELD = UTCDateTimeField()
+
 
 PRESENT = (
     f"SELECT {_col(Attendance, 'user_id')} FROM {_table(Attendance)} "

@@ -20,9 +20,12 @@ def shown(text: str, limit: int = SHOWN_INPUT_LENGTH) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-def _seconds(value: float) -> str:
+def _wait(value: float) -> str:
+    """A wait as a student reads it: seconds up to two minutes, then whole minutes (rounded up)."""
     whole = max(1, math.ceil(value))
-    return f"{whole} second{'s' if whole != 1 else ''}"
+    if whole <= 120:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    return f"{math.ceil(whole / 60)} minutes"
 
 
 def submit_reply(result: SubmitResult) -> str:
@@ -35,19 +38,20 @@ def submit_reply(result: SubmitResult) -> str:
     if outcome is Outcome.EXPIRED:
         return f"⌛ Code {shown(result.code)} has expired: use the code on screen now."
     if outcome is Outcome.WRONG:
-        if result.attempts_left <= 0:
+        if result.retry_after > 0:
             return (
-                "❌ That code is not right, and that was your last try for now: "
-                "wait a minute, then use the code on screen."
+                f"❌ {shown(result.code)} is not the current code either: too many wrong codes, so wait "
+                f"{_wait(result.retry_after)} before your next try, then use the code on screen."
             )
+        left = result.attempts_left
         return (
             f"❌ {shown(result.code)} is not the current code: check the screen and try again "
-            f"({result.attempts_left} tr{'ies' if result.attempts_left != 1 else 'y'} left this minute)."
+            f"({left} more tr{'ies' if left != 1 else 'y'} before you have to wait)."
         )
     if outcome is Outcome.MALFORMED:
         return malformed_reply(result)
     if outcome is Outcome.THROTTLED:
-        return f"⏳ Too many wrong codes: wait {_seconds(result.retry_after)}, then use the code on screen."
+        return f"⏳ Too many wrong codes: wait {_wait(result.retry_after)}, then use the code on screen."
     if outcome is Outcome.NO_SESSION:
         return no_session_reply()
     raise ValueError(f"no reply for {outcome}")
@@ -94,6 +98,17 @@ def storage_failure_reply() -> str:
 
 def generic_failure_reply() -> str:
     return "Something went wrong on our side; it has been logged. Please try again."
+
+
+def shutting_down_reply() -> str:
+    return "⚠️ The attendance bot is restarting: this check-in was not recorded. Send `/here` again in a moment."
+
+
+def shutdown_unconfirmed_reply() -> str:
+    return (
+        "⚠️ The attendance bot is restarting and could not confirm this check-in: "
+        "send `/here` again in a moment to be sure."
+    )
 
 
 def opened_reply(session_id: str, channel_id: int | None) -> str:

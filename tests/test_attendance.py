@@ -11,17 +11,20 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from attendance_bot import messages
+from attendance_bot import codes, messages
 from attendance_bot.attendance import (
-    THROTTLE_ATTEMPTS,
-    THROTTLE_SECONDS,
+    FIRST_WAIT_SECONDS,
+    FREE_WRONG_ATTEMPTS,
+    THROTTLE_WINDOW_SECONDS,
     AttendanceService,
     Outcome,
+    Submission,
     SubmitResult,
+    throttle_wait,
 )
 from attendance_bot.codes import ALPHABET
 from attendance_bot.errors import NoOpenSession, SessionClosed, UnknownSession
-from attendance_bot.models import close_db, init_db
+from attendance_bot.models import WrongAttempt, close_db, init_db
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -99,12 +102,15 @@ def test_code_from_earlier_in_the_session_is_expired(service: AttendanceService,
     assert "expired" in messages.submit_reply(result)
 
 
-def test_wrong_code_counts_down_the_tries(service: AttendanceService) -> None:
-    """Each wrong code says how many tries are left this minute."""
+def test_wrong_code_counts_down_the_free_tries(service: AttendanceService) -> None:
+    """Each wrong code says how many tries are left before a wait; the last one says how long."""
     service.open_session()
     bad = wrong_code(service)
-    left = [submit(service, bad).attempts_left for _ in range(THROTTLE_ATTEMPTS)]
-    assert left == list(range(THROTTLE_ATTEMPTS - 1, -1, -1))
+    results = [submit(service, bad) for _ in range(FREE_WRONG_ATTEMPTS)]
+    assert [r.attempts_left for r in results] == list(range(FREE_WRONG_ATTEMPTS - 1, -1, -1))
+    assert [r.retry_after for r in results] == [0.0] * (FREE_WRONG_ATTEMPTS - 1) + [FIRST_WAIT_SECONDS]
+    assert "1 more try before" in messages.submit_reply(results[-2])
+    assert f"wait {FIRST_WAIT_SECONDS} seconds before your next try" in messages.submit_reply(results[-1])
 
 
 def test_malformed_code_reports_bad_characters_and_length(
@@ -120,60 +126,98 @@ def test_malformed_code_reports_bad_characters_and_length(
 # -- throttling -----------------------------------------------------------------------------
 
 
-def _five_wrong(service: AttendanceService, clock: FakeClock, user_id: int = 1) -> None:
+def _wrong(service: AttendanceService, clock: FakeClock, times: int, user_id: int = 1) -> None:
+    """`times` wrong codes, each a second (or the wait asked for) after the one before; the clock stays at the last."""
     bad = wrong_code(service)
-    for _ in range(THROTTLE_ATTEMPTS):
-        clock.advance(1)
-        assert submit(service, bad, user_id).outcome is Outcome.WRONG
-
-
-def test_too_many_wrong_codes_throttle_even_a_right_one(service: AttendanceService, clock: FakeClock) -> None:
-    """After THROTTLE_ATTEMPTS wrong codes the next submission, right or not, must wait."""
-    session = service.open_session()
-    _five_wrong(service, clock)  # at T0+1 .. T0+5
-    clock.set(T0 + timedelta(seconds=10))
-    result = submit(service, right_code(service))
-    assert result.outcome is Outcome.THROTTLED
-    assert result.retry_after == pytest.approx(1 + THROTTLE_SECONDS - 10)
-    assert "wait 51 seconds" in messages.submit_reply(result)
-    assert service.count(session.session_id) == 0
+    wait = 0.0
+    for _ in range(times):
+        clock.advance(max(1.0, wait))
+        result = submit(service, bad, user_id)
+        assert result.outcome is Outcome.WRONG
+        wait = result.retry_after
 
 
 @pytest.mark.parametrize(
-    ("at", "outcome"),
-    [
-        (THROTTLE_SECONDS, Outcome.THROTTLED),
-        (THROTTLE_SECONDS + 0.999, Outcome.THROTTLED),
-        (THROTTLE_SECONDS + 1, Outcome.RECORDED),
-        (THROTTLE_SECONDS + 30, Outcome.RECORDED),
-    ],
+    ("wrong", "wait"),
+    [(0, 0), (1, 0), (3, 0), (4, 0), (5, 15), (6, 30), (7, 60), (8, 120), (9, 240), (10, 480), (11, 900), (40, 900)],
 )
-def test_throttle_lifts_when_the_oldest_wrong_code_ages_out(
-    service: AttendanceService, clock: FakeClock, at: float, outcome: Outcome
-) -> None:
-    """The wait ends THROTTLE_SECONDS after the oldest of the counted wrong codes (typed at T0+1)."""
+def test_throttle_schedule(wrong: int, wait: float) -> None:
+    """Five wrong codes are free; then the wait after the latest doubles from 15 s, up to 15 minutes."""
+    assert throttle_wait(wrong) == wait
+
+
+def test_three_mistypes_in_a_row_are_never_slowed(service: AttendanceService) -> None:
+    """A student who mistypes three times at once, then types the right code, is recorded at once."""
     service.open_session()
-    _five_wrong(service, clock)
-    clock.set(T0 + timedelta(seconds=at))
-    assert submit(service, right_code(service)).outcome is outcome
+    bad = wrong_code(service)
+    results = [submit(service, typo) for typo in (bad, bad.lower(), bad[:2] + " " + bad[2:])]
+    assert [(r.outcome, r.retry_after) for r in results] == [(Outcome.WRONG, 0.0)] * 3
+    assert submit(service, right_code(service)).outcome is Outcome.RECORDED
+
+
+def test_the_waits_escalate_and_a_right_code_waits_too(service: AttendanceService, clock: FakeClock) -> None:
+    """Past the free tries every attempt, right or not, waits 15 s, 30 s, 60 s... after the latest wrong one."""
+    session = service.open_session()
+    bad = wrong_code(service)
+    for wrong in range(1, FREE_WRONG_ATTEMPTS + 4):
+        result = submit(service, bad)
+        assert (result.outcome, result.retry_after) == (Outcome.WRONG, throttle_wait(wrong))
+        if result.retry_after:
+            clock.advance(result.retry_after - 0.5)
+            early = submit(service, right_code(service))
+            assert (early.outcome, early.retry_after) == (Outcome.THROTTLED, pytest.approx(0.5))
+            clock.advance(0.5)
+    assert service.count(session.session_id) == 0
+    assert submit(service, right_code(service)).outcome is Outcome.RECORDED
+
+
+def test_throttled_reply_says_how_long_to_wait(service: AttendanceService, clock: FakeClock) -> None:
+    """The THROTTLED reply names the wait: in seconds, then in minutes for long ones."""
+    service.open_session()
+    _wrong(service, clock, FREE_WRONG_ATTEMPTS)
+    clock.advance(4)
+    result = submit(service, right_code(service))
+    assert result.outcome is Outcome.THROTTLED and result.retry_after == pytest.approx(FIRST_WAIT_SECONDS - 4)
+    assert "wait 11 seconds" in messages.submit_reply(result)
+    assert "wait 8 minutes" in messages.submit_reply(SubmitResult(Outcome.THROTTLED, "S", retry_after=450))
 
 
 def test_throttle_is_per_student(service: AttendanceService, clock: FakeClock) -> None:
     """One student's wrong guesses do not block another."""
     service.open_session()
-    _five_wrong(service, clock, user_id=1)
+    _wrong(service, clock, FREE_WRONG_ATTEMPTS, user_id=1)
     assert submit(service, right_code(service), user_id=1).outcome is Outcome.THROTTLED
     assert submit(service, right_code(service), user_id=2).outcome is Outcome.RECORDED
 
 
 def test_throttle_survives_a_restart(service: AttendanceService, settings: Settings, clock: FakeClock) -> None:
-    """A restarted bot (new database connection, new service) still makes the guesser wait."""
+    """A restarted bot (new database connection, new service) still makes the guesser wait as long."""
     service.open_session()
-    _five_wrong(service, clock)
+    _wrong(service, clock, FREE_WRONG_ATTEMPTS + 2)  # the next try waits 60 s
+    clock.advance(20)
     close_db()
     init_db(settings.database_path)
     restarted = AttendanceService(settings, clock)
-    assert submit(restarted, right_code(restarted)).outcome is Outcome.THROTTLED
+    result = submit(restarted, right_code(restarted))
+    assert (result.outcome, result.retry_after) == (Outcome.THROTTLED, pytest.approx(throttle_wait(7) - 20))
+
+
+def test_throttle_ends_with_the_session(service: AttendanceService, clock: FakeClock) -> None:
+    """A guesser kept waiting in one session starts the next session with a clean slate."""
+    service.open_session()
+    _wrong(service, clock, FREE_WRONG_ATTEMPTS + 3)
+    service.close_session()
+    clock.advance(60)
+    service.open_session()
+    assert submit(service, right_code(service)).outcome is Outcome.RECORDED
+
+
+def test_wrong_codes_older_than_the_window_stop_counting(service: AttendanceService, clock: FakeClock) -> None:
+    """An hour after a burst of wrong codes the student has every free try again."""
+    service.open_session()
+    _wrong(service, clock, FREE_WRONG_ATTEMPTS)
+    clock.advance(THROTTLE_WINDOW_SECONDS)
+    assert submit(service, wrong_code(service)).attempts_left == FREE_WRONG_ATTEMPTS - 1
 
 
 def test_expired_and_malformed_codes_do_not_count_as_wrong(service: AttendanceService, clock: FakeClock) -> None:
@@ -183,8 +227,33 @@ def test_expired_and_malformed_codes_do_not_count_as_wrong(service: AttendanceSe
     clock.advance(40)
     for typed in [old] * 6 + ["A0", "ABCDE", "OOOO", "  "] * 3:
         assert submit(service, typed).outcome in (Outcome.EXPIRED, Outcome.MALFORMED)
-    assert submit(service, wrong_code(service)).attempts_left == THROTTLE_ATTEMPTS - 1
+    assert submit(service, wrong_code(service)).attempts_left == FREE_WRONG_ATTEMPTS - 1
     assert submit(service, right_code(service)).outcome is Outcome.RECORDED
+
+
+# -- pruning wrong attempts ------------------------------------------------------------------
+
+
+def test_close_deletes_the_sessions_wrong_attempts(service: AttendanceService, clock: FakeClock) -> None:
+    """Closing a session deletes its wrong attempts (its waits end with it), in the same transaction."""
+    service.open_session()
+    _wrong(service, clock, 3)
+    assert WrongAttempt.select().count() == 3
+    service.close_session()
+    assert WrongAttempt.select().count() == 0
+
+
+def test_prune_deletes_closed_sessions_and_old_attempts_only(service: AttendanceService, clock: FakeClock) -> None:
+    """prune_wrong_attempts() keeps what still counts: the open session's attempts of the last hour."""
+    service.open_session()
+    _wrong(service, clock, 2, user_id=1)  # at T0+1, T0+2: will be too old
+    clock.advance(THROTTLE_WINDOW_SECONDS)
+    _wrong(service, clock, 3, user_id=2)  # recent: kept
+    WrongAttempt.create(session_id="20240101-0000-GONE", user_id=3, attempted_at=clock())  # a closed session's
+    assert service.prune_wrong_attempts() == 3
+    assert sorted(a.user_id for a in WrongAttempt.select()) == [2, 2, 2]
+    assert service.prune_wrong_attempts(clock() + timedelta(seconds=THROTTLE_WINDOW_SECONDS + 1)) == 3
+    assert service.prune_wrong_attempts() == 0
 
 
 # -- open, close, codes, sessions ----------------------------------------------------------
@@ -282,8 +351,6 @@ def test_sessions_lists_every_session_with_its_count(service: AttendanceService,
 
 def test_a_batch_judges_each_submission_as_if_alone(service: AttendanceService) -> None:
     """submit_many gives every submission its own verdict; a student's later one wins."""
-    from attendance_bot.attendance import Submission
-
     service.open_session()
     code, bad = right_code(service), wrong_code(service)
     results = service.submit_many(
@@ -301,21 +368,20 @@ def test_a_batch_judges_each_submission_as_if_alone(service: AttendanceService) 
 
 def test_a_batch_without_a_session_records_nothing(service: AttendanceService) -> None:
     """Every submission of a batch gets NO_SESSION when nothing is open."""
-    from attendance_bot.attendance import Submission
-
     results = service.submit_many([Submission(1, "a", "ABCD"), Submission(2, "b", "ABCD")])
     assert [r.outcome for r in results] == [Outcome.NO_SESSION, Outcome.NO_SESSION]
 
 
 def test_a_batch_throttles_within_itself(service: AttendanceService) -> None:
-    """Wrong codes earlier in the same batch count: the sixth try is throttled, even if right."""
-    from attendance_bot.attendance import Submission
-
+    """Wrong codes earlier in the same batch count: the try after the free ones waits, even if right."""
     service.open_session()
     code, bad = right_code(service), wrong_code(service)
-    batch = [Submission(9, "eve", bad)] * THROTTLE_ATTEMPTS + [Submission(9, "eve", code), Submission(10, "bob", code)]
+    batch = [Submission(9, "eve", bad)] * FREE_WRONG_ATTEMPTS + [
+        Submission(9, "eve", code),
+        Submission(10, "bob", code),
+    ]
     outcomes = [r.outcome for r in service.submit_many(batch)]
-    assert outcomes == [Outcome.WRONG] * THROTTLE_ATTEMPTS + [Outcome.THROTTLED, Outcome.RECORDED]
+    assert outcomes == [Outcome.WRONG] * FREE_WRONG_ATTEMPTS + [Outcome.THROTTLED, Outcome.RECORDED]
     assert [r.user_id for r in service.export_rows()] == [10]
     # and the throttle persisted: a later single submission is still refused
     assert submit(service, code, user_id=9).outcome is Outcome.THROTTLED
@@ -323,8 +389,6 @@ def test_a_batch_throttles_within_itself(service: AttendanceService) -> None:
 
 def test_a_large_batch_records_every_student_once(service: AttendanceService) -> None:
     """Two thousand students in one batch (chunked statements) are all recorded exactly once."""
-    from attendance_bot.attendance import Submission
-
     service.open_session()
     code = right_code(service)
     batch = [Submission(i, f"s{i}", code) for i in range(2000)] + [Submission(5, "again", code)]
@@ -339,11 +403,40 @@ def test_a_large_batch_records_every_student_once(service: AttendanceService) ->
 def test_a_large_batch_of_wrong_codes_is_counted_for_each_student(service: AttendanceService) -> None:
     """Seven hundred wrong codes in one batch (more than one statement's worth) all count towards the throttle."""
     from attendance_bot.attendance import Submission
-    from attendance_bot.models import WrongAttempt
 
     service.open_session()
     bad = wrong_code(service)
     results = service.submit_many([Submission(i, f"s{i}", bad) for i in range(700)])
     assert {r.outcome for r in results} == {Outcome.WRONG}
     assert WrongAttempt.select().count() == 700
-    assert submit(service, bad, user_id=699).attempts_left == THROTTLE_ATTEMPTS - 2
+    assert submit(service, bad, user_id=699).attempts_left == FREE_WRONG_ATTEMPTS - 2
+
+
+def test_a_batch_judges_each_code_once_however_it_is_spelt(
+    service: AttendanceService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verdict cache is keyed on the normalised code: " a7k3", "A7K3" and "a-7k3" cost one check."""
+    service.open_session()
+    checked: list[str] = []
+    real_check = codes.check
+
+    def counting_check(typed: str, *args: object, **kwargs: object) -> codes.Check:
+        checked.append(typed)
+        return real_check(typed, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(codes, "check", counting_check)
+    code, bad = right_code(service), wrong_code(service)
+    spellings = [lambda c: c, lambda c: f" {c.lower()}", lambda c: f"{c[:2]}-{c[2:]}", lambda c: " ".join(c)]
+    batch = [Submission(i, f"s{i}", spell(code)) for i, spell in enumerate(spellings)]
+    batch += [Submission(100 + i, f"w{i}", spell(bad)) for i, spell in enumerate(spellings)]
+    results = service.submit_many(batch)
+    assert [r.outcome for r in results] == [Outcome.RECORDED] * 4 + [Outcome.WRONG] * 4
+    assert len(checked) == 2
+
+
+def test_export_of_a_session_id_pasted_with_spaces(service: AttendanceService) -> None:
+    """export_rows(" ID ") exports that session's records, not an empty list."""
+    session = service.open_session()
+    submit(service, right_code(service), user_id=1)
+    rows = service.export_rows(f" {session.session_id}\t")
+    assert [(r.user_id, r.session_id) for r in rows] == [(1, session.session_id)]

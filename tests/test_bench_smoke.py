@@ -109,3 +109,60 @@ def test_repeated_rounds_print_the_median_ratio_and_its_range() -> None:
         "1000 at once, 3 rounds: throughput ours/bare median 0.95 (0.88-1.10), p99 ours/bare median 1.20 (1.20-1.20)"
     )
     assert "rounds" not in render(runs[:2])
+
+
+@pytest.fixture(scope="module")
+def modes_run() -> subprocess.CompletedProcess[str]:
+    """`--quick --scenarios flood:20,export:20`: the flood of an 8-hour-old session and the export, tiny."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "flood:20,export:20"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_flood_and_export_scenarios_run_and_print_their_figures(modes_run: subprocess.CompletedProcess[str]) -> None:
+    """Our bot only; honest students all recorded; the flood is throttled and the code message kept on time."""
+    assert modes_run.returncode == 0, modes_run.stderr[-3000:]
+    rows = _table(modes_run.stdout)
+    assert [(r["scenario"], r["bot"]) for r in rows] == [
+        ("20 during a flood", "ours"),
+        ("20 at once, 800 rows", "ours"),
+        ("20 at once + export", "ours"),
+    ]
+    for row in rows:
+        assert row["answered"] == row["sent"] == row["ok"] == "20" and row["duplicates"] == "0", row
+    assert "note:" not in modes_run.stderr, modes_run.stderr[-3000:]
+    extras = [line for line in modes_run.stdout.splitlines() if line.startswith("20 ")]
+    assert any("code message:" in line and "on time" in line for line in extras), extras
+    assert any(line.startswith("20 during a flood (ours): flood:") and "⏳" in line for line in extras), extras
+    assert any("export: 800 rows answered" in line for line in extras), extras
+
+
+def test_flood_and_export_scenarios_parse() -> None:
+    """`flood` and `export` name the issue's sizes; `:N` picks another; the default set is unchanged."""
+    from attendance_bot.bench.load import DEFAULT_SCENARIOS, EXPORT, FLOOD, SEEDED, Scenario, parse_scenarios
+
+    assert parse_scenarios("flood,export") == [
+        Scenario(200, mode=FLOOD),
+        Scenario(1000, mode=SEEDED),
+        Scenario(1000, mode=EXPORT),
+    ]
+    assert parse_scenarios("flood:5") == [Scenario(5, mode=FLOOD)]
+    assert all(not s.mode for s in parse_scenarios(DEFAULT_SCENARIOS))
+    with pytest.raises(ValueError, match="flood"):
+        parse_scenarios("flood:x")
+
+
+def test_edit_lateness_counts_late_edits_and_missed_windows() -> None:
+    """Lateness is measured from the window boundary; a window with no edit of its own is missed."""
+    from attendance_bot.bench.load import edit_lateness
+
+    assert edit_lateness([15.02, 30.4, 45.01], 15, 10, 59) == (pytest.approx(0.4), 0)
+    assert edit_lateness([15.02, 49.0], 15, 10, 59) == (pytest.approx(4.0), 1)

@@ -15,7 +15,16 @@ import pytest
 
 from attendance_bot import messages
 from attendance_bot.attendance import Outcome, SubmitResult
-from attendance_bot.codes import ALPHABET, ALPHABET_DESCRIPTION, CodeSpec, Verdict, check, code_for_window, normalise
+from attendance_bot.codes import (
+    ALPHABET,
+    ALPHABET_DESCRIPTION,
+    EXPIRED_HORIZON_SECONDS,
+    CodeSpec,
+    Verdict,
+    check,
+    code_for_window,
+    normalise,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # fixed: every test here is deterministic
@@ -291,3 +300,55 @@ def test_wrong_length_reply_says_how_long_a_code_is() -> None:
     result = check("ABC", spec(15, length=6), T0, earliest=T0)
     reply = messages.malformed_reply(SubmitResult(Outcome.MALFORMED, "S", code=result.normalised, code_length=6))
     assert "6 characters long, not 3" in reply
+
+
+# -- bounded cost ---------------------------------------------------------------------------
+
+
+class CountingSpec(CodeSpec):
+    """A CodeSpec that counts the windows whose code it computes (each one an HMAC)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        object.__setattr__(self, "computed", 0)
+
+    def code_for(self, window: int) -> str:
+        object.__setattr__(self, "computed", self.computed + 1)  # type: ignore[has-type]
+        return super().code_for(window)
+
+
+EIGHT_HOURS = 8 * 3600
+
+
+def test_the_first_code_of_an_eight_hour_session_is_wrong_not_expired() -> None:
+    """Expiry looks back a fixed horizon, not to the opening: a code from hours ago is plainly wrong."""
+    s = spec(15)
+    first = s.code_for(s.window(T0))
+    now = T0 + EIGHT_HOURS + 7
+    recent = {s.code_for(w) for w in range(s.window(now) - 2 * EXPIRED_HORIZON_SECONDS // 15, s.window(now) + 1)}
+    assert first not in recent
+    assert check(first, s, now, earliest=T0).verdict is Verdict.WRONG
+
+
+@pytest.mark.parametrize("age", [15 * 60, 2 * 3600, EIGHT_HOURS, 80 * 3600, 20_000 * 15])
+@pytest.mark.parametrize(("interval", "grace"), [(15, 15), (5, 0), (5, 600), (120, 120)])
+def test_judging_a_wrong_code_computes_a_bounded_number_of_windows(age: int, interval: int, grace: int) -> None:
+    """Whatever the session's age, a wrong code costs at most the grace and horizon windows (+2)."""
+    s = CountingSpec(SECRET, interval, 4, grace)
+    now = T0 + age
+    stranger = never_shown(s, range(s.window(T0) - 1, s.window(now) + 2))
+    object.__setattr__(s, "computed", 0)
+    assert check(stranger, s, now, earliest=T0).verdict is Verdict.WRONG
+    assert s.computed <= (grace + EXPIRED_HORIZON_SECONDS) // interval + 2
+
+
+def test_a_code_inside_the_horizon_is_expired_and_just_outside_is_wrong() -> None:
+    """EXPIRED for a code that rotated out less than grace + horizon ago; WRONG from then on."""
+    s = spec(15)
+    window = s.window(T0) + 3
+    rotated_out = (window + 1) * 15
+    limit = rotated_out + s.grace_seconds + EXPIRED_HORIZON_SECONDS
+    assert check(s.code_for(window), s, limit - 0.001, earliest=T0).verdict is Verdict.EXPIRED
+    recent = {s.code_for(w) for w in range(window + 1, s.window(limit) + 1)}
+    assert s.code_for(window) not in recent
+    assert check(s.code_for(window), s, limit, earliest=T0).verdict is Verdict.WRONG

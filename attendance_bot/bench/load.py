@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..emulator import Emulator, InteractionHandle, Member
+from ..emulator.interactions import NoReply
+from .seed import EXPORT_SESSIONS
 
 BATCH = 250  # interactions dispatched between two yields to the event loop
 SPREAD_TICK = 0.02  # seconds between two dispatch rounds of a spread scenario
@@ -20,32 +22,63 @@ _CODE_IN_EMBED = re.compile(r"/here ([A-Z0-9]+)")
 _SESSION_IN_REPLY = re.compile(r"session (\S+) is open")
 
 
+FLOOD = "flood"  # a session opened hours ago, one account flooding its first code, N honest at once
+SEEDED = "seeded"  # N at once over a database of N students x EXPORT_SESSIONS past sessions
+EXPORT = "export"  # the same, with /export_csv of every record sent in the middle of the burst
+FLOOD_AGE_HOURS = 8
+FLOOD_IN_FLIGHT = 4  # the flooder's interactions in flight: each one is sent again once answered
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """`count` students at once, or spread evenly over one code window."""
+    """`count` students at once, or spread evenly over one code window, or one of the modes above."""
 
     count: int
     spread: bool = False
+    mode: str = ""
 
     @property
     def name(self) -> str:
+        if self.mode == FLOOD:
+            return f"{self.count} during a flood"
+        if self.mode == SEEDED:
+            return f"{self.count} at once, {self.count * EXPORT_SESSIONS} rows"
+        if self.mode == EXPORT:
+            return f"{self.count} at once + export"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
 
 
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000}
 
 
 def parse_scenarios(text: str) -> list[Scenario]:
-    """`200,1000,3000,10000`: plain numbers are bursts, `N/window` (and the issue's 10000) are spreads."""
+    """`200,1000,3000,10000`: plain numbers are bursts, `N/window` (and the issue's 10000) are spreads.
+
+    `flood[:N]` (default 200) is N honest students during a flood of an 8-hour-old session;
+    `export[:N]` (default 1000) is a burst of N over N x 40 past records, then the same burst with
+    an export of those records in the middle (two rows, side by side).
+    """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):
         if not token:
             continue
+        mode, colon, size = token.partition(":")
+        if mode in _MODE_DEFAULTS:
+            if colon and (not size.isdigit() or int(size) <= 0):
+                raise ValueError(f"bad scenario {token!r}: use {mode} or {mode}:N")
+            count = int(size) if colon else _MODE_DEFAULTS[mode]
+            out += [Scenario(count, mode=SEEDED), Scenario(count, mode=EXPORT)] if mode == EXPORT else []
+            out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
+            continue
         number, _, suffix = token.partition("/")
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
-            raise ValueError(f"bad scenario {token!r}: use N (all at once) or N/window (spread over one window)")
+            raise ValueError(
+                f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
+                "flood[:N] or export[:N]"
+            )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:
         raise ValueError("no scenario given")
@@ -73,6 +106,7 @@ class Result:
     bench_cpu: float = 0.0
     wall: float = 0.0
     notes: list[str] = field(default_factory=list)
+    extras: dict[str, str] = field(default_factory=dict)  # figures of one mode (flood, export)
 
     def percentile(self, q: float, *, answer: bool = False) -> float | None:
         """Nearest-rank percentile of the callback latency (or of the final answer's)."""
@@ -104,11 +138,16 @@ async def open_session(emu: Emulator, timeout: float = 20.0) -> tuple[str, int]:
     if found is None:
         raise RuntimeError(f"/open_attendance did not open a session: {reply.content!r}")
     session_id = found.group(1)
+    return session_id, await code_message(emu, session_id, before, timeout)
+
+
+async def code_message(emu: Emulator, session_id: str, before: set[int], timeout: float = 20.0) -> int:
+    """The id of the code message of `session_id` once the bot has posted it (not one of `before`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for msg in emu.messages(emu.attendance_channel_id):
             if msg.id not in before and msg.embeds and session_id in str(msg.embeds[0].get("fields")):
-                return session_id, msg.id
+                return msg.id
         await asyncio.sleep(0.05)
     raise RuntimeError(f"no code message for session {session_id} within {timeout:.0f}s")
 
@@ -126,6 +165,66 @@ async def next_rotation(emu: Emulator, message_id: int, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the code did not rotate within {timeout:.0f}s")
         await asyncio.sleep(0.01)
+
+
+def edit_times(emu: Emulator, message_id: int, since: float, until: float) -> list[float]:
+    """Epoch seconds of the code message's edits between `since` and `until`, oldest first."""
+    msg = emu.get_message(message_id)
+    if msg is None:
+        return []
+    stamps = [v.timestamp for v in msg.edits[1:]] + ([msg.edited_at] if msg.edited_at else [])
+    return sorted(t for t in (s.timestamp() for s in stamps) if since <= t <= until)
+
+
+def edit_lateness(edits: Sequence[float], window: float, since: float, until: float) -> tuple[float | None, int]:
+    """How late the code message's edits came after their window boundary (the worst, in seconds),
+    and how many whole windows between `since` and `until` began without an edit of their own."""
+    lateness = max(((t - math.floor(t / window) * window) for t in edits), default=None)
+    first, last = math.floor(since / window) + 1, math.floor(until / window) - 1  # windows wholly inside
+    edited = {math.floor(t / window) for t in edits}
+    return lateness, sum(1 for w in range(first, last + 1) if w not in edited)
+
+
+class Flood:
+    """One account sending the same code again and again: each of FLOOD_IN_FLIGHT interactions is
+    sent again as soon as it is answered, so the flood runs as fast as the bot answers."""
+
+    def __init__(self, emu: Emulator, member: Member, code: str, timeout: float) -> None:
+        self._emu, self._member, self._code, self._timeout = emu, member, code, timeout
+        self._stop = asyncio.Event()
+        self._lanes: list[asyncio.Task[None]] = []
+        self.sent = 0
+        self.unanswered = 0
+        self.replies: dict[str, int] = {}
+        self.started = 0.0
+        self.stopped = 0.0
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+        self._lanes = [asyncio.ensure_future(self._lane()) for _ in range(FLOOD_IN_FLIGHT)]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._lanes)
+        self.stopped = time.perf_counter()
+
+    async def _lane(self) -> None:
+        channel = self._emu.attendance_channel_id
+        while not self._stop.is_set():
+            handle = self._emu.dispatch_interaction(self._member, channel, "here", code=self._code)
+            self.sent += 1
+            try:
+                reply = await handle.wait(self._timeout)
+            except NoReply:
+                self.unanswered += 1
+                continue
+            kind = (reply.content or "?")[:1]
+            self.replies[kind] = self.replies.get(kind, 0) + 1
+
+    def summary(self) -> str:
+        rate = self.sent / (self.stopped - self.started) if self.stopped > self.started else 0.0
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.replies.items(), key=lambda kv: -kv[1]))
+        return f"{self.sent} sent ({rate:.0f}/s), replies {kinds or 'none'}, unanswered {self.unanswered}"
 
 
 # -- firing ----------------------------------------------------------------------------------
@@ -202,8 +301,9 @@ async def collect(
     return acked
 
 
-def check_database(path: Path, session_id: str, acked: set[int], result: Result) -> None:
-    """sqlite3, not the bot's code: every acknowledged student has exactly one row, nothing more."""
+def check_database(path: Path, session_id: str, acked: set[int], result: Result, *, seeded: int = 0) -> None:
+    """sqlite3, not the bot's code: every acknowledged student has exactly one row, nothing more
+    (besides the `seeded` rows of past sessions the scenario put there before the bot started)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         rows = con.execute(
@@ -219,7 +319,7 @@ def check_database(path: Path, session_id: str, acked: set[int], result: Result)
     result.duplicates = sum(c - 1 for c in stored.values()) + max(0, total - len(acked))
     if missing:
         result.notes.append(f"{len(missing)} acknowledged but not in the database")
-    if other:
-        result.notes.append(f"{other} rows of other sessions in a fresh database")
+    if other != seeded:
+        result.notes.append(f"{other} rows of other sessions in a database seeded with {seeded}")
     if total != len(acked):
         result.notes.append(f"{total} rows for {len(acked)} acknowledged students")

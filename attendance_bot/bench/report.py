@@ -112,10 +112,16 @@ def summary(results: Sequence[Result]) -> list[str]:
     return lines
 
 
+def extras(results: Sequence[Result]) -> list[str]:
+    """One line per figure a scenario adds to the table (the flood's code-message edits, the export)."""
+    return [f"{r.scenario.name} ({r.bot}): {key}: {value}" for r in results for key, value in r.extras.items()]
+
+
 def render(results: Sequence[Result], *, markdown: bool = False) -> str:
-    """The table, aligned text or a Markdown pipe table, then the medians of repeated scenarios."""
-    medians = summary(results)
-    return "\n".join([_table(results, markdown=markdown), *(["", *medians] if medians else [])])
+    """The table, aligned text or a Markdown pipe table, then the scenarios' own figures and the
+    medians of repeated scenarios."""
+    tail = [*extras(results), *summary(results)]
+    return "\n".join([_table(results, markdown=markdown), *(["", *tail] if tail else [])])
 
 
 def _table(results: Sequence[Result], *, markdown: bool) -> str:

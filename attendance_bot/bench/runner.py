@@ -6,16 +6,19 @@ import argparse
 import asyncio
 import gc
 import logging
+import re
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from ..emulator import Emulator, Member
-from . import load, report
+from ..emulator import Emulator, InteractionHandle, Member
+from ..emulator.interactions import NoReply
+from . import load, report, seed
 from .procs import BARE, OURS, BotKind, start_bot
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL = 15  # the bot's default CODE_ROTATION_INTERVAL
 OK_PREFIX = "✅"
 BARE_CODE = "A1B2"
+ON_TIME_SECONDS = 1.0  # a code-message edit this long after its window boundary is late
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Options:
     settle: float
     markdown: bool
     keep: bool
+    flood_windows: int = 2  # how many code windows the flood lasts at least (edits measured over them)
 
     @property
     def window(self) -> float:
@@ -49,7 +54,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--scenarios",
         help=f"comma-separated; N = N students at once, N/window = spread over one code window "
-        f"(10000 is the issue's spread scenario); default {load.DEFAULT_SCENARIOS}",
+        f"(10000 is the issue's spread scenario); flood[:N] = N honest students (200) while one account "
+        f"floods the first code of a session opened {load.FLOOD_AGE_HOURS} hours ago; export[:N] = N at once "
+        f"(1000) over N x {seed.EXPORT_SESSIONS} past records, beside the same burst with /export_csv of them "
+        f"in the middle (our bot only); default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
         "--repeat",
@@ -88,6 +96,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         settle=args.settle if args.settle is not None else (0.5 if args.quick else 2.0),
         markdown=args.markdown,
         keep=args.keep,
+        flood_windows=1 if args.quick else 2,
     )
 
 
@@ -108,11 +117,22 @@ async def run_scenario(
 ) -> load.Result:
     """A fresh bot process and database, one session, the load, the checks, then stop the bot."""
     result = load.Result(scenario, kind.name)
+    seeded, old_session = 0, None
+    if scenario.mode == load.FLOOD:  # the clock offset is in the database: the bot resumes an old session
+        old_session = seed.old_session(database, interval=opts.interval, age=timedelta(hours=load.FLOOD_AGE_HOURS))
+    elif scenario.mode in (load.SEEDED, load.EXPORT):
+        seeded = seed.past_records(database, students=scenario.count, interval=opts.interval)
+    before = {m.id for m in emu.messages(emu.attendance_channel_id)}
     bot = await start_bot(kind, emu, database, interval=opts.interval)
+    flood: load.Flood | None = None
     try:
         session_id = ""
         if kind is OURS:
-            session_id, message_id = await load.open_session(emu)
+            if old_session is not None:
+                session_id = old_session[0]
+                message_id = await load.code_message(emu, session_id, before)
+            else:
+                session_id, message_id = await load.open_session(emu)
 
             def code() -> str:
                 return load.code_of(emu, message_id)
@@ -132,9 +152,20 @@ async def run_scenario(
         if scenario.spread and kind is OURS:
             await load.next_rotation(emu, message_id, 2 * opts.window + 5)
         crowd = students[: scenario.count]
+        if old_session is not None:
+            flood = load.Flood(emu, students[-1], old_session[1], opts.timeout)
+            flood_since = time.time()
+            flood.start()
+            await asyncio.sleep(min(1.0, opts.window / 5))  # the flood is under way when the class arrives
+        export: InteractionHandle | None = None
         bot_cpu, bench_cpu, started = bot.cpu_seconds(), time.process_time(), time.perf_counter()
         if scenario.spread:
             handles = await load.fire_spread(emu, crowd, code, opts.window)
+        elif scenario.mode == load.EXPORT:
+            half = len(crowd) // 2
+            handles = await load.fire_burst(emu, crowd[:half], code)
+            export = emu.dispatch_interaction(emu.instructor, emu.admin_channel_id, "export_csv")
+            handles += await load.fire_burst(emu, crowd[half:], code)
         else:
             handles = await load.fire_burst(emu, crowd, code)
         acked = await load.collect(handles, opts.timeout, is_ok, result)
@@ -142,21 +173,66 @@ async def run_scenario(
         result.bot_cpu = bot.cpu_seconds() - bot_cpu
         result.bench_cpu = time.process_time() - bench_cpu
         result.rss_kb = bot.status_kb("VmHWM")
+        if flood is not None:
+            await _finish_flood(flood, flood_since, emu, message_id, result, opts)
+            flood = None
+        if export is not None:
+            await _finish_export(export, seeded, result, opts)
         if not bot.alive():
             result.notes.append(f"the bot exited with {bot.proc.returncode} during the scenario")
         if result.answered > result.ok:
             result.notes.append(f"{result.answered - result.ok} answered but not accepted")
         if kind is OURS:
-            load.check_database(database, session_id, acked, result)
+            load.check_database(database, session_id, acked, result, seeded=seeded)
             if bot.alive():
                 closed = await load.close_session(emu)
                 if f": {len(acked)} present" not in closed:
                     result.notes.append(f"close summary disagrees: {closed!r}")
     finally:
+        if flood is not None:
+            await flood.stop()
         await bot.stop()
         emu.forget_interactions()
         gc.collect()
     return result
+
+
+async def _finish_flood(
+    flood: load.Flood, since: float, emu: Emulator, message_id: int, result: load.Result, opts: Options
+) -> None:
+    """Let the flood run over `flood_windows` windows, stop it, and judge the code message's edits."""
+    remaining = opts.flood_windows * opts.window + 1 - (time.time() - since)
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+    await flood.stop()
+    until = time.time()
+    edits = load.edit_times(emu, message_id, since, until)
+    lateness, missed = load.edit_lateness(edits, opts.window, since, until)
+    on_time = lateness is not None and lateness <= ON_TIME_SECONDS and not missed
+    result.extras["flood"] = flood.summary()
+    result.extras["code message"] = (
+        f"{len(edits)} edits, max lateness {'-' if lateness is None else f'{lateness * 1000:.0f} ms'}, "
+        f"{missed} window(s) without an edit: {'on time' if on_time else 'LATE'}"
+    )
+    if not on_time:
+        result.notes.append("the code message was not edited on time during the flood")
+
+
+async def _finish_export(export: InteractionHandle, seeded: int, result: load.Result, opts: Options) -> None:
+    """Wait for /export_csv's answer and say how long it took and whether it had every row."""
+    try:
+        reply = await export.wait(opts.timeout)
+    except NoReply as exc:
+        result.notes.append(f"/export_csv: {exc}")
+        return
+    found = re.search(r"(\d[\d,]*) records?", reply.content or "")
+    complete = found is not None and int(found.group(1).replace(",", "")) >= seeded  # + the burst's so far
+    result.extras["export"] = (
+        f"{seeded} rows answered in {reply.latency * 1000:.0f} ms (callback {reply.ack_latency * 1000:.0f} ms), "
+        f"{len(reply.files)} file(s)"
+    )
+    if not complete:
+        result.notes.append(f"/export_csv did not report {seeded} records: {reply.content!r}")
 
 
 def _progress(r: load.Result) -> str:
@@ -173,7 +249,7 @@ def _progress(r: load.Result) -> str:
 async def run(opts: Options) -> list[load.Result]:
     """Every scenario against every bot, interleaved so both see the same machine state."""
     workdir = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
-    crowd = max(s.count for s in opts.scenarios)
+    crowd = max(s.count + (1 if s.mode == load.FLOOD else 0) for s in opts.scenarios)  # + the flooder
     emulators: dict[str, tuple[Emulator, list[Member]]] = {}
     results: list[load.Result] = []
     try:
@@ -181,6 +257,8 @@ async def run(opts: Options) -> list[load.Result]:
             emulators[kind.name] = await _start_emulator(crowd)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
+                if scenario.mode and kind is not OURS:  # the bare bot has no sessions to flood or export
+                    continue
                 emu, students = emulators[kind.name]
                 database = workdir / f"{index}-{kind.name}.db"
                 result = await run_scenario(kind, emu, students, scenario, database, opts)

@@ -9,7 +9,7 @@ from botdriver import INTERVAL, Card, live_card, manage, next_card, other_code, 
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import THROTTLE_ATTEMPTS, THROTTLE_SECONDS, Outcome, SubmitResult, utc_now
+from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS, Outcome, SubmitResult, utc_now
 from attendance_bot.errors import NoOpenSession, SessionAlreadyOpen, UnknownSession
 
 
@@ -76,24 +76,27 @@ def test_wrong_code_is_refused(world: World) -> None:
     session_id, _ = world.open()
     wrong = other_code(live_card(world.emu, session_id).code)
     reply = world.here(world.student("guesser"), wrong)
-    expected = SubmitResult(Outcome.WRONG, session_id, code=wrong, attempts_left=THROTTLE_ATTEMPTS - 1)
+    expected = SubmitResult(Outcome.WRONG, session_id, code=wrong, attempts_left=FREE_WRONG_ATTEMPTS - 1)
     assert reply.content == messages.submit_reply(expected)
     assert reply.ephemeral
     assert world.db.rows(session_id) == []
 
 
 def test_wrong_codes_are_throttled_after_the_limit(world: World) -> None:
-    """After THROTTLE_ATTEMPTS wrong codes even the right code is refused with a wait."""
+    """After the free wrong codes even the right code is refused, with how long to wait."""
     session_id, _ = world.open()
     student = world.student("bruteforce")
     card = live_card(world.emu, session_id)
-    for _ in range(THROTTLE_ATTEMPTS):
-        last = world.here(student, other_code(card.code))
-    assert last.content == messages.submit_reply(SubmitResult(Outcome.WRONG, session_id, attempts_left=0))
+    wrong = other_code(card.code)
+    for _ in range(FREE_WRONG_ATTEMPTS):
+        last = world.here(student, wrong)
+    assert last.content == messages.submit_reply(
+        SubmitResult(Outcome.WRONG, session_id, code=wrong, attempts_left=0, retry_after=FIRST_WAIT_SECONDS)
+    )
     reply = world.here(student, live_card(world.emu, session_id).code)
     waits = {
         messages.submit_reply(SubmitResult(Outcome.THROTTLED, session_id, retry_after=s))
-        for s in range(THROTTLE_SECONDS - 10, THROTTLE_SECONDS + 1)
+        for s in range(FIRST_WAIT_SECONDS - 10, FIRST_WAIT_SECONDS + 1)
     }
     assert reply.content in waits
     assert reply.ephemeral

@@ -1,0 +1,79 @@
+"""Databases prepared before the bot starts: a session opened hours ago, or a term of past records."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from .. import codes
+from ..attendance import AttendanceService
+from ..models import Attendance, Session, close_db, database, init_db
+from ..settings import Settings, load_settings
+
+EXPORT_SESSIONS = 40  # the issue's export: 1,000 students x 40 sessions = 40,000 rows
+_INSERT_CHUNK = 100  # rows per INSERT (7 columns: under SQLite's variable limit)
+
+
+def _settings(path: Path, interval: int | None) -> Settings:
+    environ = {"DATABASE_PATH": str(path)}
+    if interval is not None:
+        environ["CODE_ROTATION_INTERVAL"] = str(interval)
+    return load_settings(None, environ=environ, base_dir=path.parent, require_discord=False)
+
+
+def old_session(path: Path, *, interval: int | None, age: timedelta) -> tuple[str, str]:
+    """Open a session `age` ago in a fresh database (the bot resumes it on start).
+
+    Returns its id and its first code, the one shown in its first window. The clock offset
+    lives in the database row only: the bot runs on the real clock, as in a real class.
+    """
+    opened = datetime.now(timezone.utc) - age
+    init_db(path)
+    try:
+        service = AttendanceService(_settings(path, interval), clock=lambda: opened)
+        session = service.open_session(opened_by="bench")
+        return session.session_id, service.code_at(session, opened).code
+    finally:
+        close_db()
+
+
+def past_records(path: Path, *, students: int, sessions: int = EXPORT_SESSIONS, interval: int | None) -> int:
+    """Fill a fresh database with `sessions` closed sessions of `students` records each; the row count."""
+    settings = _settings(path, interval)
+    start = datetime.now(timezone.utc) - timedelta(days=sessions + 1)
+    init_db(path)
+    try:
+        with database.atomic():
+            for number in range(sessions):
+                opened = start + timedelta(days=number)
+                session_id = f"{opened:%Y%m%d-%H%M}-P{number:03d}"
+                Session.create(
+                    session_id=session_id,
+                    secret=codes.new_secret(),
+                    interval=settings.code_rotation_interval,
+                    code_length=settings.code_length,
+                    grace_seconds=settings.code_grace_seconds,
+                    opened_at=opened,
+                    closed_at=opened + timedelta(hours=1),
+                    open_flag=None,
+                    opened_by="bench",
+                )
+                rows = [_record(900_000_000 + student, session_id, opened) for student in range(students)]
+                for chunk in range(0, len(rows), _INSERT_CHUNK):
+                    Attendance.insert_many(rows[chunk : chunk + _INSERT_CHUNK]).execute()
+        return students * sessions
+    finally:
+        close_db()
+
+
+def _record(user_id: int, session_id: str, opened: datetime) -> dict[str, object]:
+    at = opened + timedelta(seconds=user_id % 600, microseconds=user_id % 997)
+    return {
+        "user_id": user_id,
+        "username": f"past{user_id}",
+        "display_name": f"Past Student {user_id}",
+        "timestamp": at.strftime("%Y-%m-%d %H:%M:%S"),
+        "date_id": at.strftime("%Y-%m-%d"),
+        "session_id": session_id,
+        "submitted_at": at,
+    }
