@@ -28,4 +28,4 @@ def apply_api_base(base: str) -> None:
         nextcord.asset.Asset.BASE = f"{parts.scheme}://{parts.netloc}/cdn"
     else:
         nextcord.asset.Asset.BASE = "https://cdn.discordapp.com"
-    log.info("nextcord REST base set to %s", base)
+    log.debug("nextcord REST base set to %s", base)

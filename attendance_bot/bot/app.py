@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import IO
 
+import aiohttp
 import nextcord
 from nextcord.ext import commands
 
 from ..attendance import AttendanceService, utc_now
 from ..models import init_db
-from ..settings import Settings
+from ..settings import Settings, everyone_role_problem
 from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .cog import AttendanceCog
-from .dbworker import DatabaseWorker
+from .dbworker import DatabaseWorker, cancel_and_wait
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
+
+# A stop (SIGTERM, SIGINT) ends the process within 5 s in every state. Of that time: committing
+# and answering the check-ins already taken, then their last replies, then closing the gateway
+# and HTTP, then the database thread.
+FINISH_SUBMISSIONS_SECONDS = 2.5
+SETTLE_REPLIES_SECONDS = 0.8
+CLOSE_DISCORD_SECONDS = 0.8
+CLOSE_DATABASE_SECONDS = 0.5
+# How long start-up waits for Discord to answer the login before saying it cannot be reached.
+LOGIN_TIMEOUT_SECONDS = 30.0
 
 
 class StartupError(Exception):
@@ -44,6 +57,8 @@ class AttendanceBot(commands.Bot):
         self.batcher = SubmissionBatcher(self.service, self.db)
         self.cog = AttendanceCog(self, self.service, self.db, self.rotator, self.batcher)
         self._announced = False
+        self.connected_once = False  # got as far as connecting to the gateway
+        self._closing: asyncio.Task[None] | None = None
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -94,11 +109,33 @@ class AttendanceBot(commands.Bot):
             return
         await self.cog.cog_application_command_error(interaction, exception)
 
+    async def process_application_commands(self, interaction: nextcord.Interaction) -> None:
+        with self.cog.in_flight:  # a stop waits (briefly) until every command taken is answered
+            await super().process_application_commands(interaction)
+
     async def close(self) -> None:
-        await self.rotator.stop()
-        await super().close()
+        """Stop in order, within a few seconds whatever the state (also called by nextcord itself).
+
+        New `/here` are answered that the bot is restarting; the check-ins already taken are
+        committed and answered (or, past the deadline, told they were not recorded or not
+        confirmed); only then are the gateway and the HTTP session closed, so no answer meets a
+        closed session; the database thread goes last.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_in_order())
+        await asyncio.shield(self._closing)
+
+    async def _close_in_order(self) -> None:
         self.batcher.stop()
-        self.db.shutdown()
+        await self.rotator.stop()
+        await self.batcher.finish(FINISH_SUBMISSIONS_SECONDS)
+        if not await self.cog.in_flight.settle(SETTLE_REPLIES_SECONDS):
+            log.warning("Stopping with %d interaction(s) still unanswered", self.cog.in_flight.count)
+        try:
+            await asyncio.wait_for(super().close(), CLOSE_DISCORD_SECONDS)
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            log.warning("Discord connection not closed cleanly: %r", exc)
+        self.db.shutdown(CLOSE_DATABASE_SECONDS)
 
 
 async def serve(
@@ -114,45 +151,125 @@ async def serve(
     init_db(settings.database_path)
     bot = AttendanceBot(settings, clock, out)
     loop = asyncio.get_running_loop()
-    closing: list[asyncio.Future[None]] = []
+    stop = asyncio.Event()
     if install_signal_handlers:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: closing.append(asyncio.ensure_future(bot.close())))
+            loop.add_signal_handler(sig, stop.set)
     bot.say("Starting Discord bot...")
+    # bot.connect runs in a task of its own: a stop cancels it wherever it waits (nextcord's
+    # reconnect back-off sleeps up to minutes and does not look at close() while it sleeps).
+    running = asyncio.create_task(_start(bot, settings), name="discord-connection")
+    stopping = asyncio.create_task(stop.wait(), name="stop-signal")
     try:
-        try:
-            await bot.login(settings.discord_bot_token)
-        except nextcord.LoginFailure as exc:
-            raise StartupError("Discord refused the token: copy DISCORD_BOT_TOKEN again from the portal.") from exc
-        bot.install(await bot.resolve_guild())
-        await bot.connect(reconnect=True)
-    finally:
-        # Let a close started by a signal finish (database worker included) before the loop ends.
-        await asyncio.gather(*closing, return_exceptions=True)
-        if not bot.is_closed():
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping.done():
+            log.info("Stopping: answering the check-ins already taken, then disconnecting")
             await bot.close()
-        log.info("Bot stopped; open sessions stay open for the next start")
+        else:
+            running.result()  # a start-up failure, or nextcord's own fatal error
+    finally:
+        await cancel_and_wait(stopping)
+        await bot.close()
+        await cancel_and_wait(running)
+        if bot.connected_once:
+            log.info("Bot stopped; open sessions stay open for the next start")
 
 
-class _RedactToken(logging.Filter):
-    """Belt and braces: the token never reaches a log line."""
+async def _start(bot: AttendanceBot, settings: Settings) -> None:
+    """Log in, check what only Discord can tell, register the commands, then stay connected."""
+    try:
+        await asyncio.wait_for(bot.login(settings.discord_bot_token), LOGIN_TIMEOUT_SECONDS)
+        guild_id = await bot.resolve_guild()
+    except nextcord.LoginFailure as exc:
+        raise StartupError("Discord refused the token: copy DISCORD_BOT_TOKEN again from the portal.") from exc
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+        raise StartupError(
+            f"Cannot reach Discord at {settings.discord_api_base} ({_unreachable_reason(exc)}): check the "
+            "network connection, and DISCORD_API_BASE if it is set (unset, the bot uses discord.com)."
+        ) from None
+    problem = everyone_role_problem(settings.admin_role_id, guild_id)
+    if problem:
+        raise StartupError(problem)
+    for warning in getattr(settings, "warnings", ()):
+        log.warning("%s", warning)
+    pruned = await bot.db.run(bot.service.prune_wrong_attempts)
+    if pruned:
+        log.info("Deleted %d wrong attempt(s) that no longer count", pruned)
+    bot.install(guild_id)
+    bot.connected_once = True
+    await bot.connect(reconnect=True)
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._token and self._token in record.getMessage():
-            record.msg = record.getMessage().replace(self._token, "[token]")
-            record.args = None
-        return True
+def _unreachable_reason(exc: BaseException) -> str:
+    """Why a request never got an answer, in a few words (no traceback)."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {LOGIN_TIMEOUT_SECONDS:.0f} s"
+    os_error = getattr(exc, "os_error", exc)
+    if isinstance(os_error, socket.gaierror):
+        return f"the host name does not resolve: {os_error.strerror}"
+    if isinstance(os_error, OSError) and os_error.errno and os_error.errno > 0:
+        return os.strerror(os_error.errno).lower()
+    return str(exc) or type(exc).__name__
+
+
+# A piece of the token this long or longer is removed from the log wherever it appears.
+MIN_TOKEN_FRAGMENT = 4
+_REDACTED = "[token]"
+
+
+def token_redactor(token: str, min_fragment: int = MIN_TOKEN_FRAGMENT) -> Callable[[str], str]:
+    """A function that removes from a text the token and every piece of it of `min_fragment` or more
+    characters (a prefix such as nextcord's 'Bot MTIz.fak…', a part between dots, a tail)."""
+    if not token:
+        return lambda text: text
+    if len(token) < min_fragment:
+        return lambda text: text.replace(token, _REDACTED)
+    starts = {token[i : i + min_fragment] for i in range(len(token) - min_fragment + 1)}
+
+    def redact(text: str) -> str:
+        pieces: list[str] = []
+        kept = i = 0
+        limit = len(text) - min_fragment
+        while i <= limit:
+            if text[i : i + min_fragment] not in starts:
+                i += 1
+                continue
+            end = i + min_fragment
+            while end < len(text) and text[i : end + 1] in token:
+                end += 1
+            pieces += [text[kept:i], _REDACTED]
+            kept = i = end
+        if not pieces:
+            return text
+        pieces.append(text[kept:])
+        return "".join(pieces)
+
+    return redact
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Formats the whole record (message, traceback, stack) and then removes anything of the token."""
+
+    def __init__(self, fmt: str, token: str) -> None:
+        super().__init__(fmt)
+        self._redact = token_redactor(token)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+def _not_voice_noise(record: logging.LogRecord) -> bool:
+    """nextcord warns at every start that voice needs PyNaCl: this bot never uses voice."""
+    return not (record.name.startswith("nextcord") and str(record.msg).startswith("PyNaCl is not installed"))
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
-    """Logging for the `run` path only: timestamps, levels, the token redacted."""
+    """Logging for the `run` path only: timestamps, levels, nothing of the token, no voice noise."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactToken(settings.discord_bot_token))
+    handler.setFormatter(
+        _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.discord_bot_token)
+    )
+    handler.addFilter(_not_voice_noise)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

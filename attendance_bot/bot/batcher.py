@@ -12,8 +12,17 @@ from .dbworker import DatabaseWorker
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+FINISH_POLL_SECONDS = 0.02
 
 _Item = tuple[Submission, "asyncio.Future[SubmitResult]"]
+
+
+class NotRecorded(Exception):
+    """The bot is shutting down and did not record this submission (the student may send it again)."""
+
+
+class Unconfirmed(Exception):
+    """The bot stopped waiting for this submission's commit: it may or may not have been recorded."""
 
 
 class SubmissionBatcher:
@@ -26,7 +35,9 @@ class SubmissionBatcher:
 
     The database thread drains the queue itself and hands each batch's results back with one
     callback, so a busy event loop is not needed between two commits (each trip through the
-    loop costs tens of milliseconds while a whole class is checking in).
+    loop costs tens of milliseconds while a whole class is checking in). After each batch the
+    drain queues itself again behind the other database jobs (the code rotation's read, an
+    instructor's open or close) instead of looping, so a stream of submissions cannot starve them.
     """
 
     def __init__(self, service: AttendanceService, db: DatabaseWorker, max_batch: int = MAX_BATCH) -> None:
@@ -35,16 +46,21 @@ class SubmissionBatcher:
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._pending: list[_Item] = []
+        self._in_flight: list[_Item] = []
         self._draining = False  # a drain is queued or running on the database thread
-        self._stopped = False
+        self._stopped = False  # shutting down: new submissions are refused
+        self._abandoned = False  # past the shutdown deadline: nothing more is committed
 
     def enqueue(self, submission: Submission) -> asyncio.Future[SubmitResult]:
-        """Queue one submission; the future resolves after its batch is committed."""
+        """Queue one submission; the future resolves after its batch is committed.
+
+        While the bot shuts down the future fails at once with NotRecorded.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[SubmitResult] = loop.create_future()
         with self._lock:
-            if self._stopped:  # the bot is shutting down: no answer rather than a false one
-                future.cancel()
+            if self._stopped:
+                future.set_exception(NotRecorded())
                 return future
             self._pending.append((submission, future))
             start = not self._draining
@@ -58,43 +74,84 @@ class SubmissionBatcher:
         return await self.enqueue(submission)
 
     def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the database thread: commit batch after batch until the queue is empty."""
+        """On the database thread: commit one batch, then queue the next drain behind other jobs."""
         try:
-            self._drain_batches(loop)
+            more = self._commit_one_batch(loop)
         except Exception:  # a bug, not a database error: the next submission starts a fresh drain
             log.exception("The submission queue stopped unexpectedly")
+            more = False
             with self._lock:
                 self._draining = False
+        if more:
+            self._db.start(self._drain, loop)
 
-    def _drain_batches(self, loop: asyncio.AbstractEventLoop) -> None:
-        while True:
-            with self._lock:
-                if not self._pending or self._stopped:
-                    self._draining = False
-                    return
-                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            try:
-                outcome: list[SubmitResult] | Exception = self._service.submit_many([item for item, _ in batch])
-            except Exception as exc:  # StorageError or worse: nobody in this batch is acknowledged
-                log.error("A batch of %d submissions could not be recorded: %s", len(batch), exc)
-                outcome = exc
-            try:
-                loop.call_soon_threadsafe(_deliver, batch, outcome)
-            except RuntimeError:  # the loop is closed: nobody is waiting for an answer any more
-                return
+    def _commit_one_batch(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Commit the oldest batch and hand its results to the loop; True if more are waiting."""
+        with self._lock:
+            if not self._pending or self._abandoned:
+                self._draining = False
+                return False
+            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+            self._in_flight = batch
+        try:
+            outcome: list[SubmitResult] | Exception = self._service.submit_many([item for item, _ in batch])
+        except Exception as exc:  # StorageError or worse: nobody in this batch is acknowledged
+            log.error("A batch of %d submissions could not be recorded: %s", len(batch), exc)
+            outcome = exc
+        with self._lock:
+            self._in_flight = []
+            more = bool(self._pending) and not self._abandoned
+            if not more:
+                self._draining = False
+        try:
+            loop.call_soon_threadsafe(_deliver, batch, outcome)
+        except RuntimeError:  # the loop is closed: nobody is waiting for an answer any more
+            return False
+        return more
 
     def stop(self) -> None:
-        """Take no more submissions; a batch being committed finishes (DatabaseWorker.shutdown waits)."""
+        """Take no more submissions (they fail with NotRecorded); what is queued is still committed."""
         with self._lock:
             self._stopped = True
+
+    async def finish(self, timeout: float) -> None:
+        """Shutting down: refuse new submissions, commit and answer what is queued, for up to `timeout` s.
+
+        Past the deadline nothing more is committed, and every caller still waiting is answered
+        at once: NotRecorded if its submission was still queued, Unconfirmed if its batch was
+        being committed (that commit may still succeed).
+        """
+        self.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            with self._lock:
+                idle = not self._draining
+            if idle:
+                await asyncio.sleep(0)  # let the last batch's answers (queued on the loop) run
+                return
+            await asyncio.sleep(FINISH_POLL_SECONDS)
+        with self._lock:
+            self._abandoned = True
+            queued, self._pending = self._pending, []
+            in_flight = list(self._in_flight)
+        if queued or in_flight:
+            log.warning("Stopping with %d submission(s) not recorded and %d not confirmed", len(queued), len(in_flight))
+        _fail(queued, NotRecorded())
+        _fail(in_flight, Unconfirmed())
+        await asyncio.sleep(0)
+
+
+def _fail(items: list[_Item], error: Exception) -> None:
+    for _, future in items:
+        if not future.done():
+            future.set_exception(error)
 
 
 def _deliver(batch: list[_Item], outcome: list[SubmitResult] | Exception) -> None:
     """On the event loop: answer every caller of one batch."""
     if isinstance(outcome, Exception):
-        for _, future in batch:
-            if not future.done():
-                future.set_exception(outcome)
+        _fail(batch, outcome)
         return
     for (_, future), result in zip(batch, outcome, strict=True):
         if not future.done():

@@ -13,7 +13,7 @@ from .. import messages
 from ..attendance import AttendanceService, Submission
 from ..errors import AttendanceError, StorageError, UnknownSession
 from ..export import csv_bytes, filename_for
-from .batcher import SubmissionBatcher
+from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker
 from .rotation import CodeRotator
 
@@ -23,6 +23,32 @@ ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
 # Answer /here within Discord's 3 s even when the database is slow: defer after this long.
 DEFER_AFTER_SECONDS = 2.0
 STORAGE_WARNING_COOLDOWN = 300.0
+
+
+class InFlight:
+    """Counts the interactions being handled, so a shutdown can wait until each has been answered."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> None:
+        self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.count -= 1
+
+    async def settle(self, timeout: float) -> bool:
+        """Wait up to `timeout` s until no interaction is being handled; True if none is."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        quiet = 0
+        while loop.time() < deadline:
+            # Quiet twice in a row: nextcord 2.6 hands a command's error to a task of its own.
+            quiet = quiet + 1 if self.count == 0 else 0
+            if quiet >= 2:
+                return True
+            await asyncio.sleep(0.01)
+        return self.count == 0
 
 
 class AttendanceCog(commands.Cog):
@@ -42,6 +68,8 @@ class AttendanceCog(commands.Cog):
         self.batcher = batcher
         self.rotator = rotator
         self._last_storage_warning = -STORAGE_WARNING_COOLDOWN
+        self.in_flight = InFlight()
+        self._public_deferrals: set[int] = set()  # interactions whose deferred answer is public
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -74,6 +102,7 @@ class AttendanceCog(commands.Cog):
         if await self._admin_refusal(interaction):
             return
         settings = self.service.settings
+        await interaction.response.defer(ephemeral=True)  # the database may be busy for seconds
         info = await self.db.run(
             self.service.open_session,
             opened_by=str(interaction.user.id if interaction.user else "unknown"),
@@ -81,7 +110,7 @@ class AttendanceCog(commands.Cog):
             channel_id=settings.display_channel_id,
         )
         self.rotator.poke()
-        await interaction.response.send_message(
+        await interaction.followup.send(
             messages.opened_reply(info.session_id, settings.display_channel_id), ephemeral=True
         )
 
@@ -93,9 +122,12 @@ class AttendanceCog(commands.Cog):
     async def close_attendance(self, interaction: nextcord.Interaction) -> None:
         if await self._admin_refusal(interaction):
             return
+        await interaction.response.defer()  # public, like the summary; a refusal is made private again
+        self._public_deferrals.add(interaction.id)  # until answered: the error handler looks here
         closed = await self.db.run(self.service.close_session)
         self.rotator.poke()
-        await interaction.response.send_message(messages.closed_reply(closed.session.session_id, closed.count))
+        await interaction.followup.send(messages.closed_reply(closed.session.session_id, closed.count))
+        self._public_deferrals.discard(interaction.id)
 
     @nextcord.slash_command(
         name="export_csv",
@@ -122,7 +154,7 @@ class AttendanceCog(commands.Cog):
         except UnknownSession as exc:
             await interaction.followup.send(messages.unknown_session_reply(exc), ephemeral=True)
             return
-        data = csv_bytes(rows, self.service.settings.timezone)
+        data = await asyncio.to_thread(csv_bytes, rows, self.service.settings.timezone)  # not on the event loop
         name = filename_for(wanted)
         await interaction.followup.send(
             messages.export_reply(len(rows), wanted),
@@ -161,6 +193,10 @@ class AttendanceCog(commands.Cog):
         except StorageError:
             await self._warn_storage_failure()
             reply = messages.storage_failure_reply()
+        except NotRecorded:
+            reply = messages.shutting_down_reply()
+        except Unconfirmed:
+            reply = messages.shutdown_unconfirmed_reply()
         finally:
             timer.cancel()
         if deferring is not None:
@@ -187,6 +223,10 @@ class AttendanceCog(commands.Cog):
 
     async def cog_application_command_error(self, interaction: nextcord.Interaction, error: Exception) -> None:
         """The one error-to-user mapping: domain errors as their sentence, the rest logged."""
+        with self.in_flight:
+            await self._reply_error(interaction, error)
+
+    async def _reply_error(self, interaction: nextcord.Interaction, error: Exception) -> None:
         original = getattr(error, "original", error)
         if isinstance(original, AttendanceError):
             reply = str(original)
@@ -196,6 +236,10 @@ class AttendanceCog(commands.Cog):
             log.error("Command %s failed", getattr(interaction.application_command, "name", "?"), exc_info=original)
             reply = messages.generic_failure_reply()
         try:
+            if interaction.id in self._public_deferrals:
+                # The first follow-up would fill the public "thinking…" message: remove it, answer privately.
+                self._public_deferrals.discard(interaction.id)
+                await interaction.delete_original_message()
             if interaction.response.is_done():
                 await interaction.followup.send(reply, ephemeral=True)
             else:

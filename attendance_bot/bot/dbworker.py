@@ -4,25 +4,78 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from concurrent.futures import Executor, Future
+from typing import Any, ParamSpec, TypeVar
 
 from ..models import close_db
 
+log = logging.getLogger(__name__)
+
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+class _OneThread(Executor):
+    """A first-in, first-out executor with one daemon thread.
+
+    Like ThreadPoolExecutor(max_workers=1), except that the interpreter does not wait for the
+    thread at exit: a database call stuck behind another process's lock (SQLite's busy timeout
+    is 30 s) must not keep a stopping bot alive. Leaving it is safe: an SQLite transaction that
+    never finished leaves the file as it was, exactly as after kill -9.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the database thread has been shut down")
+            self._jobs.put((future, functools.partial(fn, *args, **kwargs)))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = call()
+            except BaseException as exc:  # handed to whoever waits for the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, timeout: float | None = None) -> bool:
+        """Run what is queued, then stop; with wait, join for up to `timeout` s. True if the thread ended."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._jobs.put(None)
+        if wait:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
 
 
 class DatabaseWorker:
     """One thread owns the SQLite connection; callers await its results.
 
     A single writer is what SQLite allows anyway; keeping it off the event loop means a slow
-    commit never stalls the gateway heartbeat or other interactions.
+    commit never stalls the gateway heartbeat or other interactions. Jobs run in the order they
+    were submitted.
     """
 
     def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attendance-db")
+        self._executor = _OneThread("attendance-db")
         self._shut = False
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -30,16 +83,23 @@ class DatabaseWorker:
         return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
 
     def start(self, func: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
-        """Run func on the database thread without waiting for it (it reports back by itself)."""
+        """Queue func behind every job already queued, without waiting for it (it reports back by itself)."""
         self._executor.submit(func, *args, **kwargs)
 
-    def shutdown(self) -> None:
-        """Close the connection on its own thread and stop the thread (a second call does nothing)."""
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Close the connection on its own thread and stop the thread (a second call does nothing).
+
+        Waits up to `timeout` seconds (None: as long as it takes); returns False if a job was still
+        running then (the process may exit anyway: see _OneThread).
+        """
         if self._shut:
-            return
+            return True
         self._shut = True
         self._executor.submit(close_db)
-        self._executor.shutdown(wait=True)
+        finished = self._executor.shutdown(wait=True, timeout=timeout)
+        if not finished:
+            log.warning("A database job was still running after %.1f s; not waiting for it", timeout or 0.0)
+        return finished
 
 
 async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:

@@ -101,6 +101,8 @@ class Gateway:
         self.current: GatewaySession | None = None
         self.identify_count = 0
         self.resume_count = 0
+        self.refusing = False  # an outage: websocket upgrades are answered 503
+        self.refused_count = 0
         self.ready_event = asyncio.Event()
         self._connections: list[_Connection] = []
         self.on_ready: list[Callable[[GatewaySession], None]] = []
@@ -112,6 +114,9 @@ class Gateway:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """aiohttp handler for ``/gateway``."""
+        if self.refusing:
+            self.refused_count += 1
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024, autoping=True)
         await ws.prepare(request)
         conn = _Connection(ws)

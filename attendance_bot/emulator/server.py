@@ -391,6 +391,12 @@ class Emulator:
         """Close the bot's websocket; the client reconnects and RESUMEs (missed events are replayed)."""
         await self.gateway.drop(code)
 
+    async def gateway_outage(self, down: bool = True) -> None:
+        """Take the gateway down (the bot's websocket closed, reconnects refused with 503) or bring it back."""
+        self.gateway.refusing = down
+        if down:
+            await self.gateway.drop(4000)
+
     async def wait_for_resume(self, timeout: float = 15.0, *, after: int = 0) -> None:
         """Wait until the gateway saw more than ``after`` resumes and is connected again."""
         deadline = time.monotonic() + timeout

@@ -229,6 +229,10 @@ class EmulatorThread:
         """See ``Emulator.drop_gateway``."""
         self._call(self.emu.drop_gateway(code), 10)
 
+    def gateway_outage(self, down: bool = True) -> None:
+        """See ``Emulator.gateway_outage``."""
+        self._call(self.emu.gateway_outage(down), 10)
+
     def advance_clock(self, seconds: float) -> None:
         """See ``Emulator.advance_clock``."""
         self.run(lambda e: e.advance_clock(seconds))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Sequence
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from attendance_bot import messages
@@ -66,3 +69,29 @@ def row_counts(path: Path, session_id: str) -> dict[int, int]:
 def parse_csv(data: bytes) -> list[list[str]]:
     """An export as a spreadsheet would read it: UTF-8, RFC 4180 records."""
     return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+_HOLD_LOCK = """
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+con.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.execute("COMMIT")
+"""
+
+
+@contextmanager
+def write_lock_held(path: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another process holds the database's write lock (BEGIN IMMEDIATE) for `seconds` from entry.
+
+    The bot's writes wait on SQLite's busy timeout meanwhile, as with a backup or `manage.py` at
+    work. On exit the holder is waited for (the lock is released)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        holder.wait(seconds + 30)
