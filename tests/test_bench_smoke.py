@@ -55,6 +55,14 @@ def test_quick_bench_exits_cleanly(quick_run: subprocess.CompletedProcess[str]) 
     assert quick_run.returncode == 0, quick_run.stderr[-3000:]
 
 
+def test_the_table_names_the_machine_it_was_measured_on(quick_run: subprocess.CompletedProcess[str]) -> None:
+    """The table starts with the CPU and the Python build: figures of two machines never compare."""
+    first = next(line for line in quick_run.stdout.splitlines() if line.strip())
+    assert first.startswith("Machine: ")
+    assert f"Python {sys.version.split()[0]}" in first
+    assert "CPU(s)" in first
+
+
 def test_table_has_the_expected_columns_and_rows(quick_run: subprocess.CompletedProcess[str]) -> None:
     """One row per scenario and bot, with every column the issue asks for."""
     rows = _table(quick_run.stdout)

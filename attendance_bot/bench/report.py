@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import os
+import platform
 import statistics
 from collections.abc import Sequence
 
@@ -117,11 +121,27 @@ def extras(results: Sequence[Result]) -> list[str]:
     return [f"{r.scenario.name} ({r.bot}): {key}: {value}" for r in results for key, value in r.extras.items()]
 
 
+def machine() -> str:
+    """The machine the figures were measured on: figures from two machines are never comparable."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    try:
+        nextcord_version = importlib.metadata.version("nextcord")
+    except importlib.metadata.PackageNotFoundError:
+        nextcord_version = "?"
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} CPU(s); Python {platform.python_version()} "
+        f"({platform.python_implementation()}, {' '.join(platform.python_build())}); nextcord {nextcord_version}"
+    )
+
+
 def render(results: Sequence[Result], *, markdown: bool = False) -> str:
-    """The table, aligned text or a Markdown pipe table, then the scenarios' own figures and the
-    medians of repeated scenarios."""
+    """The machine, the table (aligned text or a Markdown pipe table), then the scenarios' own
+    figures and the medians of repeated scenarios."""
     tail = [*extras(results), *summary(results)]
-    return "\n".join([_table(results, markdown=markdown), *(["", *tail] if tail else [])])
+    return "\n".join([machine(), "", _table(results, markdown=markdown), *(["", *tail] if tail else [])])
 
 
 def _table(results: Sequence[Result], *, markdown: bool) -> str:
