@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -94,6 +95,7 @@ class AttendanceBot(commands.Bot):
             self._announced = True
             user = self.user
             self.say(f"Logged in as {user.name if user else '?'} (ID: {user.id if user else '?'})")
+            _freeze_startup_objects()
             self.say("Bot is ready!")
         self.rotator.start()
 
@@ -136,6 +138,17 @@ class AttendanceBot(commands.Bot):
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             log.warning("Discord connection not closed cleanly: %r", exc)
         self.db.shutdown(CLOSE_DATABASE_SECONDS)
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the cyclic GC away from what start-up made (modules, nextcord's state, the models).
+
+    Without this, the first full collection during a class's burst walked every start-up object
+    and stopped the event loop for 50-80 ms (measured with gc.callbacks on the bench's 1,000 at
+    once); frozen objects are never scanned again, and what the bot creates later still is.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def serve(
