@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import peewee
 
@@ -34,6 +34,7 @@ MAX_WAIT_SECONDS = 900
 THROTTLE_WINDOW_SECONDS = 3600
 SESSION_ID_ALPHABET = codes.ALPHABET
 RECENT_SESSIONS = 5
+EXPORT_CHUNK = 500  # rows per slice of an export read
 
 
 def utc_now() -> datetime:
@@ -276,6 +277,12 @@ def _write_rows(statement: Callable[[int], str], rows: list[tuple[object, ...]])
 _from_db = UTCDateTimeField().python_value
 
 
+def _export_slices(cursor: Any, size: int) -> Iterator[list[ExportRow]]:
+    utc = hot_sql.utc_from_db
+    while rows := cursor.fetchmany(size):
+        yield [ExportRow(user_id, username, utc(at), sid) for user_id, username, at, sid in rows]
+
+
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -475,18 +482,22 @@ class AttendanceService:
     # -- export -----------------------------------------------------------------------------
 
     def export_rows(self, session_id: str | None = None) -> list[ExportRow]:
-        """All records (or one session's) in a stable order: session opening, then time.
+        """All records (or one session's) in a stable order: session opening, then time."""
+        return [row for chunk in self.export_chunks(session_id) for row in chunk]
+
+    def export_chunks(self, session_id: str | None = None, size: int = EXPORT_CHUNK) -> Iterator[list[ExportRow]]:
+        """The rows of export_rows() in slices of `size`, read as they are asked for.
 
         Read as plain tuples with one prepared statement: 40,000 model instances held the
         database thread for seconds, and every `/here` of a class in progress waits behind it.
+        The session is looked up at once (UnknownSession here, not at the first slice).
         """
         if session_id is None:
             cursor = database.execute_sql(hot_sql.EXPORT_ALL)
         else:
             session_id = self._session_row(session_id).session_id  # stripped once, here
             cursor = database.execute_sql(hot_sql.EXPORT_SESSION, (session_id,))
-        utc = hot_sql.utc_from_db
-        return [ExportRow(user_id, username, utc(at), sid) for user_id, username, at, sid in cursor.fetchall()]
+        return _export_slices(cursor, size)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -440,3 +440,19 @@ def test_export_of_a_session_id_pasted_with_spaces(service: AttendanceService) -
     submit(service, right_code(service), user_id=1)
     rows = service.export_rows(f" {session.session_id}\t")
     assert [(r.user_id, r.session_id) for r in rows] == [(1, session.session_id)]
+
+
+def test_export_chunks_are_the_export_rows_in_slices(service: AttendanceService) -> None:
+    """export_chunks(size=2) gives the rows of export_rows() in order, two at a time."""
+    service.open_session()
+    for user_id in range(1, 6):
+        submit(service, right_code(service), user_id=user_id)
+    slices = list(service.export_chunks(size=2))
+    assert [len(s) for s in slices] == [2, 2, 1]
+    assert [row for s in slices for row in s] == service.export_rows()
+
+
+def test_export_chunks_of_an_unknown_session_fail_at_once(service: AttendanceService) -> None:
+    """An unknown session id is refused when the export is asked for, before any slice is read."""
+    with pytest.raises(UnknownSession):
+        service.export_chunks("20240101-0000-XXXX")

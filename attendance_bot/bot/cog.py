@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Iterator
 
 import nextcord
 from nextcord.ext import commands
 
 from .. import messages
-from ..attendance import AttendanceService, Submission
+from ..attendance import AttendanceService, ExportRow, Submission
 from ..errors import AttendanceError, StorageError, UnknownSession
 from ..export import csv_bytes, filename_for
+from ..models import close_db
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
-from .dbworker import DatabaseWorker
+from .dbworker import DatabaseWorker, paced
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,31 @@ ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
 # Answer /here within Discord's 3 s even when the database is slow: defer after this long.
 DEFER_AFTER_SECONDS = 2.0
 STORAGE_WARNING_COOLDOWN = 300.0
+# An export's thread runs at most this share of the time: the event loop keeps the rest.
+EXPORT_SHARE = 0.3
+
+
+def export_document(service: AttendanceService, session_id: str | None) -> tuple[bytes, int]:
+    """The CSV bytes of an export and its number of records, for a thread other than the loop's.
+
+    The thread reads with a connection of its own (WAL lets it read while the database thread
+    commits check-ins), so the export never holds up a batch of `/here`, and it is paced to a
+    share of the GIL, so the event loop goes on answering a class that checks in meanwhile
+    (a 40,000-row export doubled the burst's p99 when it ran flat out).
+    """
+    count = 0
+
+    def rows() -> Iterator[ExportRow]:
+        nonlocal count
+        for chunk in paced(service.export_chunks(session_id), EXPORT_SHARE):
+            count += len(chunk)
+            yield from chunk
+
+    try:
+        data = csv_bytes(rows(), service.settings.timezone)
+    finally:
+        close_db()  # this thread's read connection
+    return data, count
 
 
 class InFlight:
@@ -150,14 +177,13 @@ class AttendanceCog(commands.Cog):
         await interaction.response.defer(ephemeral=True)
         wanted = session_id.strip() if session_id and session_id.strip() else None
         try:
-            rows = await self.db.run(self.service.export_rows, wanted)
+            data, count = await asyncio.to_thread(export_document, self.service, wanted)
         except UnknownSession as exc:
             await interaction.followup.send(messages.unknown_session_reply(exc), ephemeral=True)
             return
-        data = await asyncio.to_thread(csv_bytes, rows, self.service.settings.timezone)  # not on the event loop
         name = filename_for(wanted)
         await interaction.followup.send(
-            messages.export_reply(len(rows), wanted),
+            messages.export_reply(count, wanted),
             file=nextcord.File(io.BytesIO(data), filename=name),
             ephemeral=True,
         )

@@ -7,7 +7,8 @@ import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Any, ParamSpec, TypeVar
 
@@ -111,3 +112,21 @@ async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
         await task
     except asyncio.CancelledError:
         pass
+
+
+def paced(items: Iterable[T], share: float) -> Iterator[T]:
+    """Yield items one by one; after each, sleep so this thread runs at most `share` of the time.
+
+    For long pure-Python work on a thread beside the event loop (a big export): a thread that
+    never sleeps takes the GIL from the loop every switch interval, and a class checking in
+    meanwhile waits twice as long. Sleeping releases the GIL for the loop.
+    """
+    iterator = iter(items)
+    while True:
+        started = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        yield item
+        time.sleep((time.perf_counter() - started) * (1.0 - share) / share)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from attendance_bot.attendance import AttendanceService, Outcome, Submission, SubmitResult
 from attendance_bot.bot.batcher import NotRecorded, SubmissionBatcher, Unconfirmed
+from attendance_bot.bot.cog import export_document
 from attendance_bot.bot.dbworker import DatabaseWorker
+from attendance_bot.export import csv_bytes
 from attendance_bot.models import init_db
 
 STUDENTS = 200
@@ -103,3 +105,21 @@ def test_finish_deadline_answers_what_could_not_be_committed(service: Attendance
     assert unsure and not_recorded and len(unsure) + len(not_recorded) == len(outcomes)
     init_db(service.settings.database_path)
     assert sorted(row.user_id for row in service.export_rows()) == unsure
+
+
+def test_an_export_reads_with_its_own_connection_while_the_database_is_locked(
+    service: AttendanceService, db: Path
+) -> None:
+    """export_document builds the same CSV as manage.py, on another thread, while a writer holds the lock."""
+    service.open_session()
+    code = service.current_code().code
+    service.submit_many([Submission(i, f"student{i}", code) for i in range(1, 1201)])
+    expected = csv_bytes(service.export_rows(), service.settings.timezone)
+    writer = sqlite3.connect(service.settings.database_path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the database thread could not commit now; a reader still can
+        data, count = asyncio.run(asyncio.to_thread(export_document, service, None))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (data, count) == (expected, 1200)
