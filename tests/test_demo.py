@@ -16,15 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path) -> None:
     """The demo runs the real bot on the emulator, narrates each step and leaves its records behind."""
     database = tmp_path / "demo.db"
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    demo = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "--env-file", "/dev/null", "demo", "--database", str(database)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    demo = _demo(tmp_path, database)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     out = demo.stdout
     startup = [
@@ -54,7 +46,7 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
 
     exported = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "--env-file", "/dev/null", "export"],
-        env={**env, "DATABASE_PATH": str(database)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_PATH": str(database)},
         capture_output=True,
         timeout=60,
     )
