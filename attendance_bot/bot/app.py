@@ -37,6 +37,8 @@ CLOSE_DISCORD_SECONDS = 0.8
 CLOSE_DATABASE_SECONDS = 0.5
 # How long start-up waits for Discord to answer the login before saying it cannot be reached.
 LOGIN_TIMEOUT_SECONDS = 30.0
+# Collect young objects every 20,000 allocations instead of 700 (see _tune_garbage_collection).
+GC_THRESHOLDS = (20_000, 20, 20)
 
 
 class StartupError(Exception):
@@ -95,7 +97,7 @@ class AttendanceBot(commands.Bot):
             self._announced = True
             user = self.user
             self.say(f"Logged in as {user.name if user else '?'} (ID: {user.id if user else '?'})")
-            _freeze_startup_objects()
+            _tune_garbage_collection()
             self.say("Bot is ready!")
         self.rotator.start()
 
@@ -140,15 +142,20 @@ class AttendanceBot(commands.Bot):
         self.db.shutdown(CLOSE_DATABASE_SECONDS)
 
 
-def _freeze_startup_objects() -> None:
-    """Keep the cyclic GC away from what start-up made (modules, nextcord's state, the models).
+def _tune_garbage_collection() -> None:
+    """Keep the cyclic GC's pauses out of a class's burst of check-ins.
 
-    Without this, the first full collection during a class's burst walked every start-up object
-    and stopped the event loop for 50-80 ms (measured with gc.callbacks on the bench's 1,000 at
-    once); frozen objects are never scanned again, and what the bot creates later still is.
+    Start-up leaves some 60,000 long-lived objects (modules, nextcord's state, the models): they
+    are frozen, so no collection walks them again. A burst keeps thousands of interactions alive
+    at once, and with CPython's default thresholds (700, 10, 10) the collector walked them again
+    and again: measured with gc.callbacks in one bot process per burst, 105 ms of collections in
+    a burst of 1,000 and 320-520 ms in one of 3,000, with the event loop stopped each time; with
+    these thresholds, 36-48 ms and 70-140 ms. Garbage cycles are still collected, just in fewer,
+    larger rounds.
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def serve(
