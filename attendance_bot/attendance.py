@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
 
 import peewee
 
-from . import codes, hot_sql
-from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession, quoted
-from .models import Attendance, Session, UTCDateTimeField, WrongAttempt, database
+from . import codes, messages, storage
+from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
+from .models import Attendance, Session
+from .records import (
+    FREE_WRONG_ATTEMPTS,
+    ClosedSession,
+    CurrentCode,
+    ExportRow,
+    Outcome,
+    SessionInfo,
+    SessionSummary,
+    Submission,
+    SubmitResult,
+)
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
 
 # Throttling with increasing delays (RFC 4226 section 7.3), per student and session, from the
 # wrong_attempt rows (so a restart keeps the waits; a new session starts afresh). Counting the
@@ -28,7 +35,6 @@ T = TypeVar("T")
 # nothing (a few typos never slow anyone); after that the next try must wait FIRST_WAIT_SECONDS
 # after the latest wrong code, doubling with each further one, up to MAX_WAIT_SECONDS.
 # That allows at most 13 wrong codes in any hour (throttle_wait, tests/test_hostile.py).
-FREE_WRONG_ATTEMPTS = 5
 FIRST_WAIT_SECONDS = 15
 MAX_WAIT_SECONDS = 900
 THROTTLE_WINDOW_SECONDS = 3600
@@ -47,103 +53,6 @@ def throttle_wait(wrong: int) -> float:
     if wrong < FREE_WRONG_ATTEMPTS:
         return 0.0
     return float(min(FIRST_WAIT_SECONDS * 2 ** min(wrong - FREE_WRONG_ATTEMPTS, 30), MAX_WAIT_SECONDS))
-
-
-class Outcome(enum.Enum):
-    """What happened to one `/here` submission."""
-
-    RECORDED = "recorded"  # first submission for this session
-    UPDATED = "updated"  # a later submission replaced the earlier one
-    EXPIRED = "expired"
-    WRONG = "wrong"
-    MALFORMED = "malformed"
-    THROTTLED = "throttled"
-    NO_SESSION = "no_session"
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """A session as the callers see it (no secret)."""
-
-    session_id: str
-    opened_at: datetime
-    closed_at: datetime | None
-    interval: int
-    code_length: int
-    grace_seconds: int
-    opened_by: str | None
-    guild_id: int | None
-    channel_id: int | None
-    message_id: int | None
-    message_posted_at: datetime | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """One line of the session list."""
-
-    session: SessionInfo
-    count: int
-
-
-@dataclass(frozen=True)
-class CurrentCode:
-    """The code on screen now, and when it changes."""
-
-    session_id: str
-    code: str
-    window: int
-    seconds_left: float
-    changes_at: datetime
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One `/here`: who typed what."""
-
-    user_id: int
-    username: str
-    code: str
-    display_name: str | None = None
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    """The verdict on one submission, with what the reply needs to explain it."""
-
-    outcome: Outcome
-    session_id: str | None = None
-    code: str = ""
-    bad_characters: str = ""
-    code_length: int = 0
-    retry_after: float = 0.0  # THROTTLED: seconds still to wait; WRONG: the wait before the next try
-    attempts_left: int = FREE_WRONG_ATTEMPTS  # WRONG: tries left before any wait
-
-    @property
-    def accepted(self) -> bool:
-        return self.outcome in (Outcome.RECORDED, Outcome.UPDATED)
-
-
-@dataclass(frozen=True)
-class ClosedSession:
-    """A session that was just closed and how many students it recorded."""
-
-    session: SessionInfo
-    count: int
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One attendance record as stored (UTC), ready for the CSV writer."""
-
-    user_id: int
-    username: str
-    submitted_at: datetime
-    session_id: str
 
 
 def _info(row: Session) -> SessionInfo:
@@ -181,7 +90,7 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 def _storage_error(action: str, exc: BaseException) -> StorageError:
     log.error("Database error while %s: %s", action, _root_cause(exc))
-    return StorageError(f"The attendance database could not be used ({action}); nothing was changed.")
+    return StorageError(messages.database_failure(action))
 
 
 class _Batch:
@@ -193,21 +102,12 @@ class _Batch:
         self.spec = _spec(row)
         self.opened = row.opened_at.timestamp()
         self.instant = now.timestamp()
-        users = sorted(set(user_ids))
-        since = UTCDateTimeField().db_value(now - timedelta(seconds=THROTTLE_WINDOW_SECONDS))
-        self.wrong: dict[int, list[datetime]] = {}
-        self.present: set[int] = set()
-        for chunk in _chunks(users, hot_sql.MAX_VARIABLES - 2):  # + session id and time
-            marks = ", ".join("?" * len(chunk))
-            cursor = database.execute_sql(hot_sql.RECENT_WRONG.format(marks=marks), (row.session_id, *chunk, since))
-            for user_id, attempted_at in cursor.fetchall():
-                self.wrong.setdefault(user_id, []).append(_from_db(attempted_at))
-            cursor = database.execute_sql(hot_sql.PRESENT.format(marks=marks), (row.session_id, *chunk))
-            self.present.update(user_id for (user_id,) in cursor.fetchall())
-        self.new_wrong: list[tuple[object, ...]] = []
-        self.records: dict[int, tuple[object, ...]] = {}
+        since = now - timedelta(seconds=THROTTLE_WINDOW_SECONDS)
+        self.wrong, self.present = storage.recent_wrong_and_present(row.session_id, sorted(set(user_ids)), since)
+        self.new_wrong: list[storage.WrongAttemptRow] = []
+        self.records: dict[int, storage.AttendanceRow] = {}
         utc = now.astimezone(timezone.utc)
-        self.stamp = UTCDateTimeField().db_value(utc)
+        self.stamp = storage.stored_time(utc)
         self.timestamp = utc.strftime("%Y-%m-%d %H:%M:%S")
         self.date_id = utc.strftime("%Y-%m-%d")
         self.verdicts: dict[str, codes.Check] = {}
@@ -238,7 +138,9 @@ class _Batch:
         if result.verdict is codes.Verdict.WRONG:
             wrong = self.wrong.setdefault(submission.user_id, [])
             wrong.append(self.now)
-            self.new_wrong.append((session_id, submission.user_id, self.stamp))
+            self.new_wrong.append(
+                storage.WrongAttemptRow(session_id=session_id, user_id=submission.user_id, attempted_at=self.stamp)
+            )
             return SubmitResult(
                 Outcome.WRONG,
                 session_id,
@@ -249,43 +151,21 @@ class _Batch:
         existed = submission.user_id in self.present
         self.present.add(submission.user_id)
         # A later submission in the batch replaces this one: last submission wins.
-        self.records[submission.user_id] = (
-            submission.user_id,
-            submission.username,
-            submission.display_name,
-            self.timestamp,
-            self.date_id,
-            session_id,
-            self.stamp,
+        self.records[submission.user_id] = storage.AttendanceRow(
+            user_id=submission.user_id,
+            username=submission.username,
+            display_name=submission.display_name,
+            timestamp=self.timestamp,
+            date_id=self.date_id,
+            session_id=session_id,
+            submitted_at=self.stamp,
         )
         return SubmitResult(Outcome.UPDATED if existed else Outcome.RECORDED, session_id, code=result.normalised)
 
     def write(self) -> None:
         """Bulk-write the wrong attempts and upsert the records (last submission wins)."""
-        _write_rows(hot_sql.insert_wrong, self.new_wrong)
-        _write_rows(hot_sql.upsert_attendance, list(self.records.values()))
-
-
-def _write_rows(statement: Callable[[int], str], rows: list[tuple[object, ...]]) -> None:
-    """Write rows with as few multi-row statements as SQLite's variable limit allows."""
-    if not rows:
-        return
-    for chunk in _chunks(rows, hot_sql.MAX_VARIABLES // len(rows[0])):
-        database.execute_sql(statement(len(chunk)), [value for row in chunk for value in row])
-
-
-_from_db = UTCDateTimeField().python_value
-
-
-def _export_slices(cursor: Any, size: int) -> Iterator[list[ExportRow]]:
-    utc = hot_sql.utc_from_db
-    while rows := cursor.fetchmany(size):
-        yield [ExportRow(user_id, username, utc(at), sid) for user_id, username, at, sid in rows]
-
-
-def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+        storage.insert_wrong_attempts(self.new_wrong)
+        storage.upsert_attendance(list(self.records.values()))
 
 
 class AttendanceService:
@@ -309,15 +189,16 @@ class AttendanceService:
         for _ in range(10):
             session_id = self._new_session_id(now)
             try:
-                with database.atomic("IMMEDIATE"):
-                    current = Session.get_or_none(Session.open_flag == 1)
+                with storage.immediate():
+                    current = storage.find_open_session()
                     if current is not None:
                         raise SessionAlreadyOpen(
-                            f"Session {current.session_id} is already open (since "
-                            f"{self._local(current.opened_at):%H:%M}); close it first.",
+                            messages.session_already_open(
+                                current.session_id, f"{self._local(current.opened_at):%H:%M}"
+                            ),
                             current.session_id,
                         )
-                    row = Session.create(
+                    row = storage.create_session(
                         session_id=session_id,
                         secret=codes.new_secret(),
                         interval=self.settings.code_rotation_interval,
@@ -330,31 +211,29 @@ class AttendanceService:
                     )
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.
-                current = Session.get_or_none(Session.open_flag == 1)
+                current = storage.find_open_session()
                 if current is not None:
                     raise SessionAlreadyOpen(
-                        f"Session {current.session_id} is already open; close it first.", current.session_id
+                        messages.session_already_open(current.session_id), current.session_id
                     ) from exc
                 continue
             except peewee.DatabaseError as exc:
                 raise _storage_error("opening a session", exc) from exc
             log.info("Opened session %s", row.session_id)
             return _info(row)
-        raise StorageError("Could not find a free session id; try again.")
+        raise StorageError(messages.no_free_session_id())
 
     def close_session(self, session_id: str | None = None) -> ClosedSession:
         """Close the open session (or the one named); return it with its count."""
         try:
-            with database.atomic("IMMEDIATE"):
+            with storage.immediate():
                 row = self._session_row(session_id) if session_id else self._open_row()
                 if row.closed_at is not None:
-                    raise SessionClosed(f"Session {row.session_id} is already closed.")
-                row.closed_at = self.clock()
-                row.open_flag = None
-                row.save()
-                count = Attendance.select().where(Attendance.session_id == row.session_id).count()
+                    raise SessionClosed(messages.session_already_closed(row.session_id))
+                storage.mark_closed(row, self.clock())
+                count = self.count(row.session_id)
                 # Waits end with the session: its wrong attempts no longer matter.
-                WrongAttempt.delete().where(WrongAttempt.session_id == row.session_id).execute()
+                storage.delete_wrong_attempts(row.session_id)
         except peewee.DatabaseError as exc:
             raise _storage_error("closing the session", exc) from exc
         log.info("Closed session %s with %d present", row.session_id, count)
@@ -362,7 +241,7 @@ class AttendanceService:
 
     def open_session_info(self) -> SessionInfo | None:
         """The open session, or None."""
-        row = Session.get_or_none(Session.open_flag == 1)
+        row = storage.find_open_session()
         return _info(row) if row else None
 
     def get_session(self, session_id: str) -> SessionInfo:
@@ -384,7 +263,7 @@ class AttendanceService:
 
         One read for the rotating message's every window (None when no session is open).
         """
-        row = Session.get_or_none(Session.open_flag == 1)
+        row = storage.find_open_session()
         if row is None:
             return None
         return _info(row), self._code_of(row, now), self.count(row.session_id)
@@ -401,9 +280,7 @@ class AttendanceService:
 
     def record_message(self, session_id: str, *, channel_id: int, message_id: int, posted_at: datetime) -> None:
         """Remember where a session's code message is, so a restart edits the same one."""
-        Session.update(channel_id=channel_id, message_id=message_id, message_posted_at=posted_at).where(
-            Session.session_id == session_id
-        ).execute()
+        storage.record_message(session_id, channel_id=channel_id, message_id=message_id, posted_at=posted_at)
 
     # -- codes ------------------------------------------------------------------------------
 
@@ -411,7 +288,7 @@ class AttendanceService:
         """The code of the open session (or the one named) at this instant."""
         row = self._session_row(session_id) if session_id else self._open_row()
         if row.closed_at is not None:
-            raise SessionClosed(f"Session {row.session_id} is closed; it shows no code.")
+            raise SessionClosed(messages.closed_session_has_no_code(row.session_id))
         return self._code_of(row, self.clock())
 
     def code_at(self, session: SessionInfo, now: datetime) -> CurrentCode:
@@ -449,11 +326,10 @@ class AttendanceService:
         """
         now = self.clock()
         try:
-            with database.atomic("IMMEDIATE"):
-                found = database.execute_sql(hot_sql.OPEN_SESSION).fetchone()  # peewee's own query costs 10x
-                if found is None:
+            with storage.immediate():
+                row = storage.find_open_session()
+                if row is None:
                     return [SubmitResult(Outcome.NO_SESSION) for _ in submissions]
-                row = hot_sql.session_from(found)
                 batch = _Batch(row, now, [s.user_id for s in submissions])
                 results = [batch.judge(submission) for submission in submissions]
                 batch.write()
@@ -465,19 +341,14 @@ class AttendanceService:
         """Delete the wrong attempts that no longer count: of sessions not open, or older than the
         throttle window. Returns how many were deleted (run at start; close_session prunes its own)."""
         cutoff = (now or self.clock()) - timedelta(seconds=THROTTLE_WINDOW_SECONDS)
-        still_open = Session.select(Session.session_id).where(Session.open_flag == 1)
         try:
-            with database.atomic("IMMEDIATE"):
-                deleted = (
-                    WrongAttempt.delete()
-                    .where(WrongAttempt.session_id.not_in(still_open) | (WrongAttempt.attempted_at < cutoff))
-                    .execute()
-                )
+            with storage.immediate():
+                deleted = storage.prune_wrong_attempts(cutoff)
         except peewee.DatabaseError as exc:
             raise _storage_error("pruning wrong attempts", exc) from exc
         if deleted:
             log.info("Pruned %d wrong attempt(s) that no longer count", deleted)
-        return int(deleted)
+        return deleted
 
     # -- export -----------------------------------------------------------------------------
 
@@ -492,19 +363,16 @@ class AttendanceService:
         database thread for seconds, and every `/here` of a class in progress waits behind it.
         The session is looked up at once (UnknownSession here, not at the first slice).
         """
-        if session_id is None:
-            cursor = database.execute_sql(hot_sql.EXPORT_ALL)
-        else:
+        if session_id is not None:
             session_id = self._session_row(session_id).session_id  # stripped once, here
-            cursor = database.execute_sql(hot_sql.EXPORT_SESSION, (session_id,))
-        return _export_slices(cursor, size)
+        return storage.export_slices(session_id, size)
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _open_row(self) -> Session:
-        row = Session.get_or_none(Session.open_flag == 1)
+        row = storage.find_open_session()
         if row is None:
-            raise NoOpenSession("No attendance session is open.")
+            raise NoOpenSession(messages.no_open_session())
         return row
 
     def _session_row(self, session_id: str) -> Session:
@@ -514,8 +382,7 @@ class AttendanceService:
                 r.session_id
                 for r in Session.select(Session.session_id).order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)
             ]
-            known = f" Recent sessions: {', '.join(recent)}." if recent else " There are no sessions yet."
-            raise UnknownSession(f"There is no session {quoted(session_id)}.{known}", session_id, recent)
+            raise UnknownSession(messages.unknown_session(session_id, recent), session_id, recent)
         return row
 
     def _new_session_id(self, now: datetime) -> str:

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from .attendance import ExportRow
+from .records import ExportRow
 
 HEADER = ("user_id", "username", "timestamp", "date_id", "session_id")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -6,9 +6,11 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from . import codes
-from .attendance import CurrentCode, Outcome, SubmitResult
+from .errors import quoted
+from .records import CurrentCode, Outcome, SubmitResult
 
 SHOWN_INPUT_LENGTH = 24
 
@@ -157,10 +159,6 @@ def closed_card(session_id: str, count: int, closed_at: datetime) -> CodeCard:
     )
 
 
-def unknown_session_reply(error: Exception) -> str:
-    return str(error)
-
-
 def export_reply(count: int, session_id: str | None) -> str:
     scope = f"session {session_id}" if session_id else "all sessions"
     return f"Attendance export for {scope}: {count} record{'s' if count != 1 else ''}."
@@ -170,4 +168,86 @@ def storage_warning() -> str:
     return (
         "⚠️ The attendance database cannot be written: students are being told their check-in "
         "was not recorded. Check the disk and the file permissions of the database."
+    )
+
+
+# -- the sentences of errors (str() of each is shown to whoever asked) ----------------------------
+
+
+def no_open_session() -> str:
+    return "No attendance session is open."
+
+
+def session_already_open(session_id: str, since: str | None = None) -> str:
+    """`since` is the opening time as people read it (HH:MM in TIMEZONE), when known."""
+    when = f" (since {since})" if since else ""
+    return f"Session {session_id} is already open{when}; close it first."
+
+
+def session_already_closed(session_id: str) -> str:
+    return f"Session {session_id} is already closed."
+
+
+def closed_session_has_no_code(session_id: str) -> str:
+    return f"Session {session_id} is closed; it shows no code."
+
+
+def unknown_session(session_id: str, recent: list[str]) -> str:
+    """An id that is not a session, with the most recent ids to pick from."""
+    known = f" Recent sessions: {', '.join(recent)}." if recent else " There are no sessions yet."
+    return f"There is no session {quoted(session_id)}.{known}"
+
+
+def database_failure(action: str) -> str:
+    """`action` says what was being done, e.g. "opening a session"."""
+    return f"The attendance database could not be used ({action}); nothing was changed."
+
+
+def no_free_session_id() -> str:
+    return "Could not find a free session id; try again."
+
+
+def no_database_at(path: Path) -> str:
+    return (
+        f"No database at {path}: check DATABASE_PATH (in .env or the environment); nothing has been recorded there yet."
+    )
+
+
+def database_cannot_be_created(path: Path, reason: str | None) -> str:
+    return (
+        f"Cannot use {path} as the database: cannot create a file there ({reason}); "
+        "choose a writable folder for DATABASE_PATH."
+    )
+
+
+def database_unusable(path: Path | str, error: Exception) -> str:
+    return f"Cannot use the database at {path}: {error}."
+
+
+# -- start-up failures (one line each) ---------------------------------------------------------
+
+
+def admin_channel_not_visible(channel_id: int | None) -> str:
+    return (
+        f"The bot cannot see ADMIN_CHANNEL_ID {channel_id} (403 Missing Access): invite it to the "
+        "server with the bot and applications.commands scopes and let it view that channel."
+    )
+
+
+def admin_channel_missing(channel_id: int | None) -> str:
+    return f"ADMIN_CHANNEL_ID {channel_id} does not exist: copy the id again."
+
+
+def admin_channel_not_in_a_server(channel_id: int | None) -> str:
+    return f"ADMIN_CHANNEL_ID {channel_id} is not a server channel."
+
+
+def token_refused() -> str:
+    return "Discord refused the token: copy DISCORD_BOT_TOKEN again from the portal."
+
+
+def discord_unreachable(api_base: str, reason: str) -> str:
+    return (
+        f"Cannot reach Discord at {api_base} ({reason}): check the "
+        "network connection, and DISCORD_API_BASE if it is set (unset, the bot uses discord.com)."
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import peewee
 
+from . import messages
 from .errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -108,19 +109,13 @@ def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
         path = Path(path)
         if not path.exists():
             if not create:
-                raise StorageError(
-                    f"No database at {path}: check DATABASE_PATH (in .env or the environment); "
-                    "nothing has been recorded there yet."
-                )
+                raise StorageError(messages.no_database_at(path))
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
             except OSError as exc:
-                raise StorageError(
-                    f"Cannot use {path} as the database: cannot create a file there ({exc.strerror}); "
-                    "choose a writable folder for DATABASE_PATH."
-                ) from exc
+                raise StorageError(messages.database_cannot_be_created(path, exc.strerror)) from exc
         _make_private(path)
     if not database.is_closed():
         database.close()
@@ -140,7 +135,7 @@ def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
             database.create_tables(MODELS, safe=True)
     except peewee.DatabaseError as exc:
         database.close()
-        raise StorageError(f"Cannot use the database at {path}: {exc}.") from exc
+        raise StorageError(messages.database_unusable(path, exc)) from exc
     return database
 
 

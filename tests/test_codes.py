@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from attendance_bot import messages
-from attendance_bot.attendance import Outcome, SubmitResult
 from attendance_bot.codes import (
     ALPHABET,
     ALPHABET_DESCRIPTION,
@@ -25,6 +24,7 @@ from attendance_bot.codes import (
     code_for_window,
     normalise,
 )
+from attendance_bot.records import Outcome, SubmitResult
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # fixed: every test here is deterministic

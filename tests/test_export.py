@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from attendance_bot.attendance import AttendanceService, ExportRow
+from attendance_bot.attendance import AttendanceService
 from attendance_bot.export import csv_bytes, csv_text, filename_for
+from attendance_bot.records import ExportRow
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:

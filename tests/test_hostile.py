@@ -16,9 +16,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from attendance_bot import messages
-from attendance_bot.attendance import AttendanceService, Outcome
+from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET, normalise
 from attendance_bot.management import main
+from attendance_bot.records import Outcome
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from attendance_bot import messages
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import load_settings
@@ -141,9 +142,9 @@ def test_second_open_is_refused_and_names_the_open_session(env: dict[str, str]) 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("close",), b"No attendance session is open"),
-        (("code",), b"No attendance session is open"),
-        (("code", "--watch"), b"No attendance session is open"),
+        (("close",), messages.no_open_session().encode()),
+        (("code",), messages.no_open_session().encode()),
+        (("code", "--watch"), messages.no_open_session().encode()),
         (("close", "--session", "nope"), b"There is no session 'nope'"),
         (("export", "--session", "nope"), b"There is no session 'nope'"),
         (("code", "--session", "nope"), b"There is no session 'nope'"),
@@ -238,7 +239,7 @@ def test_close_reports_the_count_and_a_second_close_fails(env: dict[str, str]) -
     closed = manage("close", env=env)
     assert closed.returncode == 0 and b"1 present" in closed.stdout
     again = manage("close", "--session", session_id, env=env)
-    assert again.returncode == 1 and b"already closed" in again.stderr
+    assert again.returncode == 1 and messages.session_already_closed(session_id).encode() in again.stderr
 
 
 def test_code_watch_refreshes_and_exits_cleanly_on_ctrl_c(env: dict[str, str]) -> None:
@@ -357,8 +358,7 @@ def test_read_only_commands_on_a_missing_database_say_so(args: tuple[str, ...], 
     path = Path(env["DATABASE_PATH"])
     result = manage(*args, env=env, cwd=Path(env["HOME"]))
     assert result.returncode == 1
-    assert f"No database at {path}".encode() in result.stderr
-    assert b"check DATABASE_PATH" in result.stderr
+    assert messages.no_database_at(path).encode() in result.stderr
     assert result.stdout == b""
     assert not path.parent.exists()
     assert not (Path(env["HOME"]) / "x.csv").exists()
@@ -379,7 +379,7 @@ def test_nothing_open_says_how_to_open_a_session(args: tuple[str, ...], env: dic
     _database_with_a_record(env)
     result = manage(*args, env=env)
     assert result.returncode == 1
-    assert b"No attendance session is open" in result.stderr
+    assert messages.no_open_session().encode() in result.stderr
     assert b".venv/bin/python manage.py open" in result.stderr and b"/open_attendance" in result.stderr
     assert result.stderr.count(b"\n") == 1
 

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 import pytest
 from _workers import first_user
 
-from attendance_bot.attendance import AttendanceService, Outcome
+from attendance_bot import messages
+from attendance_bot.attendance import AttendanceService
 from attendance_bot.errors import SessionAlreadyOpen, StorageError
 from attendance_bot.models import close_db, init_db
+from attendance_bot.records import Outcome
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -166,9 +168,9 @@ def test_database_uses_wal(db: Path) -> None:
 def test_read_only_open_of_a_missing_database_creates_nothing(tmp_path: Path) -> None:
     """init_db(create=False) on a missing file says so and does not invent an empty database."""
     path = tmp_path / "missing" / "attendance.db"
-    with pytest.raises(StorageError, match="No database at") as caught:
+    with pytest.raises(StorageError) as caught:
         init_db(path, create=False)
-    assert "check DATABASE_PATH" in str(caught.value)
+    assert str(caught.value) == messages.no_database_at(path)
     assert not path.parent.exists()
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .. import codes
+from .. import codes, storage
 from ..attendance import AttendanceService
-from ..models import Attendance, Session, close_db, database, init_db
+from ..models import close_db, init_db
 from ..settings import Settings, load_settings
 
 EXPORT_SESSIONS = 40  # the export: 1,000 students x 40 sessions = 40,000 rows
-_INSERT_CHUNK = 100  # rows per INSERT (7 columns: under SQLite's variable limit)
 
 
 def _settings(path: Path, interval: int | None) -> Settings:
@@ -43,37 +42,36 @@ def past_records(path: Path, *, students: int, sessions: int = EXPORT_SESSIONS, 
     start = datetime.now(timezone.utc) - timedelta(days=sessions + 1)
     init_db(path)
     try:
-        with database.atomic():
+        with storage.immediate():
             for number in range(sessions):
                 opened = start + timedelta(days=number)
                 session_id = f"{opened:%Y%m%d-%H%M}-P{number:03d}"
-                Session.create(
+                storage.create_session(
                     session_id=session_id,
                     secret=codes.new_secret(),
                     interval=settings.code_rotation_interval,
                     code_length=settings.code_length,
                     grace_seconds=settings.code_grace_seconds,
                     opened_at=opened,
-                    closed_at=opened + timedelta(hours=1),
-                    open_flag=None,
                     opened_by="bench",
+                    closed_at=opened + timedelta(hours=1),
                 )
-                rows = [_record(900_000_000 + student, session_id, opened) for student in range(students)]
-                for chunk in range(0, len(rows), _INSERT_CHUNK):
-                    Attendance.insert_many(rows[chunk : chunk + _INSERT_CHUNK]).execute()
+                storage.upsert_attendance(
+                    [_record(900_000_000 + student, session_id, opened) for student in range(students)]
+                )
         return students * sessions
     finally:
         close_db()
 
 
-def _record(user_id: int, session_id: str, opened: datetime) -> dict[str, object]:
+def _record(user_id: int, session_id: str, opened: datetime) -> storage.AttendanceRow:
     at = opened + timedelta(seconds=user_id % 600, microseconds=user_id % 997)
-    return {
-        "user_id": user_id,
-        "username": f"past{user_id}",
-        "display_name": f"Past Student {user_id}",
-        "timestamp": at.strftime("%Y-%m-%d %H:%M:%S"),
-        "date_id": at.strftime("%Y-%m-%d"),
-        "session_id": session_id,
-        "submitted_at": at,
-    }
+    return storage.AttendanceRow(
+        user_id=user_id,
+        username=f"past{user_id}",
+        display_name=f"Past Student {user_id}",
+        timestamp=at.strftime("%Y-%m-%d %H:%M:%S"),
+        date_id=at.strftime("%Y-%m-%d"),
+        session_id=session_id,
+        submitted_at=storage.stored_time(at),
+    )

@@ -17,6 +17,7 @@ import aiohttp
 import nextcord
 from nextcord.ext import commands
 
+from .. import messages
 from ..attendance import AttendanceService, utc_now
 from ..models import init_db
 from ..settings import Settings, everyone_role_problem
@@ -75,15 +76,12 @@ class AttendanceBot(commands.Bot):
         try:
             data = await self.http.get_channel(channel_id)
         except nextcord.Forbidden as exc:
-            raise StartupError(
-                f"The bot cannot see ADMIN_CHANNEL_ID {channel_id} (403 Missing Access): invite it to the "
-                "server with the bot and applications.commands scopes and let it view that channel."
-            ) from exc
+            raise StartupError(messages.admin_channel_not_visible(channel_id)) from exc
         except nextcord.NotFound as exc:
-            raise StartupError(f"ADMIN_CHANNEL_ID {channel_id} does not exist: copy the id again.") from exc
+            raise StartupError(messages.admin_channel_missing(channel_id)) from exc
         guild_id = data.get("guild_id")
         if not guild_id:
-            raise StartupError(f"ADMIN_CHANNEL_ID {channel_id} is not a server channel.")
+            raise StartupError(messages.admin_channel_not_in_a_server(channel_id))
         return int(guild_id)
 
     def install(self, guild_id: int) -> None:
@@ -201,12 +199,9 @@ async def _start(bot: AttendanceBot, settings: Settings) -> None:
         await asyncio.wait_for(bot.login(settings.discord_bot_token), LOGIN_TIMEOUT_SECONDS)
         guild_id = await bot.resolve_guild()
     except nextcord.LoginFailure as exc:
-        raise StartupError("Discord refused the token: copy DISCORD_BOT_TOKEN again from the portal.") from exc
+        raise StartupError(messages.token_refused()) from exc
     except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-        raise StartupError(
-            f"Cannot reach Discord at {settings.discord_api_base} ({_unreachable_reason(exc)}): check the "
-            "network connection, and DISCORD_API_BASE if it is set (unset, the bot uses discord.com)."
-        ) from None
+        raise StartupError(messages.discord_unreachable(settings.discord_api_base, _unreachable_reason(exc))) from None
     problem = everyone_role_problem(settings.admin_role_id, guild_id)
     if problem:
         raise StartupError(problem)

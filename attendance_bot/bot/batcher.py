@@ -6,7 +6,8 @@ import asyncio
 import logging
 import threading
 
-from ..attendance import AttendanceService, Submission, SubmitResult
+from ..attendance import AttendanceService
+from ..records import Submission, SubmitResult
 from .dbworker import DatabaseWorker
 
 log = logging.getLogger(__name__)

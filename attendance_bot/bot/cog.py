@@ -11,10 +11,11 @@ import nextcord
 from nextcord.ext import commands
 
 from .. import messages
-from ..attendance import AttendanceService, ExportRow, Submission
+from ..attendance import AttendanceService
 from ..errors import AttendanceError, StorageError, UnknownSession
 from ..export import csv_bytes, filename_for
 from ..models import close_db
+from ..records import ExportRow, Submission
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker, paced
 from .rotation import CodeRotator
@@ -179,7 +180,7 @@ class AttendanceCog(commands.Cog):
         try:
             data, count = await asyncio.to_thread(export_document, self.service, wanted)
         except UnknownSession as exc:
-            await interaction.followup.send(messages.unknown_session_reply(exc), ephemeral=True)
+            await interaction.followup.send(await self._reply_for(exc, "export_csv"), ephemeral=True)
             return
         name = filename_for(wanted)
         await interaction.followup.send(
@@ -216,13 +217,8 @@ class AttendanceCog(commands.Cog):
         timer = loop.call_later(DEFER_AFTER_SECONDS, defer_if_slow)
         try:
             reply = messages.submit_reply(await pending)
-        except StorageError:
-            await self._warn_storage_failure()
-            reply = messages.storage_failure_reply()
-        except NotRecorded:
-            reply = messages.shutting_down_reply()
-        except Unconfirmed:
-            reply = messages.shutdown_unconfirmed_reply()
+        except (AttendanceError, NotRecorded, Unconfirmed) as exc:  # answered here: the reply may be deferred
+            reply = await self._reply_for(exc, "here")
         finally:
             timer.cancel()
         if deferring is not None:
@@ -247,20 +243,35 @@ class AttendanceCog(commands.Cog):
 
     # -- errors -----------------------------------------------------------------------------
 
+    async def _reply_for(self, error: BaseException, command: str) -> str:
+        """The one error-to-reply mapping, for /here and the error handler alike: the same failure
+        always gets the same sentence.
+
+        A database failure warns the admin channel and tells a student to try again (an instructor
+        gets the error's own sentence: what could not be done, and that nothing changed); a check-in
+        caught by a shutdown says so; other domain errors are their own sentence; anything else is
+        a bug, logged with its traceback and answered with a short generic sentence.
+        """
+        if isinstance(error, StorageError):
+            await self._warn_storage_failure()
+            return messages.storage_failure_reply() if command == "here" else str(error)
+        if isinstance(error, NotRecorded):
+            return messages.shutting_down_reply()
+        if isinstance(error, Unconfirmed):
+            return messages.shutdown_unconfirmed_reply()
+        if isinstance(error, AttendanceError):
+            return str(error)
+        log.error("Command %s failed", command, exc_info=error)
+        return messages.generic_failure_reply()
+
     async def cog_application_command_error(self, interaction: nextcord.Interaction, error: Exception) -> None:
-        """The one error-to-user mapping: domain errors as their sentence, the rest logged."""
+        """Answer a command's error with _reply_for's sentence (nextcord wraps it in ApplicationInvokeError)."""
         with self.in_flight:
             await self._reply_error(interaction, error)
 
     async def _reply_error(self, interaction: nextcord.Interaction, error: Exception) -> None:
         original = getattr(error, "original", error)
-        if isinstance(original, AttendanceError):
-            reply = str(original)
-            if isinstance(original, StorageError):
-                await self._warn_storage_failure()
-        else:
-            log.error("Command %s failed", getattr(interaction.application_command, "name", "?"), exc_info=original)
-            reply = messages.generic_failure_reply()
+        reply = await self._reply_for(original, getattr(interaction.application_command, "name", "?"))
         try:
             if interaction.id in self._public_deferrals:
                 # The first follow-up would fill the public "thinking…" message: remove it, answer privately.

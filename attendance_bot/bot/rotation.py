@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import nextcord
 
 from .. import messages
-from ..attendance import AttendanceService, SessionInfo
+from ..attendance import AttendanceService
+from ..records import SessionInfo
 from .dbworker import DatabaseWorker, cancel_and_wait
 
 log = logging.getLogger(__name__)

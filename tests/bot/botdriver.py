@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from attendance_bot import messages
-from attendance_bot.attendance import AttendanceService, CurrentCode, ExportRow, SessionInfo
+from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET
 from attendance_bot.emulator import EmulatorThread, Message
 from attendance_bot.models import close_db, database, init_db
+from attendance_bot.records import CurrentCode, ExportRow, SessionInfo
 from attendance_bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]

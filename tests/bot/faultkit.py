@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from attendance_bot import messages
-from attendance_bot.attendance import Outcome, SubmitResult
 from attendance_bot.emulator import EmulatorThread, InteractionHandle, Member
+from attendance_bot.records import Outcome, SubmitResult
 
 CHUNK = 250  # interactions dispatched per trip to the emulator loop, so its gateway writer runs between
 

@@ -9,8 +9,9 @@ from botdriver import INTERVAL, Card, live_card, manage, next_card, other_code, 
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS, Outcome, SubmitResult, utc_now
+from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS, utc_now
 from attendance_bot.errors import NoOpenSession, SessionAlreadyOpen, UnknownSession
+from attendance_bot.records import Outcome, SubmitResult
 
 
 def _accepted(session_id: str) -> str:
@@ -226,7 +227,7 @@ def test_export_unknown_session_lists_recent(world: World) -> None:
         with pytest.raises(UnknownSession) as expected:
             service.export_rows("NOSUCH")
     reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "export_csv", session_id="NOSUCH")
-    assert reply.content == messages.unknown_session_reply(expected.value)
+    assert reply.content == messages.unknown_session("NOSUCH", expected.value.recent) == str(expected.value)
     assert session_id in reply.content
     assert reply.files == []
     assert reply.ephemeral

@@ -8,7 +8,7 @@ from botdriver import COMMANDS, INTERVAL, BotProcess, live_card, manage, read_ca
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import Outcome, SubmitResult
+from attendance_bot.records import Outcome, SubmitResult
 
 STARTUP_LINES = ["Configuration validated successfully", "Starting Discord bot...", "Bot is ready!"]
 

@@ -9,7 +9,7 @@ from botdriver import INTERVAL, live_card, manage, next_card, read_card, session
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import Outcome, SubmitResult
+from attendance_bot.records import Outcome, SubmitResult
 
 EDIT_ROUTE = r"^/channels/\d+/messages/\d+$"
 

@@ -1,0 +1,292 @@
+"""Every write to the database, and the `/here` hot path's reads: rows named by field, SQL prepared once.
+
+Peewee builds each query's SQL in Python on every call; for a whole class checking in at once
+that was most of the database thread's time (see the README's benchmark). The hot path's
+statements are therefore prepared once, derived from the models (a renamed table or column
+follows) and from the row types below: a row's fields are the statement's columns, in the same
+order, so a row and its statement cannot disagree. The SQLite-specific parts (the IMMEDIATE
+transaction, the statements' variable limit) live here too.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
+from typing import Any, NamedTuple, TypeVar
+
+from .models import Attendance, Session, UTCDateTimeField, WrongAttempt, database
+from .records import ExportRow
+
+T = TypeVar("T")
+
+# S608 below: only identifiers from the models are interpolated; every value is a bound parameter.
+
+# Each write is one multi-row statement per chunk, not executemany: executemany steps SQLite once
+# per row and hands the GIL back to the event loop each time, which a busy loop pays for.
+MAX_VARIABLES = 900  # bound variables per statement, under SQLite's old limit of 999
+
+
+class AttendanceRow(NamedTuple):
+    """One attendance record as written by the upsert; field names are Attendance's columns."""
+
+    user_id: int
+    username: str
+    display_name: str | None
+    timestamp: str  # YYYY-MM-DD HH:MM:SS, UTC
+    date_id: str  # YYYY-MM-DD, UTC
+    session_id: str
+    submitted_at: str  # as stored: stored_time(an aware datetime)
+
+
+class WrongAttemptRow(NamedTuple):
+    """One wrong code as written; field names are WrongAttempt's columns."""
+
+    session_id: str
+    user_id: int
+    attempted_at: str  # as stored: stored_time(an aware datetime)
+
+
+# What a re-submission keeps: the conflict key (one row per student per session); the rest is replaced.
+_ATTENDANCE_KEY = ("user_id", "session_id")
+_REPLACED = tuple(name for name in AttendanceRow._fields if name not in _ATTENDANCE_KEY)
+
+_UTC_FIELD = UTCDateTimeField()
+_from_db = _UTC_FIELD.python_value
+
+
+def stored_time(moment: datetime) -> str:
+    """An aware datetime as the database stores it (sortable UTC text)."""
+    return _UTC_FIELD.db_value(moment)  # type: ignore[no-any-return]
+
+
+def _table(model: type) -> str:
+    return '"%s"' % model._meta.table_name  # type: ignore[attr-defined]
+
+
+def _col(model: type, field: str) -> str:
+    return '"%s"' % model._meta.fields[field].column_name  # type: ignore[attr-defined]
+
+
+def _columns(model: type, row: type[tuple[Any, ...]]) -> str:
+    """The column list of a row type, in its field order (a KeyError at import if a field is not a column)."""
+    return ", ".join(_col(model, name) for name in row._fields)  # type: ignore[attr-defined]
+
+
+# -- transactions ---------------------------------------------------------------------------
+
+
+def immediate() -> AbstractContextManager[Any]:
+    """A write transaction that takes SQLite's write lock at once (no upgrade from a read lock to fail)."""
+    return database.atomic("IMMEDIATE")
+
+
+# -- the open session -------------------------------------------------------------------------
+
+_SESSION_FIELDS = tuple(Session._meta.sorted_fields)  # type: ignore[attr-defined]
+
+_OPEN_SESSION = (
+    f"SELECT {', '.join(_col(Session, f.name) for f in _SESSION_FIELDS)} FROM {_table(Session)} "
+    f"WHERE {_col(Session, 'open_flag')} = 1"
+)
+
+
+def find_open_session() -> Session | None:
+    """The open session's row, or None: the one way every caller finds it.
+
+    One prepared statement (peewee's own query costs 10x on the hot path), each value converted
+    as peewee converts it.
+    """
+    found = database.execute_sql(_OPEN_SESSION).fetchone()
+    if found is None:
+        return None
+    return Session(**{f.name: f.python_value(v) for f, v in zip(_SESSION_FIELDS, found, strict=True)})
+
+
+# -- session writes -------------------------------------------------------------------------
+
+
+def create_session(
+    *,
+    session_id: str,
+    secret: str,
+    interval: int,
+    code_length: int,
+    grace_seconds: int,
+    opened_at: datetime,
+    opened_by: str | None,
+    guild_id: int | None = None,
+    channel_id: int | None = None,
+    closed_at: datetime | None = None,
+) -> Session:
+    """Insert a session, open unless `closed_at` is given (IntegrityError if its id is taken or it
+    would be a second open session)."""
+    fields: dict[str, object] = {}
+    if closed_at is not None:  # left out otherwise: the model's defaults, exactly as before
+        fields.update(closed_at=closed_at, open_flag=None)
+    return Session.create(
+        session_id=session_id,
+        secret=secret,
+        interval=interval,
+        code_length=code_length,
+        grace_seconds=grace_seconds,
+        opened_at=opened_at,
+        opened_by=opened_by,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        **fields,
+    )
+
+
+def mark_closed(row: Session, closed_at: datetime) -> None:
+    """Close a session: its closing time set, its open flag cleared (so another may open)."""
+    row.closed_at = closed_at
+    row.open_flag = None
+    row.save()
+
+
+def record_message(session_id: str, *, channel_id: int, message_id: int, posted_at: datetime) -> None:
+    """Remember where a session's code message is."""
+    Session.update(channel_id=channel_id, message_id=message_id, message_posted_at=posted_at).where(
+        Session.session_id == session_id
+    ).execute()
+
+
+# -- wrong attempts ---------------------------------------------------------------------------
+
+
+def delete_wrong_attempts(session_id: str) -> None:
+    """Forget a session's wrong attempts."""
+    WrongAttempt.delete().where(WrongAttempt.session_id == session_id).execute()
+
+
+def prune_wrong_attempts(before: datetime) -> int:
+    """Delete the wrong attempts of sessions not open, and those older than `before`; how many."""
+    still_open = Session.select(Session.session_id).where(Session.open_flag == 1)
+    deleted = (
+        WrongAttempt.delete()
+        .where(WrongAttempt.session_id.not_in(still_open) | (WrongAttempt.attempted_at < before))
+        .execute()
+    )
+    return int(deleted)
+
+
+_RECENT_WRONG = (
+    f"SELECT {_col(WrongAttempt, 'user_id')}, {_col(WrongAttempt, 'attempted_at')} FROM {_table(WrongAttempt)} "
+    f"WHERE {_col(WrongAttempt, 'session_id')} = ? AND {_col(WrongAttempt, 'user_id')} IN ({{marks}}) "
+    f"AND {_col(WrongAttempt, 'attempted_at')} > ?"
+)
+
+_PRESENT = (
+    f"SELECT {_col(Attendance, 'user_id')} FROM {_table(Attendance)} "
+    f"WHERE {_col(Attendance, 'session_id')} = ? AND {_col(Attendance, 'user_id')} IN ({{marks}})"
+)
+
+
+def recent_wrong_and_present(
+    session_id: str, user_ids: Sequence[int], since: datetime
+) -> tuple[dict[int, list[datetime]], set[int]]:
+    """For these students of a session: their wrong attempts after `since`, and who has a record."""
+    stamp = stored_time(since)
+    wrong: dict[int, list[datetime]] = {}
+    present: set[int] = set()
+    for chunk in _chunks(list(user_ids), MAX_VARIABLES - 2):  # + session id and time
+        marks = ", ".join("?" * len(chunk))
+        cursor = database.execute_sql(_RECENT_WRONG.format(marks=marks), (session_id, *chunk, stamp))
+        for user_id, attempted_at in cursor.fetchall():
+            wrong.setdefault(user_id, []).append(_from_db(attempted_at))
+        cursor = database.execute_sql(_PRESENT.format(marks=marks), (session_id, *chunk))
+        present.update(user_id for (user_id,) in cursor.fetchall())
+    return wrong, present
+
+
+# -- the hot path's writes --------------------------------------------------------------------
+
+
+def _values(columns: int, rows: int) -> str:
+    one = f"({', '.join('?' * columns)})"
+    return ", ".join([one] * rows)
+
+
+@functools.cache
+def _insert_wrong(rows: int) -> str:
+    """INSERT of `rows` wrong attempts."""
+    return (
+        f"INSERT INTO {_table(WrongAttempt)} ({_columns(WrongAttempt, WrongAttemptRow)}) "
+        f"VALUES {_values(len(WrongAttemptRow._fields), rows)}"
+    )
+
+
+@functools.cache
+def _upsert_attendance(rows: int) -> str:
+    """Upsert of `rows` distinct students' records: last submission wins."""
+    return (
+        f"INSERT INTO {_table(Attendance)} ({_columns(Attendance, AttendanceRow)}) "
+        f"VALUES {_values(len(AttendanceRow._fields), rows)} "
+        f"ON CONFLICT ({', '.join(_col(Attendance, f) for f in _ATTENDANCE_KEY)}) DO UPDATE SET "
+        + ", ".join(f"{_col(Attendance, f)} = excluded.{_col(Attendance, f)}" for f in _REPLACED)
+    )
+
+
+def insert_wrong_attempts(rows: Sequence[WrongAttemptRow]) -> None:
+    """Write wrong attempts, as few multi-row statements as the variable limit allows."""
+    _write_rows(_insert_wrong, len(WrongAttemptRow._fields), rows)
+
+
+def upsert_attendance(rows: Sequence[AttendanceRow]) -> None:
+    """Write distinct students' records; one already there is replaced (last submission wins)."""
+    _write_rows(_upsert_attendance, len(AttendanceRow._fields), rows)
+
+
+def _write_rows(statement: Callable[[int], str], width: int, rows: Sequence[tuple[object, ...]]) -> None:
+    for chunk in _chunks(list(rows), MAX_VARIABLES // width):
+        database.execute_sql(statement(len(chunk)), [value for row in chunk for value in row])
+
+
+# -- export -----------------------------------------------------------------------------------
+
+# The export reads plain tuples in the seed's order (session opening, then time); an
+# attendance row whose session is gone still exports (LEFT JOIN), first as NULL sorts first.
+_EXPORT = (
+    f"SELECT a.{_col(Attendance, 'user_id')}, a.{_col(Attendance, 'username')}, "
+    f"a.{_col(Attendance, 'submitted_at')}, a.{_col(Attendance, 'session_id')} "
+    f"FROM {_table(Attendance)} AS a LEFT OUTER JOIN {_table(Session)} AS s "
+    f"ON a.{_col(Attendance, 'session_id')} = s.{_col(Session, 'session_id')} "
+    "{where}"
+    f"ORDER BY s.{_col(Session, 'opened_at')}, a.{_col(Attendance, 'session_id')}, "
+    f"a.{_col(Attendance, 'submitted_at')}, a.{_col(Attendance, 'user_id')}"
+)
+_EXPORT_ALL = _EXPORT.format(where="")
+_EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? ")
+
+
+def export_slices(session_id: str | None, size: int) -> Iterator[list[ExportRow]]:
+    """Every record (or one session's) in export order, read as plain tuples in slices of `size`.
+
+    The statement runs at once; the slices are read as they are asked for.
+    """
+    if session_id is None:
+        cursor = database.execute_sql(_EXPORT_ALL)
+    else:
+        cursor = database.execute_sql(_EXPORT_SESSION, (session_id,))
+    return _slices(cursor, size)
+
+
+def _slices(cursor: Any, size: int) -> Iterator[list[ExportRow]]:
+    utc = utc_from_db
+    while rows := cursor.fetchmany(size):
+        yield [ExportRow(user_id, username, utc(at), sid) for user_id, username, at, sid in rows]
+
+
+def utc_from_db(text: str) -> datetime:
+    """UTCDateTimeField.python_value without strptime's cost (the stored text is ISO 8601 in UTC)."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    except ValueError:  # a year before 1000 is not zero-padded by strftime
+        return _UTC_FIELD.python_value(text)
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
