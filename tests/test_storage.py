@@ -253,3 +253,23 @@ def test_concurrent_processes_lose_and_duplicate_nothing(
         assert names[base] == f"student-{w}-0-again"
         assert names[base + RESUBMIT] == f"student-{w}-{RESUBMIT}"
     assert service.close_session().count == WORKERS * PER_WORKER
+
+
+def test_the_pre_course_fixture_database_reads_with_this_code(
+    tmp_path: Path, settings_factory: Callable[..., Settings]
+) -> None:
+    """tests/fixtures/attendance-v1.db (made by the release before courses) opens, with every row there."""
+    copy = tmp_path / "attendance.db"
+    copy.write_bytes((Path(__file__).parent / "fixtures" / "attendance-v1.db").read_bytes())
+    settings = settings_factory(DATABASE_PATH=str(copy))
+    init_db(copy, create=False)
+    try:
+        service = AttendanceService(settings)
+        summaries = service.sessions()
+        assert [s.count for s in summaries] == [5, 6, 7]
+        assert [s.session.is_open for s in summaries] == [False, False, True]
+        assert len(service.export_rows()) == 18
+    finally:
+        close_db()
+    with closing(sqlite3.connect(copy)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM wrong_attempt").fetchone() == (2,)
