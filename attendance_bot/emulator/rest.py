@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .commands import check_command, check_command_list, too_many
 from .faults import Fault
 from .interactions import InteractionRecord
 from .models import EPHEMERAL_FLAG, LOADING_FLAG, Message
+from .ratelimits import RateLimiter, is_exempt
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -48,6 +50,14 @@ def error(status: int, code: int, message: str, errors: dict[str, Any] | None = 
     if errors:
         body["errors"] = errors
     return json_response(body, status)
+
+
+def _refuse_commands(errors: dict[str, Any]) -> web.Response | None:
+    """400 Invalid Form Body naming every bad field, or None when Discord would accept the commands."""
+    if not errors:
+        return None
+    log.warning("emulator: command registration refused: %s", json.dumps(errors))
+    return error(400, 50035, "Invalid Form Body", errors)
 
 
 def _unknown_message() -> web.Response:
@@ -114,10 +124,7 @@ class RestApi:
         self.state = emu.state
         self.request_log: deque[tuple[float, str, str, int]] = deque(maxlen=20000)
         self.request_count = 0
-        self.rate_limit = 50
-        self.rate_window = 1.0
-        self.enforce_rate_limits = False
-        self._buckets: dict[str, list[Any]] = {}
+        self.limiter = RateLimiter()
         self._auth = f"Bot {emu.token}"
 
     # -- app / middleware -------------------------------------------------------------------
@@ -187,13 +194,18 @@ class RestApi:
             if request.headers.get("Authorization") != self._auth:
                 self._log(method, sub, 401)
                 return error(401, 0, "401: Unauthorized")
-        headers = self._rate_headers(request)
-        if self.enforce_rate_limits and headers["X-RateLimit-Remaining"] == "-1":
-            resp = self._too_many(float(headers["X-RateLimit-Reset-After"]), headers, scope="user")
-            self._log(method, sub, 429)
-            return resp
+        headers: dict[str, str] = {}
+        if self.limiter.enabled and not is_exempt(sub):
+            verdict = self.limiter.check(*self._route(request))
+            if not verdict.allowed:
+                scope = "global" if verdict.is_global else "user"
+                resp = self._too_many(verdict.retry_after, verdict.headers, scope=scope, is_global=verdict.is_global)
+                self._log(method, sub, 429)
+                return resp
+            headers = verdict.headers
         resp = await handler(request)
-        resp.headers.update(headers)
+        if headers:
+            resp.headers.update(headers)
         self._log(method, sub, resp.status)
         return resp
 
@@ -210,33 +222,15 @@ class RestApi:
             return error(405, 0, "405: Method Not Allowed")
         return error(404, 0, "404: Not Found")
 
-    def _bucket_key(self, request: web.Request) -> str:
+    def _route(self, request: web.Request) -> tuple[str, str]:
+        """(route key such as ``POST /channels/{channel_id}/messages``, top-level resource id)."""
         info = request.match_info
         resource = info.route.resource
         canonical = resource.canonical if resource is not None else request.path
+        if canonical.startswith(API_PREFIX):
+            canonical = canonical[len(API_PREFIX) :]
         major = info.get("channel_id") or info.get("guild_id") or info.get("token") or ""
-        return f"{request.method} {canonical} {major}"
-
-    def _rate_headers(self, request: web.Request) -> dict[str, str]:
-        key = self._bucket_key(request)
-        now = time.time()
-        entry = self._buckets.get(key)
-        if entry is None:
-            entry = self._buckets[key] = [f"{abs(hash(key)) & 0xFFFFFFFFFFFF:012x}", now + self.rate_window, 0]
-        if now >= entry[1]:
-            entry[1] = now + self.rate_window
-            entry[2] = 0
-        entry[2] += 1
-        remaining = self.rate_limit - entry[2]
-        if remaining < 0 and not self.enforce_rate_limits:
-            remaining = 0
-        return {
-            "X-RateLimit-Bucket": entry[0],
-            "X-RateLimit-Limit": str(self.rate_limit),
-            "X-RateLimit-Remaining": str(max(remaining, -1)),
-            "X-RateLimit-Reset": f"{entry[1]:.3f}",
-            "X-RateLimit-Reset-After": f"{max(entry[1] - now, 0.001):.3f}",
-        }
+        return f"{request.method} {canonical}", major
 
     def _too_many(
         self, retry_after: float, headers: dict[str, str], *, scope: str, is_global: bool = False
@@ -255,13 +249,13 @@ class RestApi:
             hdrs["X-RateLimit-Global"] = "true"
             for k in ("X-RateLimit-Bucket", "X-RateLimit-Limit", "X-RateLimit-Reset"):
                 hdrs.pop(k, None)
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global, "code": 0}
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         return json_response(body, 429, hdrs)
 
     def _fault_response(self, request: web.Request, fault: Fault) -> web.Response:
         status = int(fault.status or 500)
         if status == 429:
-            headers = self._rate_headers(request)
+            headers = self.limiter.fault_headers(self._route(request)[0], fault.retry_after)
             scope = "global" if fault.global_limit else "user"
             return self._too_many(fault.retry_after, headers, scope=scope, is_global=fault.global_limit)
         messages = {500: "500: Internal Server Error", 502: "502: Bad Gateway", 503: "503: Service Unavailable"}
@@ -368,8 +362,12 @@ class RestApi:
         if err is not None:
             return err
         body, _ = await read_body(request)
-        if not body.get("name"):
-            return error(400, 50035, "Invalid Form Body")
+        refused = _refuse_commands(check_command(body))
+        if refused is not None:
+            return refused
+        limit = too_many(self.state.command_list(scope), body)
+        if limit is not None:
+            return error(400, 30032, f"Maximum number of application commands reached ({limit})")
         cmd, created = self.state.upsert_command(scope, body)
         self.emu._note_command_activity()
         return json_response(cmd, 201 if created else 200)
@@ -382,6 +380,9 @@ class RestApi:
         bodies = body.get("__list__")
         if not isinstance(bodies, list):
             return error(400, 50035, "Invalid Form Body")
+        refused = _refuse_commands(check_command_list(bodies))
+        if refused is not None:
+            return refused
         out = self.state.replace_commands(scope, bodies)
         self.emu._note_command_activity()
         return json_response(out)
@@ -405,6 +406,9 @@ class RestApi:
             return err or _unknown_message()
         body, _ = await read_body(request)
         merged = {**cmd, **body}
+        refused = _refuse_commands(check_command(merged))
+        if refused is not None:
+            return refused
         cid = int(cmd["id"])
         self.state.commands[scope][cid] = self.state._command_payload(scope, cid, merged)
         self.emu._note_command_activity()

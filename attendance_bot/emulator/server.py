@@ -47,6 +47,7 @@ class Emulator:
         guild_name: str = "Emulated Classroom",
         host: str = "127.0.0.1",
         port: int = 0,
+        rate_limits: bool = True,
     ) -> None:
         from .state import WorldState
 
@@ -60,6 +61,7 @@ class Emulator:
         self.ack_deadline: float | None = None  # set to 3.0 to expire unanswered interactions like Discord
         self.gateway = Gateway(self.state, self.token, lambda: self.gateway_url)
         self.rest = RestApi(self)
+        self.rate_limits = rate_limits
         self._interactions: dict[int, InteractionRecord] = {}
         self._interactions_by_token: dict[str, InteractionRecord] = {}
         self._runner: web.AppRunner | None = None
@@ -205,6 +207,17 @@ class Emulator:
     def member(self, user_id: int) -> Member:
         """Member by id."""
         return self.state.members[user_id]
+
+    # -- rate limits ------------------------------------------------------------------------
+
+    @property
+    def rate_limits(self) -> bool:
+        """Discord's rate limits enforced (per-route buckets and the global limit for bot-token routes)."""
+        return self.rest.limiter.enabled
+
+    @rate_limits.setter
+    def rate_limits(self, on: bool) -> None:
+        self.rest.limiter.enabled = on
 
     # -- clock ------------------------------------------------------------------------------
 
