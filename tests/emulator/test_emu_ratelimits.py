@@ -147,7 +147,7 @@ def test_rate_limits_can_be_switched_off() -> None:
 
 
 def test_nextcord_sends_eight_messages_through_the_limits() -> None:
-    """The real client: 8 quick sends to a channel whose bucket another client just spent all arrive, in order,
+    """The real client: 8 quick sends to a channel whose bucket another client just spent all arrive,
     after at least one 429 that nextcord waited out (the window is 1 s here to keep the test short)."""
 
     async def _main() -> None:
@@ -169,7 +169,10 @@ def test_nextcord_sends_eight_messages_through_the_limits() -> None:
                 sent = await asyncio.gather(*(channel.send(f"new {i}") for i in range(8)))
                 elapsed = time.perf_counter() - started
                 assert len(sent) == 8
-                assert [m.content for m in emu.messages(cid)][5:] == [f"new {i}" for i in range(8)]
+                # All eight arrive; concurrent sends have no order (nextcord 3.x re-sends the refused one last).
+                contents = [m.content for m in emu.messages(cid)]
+                assert contents[:5] == [f"old {i}" for i in range(5)]
+                assert sorted(contents[5:]) == [f"new {i}" for i in range(8)]
                 statuses = [s for _, m, p, s in emu.request_log if m == "POST" and p == f"/channels/{cid}/messages"]
                 assert statuses.count(429) >= 1 and statuses.count(200) == 13
                 assert elapsed >= 1.0  # waited out the 429, then the exhausted bucket, rather than failing
