@@ -35,7 +35,10 @@ class UTCDateTimeField(peewee.TextField):
     def python_value(self, value: str | None) -> datetime | None:
         if value is None:
             return None
-        return datetime.strptime(value, UTC_FORMAT).replace(tzinfo=timezone.utc)
+        try:  # the stored text is ISO 8601: fromisoformat is many times cheaper than strptime
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        except ValueError:  # a year before 1000 is not zero-padded by strftime
+            return datetime.strptime(value, UTC_FORMAT).replace(tzinfo=timezone.utc)
 
 
 class BaseModel(peewee.Model):

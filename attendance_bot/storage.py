@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 from .models import Attendance, Session, UTCDateTimeField, WrongAttempt, database
@@ -274,17 +274,9 @@ def export_slices(session_id: str | None, size: int) -> Iterator[list[ExportRow]
 
 
 def _slices(cursor: Any, size: int) -> Iterator[list[ExportRow]]:
-    utc = utc_from_db
+    utc = _from_db
     while rows := cursor.fetchmany(size):
         yield [ExportRow(user_id, username, utc(at), sid) for user_id, username, at, sid in rows]
-
-
-def utc_from_db(text: str) -> datetime:
-    """UTCDateTimeField.python_value without strptime's cost (the stored text is ISO 8601 in UTC)."""
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-    except ValueError:  # a year before 1000 is not zero-padded by strftime
-        return _UTC_FIELD.python_value(text)
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
