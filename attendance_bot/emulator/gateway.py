@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .models import Guild
 from .state import WorldState
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ class Gateway:
             "v": 10,
             "user": {**st.bot.user_payload(), "verified": True, "mfa_enabled": False, "email": None},
             "user_settings": {},
-            "guilds": [{"id": str(st.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(gid), "unavailable": True} for gid in st.guilds],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
@@ -200,8 +201,8 @@ class Gateway:
             "_trace": ["emulator-gateway"],
         }
         self.dispatch("READY", ready)
-        all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
-        self.dispatch("GUILD_CREATE", st.guild_payload(full=True, all_members=all_members))
+        for guild in st.guilds.values():
+            self.send_guild_create(guild, session)
         session.ready_at = time.monotonic()
         self.ready_event.set()
         for callback in self.on_ready:
@@ -244,6 +245,21 @@ class Gateway:
         if session.conn is not None:
             session.conn.send(frame)
         return True
+
+    def send_guild_create(self, guild: Guild, session: GatewaySession | None = None, *, joined: bool = False) -> bool:
+        """GUILD_CREATE for ``guild`` (members as the session's intents allow); False without a session.
+
+        After READY the guild becomes available (``unavailable: false``); a guild the bot ``joined``
+        during the session comes without that field, which is how clients tell a join (on_guild_join).
+        """
+        session = session or self.current
+        if session is None:
+            return False
+        all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
+        payload = self._state.guild_payload(guild, full=True, all_members=all_members)
+        if joined:
+            payload.pop("unavailable", None)
+        return self.dispatch("GUILD_CREATE", payload, session)
 
     def request_heartbeat(self) -> None:
         """Ask the client for an immediate heartbeat (op 1)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .models import EPHEMERAL_FLAG, Member, Message, Reply
+from .models import EPHEMERAL_FLAG, Guild, Member, Message, Reply
 from .state import WorldState, new_token
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,44 @@ OPT_MENTIONABLE = 9
 OPT_NUMBER = 10
 OPT_ATTACHMENT = 11
 
+# interaction types
+APPLICATION_COMMAND = 2
+APPLICATION_COMMAND_AUTOCOMPLETE = 4
+AUTOCOMPLETE_RESULT = 8  # the callback type answering an autocomplete interaction
+MAX_AUTOCOMPLETE_CHOICES = 25
+
+# the fields Discord keeps in a resolved (partial) channel
+_PARTIAL_CHANNEL_FIELDS = (
+    "id",
+    "name",
+    "type",
+    "last_message_id",
+    "last_pin_timestamp",
+    "nsfw",
+    "parent_id",
+    "guild_id",
+    "flags",
+    "rate_limit_per_user",
+    "topic",
+    "position",
+)
+
 
 class NoReply(AssertionError):
     """The bot did not answer an interaction in time (or could not be reached)."""
 
 
 class UnknownCommand(LookupError):
-    """The invoked command is not registered with the emulator."""
+    """The invoked command is not registered with the emulator (for the channel's guild, nor globally)."""
+
+
+class InteractionRefused(ValueError):
+    """An interaction Discord's client could not send: a member outside the channel's guild, an unknown
+    channel, a channel not in an option's ``channel_types``, autocomplete on an option without it."""
+
+
+class AutocompleteError(AssertionError):
+    """The bot answered an autocomplete interaction wrongly (another callback type, or choices Discord refuses)."""
 
 
 @dataclass
@@ -58,6 +89,14 @@ class InteractionRecord:
     followup_ids: list[int] = field(default_factory=list)
     source_message_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    kind: int = APPLICATION_COMMAND
+    guild_id: int | None = None
+    focused: dict[str, Any] | None = None  # the focused option's schema (autocomplete interactions)
+
+    def fail(self, exc: BaseException) -> None:
+        """Complete the reply future with an error the waiting test sees."""
+        if not self.future.done():
+            self.future.set_exception(exc)
 
     def resolve_with_message(self, msg: Message, *, callback_type: int) -> None:
         """Complete the reply future from a message the bot produced."""
@@ -156,43 +195,93 @@ def _option_value(kind: int, value: Any) -> Any:
     return str(value)
 
 
+@dataclass
+class _Context:
+    """Where an interaction happens: the world, the channel's guild and the invoker's record there."""
+
+    state: WorldState
+    guild: Guild
+    member: Member
+    channel_id: int
+    resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def build_options(
-    state: WorldState, schema: list[dict[str, Any]], values: dict[str, Any], resolved: dict[str, dict[str, Any]]
+    ctx: _Context, schema: list[dict[str, Any]], values: dict[str, Any], *, focused: str | None = None
 ) -> list[dict[str, Any]]:
-    """Build interaction ``data.options`` for ``values`` following the registered option schema."""
+    """Build interaction ``data.options`` for ``values`` following the registered option schema.
+
+    With ``focused`` (an autocomplete interaction) that option is sent as the partial string typed so
+    far, marked ``"focused": true``; it must be registered with ``autocomplete: true``.
+    """
     by_name = {o["name"]: o for o in schema}
     out: list[dict[str, Any]] = []
+    if focused is not None:
+        opt = by_name.get(focused)
+        if opt is None or not opt.get("autocomplete"):
+            raise InteractionRefused(f"option {focused!r} is not registered with autocomplete (schema: {schema})")
+        values = {**values, focused: values.get(focused, "")}
     for name, value in values.items():
         if value is None:
             continue
         opt = by_name.get(name)
         kind = int(opt.get("type", OPT_STRING)) if opt else _guess_type(value)
+        if name == focused:
+            out.append({"name": name, "type": kind, "value": str(value), "focused": True})
+            continue
         item: dict[str, Any] = {"name": name, "type": kind, "value": _option_value(kind, value)}
         out.append(item)
-        if kind in (OPT_USER, OPT_MENTIONABLE):
-            _resolve_user(state, int(item["value"]), resolved)
+        target = int(item["value"]) if kind in (OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE) else 0
+        if kind == OPT_MENTIONABLE and target in ctx.state.roles:
+            _resolve_role(ctx, target)
+        elif kind in (OPT_USER, OPT_MENTIONABLE):
+            _resolve_user(ctx, target)
         elif kind == OPT_CHANNEL:
-            channel = state.channels.get(int(item["value"]))
-            if channel is not None:
-                payload = channel.to_payload()
-                payload["permissions"] = str(state.permissions_for(state.bot))
-                resolved.setdefault("channels", {})[str(channel.id)] = payload
+            _resolve_channel(ctx, target, opt or {})
         elif kind == OPT_ROLE:
-            role = state.roles.get(int(item["value"]))
-            if role is not None:
-                resolved.setdefault("roles", {})[str(role.id)] = role.to_payload()
+            _resolve_role(ctx, target)
     return out
 
 
-def _resolve_user(state: WorldState, user_id: int, resolved: dict[str, dict[str, Any]]) -> None:
-    member = state.members.get(user_id) or state.users.get(user_id)
+def _resolve_user(ctx: _Context, user_id: int) -> None:
+    member = ctx.guild.members.get(user_id) or ctx.state.users.get(user_id)
     if member is None:
         return
-    resolved.setdefault("users", {})[str(user_id)] = member.user_payload()
-    if user_id in state.members:
+    ctx.resolved.setdefault("users", {})[str(user_id)] = member.user_payload()
+    if user_id in ctx.guild.members:
         payload = member.member_payload(with_user=False)
-        payload["permissions"] = str(state.permissions_for(member))
-        resolved.setdefault("members", {})[str(user_id)] = payload
+        payload["permissions"] = str(ctx.state.permissions_for(user_id, ctx.channel_id))
+        ctx.resolved.setdefault("members", {})[str(user_id)] = payload
+
+
+def _resolve_channel(ctx: _Context, channel_id: int, option: dict[str, Any]) -> None:
+    """Discord's partial channel in ``resolved.channels``, after the client's ``channel_types`` filter.
+
+    Discord's client only offers channels of the interaction's guild. A test may still send a channel
+    of another guild the bot is in (what a forged or stale id looks like to the bot): it is resolved
+    from that channel as it is, with its own ``guild_id``, and ``permissions`` those of the invoker
+    there (0 when they are not a member of that guild). An id the emulator does not know is sent
+    without resolved data.
+    """
+    channel = ctx.state.channels.get(channel_id)
+    if channel is None:
+        return
+    allowed = option.get("channel_types")
+    if allowed and channel.type not in allowed:
+        raise InteractionRefused(
+            f"channel #{channel.name} (type {channel.type}) is not one of option {option.get('name')!r}'s "
+            f"channel_types {allowed}; Discord's client would not offer it"
+        )
+    full = channel.to_payload()
+    partial = {k: full[k] for k in _PARTIAL_CHANNEL_FIELDS if k in full}
+    partial["permissions"] = str(ctx.state.permissions_for(ctx.member.id, channel.id))
+    ctx.resolved.setdefault("channels", {})[str(channel.id)] = partial
+
+
+def _resolve_role(ctx: _Context, role_id: int) -> None:
+    role = ctx.state.roles.get(role_id)
+    if role is not None:
+        ctx.resolved.setdefault("roles", {})[str(role.id)] = role.to_payload()
 
 
 def _guess_type(value: Any) -> int:
@@ -207,11 +296,29 @@ def _guess_type(value: Any) -> int:
     return OPT_STRING
 
 
+def interaction_context(state: WorldState, member: Member, channel_id: int) -> _Context:
+    """The guild of ``channel_id`` and ``member``'s record in it; ``InteractionRefused`` if there is none."""
+    guild = state.guild_of_channel(channel_id)
+    if guild is None:
+        raise InteractionRefused(f"channel {channel_id} is not a channel of any emulated guild")
+    record = guild.members.get(member.id)
+    if record is None:
+        raise InteractionRefused(
+            f"{member.username} ({member.id}) is not a member of guild {guild.name!r}, where channel "
+            f"{channel_id} is; add them with add_member(existing_member=...)"
+        )
+    return _Context(state, guild, record, channel_id)
+
+
 def build_command_data(
-    state: WorldState, command: dict[str, Any], path: list[str], values: dict[str, Any]
+    ctx: _Context,
+    command: dict[str, Any],
+    path: list[str],
+    values: dict[str, Any],
+    *,
+    focused: str | None = None,
 ) -> dict[str, Any]:
-    """``data`` of an APPLICATION_COMMAND interaction, with sub-command nesting for ``path``."""
-    resolved: dict[str, dict[str, Any]] = {}
+    """``data`` of an APPLICATION_COMMAND (or, with ``focused``, AUTOCOMPLETE) interaction, nested for ``path``."""
     schema: list[dict[str, Any]] = list(command.get("options") or [])
     chain: list[tuple[str, int]] = []
     for sub in path:
@@ -220,7 +327,7 @@ def build_command_data(
             raise UnknownCommand(f"/{command['name']} has no sub-command {sub!r}")
         chain.append((sub, int(found.get("type", OPT_SUB_COMMAND))))
         schema = list(found.get("options") or [])
-    options = build_options(state, schema, values, resolved)
+    options = build_options(ctx, schema, values, focused=focused)
     for sub, kind in reversed(chain):
         options = [{"name": sub, "type": kind, "options": options}]
     data: dict[str, Any] = {
@@ -230,46 +337,99 @@ def build_command_data(
     }
     if options:
         data["options"] = options
-    if resolved:
-        data["resolved"] = resolved
+    if ctx.resolved:
+        data["resolved"] = ctx.resolved
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
     return data
 
 
+def focused_option(command: dict[str, Any], path: list[str], name: str) -> dict[str, Any]:
+    """The registered schema of option ``name`` under sub-command ``path`` (KeyError if absent)."""
+    schema: list[dict[str, Any]] = list(command.get("options") or [])
+    for sub in path:
+        schema = list(next(o for o in schema if o["name"] == sub).get("options") or [])
+    for option in schema:
+        if option["name"] == name:
+            return option
+    raise KeyError(name)
+
+
+def check_autocomplete_result(option: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Form errors of an APPLICATION_COMMAND_AUTOCOMPLETE_RESULT for ``option`` (empty when Discord accepts it).
+
+    At most 25 choices; each a name of 1-100 characters and a value of the option's type (a string
+    of at most 100 characters, an integer, or a number).
+    """
+    errors: dict[str, Any] = {}
+
+    def add(path: tuple[str, ...], code: str, message: str) -> None:
+        node = errors
+        for key in ("data", *path):
+            node = node.setdefault(key, {})
+        node.setdefault("_errors", []).append({"code": code, "message": message})
+
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        add(("choices",), "BASE_TYPE_REQUIRED", "This field is required")
+        return errors
+    if len(choices) > MAX_AUTOCOMPLETE_CHOICES:
+        add(("choices",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_AUTOCOMPLETE_CHOICES} or fewer in length.")
+    kind = int(option.get("type", OPT_STRING))
+    for i, choice in enumerate(choices):
+        name = choice.get("name") if isinstance(choice, dict) else None
+        value = choice.get("value") if isinstance(choice, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            add(("choices", str(i), "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        if kind == OPT_STRING:
+            if not isinstance(value, str):
+                add(("choices", str(i), "value"), "BASE_TYPE_STRING", "Must be a string.")
+            elif not 1 <= len(value) <= 100:
+                add(("choices", str(i), "value"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        elif kind == OPT_INTEGER and (isinstance(value, bool) or not isinstance(value, int)):
+            add(("choices", str(i), "value"), "NUMBER_TYPE_COERCE", f"Value {value!r} is not int.")
+        elif kind == OPT_NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
+            add(("choices", str(i), "value"), "NUMBER_TYPE_COERCE", f"Value {value!r} is not a number.")
+    return errors
+
+
 def build_interaction_payload(
-    state: WorldState,
+    ctx: _Context,
     *,
     interaction_id: int,
     token: str,
-    member: Member,
     channel_id: int,
     data: dict[str, Any],
     kind: int = 2,
     locale: str = "en-US",
     message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Full INTERACTION_CREATE payload as Discord sends it for a guild interaction."""
-    channel = state.channels.get(channel_id)
-    member_perms = state.permissions_for(member, channel_id)
-    app_perms = state.permissions_for(state.bot, channel_id)
+    """Full INTERACTION_CREATE payload as Discord sends it for an interaction in ``ctx.guild``.
+
+    ``member.permissions`` and ``channel.permissions`` are the invoker's permissions in the channel,
+    ``app_permissions`` the bot's, overwrites applied.
+    """
+    state, guild, member = ctx.state, ctx.guild, ctx.member
+    channel = state.channels[channel_id]
+    member_perms = state.permissions_for(member.id, channel_id)
+    app_perms = state.permissions_for(state.app_id, channel_id)
     member_payload = member.member_payload()
     member_payload["permissions"] = str(member_perms)
-    channel_payload: dict[str, Any] = channel.to_payload() if channel else {"id": str(channel_id), "type": 0}
+    channel_payload = channel.to_payload()
     channel_payload["permissions"] = str(member_perms)
     payload: dict[str, Any] = {
         "app_permissions": str(app_perms),
         "application_id": str(state.app_id),
         "attachment_size_limit": 10 * 1024 * 1024,
-        "authorizing_integration_owners": {"0": str(state.guild.id)},
+        "authorizing_integration_owners": {"0": str(guild.id)},
         "channel": channel_payload,
         "channel_id": str(channel_id),
         "context": 0,
         "data": data,
         "entitlement_sku_ids": [],
         "entitlements": [],
-        "guild": {"features": [], "id": str(state.guild.id), "locale": "en-US"},
-        "guild_id": str(state.guild.id),
+        "guild": {"features": [], "id": str(guild.id), "locale": "en-US"},
+        "guild_id": str(guild.id),
         "guild_locale": "en-US",
         "id": str(interaction_id),
         "locale": locale,

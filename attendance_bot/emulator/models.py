@@ -13,12 +13,15 @@ log = logging.getLogger(__name__)
 
 # Permission bits used by the emulator (https://discord.com/developers/docs/topics/permissions).
 CREATE_INSTANT_INVITE = 1 << 0
+KICK_MEMBERS = 1 << 1
+BAN_MEMBERS = 1 << 2
 ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 ADD_REACTIONS = 1 << 6
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
+SEND_TTS_MESSAGES = 1 << 12
 MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
@@ -29,9 +32,14 @@ CONNECT = 1 << 20
 SPEAK = 1 << 21
 USE_VAD = 1 << 25
 CHANGE_NICKNAME = 1 << 26
+MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 51) - 1
+# The bits that exist in a channel (nextcord's ``Permissions.all_channel()``): lost with View Channel.
+CHANNEL_PERMISSIONS = 9885739122513
+# Lost in a channel where Send Messages is denied (Discord's implicit permissions).
+_NEEDS_SEND = SEND_TTS_MESSAGES | MENTION_EVERYONE | EMBED_LINKS | ATTACH_FILES
 
 DEFAULT_EVERYONE_PERMISSIONS = (
     CREATE_INSTANT_INVITE
@@ -72,6 +80,7 @@ class Role:
     managed: bool = False
     mentionable: bool = False
     bot_id: int | None = None
+    guild_id: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """Discord role object."""
@@ -94,9 +103,27 @@ class Role:
         return data
 
 
+OVERWRITE_ROLE = 0
+OVERWRITE_MEMBER = 1
+
+
+@dataclass
+class Overwrite:
+    """A channel permission overwrite for a role (type 0) or a member (type 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def to_payload(self) -> dict[str, Any]:
+        """Discord overwrite object (bit sets as strings)."""
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+
+
 @dataclass
 class Channel:
-    """A guild channel (text, voice or category)."""
+    """A guild channel (text, voice or category) with its permission overwrites by target id."""
 
     id: int
     guild_id: int
@@ -106,6 +133,7 @@ class Channel:
     parent_id: int | None = None
     topic: str | None = None
     last_message_id: int | None = None
+    overwrites: dict[int, Overwrite] = field(default_factory=dict)
 
     def to_payload(self) -> dict[str, Any]:
         """Discord channel object."""
@@ -115,7 +143,7 @@ class Channel:
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.to_payload() for o in self.overwrites.values()],
             "parent_id": str(self.parent_id) if self.parent_id else None,
             "nsfw": False,
             "flags": 0,
@@ -140,7 +168,7 @@ class Channel:
 
 @dataclass
 class Member:
-    """A guild member (also used for the bot's own member)."""
+    """A user's membership of one guild (also the bot's own); a user in two guilds has two records."""
 
     id: int
     username: str
@@ -148,6 +176,7 @@ class Member:
     role_ids: tuple[int, ...] = ()
     joined_at: datetime | None = None
     bot: bool = False
+    guild_id: int | None = None
 
     def user_payload(self) -> dict[str, Any]:
         """Discord user object."""
@@ -187,6 +216,76 @@ class Member:
         if with_user:
             data["user"] = self.user_payload()
         return data
+
+
+@dataclass(eq=False)
+class Guild:
+    """One guild: its scalars, roles, channels and member records, and the objects of its default shape."""
+
+    id: int
+    name: str
+    owner_id: int
+    created_at: datetime
+    roles: dict[int, Role] = field(default_factory=dict)
+    channels: dict[int, Channel] = field(default_factory=dict)
+    members: dict[int, Member] = field(default_factory=dict)
+    # the default shape, set once by WorldState when it builds the guild
+    admin_role: Role = field(init=False, repr=False)
+    bot_role: Role = field(init=False, repr=False)
+    student_role: Role = field(init=False, repr=False)
+    admin_channel: Channel = field(init=False, repr=False)
+    attendance_channel: Channel = field(init=False, repr=False)
+    general_channel: Channel = field(init=False, repr=False)
+    voice_channel: Channel = field(init=False, repr=False)
+    owner: Member = field(init=False, repr=False)
+    bot: Member = field(init=False, repr=False)
+    instructor: Member = field(init=False, repr=False)
+    students: list[Member] = field(default_factory=list, repr=False)
+
+    def base_permissions(self, user_id: int) -> int:
+        """Guild-wide permissions: owner → all; @everyone | the member's roles; ADMINISTRATOR → all; non-member → 0."""
+        if user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        member = self.members.get(user_id)
+        if member is None:
+            return 0
+        perms = self.roles[self.id].permissions
+        for rid in member.role_ids:
+            role = self.roles.get(rid)
+            if role is not None:
+                perms |= role.permissions
+        return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def permissions_in(self, user_id: int, channel: Channel) -> int:
+        """Permissions in ``channel`` as Discord computes them.
+
+        Base permissions, then the @everyone overwrite, then the member's role overwrites (denies and
+        allows of all of them together), then the member's own overwrite; ADMINISTRATOR (or ownership)
+        bypasses overwrites. Without Send Messages the bits that need it go too, and without View Channel
+        every channel permission goes (the implicit rules nextcord's ``permissions_for`` also applies).
+        """
+        perms = self.base_permissions(user_id)
+        if perms == ALL_PERMISSIONS or user_id not in self.members:
+            return perms
+        overwrites = channel.overwrites
+        everyone = overwrites.get(self.id)
+        if everyone is not None:
+            perms = (perms & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for rid in self.members[user_id].role_ids:
+            ow = overwrites.get(rid)
+            if ow is not None and ow.type == OVERWRITE_ROLE:
+                allow |= ow.allow
+                deny |= ow.deny
+        perms = (perms & ~deny) | allow
+        own = overwrites.get(user_id)
+        if own is not None and own.type == OVERWRITE_MEMBER:
+            perms = (perms & ~own.deny) | own.allow
+        if not perms & SEND_MESSAGES:
+            perms &= ~_NEEDS_SEND
+        if not perms & VIEW_CHANNEL:
+            perms &= ~CHANNEL_PERMISSIONS
+        return perms
 
 
 @dataclass

@@ -17,8 +17,25 @@ from aiohttp import web
 
 from .commands import check_command, check_command_list, too_many
 from .faults import Fault
-from .interactions import InteractionRecord
-from .models import EPHEMERAL_FLAG, LOADING_FLAG, Message
+from .interactions import (
+    APPLICATION_COMMAND_AUTOCOMPLETE,
+    AUTOCOMPLETE_RESULT,
+    AutocompleteError,
+    InteractionRecord,
+    check_autocomplete_result,
+)
+from .models import (
+    ATTACH_FILES,
+    EMBED_LINKS,
+    EPHEMERAL_FLAG,
+    LOADING_FLAG,
+    MANAGE_MESSAGES,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    Guild,
+    Message,
+)
 from .ratelimits import RateLimiter, is_exempt
 
 if TYPE_CHECKING:
@@ -66,6 +83,14 @@ def _unknown_message() -> web.Response:
 
 def _no_content() -> web.Response:
     return web.Response(status=204)
+
+
+def _missing_access() -> web.Response:
+    return error(403, 50001, "Missing Access")
+
+
+def _missing_permissions() -> web.Response:
+    return error(403, 50013, "Missing Permissions")
 
 
 async def read_body(request: web.Request) -> tuple[dict[str, Any], Files]:
@@ -327,7 +352,7 @@ class RestApi:
                 "tags": [],
                 "redirect_uris": [],
                 "interactions_endpoint_url": None,
-                "approximate_guild_count": 1,
+                "approximate_guild_count": len(st.guilds),
                 "integration_types_config": {"0": {}},
                 "bot": st.bot.user_payload(),
             }
@@ -342,7 +367,7 @@ class RestApi:
         gid = info.get("guild_id")
         if gid is None:
             return None, None
-        if _int(gid) != self.state.guild.id:
+        if _int(gid) not in self.state.guilds:
             return None, error(403, 50001, "Missing Access")
         return int(gid), None
 
@@ -438,6 +463,8 @@ class RestApi:
         data: dict[str, Any] = body.get("data") or {}
         if kind == 1 or kind not in (4, 5, 6, 7, 8, 9, 10, 12):
             return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
+        if rec.kind == APPLICATION_COMMAND_AUTOCOMPLETE or kind == AUTOCOMPLETE_RESULT:
+            return self._autocomplete_callback(rec, kind, data)
         if kind in (4, 7):
             bad = _validate_message(data, files, creating=kind == 4)
             if bad is not None:
@@ -483,7 +510,7 @@ class RestApi:
                 {
                     "interaction": {
                         "id": str(rec.id),
-                        "type": 2,
+                        "type": rec.kind,
                         "response_message_id": str(msg.id) if msg else None,
                         "response_message_loading": kind == 5,
                         "response_message_ephemeral": rec.ephemeral,
@@ -491,6 +518,23 @@ class RestApi:
                     "resource": resource,
                 }
             )
+        return _no_content()
+
+    def _autocomplete_callback(self, rec: InteractionRecord, kind: int, data: dict[str, Any]) -> web.Response:
+        """Only an autocomplete interaction takes callback 8, and it takes nothing else; choices checked."""
+        if rec.kind != APPLICATION_COMMAND_AUTOCOMPLETE:
+            return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "INTERACTION_TYPE_INVALID"}]}})
+        if kind != AUTOCOMPLETE_RESULT:
+            rec.fail(AutocompleteError(f"/{rec.name}: autocomplete answered with callback type {kind}, not 8"))
+            return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "INTERACTION_TYPE_INVALID"}]}})
+        errors = check_autocomplete_result(rec.focused or {}, data)
+        if errors:
+            rec.fail(AutocompleteError(f"/{rec.name}: Discord would refuse these choices: {json.dumps(errors)}"))
+            return error(400, 50035, "Invalid Form Body", errors)
+        rec.responded = True
+        rec.callback_type = kind
+        rec.ack_latency = time.perf_counter() - rec.dispatched_at
+        rec.resolve_with_data(kind, data)
         return _no_content()
 
     def _webhook_record(self, request: web.Request) -> tuple[InteractionRecord | None, web.Response | None]:
@@ -591,14 +635,26 @@ class RestApi:
 
     # -- channels ---------------------------------------------------------------------------
 
-    def _channel(self, request: web.Request) -> tuple[int, web.Response | None]:
+    def _channel(self, request: web.Request, *, need: int = VIEW_CHANNEL) -> tuple[int, web.Response | None]:
+        """The channel id of the route, or Discord's error: unknown, not visible to the bot, or short of ``need``."""
         cid = _int(request.match_info["channel_id"])
         if cid not in self.state.channels:
             return cid, error(404, 10003, "Unknown Channel")
-        return cid, None
+        return cid, self._refuse(cid, need)
 
-    def _channel_message(self, request: web.Request) -> tuple[Message | None, web.Response | None]:
-        cid, err = self._channel(request)
+    def _refuse(self, channel_id: int, need: int) -> web.Response | None:
+        """403 50001 when the bot cannot view the channel, 403 50013 when it lacks another bit of ``need``."""
+        perms = self.state.permissions_for(self.state.app_id, channel_id)
+        if not perms & VIEW_CHANNEL:
+            return _missing_access()
+        if need & ~perms:
+            return _missing_permissions()
+        return None
+
+    def _channel_message(
+        self, request: web.Request, *, need: int = VIEW_CHANNEL
+    ) -> tuple[Message | None, web.Response | None]:
+        cid, err = self._channel(request, need=need)
         if err is not None:
             return None, err
         msg = self.state.get_message(_int(request.match_info["message_id"]))
@@ -611,13 +667,15 @@ class RestApi:
         return err or json_response(self.state.channels[cid].to_payload())
 
     async def _typing(self, request: web.Request) -> web.Response:
-        _, err = self._channel(request)
+        _, err = self._channel(request, need=VIEW_CHANNEL | SEND_MESSAGES)
         return err or _no_content()
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         cid, err = self._channel(request)
         if err is not None:
             return err
+        if self._refuse(cid, READ_MESSAGE_HISTORY) is not None:
+            return json_response([])  # Discord returns no messages without Read Message History
         q = request.query
         limit = max(1, min(100, int(q.get("limit", 50))))
         msgs = [m for m in self.state.channel_messages(cid) if not m.deleted and not m.ephemeral]
@@ -629,13 +687,13 @@ class RestApi:
         return json_response([self.state.message_payload(m) for m in msgs])
 
     async def _create_message(self, request: web.Request) -> web.Response:
-        cid, err = self._channel(request)
+        cid, err = self._channel(request, need=VIEW_CHANNEL | SEND_MESSAGES)
         if err is not None:
             return err
         if not self.state.has_channel(cid):
             return error(400, 50008, "Cannot send messages in a non-text channel")
         body, files = await read_body(request)
-        bad = _validate_message(body, files, creating=True)
+        bad = _validate_message(body, files, creating=True) or self._refuse(cid, _content_needs(body, files))
         if bad is not None:
             return bad
         flags = int(body.get("flags") or 0) & ~EPHEMERAL_FLAG
@@ -644,7 +702,7 @@ class RestApi:
         return json_response(self.state.message_payload(msg))
 
     async def _get_message(self, request: web.Request) -> web.Response:
-        msg, err = self._channel_message(request)
+        msg, err = self._channel_message(request, need=VIEW_CHANNEL | READ_MESSAGE_HISTORY)
         if err is not None or msg is None:
             return err or _unknown_message()
         return json_response(self.state.message_payload(msg))
@@ -659,7 +717,9 @@ class RestApi:
         if too_old is not None:
             return too_old
         body, files = await read_body(request)
-        bad = _validate_message(body, files, creating=False)
+        bad = _validate_message(body, files, creating=False) or self._refuse(
+            msg.channel_id, _content_needs(body, files)
+        )
         if bad is not None:
             return bad
         msg = self.state.edit_message(msg, body, files)
@@ -670,51 +730,70 @@ class RestApi:
         msg, err = self._channel_message(request)
         if err is not None or msg is None:
             return err or _unknown_message()
+        if msg.author_id != self.state.app_id:
+            refused = self._refuse(msg.channel_id, MANAGE_MESSAGES)
+            if refused is not None:
+                return refused
         self.emu._mark_deleted(msg, by=self.state.bot.id)
         return _no_content()
 
     # -- guilds -----------------------------------------------------------------------------
 
-    def _guild(self, request: web.Request) -> web.Response | None:
-        if _int(request.match_info["guild_id"]) != self.state.guild.id:
-            return error(404, 10004, "Unknown Guild")
-        return None
+    def _guild(self, request: web.Request) -> tuple[Guild | None, web.Response | None]:
+        guild = self.state.guilds.get(_int(request.match_info["guild_id"]))
+        if guild is None:
+            return None, error(404, 10004, "Unknown Guild")
+        return guild, None
 
     async def _get_guild(self, request: web.Request) -> web.Response:
-        err = self._guild(request)
-        if err is not None:
-            return err
-        data = self.state.guild_payload(full=False)
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
+        data = self.state.guild_payload(guild, full=False)
         if request.query.get("with_counts") in ("true", "True", "1"):
-            data["approximate_member_count"] = len(self.state.members)
+            data["approximate_member_count"] = len(guild.members)
             data["approximate_presence_count"] = 0
         return json_response(data)
 
     async def _list_members(self, request: web.Request) -> web.Response:
-        err = self._guild(request)
-        if err is not None:
-            return err
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
         limit = max(1, min(1000, int(request.query.get("limit", 1))))
         after = _int(request.query.get("after", "0"))
-        members = sorted((m for m in self.state.members.values() if m.id > after), key=lambda m: m.id)
+        members = sorted((m for m in guild.members.values() if m.id > after), key=lambda m: m.id)
         return json_response([m.member_payload() for m in members[:limit]])
 
     async def _get_member(self, request: web.Request) -> web.Response:
-        err = self._guild(request)
-        if err is not None:
-            return err
-        member = self.state.members.get(_int(request.match_info["user_id"]))
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
+        member = guild.members.get(_int(request.match_info["user_id"]))
         if member is None:
             return error(404, 10007, "Unknown Member")
         return json_response(member.member_payload())
 
     async def _get_roles(self, request: web.Request) -> web.Response:
-        err = self._guild(request)
-        return err or json_response([r.to_payload() for r in self.state.roles.values()])
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
+        return json_response([r.to_payload() for r in guild.roles.values()])
 
     async def _get_channels(self, request: web.Request) -> web.Response:
-        err = self._guild(request)
-        return err or json_response([c.to_payload() for c in self.state.channels.values()])
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
+        return json_response([c.to_payload() for c in guild.channels.values()])
+
+
+def _content_needs(body: dict[str, Any], files: Files) -> int:
+    """Permissions a message body needs beyond sending: Embed Links for embeds, Attach Files for files."""
+    need = 0
+    if body.get("embeds") or body.get("embed"):
+        need |= EMBED_LINKS
+    if files:
+        need |= ATTACH_FILES
+    return need
 
 
 def _int(value: str) -> int:

@@ -14,16 +14,23 @@ from aiohttp import web
 from .clock import Clock
 from .faults import Faults
 from .gateway import Gateway
+from .guilds import GuildHandle
 from .interactions import (
+    APPLICATION_COMMAND,
+    APPLICATION_COMMAND_AUTOCOMPLETE,
+    AUTOCOMPLETE_RESULT,
+    AutocompleteError,
     InteractionHandle,
     InteractionRecord,
     NoReply,
     UnknownCommand,
     build_command_data,
     build_interaction_payload,
+    focused_option,
+    interaction_context,
     new_interaction_token,
 )
-from .models import Member, Message, Reply
+from .models import DEFAULT_EVERYONE_PERMISSIONS, Member, Message, Reply
 from .rest import API_PREFIX, RestApi
 
 log = logging.getLogger(__name__)
@@ -37,7 +44,12 @@ def _random_bot_token(app_id: int) -> str:
 
 
 class Emulator:
-    """A local Discord (REST v10 + gateway) for one bot application and one guild."""
+    """A local Discord (REST v10 + gateway) for one bot application in one or more guilds.
+
+    The guild built at start is the default one: ``guild_id``, ``admin_channel_id``, ``instructor``
+    and the other world accessors are its. ``add_guild`` adds more, each of the same shape, and
+    ``guilds`` lists them all as ``GuildHandle`` objects, the default first.
+    """
 
     def __init__(
         self,
@@ -183,30 +195,102 @@ class Emulator:
         """The guild owner."""
         return self.state.owner
 
+    @property
+    def guilds(self) -> list[GuildHandle]:
+        """Every guild, the default one first."""
+        return [GuildHandle(g, self._run_here) for g in self.state.guilds.values()]
+
+    @property
+    def default_guild(self) -> GuildHandle:
+        """The guild the world accessors above describe."""
+        return GuildHandle(self.state.guild, self._run_here)
+
+    def guild(self, guild_id: int) -> GuildHandle:
+        """A guild by id (KeyError when unknown)."""
+        return GuildHandle(self.state.guild_for(guild_id), self._run_here)
+
+    def _run_here(self, fn: Any) -> Any:
+        return fn(self)
+
+    def add_guild(self, name: str | None = None) -> GuildHandle:
+        """A new guild of the default shape with the bot in it (GUILD_CREATE at once if the bot is connected).
+
+        Its own @everyone role (id == guild id), Instructor (Manage Server), the bot's managed role and
+        Student; #instructors, #attendance, #general and a voice channel under a category; an owner, an
+        instructor and three students, all new users (usernames prefixed ``gN_``).
+        """
+        guild = self.state.add_guild(name or f"Emulated Classroom {len(self.state.guilds) + 1}")
+        self.gateway.send_guild_create(guild, joined=True)
+        return GuildHandle(guild, self._run_here)
+
     def add_member(
         self,
-        username: str,
+        username: str | None = None,
         *,
         display_name: str | None = None,
         admin: bool = False,
         role_ids: Iterable[int] = (),
+        guild_id: int | None = None,
+        existing_member: Member | None = None,
     ) -> Member:
-        """Add a member (dispatches GUILD_MEMBER_ADD when the bot has the members intent)."""
-        member = self.state.add_member(username, display_name=display_name, admin=admin, role_ids=role_ids)
+        """Add a member to a guild (the default one unless told); dispatches GUILD_MEMBER_ADD (members intent).
+
+        ``existing_member`` (a member of another guild) makes that same user join this guild: same id
+        and name, the roles given here (roles are per guild). Returns this guild's record of the member.
+        """
+        member = self.state.add_member(
+            username,
+            display_name=display_name,
+            admin=admin,
+            role_ids=role_ids,
+            guild_id=guild_id,
+            existing=existing_member,
+        )
         payload = member.member_payload()
-        payload["guild_id"] = str(self.guild_id)
+        payload["guild_id"] = str(member.guild_id)
         self.gateway.dispatch("GUILD_MEMBER_ADD", payload)
         return member
 
-    def add_text_channel(self, name: str) -> int:
-        """Create a text channel (dispatches CHANNEL_CREATE); returns its id."""
-        channel = self.state.add_channel(name)
+    def add_text_channel(self, name: str, *, guild_id: int | None = None) -> int:
+        """Create a text channel in a guild (the default one unless told; dispatches CHANNEL_CREATE); returns its id."""
+        channel = self.state.add_channel(name, guild_id=guild_id)
         self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload())
         return channel.id
 
-    def member(self, user_id: int) -> Member:
-        """Member by id."""
-        return self.state.members[user_id]
+    def add_role(
+        self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
+    ) -> int:
+        """Create a role in a guild (the default one unless told; dispatches GUILD_ROLE_CREATE); returns its id."""
+        role = self.state.add_role(name, permissions, guild_id=guild_id)
+        self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(role.guild_id), "role": role.to_payload()})
+        return role.id
+
+    def member(self, user_id: int, guild_id: int | None = None) -> Member:
+        """A member's record in a guild (the default one unless told)."""
+        return self.state.guild_for(guild_id).members[user_id]
+
+    # -- permissions ------------------------------------------------------------------------
+
+    def set_channel_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0, kind: str | None = None
+    ) -> None:
+        """Set a channel's permission overwrite for a role or a member (dispatches CHANNEL_UPDATE).
+
+        ``kind`` is ``"role"`` or ``"member"`` (inferred from ``target_id`` when None); the guild id is
+        the @everyone role. ``allow``/``deny`` are bit sets of the constants in ``models``, e.g.
+        ``emu.set_channel_overwrite(cid, emu.bot_user_id, deny=SEND_MESSAGES)``.
+        """
+        channel = self.state.set_overwrite(channel_id, target_id, allow=allow, deny=deny, kind=kind)
+        self.gateway.dispatch("CHANNEL_UPDATE", channel.to_payload())
+
+    def remove_channel_overwrite(self, channel_id: int, target_id: int) -> None:
+        """Delete a channel's overwrite for a role or member (dispatches CHANNEL_UPDATE)."""
+        channel = self.state.remove_overwrite(channel_id, target_id)
+        self.gateway.dispatch("CHANNEL_UPDATE", channel.to_payload())
+
+    def permissions_for(self, member: Member | int, channel_id: int) -> int:
+        """A user's permissions in a channel as Discord computes them (the bot's: ``bot_user_id``)."""
+        return self.state.permissions_for(member, channel_id)
 
     # -- rate limits ------------------------------------------------------------------------
 
@@ -293,25 +377,51 @@ class Emulator:
         locale: str = "en-US",
         **options: Any,
     ) -> InteractionHandle:
-        """Dispatch an INTERACTION_CREATE for ``/command`` (spaces select sub-commands); non-blocking."""
+        """Dispatch an INTERACTION_CREATE for ``/command`` (spaces select sub-commands); non-blocking.
+
+        The guild is the channel's; ``member`` must be a member of it (``InteractionRefused``). The
+        command is looked up as Discord's client shows it: registered for that guild, else global
+        (``UnknownCommand``). Channel, role and user options take ids (or objects with ``.id``) and
+        add Discord's ``data.resolved`` entries.
+        """
+        return self._dispatch(member, channel_id, command, options, locale=locale)
+
+    def _dispatch(
+        self,
+        member: Member,
+        channel_id: int,
+        command: str,
+        options: dict[str, Any],
+        *,
+        locale: str = "en-US",
+        focused: str | None = None,
+    ) -> InteractionHandle:
+        st = self.state
+        ctx = interaction_context(st, member, channel_id)
         if self.gateway.current is None:
             raise NoReply("bot is not connected to the emulator gateway (no session)")
         parts = command.split()
-        cmd = self.state.find_command(parts[0], self.guild_id)
+        cmd = st.find_command(parts[0], ctx.guild.id)
         if cmd is None:
-            raise UnknownCommand(f"/{parts[0]} is not registered; registered: {sorted(self._all_command_names())}")
-        data = build_command_data(self.state, cmd, parts[1:], options)
-        st = self.state
+            known = sorted({c["name"] for scope in (ctx.guild.id, None) for c in st.command_list(scope)})
+            raise UnknownCommand(
+                f"/{parts[0]} is not registered for guild {ctx.guild.name!r} nor globally; registered there: {known}"
+            )
+        data = build_command_data(ctx, cmd, parts[1:], options, focused=focused)
+        kind = APPLICATION_COMMAND if focused is None else APPLICATION_COMMAND_AUTOCOMPLETE
         rec = InteractionRecord(
             id=st.ids.next(),
             token=new_interaction_token(),
             name=command,
             channel_id=channel_id,
-            member=member,
+            member=ctx.member,
             created_at=self.clock.now(),
+            kind=kind,
+            guild_id=ctx.guild.id,
+            focused=focused_option(cmd, parts[1:], focused) if focused is not None else None,
         )
         payload = build_interaction_payload(
-            st, interaction_id=rec.id, token=rec.token, member=member, channel_id=channel_id, data=data, locale=locale
+            ctx, interaction_id=rec.id, token=rec.token, channel_id=channel_id, data=data, kind=kind, locale=locale
         )
         rec.payload = payload
         self._interactions[rec.id] = rec
@@ -326,6 +436,36 @@ class Emulator:
         """Run ``/command`` as ``member`` in ``channel_id`` and wait for the bot's reply (``NoReply`` on timeout)."""
         handle = self.dispatch_interaction(member, channel_id, command, **options)
         return await handle.wait(timeout)
+
+    def dispatch_autocomplete(
+        self, member: Member, channel_id: int, command: str, *, focused: str, **options: Any
+    ) -> InteractionHandle:
+        """Dispatch an APPLICATION_COMMAND_AUTOCOMPLETE interaction; non-blocking (see ``autocomplete``)."""
+        return self._dispatch(member, channel_id, command, options, focused=focused)
+
+    async def autocomplete(
+        self,
+        member: Member,
+        channel_id: int,
+        command: str,
+        *,
+        focused: str,
+        timeout: float = 10.0,
+        **options: Any,
+    ) -> list[dict[str, Any]]:
+        """The choices the bot suggests while ``member`` types option ``focused`` of ``/command``.
+
+        ``options`` are the values typed so far; the focused one's value (partial, "" if absent) is
+        sent as a string marked ``"focused": true``. The option must be registered with
+        ``autocomplete: true`` (``InteractionRefused``). The bot's answer must be callback type 8 with
+        choices Discord accepts (≤ 25, names 1-100 characters, values of the option's type, strings
+        ≤ 100): anything else raises ``AutocompleteError``, no answer ``NoReply``.
+        """
+        handle = self.dispatch_autocomplete(member, channel_id, command, focused=focused, **options)
+        reply = await handle.wait(timeout)
+        if reply.type != AUTOCOMPLETE_RESULT:  # pragma: no cover - the callback route refuses other types
+            raise AutocompleteError(f"autocomplete for /{command} answered with callback type {reply.type}")
+        return list(reply.data.get("choices") or [])
 
     def interaction_messages(self, interaction_id: int) -> list[Message]:
         """Original response and followups of an interaction."""
@@ -359,6 +499,11 @@ class Emulator:
 
     async def post_message(self, member: Member, channel_id: int, content: str) -> Message:
         """A user posts a message (dispatches MESSAGE_CREATE if the bot has the intent)."""
+        guild = self.state.guild_of_channel(channel_id)
+        if guild is not None and member.id not in guild.members:
+            raise ValueError(
+                f"{member.username} is not a member of guild {guild.name!r}, where channel {channel_id} is"
+            )
         msg = self.state.create_message(channel_id, member.id, {"content": content}, [])
         self._announce_create(msg)
         return msg
@@ -368,7 +513,8 @@ class Emulator:
         msg = self.state.get_message(message_id)
         if msg is None or msg.channel_id != channel_id or msg.deleted:
             raise KeyError(f"no live message {message_id} in channel {channel_id}")
-        self._mark_deleted(msg, by=by.id if by else self.owner.id)
+        guild = self.state.guilds.get(msg.guild_id or 0, self.state.guild)
+        self._mark_deleted(msg, by=by.id if by else guild.owner_id)
 
     def _mark_deleted(self, msg: Message, *, by: int) -> None:
         msg.deleted = True
@@ -376,7 +522,7 @@ class Emulator:
         msg.deleted_by = by
         if not msg.ephemeral:
             self.gateway.dispatch(
-                "MESSAGE_DELETE", {"id": str(msg.id), "channel_id": str(msg.channel_id), "guild_id": str(self.guild_id)}
+                "MESSAGE_DELETE", {"id": str(msg.id), "channel_id": str(msg.channel_id), "guild_id": str(msg.guild_id)}
             )
 
     def _announce_create(self, msg: Message) -> None:
@@ -385,8 +531,12 @@ class Emulator:
         if not self.gateway.current or not self.gateway.current.wants("MESSAGE_CREATE"):
             return
         payload = self.state.message_payload(msg)
-        payload["guild_id"] = str(self.guild_id)
-        author = self.state.members.get(msg.author_id)
+        guild = self.state.guilds.get(msg.guild_id or 0)
+        if guild is None:
+            self.gateway.dispatch("MESSAGE_CREATE", payload)
+            return
+        payload["guild_id"] = str(guild.id)
+        author = guild.members.get(msg.author_id)
         if author is not None and msg.webhook_id is None:
             payload["member"] = author.member_payload(with_user=False)
         self.gateway.dispatch("MESSAGE_CREATE", payload)
@@ -395,7 +545,8 @@ class Emulator:
         if msg.ephemeral or not self.gateway.current or not self.gateway.current.wants("MESSAGE_UPDATE"):
             return
         payload = self.state.message_payload(msg)
-        payload["guild_id"] = str(self.guild_id)
+        if msg.guild_id is not None:
+            payload["guild_id"] = str(msg.guild_id)
         self.gateway.dispatch("MESSAGE_UPDATE", payload)
 
     # -- gateway controls -------------------------------------------------------------------

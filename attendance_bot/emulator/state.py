@@ -1,18 +1,14 @@
-"""In-memory world of the emulator: guild, roles, channels, members, messages and application commands."""
+"""In-memory world of the emulator: guilds (roles, channels, members), messages and application commands."""
 
 from __future__ import annotations
 
 import logging
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from .clock import Clock, SnowflakeGenerator, iso
 from .models import (
-    ADMINISTRATOR,
-    ALL_PERMISSIONS,
     CHANNEL_CATEGORY,
     CHANNEL_TEXT,
     CHANNEL_VOICE,
@@ -21,138 +17,241 @@ from .models import (
     MANAGE_CHANNELS,
     MANAGE_GUILD,
     MANAGE_MESSAGES,
+    OVERWRITE_MEMBER,
+    OVERWRITE_ROLE,
     Attachment,
     Channel,
+    Guild,
     Member,
     Message,
     MessageVersion,
+    Overwrite,
     Role,
 )
 
 log = logging.getLogger(__name__)
 
 _BOT_ROLE_PERMISSIONS = DEFAULT_EVERYONE_PERMISSIONS | MANAGE_MESSAGES | MANAGE_CHANNELS
-
-
-@dataclass
-class Guild:
-    """The emulated guild's scalar attributes."""
-
-    id: int
-    name: str
-    owner_id: int
-    created_at: datetime
+_OVERWRITE_KINDS = {"role": OVERWRITE_ROLE, "member": OVERWRITE_MEMBER}
 
 
 class WorldState:
-    """All mutable emulator data; owned by one event loop, not thread-safe."""
+    """All mutable emulator data; owned by one event loop, not thread-safe.
+
+    ``guilds`` holds every guild, the default one (``guild``) first. ``roles`` and ``channels`` index
+    every guild's roles and channels by id (ids are unique across guilds, as Discord's snowflakes are);
+    ``members`` and the named attributes (``admin_channel``, ``instructor``, ...) are the default
+    guild's, as before there were several.
+    """
 
     def __init__(self, clock: Clock, *, app_name: str, guild_name: str) -> None:
         self.clock = clock
         self.ids = SnowflakeGenerator(clock)
         self.app_id = self.ids.next()
-        now = clock.now()
-        self.bot = Member(self.app_id, app_name, None, (), now, bot=True)
-        self.owner = Member(self.ids.next(), "guild_owner", "Guild Owner", (), now)
-        self.guild = Guild(self.ids.next(), guild_name, self.owner.id, now)
+        self.app_name = app_name
+        self.guilds: dict[int, Guild] = {}
         self.roles: dict[int, Role] = {}
         self.channels: dict[int, Channel] = {}
-        self.members: dict[int, Member] = {}
-        self.users: dict[int, Member] = {self.bot.id: self.bot}
+        self.users: dict[int, Member] = {}
         self._messages: dict[int, dict[int, Message]] = {}
         self._message_index: dict[int, Message] = {}
         # scope (guild id or None for global) -> command id -> stored command payload
         self.commands: dict[int | None, dict[int, dict[str, Any]]] = {}
         self.command_version = self.ids.next()
         self.base_url = ""  # set by the server once the port is known
-        self._build_default_guild()
+        guild = self.guild = self._build_guild(guild_name, prefix="", owner_name="guild_owner")
+        self.bot = guild.bot
+        self.owner = guild.owner
+        self.members = guild.members
+        self.admin_role, self.bot_role, self.student_role = guild.admin_role, guild.bot_role, guild.student_role
+        self.admin_channel, self.attendance_channel = guild.admin_channel, guild.attendance_channel
+        self.general_channel, self.voice_channel = guild.general_channel, guild.voice_channel
+        self.instructor, self.students = guild.instructor, guild.students
 
     # -- world construction -------------------------------------------------------------------
 
-    def _build_default_guild(self) -> None:
-        gid = self.guild.id
+    def add_guild(self, name: str) -> Guild:
+        """A new guild of the default shape (its own roles, channels, owner, instructor and 3 students)."""
+        return self._build_guild(name, prefix=f"g{len(self.guilds) + 1}_", owner_name="owner")
+
+    def _build_guild(self, name: str, *, prefix: str, owner_name: str) -> Guild:
+        now = self.clock.now()
+        owner_id = self.ids.next()
+        guild = Guild(self.ids.next(), name, owner_id, now)
+        self.guilds[guild.id] = guild
+        gid = guild.id
         # @everyone role id == guild id, as on Discord
-        self.roles[gid] = Role(gid, "@everyone", DEFAULT_EVERYONE_PERMISSIONS, 0)
-        self.admin_role = self._add_role("Instructor", DEFAULT_EVERYONE_PERMISSIONS | MANAGE_GUILD, 2)
-        self.bot_role = self._add_role(self.bot.username, _BOT_ROLE_PERMISSIONS, 1, managed=True, bot_id=self.bot.id)
-        self.student_role = self._add_role("Student", DEFAULT_EVERYONE_PERMISSIONS, 1)
-        category = self._add_channel("Text Channels", CHANNEL_CATEGORY, 0)
-        self.admin_channel = self._add_channel("instructors", CHANNEL_TEXT, 0, category.id)
-        self.attendance_channel = self._add_channel("attendance", CHANNEL_TEXT, 1, category.id)
-        self.general_channel = self._add_channel("general", CHANNEL_TEXT, 2, category.id)
-        self.voice_channel = self._add_channel("Lecture Hall", CHANNEL_VOICE, 3, category.id)
-        self.bot.role_ids = (self.bot_role.id,)
-        self.members[self.bot.id] = self.bot
-        self.members[self.owner.id] = self.owner
-        self.users[self.owner.id] = self.owner
-        self.instructor = self.add_member("instructor", display_name="Dr. Instructor", admin=True)
-        self.students = [
-            self.add_member(f"student{i}", display_name=f"Student {i}", role_ids=(self.student_role.id,))
+        self._store_role(guild, Role(gid, "@everyone", DEFAULT_EVERYONE_PERMISSIONS, 0, guild_id=gid))
+        guild.admin_role = self._add_role(guild, "Instructor", DEFAULT_EVERYONE_PERMISSIONS | MANAGE_GUILD, 2)
+        guild.bot_role = self._add_role(
+            guild, self.app_name, _BOT_ROLE_PERMISSIONS, 1, managed=True, bot_id=self.app_id
+        )
+        guild.student_role = self._add_role(guild, "Student", DEFAULT_EVERYONE_PERMISSIONS, 1)
+        category = self._add_channel(guild, "Text Channels", CHANNEL_CATEGORY, 0)
+        guild.admin_channel = self._add_channel(guild, "instructors", CHANNEL_TEXT, 0, category.id)
+        guild.attendance_channel = self._add_channel(guild, "attendance", CHANNEL_TEXT, 1, category.id)
+        guild.general_channel = self._add_channel(guild, "general", CHANNEL_TEXT, 2, category.id)
+        guild.voice_channel = self._add_channel(guild, "Lecture Hall", CHANNEL_VOICE, 3, category.id)
+        guild.bot = Member(self.app_id, self.app_name, None, (guild.bot_role.id,), now, bot=True, guild_id=gid)
+        guild.members[self.app_id] = guild.bot
+        self.users.setdefault(self.app_id, guild.bot)
+        guild.owner = Member(owner_id, prefix + owner_name, "Guild Owner", (), now, guild_id=gid)
+        guild.members[owner_id] = guild.owner
+        self.users[owner_id] = guild.owner
+        guild.instructor = self.add_member(
+            prefix + "instructor", display_name="Dr. Instructor", admin=True, guild_id=gid
+        )
+        guild.students = [
+            self.add_member(
+                f"{prefix}student{i}", display_name=f"Student {i}", role_ids=(guild.student_role.id,), guild_id=gid
+            )
             for i in range(1, 4)
         ]
+        return guild
 
-    def _add_role(
-        self, name: str, permissions: int, position: int, *, managed: bool = False, bot_id: int | None = None
-    ) -> Role:
-        role = Role(self.ids.next(), name, permissions, position, managed=managed, bot_id=bot_id)
+    def _store_role(self, guild: Guild, role: Role) -> Role:
+        guild.roles[role.id] = role
         self.roles[role.id] = role
         return role
 
-    def _add_channel(self, name: str, kind: int, position: int, parent_id: int | None = None) -> Channel:
-        channel = Channel(self.ids.next(), self.guild.id, name, kind, position, parent_id)
+    def _add_role(
+        self,
+        guild: Guild,
+        name: str,
+        permissions: int,
+        position: int,
+        *,
+        managed: bool = False,
+        bot_id: int | None = None,
+    ) -> Role:
+        role = Role(self.ids.next(), name, permissions, position, managed=managed, bot_id=bot_id, guild_id=guild.id)
+        return self._store_role(guild, role)
+
+    def _add_channel(self, guild: Guild, name: str, kind: int, position: int, parent_id: int | None = None) -> Channel:
+        channel = Channel(self.ids.next(), guild.id, name, kind, position, parent_id)
+        guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
         if kind != CHANNEL_CATEGORY:
             self._messages[channel.id] = {}
         return channel
 
-    def add_channel(self, name: str, *, voice: bool = False) -> Channel:
-        """Create a new text (or voice) channel in the guild."""
-        return self._add_channel(name, CHANNEL_VOICE if voice else CHANNEL_TEXT, len(self.channels))
+    def guild_for(self, guild_id: int | None) -> Guild:
+        """The guild with ``guild_id`` (the default guild for None); KeyError for an unknown id."""
+        if guild_id is None:
+            return self.guild
+        try:
+            return self.guilds[guild_id]
+        except KeyError:
+            raise KeyError(f"no guild {guild_id} in the emulator") from None
 
-    def add_role(self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS) -> Role:
-        """Create a new role."""
-        return self._add_role(name, permissions, len(self.roles))
+    def guild_of_channel(self, channel_id: int) -> Guild | None:
+        """The guild a channel belongs to (None for an unknown channel)."""
+        channel = self.channels.get(channel_id)
+        return self.guilds.get(channel.guild_id) if channel is not None else None
+
+    def add_channel(self, name: str, *, voice: bool = False, guild_id: int | None = None) -> Channel:
+        """Create a new text (or voice) channel in a guild (the default one unless told)."""
+        guild = self.guild_for(guild_id)
+        return self._add_channel(guild, name, CHANNEL_VOICE if voice else CHANNEL_TEXT, len(guild.channels))
+
+    def add_role(
+        self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
+    ) -> Role:
+        """Create a new role in a guild (the default one unless told)."""
+        guild = self.guild_for(guild_id)
+        return self._add_role(guild, name, permissions, len(guild.roles))
 
     def add_member(
         self,
-        username: str,
+        username: str | None = None,
         *,
         display_name: str | None = None,
         admin: bool = False,
         role_ids: Iterable[int] = (),
+        guild_id: int | None = None,
+        existing: Member | None = None,
     ) -> Member:
-        """Create a guild member; ``admin`` gives them the Manage Server role."""
+        """Create a guild member; ``admin`` gives them the guild's Manage Server role.
+
+        With ``existing`` (a member record of another guild) the same user joins this guild too: same
+        id and name, roles of this guild only.
+        """
+        guild = self.guild_for(guild_id)
         roles = list(role_ids)
-        if admin and self.admin_role.id not in roles:
-            roles.append(self.admin_role.id)
-        member = Member(self.ids.next(), username, display_name, tuple(roles), self.clock.now())
-        self.members[member.id] = member
-        self.users[member.id] = member
+        foreign = [r for r in roles if r not in guild.roles]
+        if foreign:
+            raise ValueError(f"roles {foreign} are not roles of guild {guild.name!r}")
+        if admin and guild.admin_role.id not in roles:
+            roles.append(guild.admin_role.id)
+        now = self.clock.now()
+        if existing is not None:
+            if existing.id in guild.members:
+                raise ValueError(f"{existing.username} is already a member of guild {guild.name!r}")
+            name = display_name if display_name is not None else existing.display_name
+            member = Member(existing.id, existing.username, name, tuple(roles), now, existing.bot, guild.id)
+        elif username is None:
+            raise ValueError("add_member needs a username or an existing member")
+        else:
+            member = Member(self.ids.next(), username, display_name, tuple(roles), now, guild_id=guild.id)
+            self.users[member.id] = member
+        guild.members[member.id] = member
         return member
+
+    def set_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0, kind: str | None = None
+    ) -> Channel:
+        """Set (replace) the overwrite of a role or member on a channel; ``kind`` is inferred when None."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise KeyError(f"no channel {channel_id} in the emulator")
+        guild = self.guilds[channel.guild_id]
+        if kind is None:
+            kind = "role" if target_id in guild.roles else "member"
+        if kind not in _OVERWRITE_KINDS:
+            raise ValueError(f"overwrite kind must be 'role' or 'member', not {kind!r}")
+        if kind == "role" and target_id not in guild.roles:
+            raise ValueError(f"{target_id} is not a role of guild {guild.name!r}")
+        if kind == "member" and target_id not in guild.members:
+            raise ValueError(f"{target_id} is not a member of guild {guild.name!r}")
+        channel.overwrites[target_id] = Overwrite(target_id, _OVERWRITE_KINDS[kind], allow, deny)
+        if target_id == guild.id:  # Discord lists the @everyone overwrite first
+            channel.overwrites = {target_id: channel.overwrites.pop(target_id), **channel.overwrites}
+        return channel
+
+    def remove_overwrite(self, channel_id: int, target_id: int) -> Channel:
+        """Delete a channel's overwrite for a role or member (no-op when there is none)."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise KeyError(f"no channel {channel_id} in the emulator")
+        channel.overwrites.pop(target_id, None)
+        return channel
 
     # -- permissions --------------------------------------------------------------------------
 
-    def permissions_for(self, member: Member, channel_id: int | None = None) -> int:
-        """Guild-level permissions of ``member`` (no channel overwrites exist in the emulator)."""
-        if member.id == self.guild.owner_id:
-            return ALL_PERMISSIONS
-        perms = self.roles[self.guild.id].permissions
-        for rid in member.role_ids:
-            role = self.roles.get(rid)
-            if role is not None:
-                perms |= role.permissions
-        if perms & ADMINISTRATOR:
-            return ALL_PERMISSIONS
-        return perms
+    def permissions_for(
+        self, member: Member | int, channel_id: int | None = None, *, guild_id: int | None = None
+    ) -> int:
+        """Permissions of a user: in ``channel_id`` (its guild, overwrites applied) or guild-wide.
+
+        The guild-wide case uses ``guild_id``, else the member record's guild, else the default guild.
+        A user who is not a member of that guild has no permissions (0).
+        """
+        user_id = member if isinstance(member, int) else member.id
+        channel = self.channels.get(channel_id) if channel_id is not None else None
+        if channel is not None:
+            return self.guilds[channel.guild_id].permissions_in(user_id, channel)
+        if guild_id is None and isinstance(member, Member):
+            guild_id = member.guild_id
+        return self.guild_for(guild_id).base_permissions(user_id)
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def guild_payload(self, *, full: bool, all_members: bool = True) -> dict[str, Any]:
-        """Guild object; ``full`` adds the GUILD_CREATE-only fields (members, channels, ...).
+    def guild_payload(self, guild: Guild | None = None, *, full: bool, all_members: bool = True) -> dict[str, Any]:
+        """Guild object (the default guild unless told); ``full`` adds the GUILD_CREATE-only fields.
 
         Without the GUILD_MEMBERS intent (``all_members`` False) Discord only sends the bot's own member.
         """
-        g = self.guild
+        g = guild or self.guild
         data: dict[str, Any] = {
             "id": str(g.id),
             "name": g.name,
@@ -168,13 +267,13 @@ class WorldState:
             "verification_level": 1,
             "default_message_notifications": 1,
             "explicit_content_filter": 0,
-            "roles": [r.to_payload() for r in self.roles.values()],
+            "roles": [r.to_payload() for r in g.roles.values()],
             "emojis": [],
             "stickers": [],
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": str(self.general_channel.id),
+            "system_channel_id": str(g.general_channel.id),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "max_presences": None,
@@ -197,13 +296,13 @@ class WorldState:
         }
         if full:
             data.update(
-                joined_at=iso(self.bot.joined_at or g.created_at),
+                joined_at=iso(g.bot.joined_at or g.created_at),
                 large=False,
                 unavailable=False,
-                member_count=len(self.members),
+                member_count=len(g.members),
                 voice_states=[],
-                members=[m.member_payload() for m in self.members.values() if all_members or m.bot],
-                channels=[self._channel_in_guild(c) for c in self.channels.values()],
+                members=[m.member_payload() for m in g.members.values() if all_members or m.bot],
+                channels=[self._channel_in_guild(c) for c in g.channels.values()],
                 threads=[],
                 presences=[],
                 stage_instances=[],
@@ -251,7 +350,7 @@ class WorldState:
                 "id": str(msg.interaction_id),
                 "type": 2,
                 "user": self.bot.user_payload(),
-                "authorizing_integration_owners": {"0": str(self.guild.id)},
+                "authorizing_integration_owners": {"0": str(msg.guild_id or self.guild.id)},
             }
         return data
 
@@ -273,11 +372,12 @@ class WorldState:
         flags: int | None = None,
         msg_type: int = 0,
     ) -> Message:
-        """Store a new message built from a Discord create-message body."""
+        """Store a new message built from a Discord create-message body (its guild is the channel's)."""
+        channel = self.channels.get(channel_id)
         msg = Message(
             id=self.ids.next(),
             channel_id=channel_id,
-            guild_id=self.guild.id,
+            guild_id=channel.guild_id if channel is not None else None,
             author_id=author_id,
             content=str(body.get("content") or ""),
             created_at=self.clock.now(),
@@ -293,7 +393,6 @@ class WorldState:
         msg.attachments = self._make_attachments(channel_id, body, files)
         self._messages.setdefault(channel_id, {})[msg.id] = msg
         self._message_index[msg.id] = msg
-        channel = self.channels.get(channel_id)
         if channel is not None and not msg.ephemeral:
             channel.last_message_id = msg.id
         return msg

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from .faults import Fault
-from .models import Member, Message, Reply
+from .guilds import GuildHandle
+from .models import DEFAULT_EVERYONE_PERMISSIONS, Member, Message, Reply
 from .server import Emulator
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,16 @@ class EmulatorThread:
         return self.emu.attendance_channel_id
 
     @property
+    def general_channel_id(self) -> int:
+        """#general's id."""
+        return self.emu.general_channel_id
+
+    @property
+    def student_role_id(self) -> int:
+        """Student role id."""
+        return self.emu.student_role_id
+
+    @property
     def voice_channel_id(self) -> int:
         """Voice channel id."""
         return self.emu.voice_channel_id
@@ -187,9 +198,57 @@ class EmulatorThread:
         """Unknown (method, path) requests seen."""
         return self.run(lambda e: list(e.unknown_routes))
 
-    def add_member(self, username: str, **kw: Any) -> Member:
+    def add_member(self, username: str | None = None, **kw: Any) -> Member:
         """See ``Emulator.add_member``."""
         return self.run(lambda e: e.add_member(username, **kw))
+
+    # -- guilds and permissions ---------------------------------------------------------------
+
+    def _handle(self, fn: Callable[[Emulator], GuildHandle]) -> GuildHandle:
+        return self.run(fn).running_with(self.run)
+
+    @property
+    def guilds(self) -> list[GuildHandle]:
+        """See ``Emulator.guilds``."""
+        ids = self.run(lambda e: [g.id for g in e.guilds])
+        return [self.guild(gid) for gid in ids]
+
+    @property
+    def default_guild(self) -> GuildHandle:
+        """See ``Emulator.default_guild``."""
+        return self._handle(lambda e: e.default_guild)
+
+    def guild(self, guild_id: int) -> GuildHandle:
+        """See ``Emulator.guild``."""
+        return self._handle(lambda e: e.guild(guild_id))
+
+    def add_guild(self, name: str | None = None) -> GuildHandle:
+        """See ``Emulator.add_guild``."""
+        return self._handle(lambda e: e.add_guild(name))
+
+    def add_text_channel(self, name: str, *, guild_id: int | None = None) -> int:
+        """See ``Emulator.add_text_channel``."""
+        return self.run(lambda e: e.add_text_channel(name, guild_id=guild_id))
+
+    def add_role(
+        self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
+    ) -> int:
+        """See ``Emulator.add_role``."""
+        return self.run(lambda e: e.add_role(name, permissions, guild_id=guild_id))
+
+    def set_channel_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0, kind: str | None = None
+    ) -> None:
+        """See ``Emulator.set_channel_overwrite``."""
+        self.run(lambda e: e.set_channel_overwrite(channel_id, target_id, allow=allow, deny=deny, kind=kind))
+
+    def remove_channel_overwrite(self, channel_id: int, target_id: int) -> None:
+        """See ``Emulator.remove_channel_overwrite``."""
+        self.run(lambda e: e.remove_channel_overwrite(channel_id, target_id))
+
+    def permissions_for(self, member: Member | int, channel_id: int) -> int:
+        """See ``Emulator.permissions_for``."""
+        return self.run(lambda e: e.permissions_for(member, channel_id))
 
     def registered_commands(self, guild_id: int | None = None) -> list[Any]:
         """See ``Emulator.registered_commands``."""
@@ -212,6 +271,13 @@ class EmulatorThread:
         assert self._loop is not None
         coro = self.emu.invoke(member, channel_id, command, timeout, **options)
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def autocomplete(
+        self, member: Member, channel_id: int, command: str, *, focused: str, timeout: float = 10.0, **options: Any
+    ) -> list[dict[str, Any]]:
+        """See ``Emulator.autocomplete`` (raises ``AutocompleteError``, ``NoReply``)."""
+        coro = self.emu.autocomplete(member, channel_id, command, focused=focused, timeout=timeout, **options)
+        return self._call(coro, timeout + 5)
 
     def messages(self, channel_id: int, **kw: Any) -> list[Message]:
         """See ``Emulator.messages``."""

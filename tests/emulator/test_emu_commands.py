@@ -198,7 +198,7 @@ def test_the_bots_own_commands_pass() -> None:
     """The attendance bot's slash commands, as nextcord sends them, are commands Discord accepts."""
     cog = AttendanceCog.__new__(AttendanceCog)  # the commands are read in __new__; no bot needed
     payloads = [c.get_payload(None) for c in cog.__cog_application_commands__]
-    assert {p["name"] for p in payloads} == {"open_attendance", "close_attendance", "export_csv", "here"}
+    assert {p["name"] for p in payloads} >= {"open_attendance", "close_attendance", "export_csv", "here"}
     assert check_command_list(payloads) == {}
 
 
