@@ -174,3 +174,131 @@ def test_edit_lateness_counts_late_edits_and_missed_windows() -> None:
 
     assert edit_lateness([15.02, 30.4, 45.01], 15, 10, 59) == (pytest.approx(0.4), 0)
     assert edit_lateness([15.02, 49.0], 15, 10, 59) == (pytest.approx(4.0), 1)
+
+
+@pytest.fixture(scope="module")
+def courses_run() -> subprocess.CompletedProcess[str]:
+    """`--quick --scenarios courses:60`: 20 courses in 3 servers, 3 students each, edits judged over 2 windows of 5 s."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "courses:60"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_courses_scenario_runs_and_prints_its_figures(courses_run: subprocess.CompletedProcess[str]) -> None:
+    """Our bot only, no bare comparison ("-"); every student of every course recorded; no 429; the edits' lag printed."""
+    assert courses_run.returncode == 0, courses_run.stderr[-3000:]
+    assert courses_run.stdout.startswith("Machine: ")
+    rows = _table(courses_run.stdout)
+    assert [(r["scenario"], r["bot"]) for r in rows] == [("60 in 20 courses", "ours")]
+    row = rows[0]
+    assert row["answered"] == row["sent"] == row["ok"] == "60" and row["lost"] == "0" and row["duplicates"] == "0", row
+    assert row["throughput ours/bare"] == row["p99 ours/bare"] == "-", row
+    extras = {
+        key: value
+        for key, _, value in (
+            line.removeprefix("60 in 20 courses (ours): ").partition(": ")
+            for line in courses_run.stdout.splitlines()
+            if line.startswith("60 in 20 courses (ours): ")
+        )
+    }
+    assert extras["courses"].startswith("20 in 3 servers, 3 students each"), extras
+    assert extras["edit lag p99"].endswith(" ms"), extras
+    assert "over 40 window boundaries of 20 code messages" in extras["edit lag max"], extras
+    assert extras["429 responses"].startswith("0 (0 to edits) of the bot's "), extras
+    assert "lost 0: met" in extras["issue targets"] and "no 429: met" in extras["issue targets"], extras
+    notes = [line for line in courses_run.stderr.splitlines() if "note:" in line]
+    assert all("code-message edits late" in n for n in notes), notes  # timing on a busy machine may vary; nothing else
+
+
+def test_courses_scenario_parses() -> None:
+    """`courses` is the issue's 3,000 students in 20 courses; `:N` and `--courses` scale it down."""
+    from attendance_bot.bench.load import COURSES, Scenario, parse_scenarios
+
+    assert parse_scenarios("courses") == [Scenario(3000, mode=COURSES, courses=20)]
+    assert parse_scenarios("courses:60", courses=6) == [Scenario(60, mode=COURSES, courses=6)]
+    assert Scenario(3000, mode=COURSES, courses=20).name == "3000 in 20 courses"
+    with pytest.raises(ValueError, match="courses"):
+        parse_scenarios("courses:0")
+
+
+@pytest.mark.parametrize(
+    ("students", "courses", "shares"),
+    [(3000, 20, [150] * 20), (61, 20, [4] + [3] * 19), (5, 3, [2, 2, 1])],
+)
+def test_students_are_shared_evenly_among_the_courses(students: int, courses: int, shares: list[int]) -> None:
+    """Each course gets its even share; the first courses take what is left over."""
+    from attendance_bot.bench.multicourse import share
+
+    assert [share(students, courses, i) for i in range(courses)] == shares
+
+
+@pytest.mark.parametrize(
+    ("edits", "lags"),
+    [
+        ([17.6, 33.0, 47.6], [0.1, 0.5, 0.1]),  # one edit after each boundary
+        ([17.6, 31.0, 47.6], [0.1, None, 0.1]),  # the edit at 31.0 is before the boundary at 32.5
+        ([17.6, 18.0, 40.0], [0.1, 7.5, None]),  # the first edit after a boundary counts; none before 62.5
+    ],
+)
+def test_edit_lag_is_measured_from_each_sessions_own_boundaries(edits: list[float], lags: list[float | None]) -> None:
+    """Windows of 15 s starting 2.5 s past the multiples: boundaries 17.5, 32.5 and 47.5 between 10 and 50."""
+    from attendance_bot.bench.multicourse import boundary_lags
+
+    found = boundary_lags(edits, 15, 2.5, 10, 50)
+    assert [b for b, _ in found] == [17.5, 32.5, 47.5]
+    assert [lag for _, lag in found] == [pytest.approx(x) if x is not None else None for x in lags]
+
+
+def test_repeated_rounds_without_a_bare_run_print_medians_of_their_own_figures() -> None:
+    """`--repeat` of a scenario the bare bot does not run: medians of our p99 and the scenario's figures."""
+    from attendance_bot.bench.load import COURSES, Result, Scenario
+    from attendance_bot.bench.report import render, rows
+
+    courses = Scenario(3000, mode=COURSES, courses=20)
+    runs = [
+        Result(courses, "ours", latencies=[p99], answer_latencies=[p99], figures={"edit lag p99 ms": lag, "429s": 0.0})
+        for p99, lag in ((0.9, 120.0), (1.1, 80.0), (1.0, 300.0))
+    ]
+    assert [row[-2:] for row in rows(runs)] == [["-", "-"]] * 3
+    assert render(runs).splitlines()[-1] == (
+        "3000 in 20 courses, 3 rounds: p99 ms median 1000 (900-1100), answer p99 ms median 1000 (900-1100), "
+        "lost median 0 (0-0), edit lag p99 ms median 120 (80-300), 429s median 0 (0-0)"
+    )
+
+
+def test_late_edits_and_429s_are_named_in_the_courses_figures() -> None:
+    """An edit 1.5 s after its boundary and one 429 fail their targets and are said, with when they happened."""
+    from types import SimpleNamespace
+
+    from attendance_bot.bench.load import COURSES, Result, Scenario
+    from attendance_bot.bench.multicourse import Course, Opened, judge
+    from attendance_bot.bench.seed import Place
+
+    course = Course("Course 01", Place(1, 2, 3), None, ())  # type: ignore[arg-type]
+    opened = [Opened(course, "S1", 42, 15, 2.5)]
+    log = [
+        (17.6, "PATCH", "/channels/3/messages/42", 200),
+        (20.0, "POST", "/channels/3/messages", 429),
+        (34.0, "PATCH", "/channels/3/messages/42", 200),
+        (47.6, "PATCH", "/channels/3/messages/42", 200),
+    ]
+    emu = SimpleNamespace(request_log=log, rest=SimpleNamespace(request_log=SimpleNamespace(maxlen=20000)))
+    result = Result(Scenario(3, mode=COURSES, courses=1), "ours", answer_latencies=[0.5])
+    judge(result, emu, opened, [(opened[0], ["a", "b", "c"])], since=10, until=50, began=0, windows=3, answered=3.0)  # type: ignore[arg-type]
+    assert result.extras["edit lag p99"] == "1500 ms"
+    assert result.extras["late edits"] == (
+        "1 at least 1000 ms late: 1500 ms after the boundary 22.5 s from the burst's start "
+        "(the burst's last answer came 3.0 s from its start)"
+    )
+    assert result.extras["429 responses"].startswith("1 (0 to edits) of the bot's 4 REST requests")
+    assert "edit lag p99 under 1000 ms: MISSED" in result.extras["issue targets"]
+    assert "no 429: MISSED" in result.extras["issue targets"]
+    assert result.figures["429s"] == 1 and result.figures["edits missed"] == 0

@@ -7,7 +7,7 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,8 @@ from .seed import EXPORT_SESSIONS
 BATCH = 250  # interactions dispatched between two yields to the event loop
 SPREAD_TICK = 0.02  # seconds between two dispatch rounds of a spread scenario
 LATE_SECONDS = 3.0  # Discord's limit for the interaction callback
+OK_PREFIX = "✅"  # how our bot's accepting reply starts
+ON_TIME_SECONDS = 1.0  # a code-message edit this long after its window boundary is late
 _CODE_IN_EMBED = re.compile(r"/here ([A-Z0-9]+)")
 _SESSION_IN_REPLY = re.compile(r"session (\S+) is open")
 
@@ -25,17 +27,21 @@ _SESSION_IN_REPLY = re.compile(r"session (\S+) is open")
 FLOOD = "flood"  # a session opened hours ago, one account flooding its first code, N honest at once
 SEEDED = "seeded"  # N at once over a database of N students x EXPORT_SESSIONS past sessions
 EXPORT = "export"  # the same, with /export_csv of every record sent in the middle of the burst
+COURSES = "courses"  # N students in many courses of several servers at once, and the code messages' edits
 FLOOD_AGE_HOURS = 8
+DEFAULT_COURSES = 20  # the issue's "20 courses in 3 servers"
 FLOOD_IN_FLIGHT = 4  # the flooder's interactions in flight: each one is sent again once answered
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """`count` students at once, or spread evenly over one code window, or one of the modes above."""
+    """`count` students at once, or spread evenly over one code window, or one of the modes above
+    (`courses`: how many courses the COURSES mode shares them among)."""
 
     count: int
     spread: bool = False
     mode: str = ""
+    courses: int = 0
 
     @property
     def name(self) -> str:
@@ -45,21 +51,24 @@ class Scenario:
             return f"{self.count} at once, {self.count * EXPORT_SESSIONS} rows"
         if self.mode == EXPORT:
             return f"{self.count} at once + export"
+        if self.mode == COURSES:
+            return f"{self.count} in {self.courses} courses"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
 
 
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
-_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000}
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000}
 
 
-def parse_scenarios(text: str) -> list[Scenario]:
+def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenario]:
     """`200,1000,3000,10000`: plain numbers are bursts, `N/window` (and the issue's 10000) are spreads.
 
     `flood[:N]` (default 200) is N honest students during a flood of an 8-hour-old session;
     `export[:N]` (default 1000) is a burst of N over N x 40 past records, then the same burst with
-    an export of those records in the middle (two rows, side by side).
+    an export of those records in the middle (two rows, side by side); `courses[:N]` (default
+    3000) is N students shared among `courses` courses of three servers, all at once.
     """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):
@@ -72,12 +81,13 @@ def parse_scenarios(text: str) -> list[Scenario]:
             count = int(size) if colon else _MODE_DEFAULTS[mode]
             out += [Scenario(count, mode=SEEDED), Scenario(count, mode=EXPORT)] if mode == EXPORT else []
             out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
+            out += [Scenario(count, mode=COURSES, courses=courses)] if mode == COURSES else []
             continue
         number, _, suffix = token.partition("/")
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
             raise ValueError(
                 f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
-                "flood[:N] or export[:N]"
+                "flood[:N], export[:N] or courses[:N]"
             )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:
@@ -106,14 +116,20 @@ class Result:
     bench_cpu: float = 0.0
     wall: float = 0.0
     notes: list[str] = field(default_factory=list)
-    extras: dict[str, str] = field(default_factory=dict)  # figures of one mode (flood, export)
+    extras: dict[str, str] = field(default_factory=dict)  # figures of one mode (flood, export, courses), as text
+    figures: dict[str, float] = field(default_factory=dict)  # the same as numbers, for the medians of rounds
 
     def percentile(self, q: float, *, answer: bool = False) -> float | None:
         """Nearest-rank percentile of the callback latency (or of the final answer's)."""
-        values = self.answer_latencies if answer else self.latencies
-        if not values:
-            return None
-        return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
+        return nearest_rank(self.answer_latencies if answer else self.latencies, q)
+
+
+def nearest_rank(values: Sequence[float], q: float) -> float | None:
+    """The nearest-rank `q` percentile of sorted `values` (None for none): with fewer than 100
+    values the p99 is the largest."""
+    if not values:
+        return None
+    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
 
 
 # -- the code message, as a student reads it -------------------------------------------------
@@ -134,18 +150,27 @@ async def open_session(emu: Emulator, timeout: float = 20.0) -> tuple[str, int]:
     """`/open_attendance` as the instructor; returns the session id and the code message id."""
     before = {m.id for m in emu.messages(emu.attendance_channel_id)}
     reply = await emu.invoke(emu.instructor, emu.admin_channel_id, "open_attendance", timeout=timeout)
-    found = _SESSION_IN_REPLY.search(reply.content or "")
-    if found is None:
-        raise RuntimeError(f"/open_attendance did not open a session: {reply.content!r}")
-    session_id = found.group(1)
+    session_id = opened_session(reply.content)
     return session_id, await code_message(emu, session_id, before, timeout)
 
 
-async def code_message(emu: Emulator, session_id: str, before: set[int], timeout: float = 20.0) -> int:
-    """The id of the code message of `session_id` once the bot has posted it (not one of `before`)."""
+def opened_session(reply: str | None) -> str:
+    """The session id in `/open_attendance`'s answer (RuntimeError if it opened none)."""
+    found = _SESSION_IN_REPLY.search(reply or "")
+    if found is None:
+        raise RuntimeError(f"/open_attendance did not open a session: {reply!r}")
+    return found.group(1)
+
+
+async def code_message(
+    emu: Emulator, session_id: str, before: set[int], timeout: float = 20.0, *, channel_id: int | None = None
+) -> int:
+    """The id of the code message of `session_id` once the bot has posted it in `channel_id` (the
+    `.env` course's attendance channel unless told), not one of `before`."""
+    channel = emu.attendance_channel_id if channel_id is None else channel_id
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for msg in emu.messages(emu.attendance_channel_id):
+        for msg in emu.messages(channel):
             if msg.id not in before and msg.embeds and session_id in str(msg.embeds[0].get("fields")):
                 return msg.id
         await asyncio.sleep(0.05)
@@ -301,25 +326,32 @@ async def collect(
     return acked
 
 
-def check_database(path: Path, session_id: str, acked: set[int], result: Result, *, seeded: int = 0) -> None:
-    """sqlite3, not the bot's code: every acknowledged student has exactly one row, nothing more
-    (besides the `seeded` rows of past sessions the scenario put there before the bot started)."""
+def check_database(path: Path, acked: Mapping[str, set[int]], result: Result, *, seeded: int = 0) -> None:
+    """sqlite3, not the bot's code: every student acknowledged in a session (`acked`: session id →
+    user ids) has exactly one row in that session, nothing more (besides the `seeded` rows of past
+    sessions the scenario put there before the bot started)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         rows = con.execute(
-            "SELECT user_id, COUNT(*) FROM attendance WHERE session_id = ? GROUP BY user_id", (session_id,)
+            "SELECT session_id, user_id, COUNT(*) FROM attendance GROUP BY session_id, user_id"
         ).fetchall()
-        other = con.execute("SELECT COUNT(*) FROM attendance WHERE session_id != ?", (session_id,)).fetchone()[0]
     finally:
         con.close()
-    stored = {int(user_id): count for user_id, count in rows}
-    total = sum(stored.values())
-    missing = acked - stored.keys()
-    result.lost += len(missing)
-    result.duplicates = sum(c - 1 for c in stored.values()) + max(0, total - len(acked))
+    stored: dict[str, dict[int, int]] = {session_id: {} for session_id in acked}
+    other = 0
+    for session_id, user_id, count in rows:
+        if session_id in stored:
+            stored[session_id][int(user_id)] = count
+        else:
+            other += count
+    total = sum(sum(users.values()) for users in stored.values())
+    acknowledged = sum(len(users) for users in acked.values())
+    missing = sum(len(users - stored[session_id].keys()) for session_id, users in acked.items())
+    result.lost += missing
+    result.duplicates = sum(c - 1 for users in stored.values() for c in users.values()) + max(0, total - acknowledged)
     if missing:
-        result.notes.append(f"{len(missing)} acknowledged but not in the database")
+        result.notes.append(f"{missing} acknowledged but not in the database")
     if other != seeded:
         result.notes.append(f"{other} rows of other sessions in a database seeded with {seeded}")
-    if total != len(acked):
-        result.notes.append(f"{total} rows for {len(acked)} acknowledged students")
+    if total != acknowledged:
+        result.notes.append(f"{total} rows for {acknowledged} acknowledged students")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import math
 import os
 import platform
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 
-from .load import Result
+from .load import Result, Scenario
 
 COLUMNS = (
     "scenario",
@@ -63,7 +65,8 @@ def _ceilings(results: Sequence[Result]) -> dict[int, Result]:
 
 
 def rows(results: Sequence[Result]) -> list[list[str]]:
-    """One row per scenario and bot; ours carries the ratios to the bare bot of the same scenario."""
+    """One row per scenario and bot; ours carries the ratios to the bare bot of the same scenario,
+    or "-" where there is none (the bare bot has no sessions, floods, exports or courses)."""
     ceilings = _ceilings(results)
     out: list[list[str]] = []
     for i, r in enumerate(results):
@@ -88,15 +91,20 @@ def rows(results: Sequence[Result]) -> list[list[str]]:
                 f"{r.rss_kb / 1024:.1f}",
                 f"{r.bot_cpu:.1f}",
                 f"{r.bench_cpu:.1f}",
-                _ratio(r.throughput, ceiling.throughput) if ceiling else "",
-                _ratio(r.percentile(0.99), ceiling.percentile(0.99)) if ceiling else "",
+                _ratio(r.throughput, ceiling.throughput) if ceiling else _no_ratio(r),
+                _ratio(r.percentile(0.99), ceiling.percentile(0.99)) if ceiling else _no_ratio(r),
             ]
         )
     return out
 
 
+def _no_ratio(r: Result) -> str:
+    return "" if r.bot == "bare" else "-"
+
+
 def summary(results: Sequence[Result]) -> list[str]:
-    """For each scenario run more than once: the median and range of the ours/bare ratios."""
+    """For each scenario run more than once: the median and range of the ours/bare ratios, or,
+    where there is no bare run to compare with, of our own p99s and the scenario's figures."""
     ceilings = _ceilings(results)
     rounds: dict[str, list[tuple[float, float]]] = {}
     for i, ceiling in ceilings.items():
@@ -113,12 +121,45 @@ def summary(results: Sequence[Result]) -> list[str]:
             f"({throughput[0]:.2f}-{throughput[-1]:.2f}), p99 ours/bare median {statistics.median(p99):.2f} "
             f"({p99[0]:.2f}-{p99[-1]:.2f})"
         )
+    return lines + _own_medians([r for i, r in enumerate(results) if r.bot != "bare" and i not in ceilings])
+
+
+def _own_medians(results: Sequence[Result]) -> list[str]:
+    rounds: dict[str, list[Result]] = {}
+    for r in results:
+        rounds.setdefault(r.scenario.name, []).append(r)
+    lines = []
+    for name, runs in rounds.items():
+        if len(runs) < 2:
+            continue
+        series: dict[str, list[float]] = {
+            "p99 ms": [p * 1000 for p in (r.percentile(0.99) for r in runs) if p is not None],
+            "answer p99 ms": [p * 1000 for p in (r.percentile(0.99, answer=True) for r in runs) if p is not None],
+            "lost": [float(r.lost) for r in runs],
+        }
+        for r in runs:
+            for key, value in r.figures.items():
+                series.setdefault(key, []).append(value)
+        parts = []
+        for key, values in series.items():
+            values = sorted(v for v in values if not math.isnan(v))
+            if values:
+                parts.append(f"{key} median {statistics.median(values):.0f} ({values[0]:.0f}-{values[-1]:.0f})")
+        lines.append(f"{name}, {len(runs)} rounds: " + ", ".join(parts))
     return lines
 
 
 def extras(results: Sequence[Result]) -> list[str]:
-    """One line per figure a scenario adds to the table (the flood's code-message edits, the export)."""
-    return [f"{r.scenario.name} ({r.bot}): {key}: {value}" for r in results for key, value in r.extras.items()]
+    """One line per figure a scenario adds to the table (the flood's code-message edits, the export,
+    the courses), naming the round when a scenario ran more than once."""
+    runs = Counter((r.scenario, r.bot) for r in results)
+    seen: Counter[tuple[Scenario, str]] = Counter()
+    lines = []
+    for r in results:
+        seen[(r.scenario, r.bot)] += 1
+        label = r.bot if runs[(r.scenario, r.bot)] == 1 else f"{r.bot}, round {seen[(r.scenario, r.bot)]}"
+        lines += [f"{r.scenario.name} ({label}): {key}: {value}" for key, value in r.extras.items()]
+    return lines
 
 
 def machine() -> str:

@@ -18,15 +18,13 @@ from pathlib import Path
 
 from ..emulator import Emulator, InteractionHandle, Member
 from ..emulator.interactions import NoReply
-from . import load, report, seed
+from . import load, multicourse, report, seed
 from .procs import BARE, OURS, BotKind, start_bot
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 15  # the bot's default CODE_ROTATION_INTERVAL
-OK_PREFIX = "✅"
 BARE_CODE = "A1B2"
-ON_TIME_SECONDS = 1.0  # a code-message edit this long after its window boundary is late
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,8 @@ class Options:
     markdown: bool
     keep: bool
     flood_windows: int = 2  # how many code windows the flood lasts at least (edits measured over them)
+    courses: int = load.DEFAULT_COURSES  # how many courses the courses scenario has
+    course_windows: int = 4  # how many code windows of the courses scenario's edits are judged
 
     @property
     def window(self) -> float:
@@ -57,17 +57,26 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"(10000 is the issue's spread scenario); flood[:N] = N honest students (200) while one account "
         f"floods the first code of a session opened {load.FLOOD_AGE_HOURS} hours ago; export[:N] = N at once "
         f"(1000) over N x {seed.EXPORT_SESSIONS} past records, beside the same burst with /export_csv of them "
-        f"in the middle (our bot only); default {load.DEFAULT_SCENARIOS}",
+        f"in the middle (our bot only); courses[:N] = N students (3000) shared among --courses courses in "
+        f"{multicourse.SERVERS} servers, all at once, then the lag of the code messages' edits over 4 windows "
+        f"(2 with --quick; our bot only); default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
         "--repeat",
         type=int,
         default=1,
         help="run each scenario N times (both bots each round) and print the "
-        "median ours/bare ratios; one round varies by 10-20 %%, so one proves little (default 1)",
+        "median ours/bare ratios (where the bare bot does not run, the medians of our own figures); one round "
+        "varies by 10-20 %%, so one proves little (default 1)",
     )
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {load.QUICK_SCENARIOS}, 5 s codes")
     parser.add_argument("--bots", default="ours,bare", help="which bots to run: ours, bare or both (default)")
+    parser.add_argument(
+        "--courses",
+        type=int,
+        default=load.DEFAULT_COURSES,
+        help=f"how many courses the courses scenario opens (default {load.DEFAULT_COURSES})",
+    )
     parser.add_argument("--interval", type=int, help="CODE_ROTATION_INTERVAL for the bot (default 15, --quick 5)")
     parser.add_argument("--timeout", type=float, help="seconds after the last dispatch before an answer is lost")
     parser.add_argument("--settle", type=float, help="seconds to let the bot settle before and after a scenario")
@@ -76,9 +85,13 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     args = parser.parse_args(argv)
     try:
         default = load.QUICK_SCENARIOS if args.quick else load.DEFAULT_SCENARIOS
-        scenarios = load.parse_scenarios(args.scenarios or default)
+        scenarios = load.parse_scenarios(args.scenarios or default, courses=args.courses)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.courses < 1:
+        parser.error("--courses must be at least 1")
+    if any(s.mode == load.COURSES and s.count < s.courses for s in scenarios):
+        parser.error("courses:N needs at least one student per course (N >= --courses)")
     kinds = {"ours": OURS, "bare": BARE}
     names = [b.strip() for b in args.bots.split(",") if b.strip()]
     if not names or any(n not in kinds for n in names):
@@ -97,6 +110,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         markdown=args.markdown,
         keep=args.keep,
         flood_windows=1 if args.quick else 2,
+        courses=args.courses,
+        course_windows=2 if args.quick else 4,
     )
 
 
@@ -118,10 +133,13 @@ async def run_scenario(
     """A fresh bot process and database, one session, the load, the checks, then stop the bot."""
     result = load.Result(scenario, kind.name)
     seeded, old_session = 0, None
+    place = seed.Place(emu.guild_id, emu.admin_channel_id, emu.attendance_channel_id)
     if scenario.mode == load.FLOOD:  # the clock offset is in the database: the bot resumes an old session
-        old_session = seed.old_session(database, interval=opts.interval, age=timedelta(hours=load.FLOOD_AGE_HOURS))
+        old_session = seed.old_session(
+            database, interval=opts.interval, age=timedelta(hours=load.FLOOD_AGE_HOURS), place=place
+        )
     elif scenario.mode in (load.SEEDED, load.EXPORT):
-        seeded = seed.past_records(database, students=scenario.count, interval=opts.interval)
+        seeded = seed.past_records(database, students=scenario.count, interval=opts.interval, place=place)
     before = {m.id for m in emu.messages(emu.attendance_channel_id)}
     bot = await start_bot(kind, emu, database, interval=opts.interval)
     flood: load.Flood | None = None
@@ -138,7 +156,7 @@ async def run_scenario(
                 return load.code_of(emu, message_id)
 
             def is_ok(content: str) -> bool:
-                return content.startswith(OK_PREFIX)
+                return content.startswith(load.OK_PREFIX)
 
         else:
 
@@ -183,7 +201,7 @@ async def run_scenario(
         if result.answered > result.ok:
             result.notes.append(f"{result.answered - result.ok} answered but not accepted")
         if kind is OURS:
-            load.check_database(database, session_id, acked, result, seeded=seeded)
+            load.check_database(database, {session_id: acked}, result, seeded=seeded)
             if bot.alive():
                 closed = await load.close_session(emu)
                 if f": {len(acked)} present" not in closed:
@@ -208,7 +226,7 @@ async def _finish_flood(
     until = time.time()
     edits = load.edit_times(emu, message_id, since, until)
     lateness, missed = load.edit_lateness(edits, opts.window, since, until)
-    on_time = lateness is not None and lateness <= ON_TIME_SECONDS and not missed
+    on_time = lateness is not None and lateness <= load.ON_TIME_SECONDS and not missed
     result.extras["flood"] = flood.summary()
     result.extras["code message"] = (
         f"{len(edits)} edits, max lateness {'-' if lateness is None else f'{lateness * 1000:.0f} ms'}, "
@@ -249,19 +267,27 @@ def _progress(r: load.Result) -> str:
 async def run(opts: Options) -> list[load.Result]:
     """Every scenario against every bot, interleaved so both see the same machine state."""
     workdir = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
-    crowd = max(s.count + (1 if s.mode == load.FLOOD else 0) for s in opts.scenarios)  # + the flooder
+    default_guild = [s for s in opts.scenarios if s.mode != load.COURSES]
+    crowd = max((s.count + (1 if s.mode == load.FLOOD else 0) for s in default_guild), default=0)  # + the flooder
+    classes = max((s.count for s in opts.scenarios if s.mode == load.COURSES), default=0)
     emulators: dict[str, tuple[Emulator, list[Member]]] = {}
+    world: list[multicourse.Course] = []
     results: list[load.Result] = []
     try:
         for kind in opts.bots:
             emulators[kind.name] = await _start_emulator(crowd)
+        if classes and OURS.name in emulators:
+            world = multicourse.build_world(emulators[OURS.name][0], opts.courses, classes)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
-                if scenario.mode and kind is not OURS:  # the bare bot has no sessions to flood or export
+                if scenario.mode and kind is not OURS:  # the bare bot has no sessions, floods, exports or courses
                     continue
                 emu, students = emulators[kind.name]
                 database = workdir / f"{index}-{kind.name}.db"
-                result = await run_scenario(kind, emu, students, scenario, database, opts)
+                if scenario.mode == load.COURSES:
+                    result = await multicourse.run_scenario(kind, emu, world, scenario, database, opts)
+                else:
+                    result = await run_scenario(kind, emu, students, scenario, database, opts)
                 results.append(result)
                 _say(_progress(result))
                 await asyncio.sleep(opts.settle)

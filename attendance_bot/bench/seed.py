@@ -1,26 +1,69 @@
-"""Databases prepared before the bot starts: a session opened hours ago, or a term of past records."""
+"""Databases prepared before the bot starts: a session opened hours ago, a term of past records, or courses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .. import codes, storage
 from ..attendance import AttendanceService
+from ..courses import CourseService
 from ..models import close_db, init_db
 from ..settings import Settings, load_settings
 
 EXPORT_SESSIONS = 40  # the issue's export: 1,000 students x 40 sessions = 40,000 rows
 
 
-def _settings(path: Path, interval: int | None) -> Settings:
-    environ = {"DATABASE_PATH": str(path)}
+@dataclass(frozen=True)
+class Place:
+    """Where a course is: its server and channels (for most scenarios the bot's `.env` course, the
+    emulator's default server's #instructors and #attendance)."""
+
+    guild_id: int
+    admin_channel_id: int
+    attendance_channel_id: int
+
+
+def _settings(path: Path, interval: int | None, place: Place) -> Settings:
+    environ = {
+        "DATABASE_PATH": str(path),
+        "ADMIN_CHANNEL_ID": str(place.admin_channel_id),
+        "ATTENDANCE_CHANNEL_ID": str(place.attendance_channel_id),
+    }
     if interval is not None:
         environ["CODE_ROTATION_INTERVAL"] = str(interval)
     return load_settings(None, environ=environ, base_dir=path.parent, require_discord=False)
 
 
-def old_session(path: Path, *, interval: int | None, age: timedelta) -> tuple[str, str]:
+def _course(settings: Settings, place: Place) -> int:
+    """The `.env` course, made now as the bot makes it at start (it finds this one)."""
+    course = CourseService(settings).sync_env_course(place.guild_id)
+    assert course is not None
+    return course.id
+
+
+def courses(path: Path, named: Sequence[tuple[str, Place]], *, interval: int | None, env_place: Place) -> list[int]:
+    """Create courses in a fresh database, as `/course create` would (CourseService's rules), before
+    the bot starts; their ids. The `.env` course (at `env_place`) is left for the bot to make."""
+    init_db(path)
+    try:
+        service = CourseService(_settings(path, interval, env_place))
+        return [
+            service.create(
+                name=name,
+                guild_id=place.guild_id,
+                admin_channel_id=place.admin_channel_id,
+                attendance_channel_id=place.attendance_channel_id,
+            ).id
+            for name, place in named
+        ]
+    finally:
+        close_db()
+
+
+def old_session(path: Path, *, interval: int | None, age: timedelta, place: Place) -> tuple[str, str]:
     """Open a session `age` ago in a fresh database (the bot resumes it on start).
 
     Returns its id and its first code, the one shown in its first window. The clock offset
@@ -29,19 +72,23 @@ def old_session(path: Path, *, interval: int | None, age: timedelta) -> tuple[st
     opened = datetime.now(timezone.utc) - age
     init_db(path)
     try:
-        service = AttendanceService(_settings(path, interval), clock=lambda: opened)
-        session = service.open_session(opened_by="bench")
+        settings = _settings(path, interval, place)
+        service = AttendanceService(settings, clock=lambda: opened)
+        session = service.open_session(_course(settings, place), opened_by="bench")
         return session.session_id, service.code_at(session, opened).code
     finally:
         close_db()
 
 
-def past_records(path: Path, *, students: int, sessions: int = EXPORT_SESSIONS, interval: int | None) -> int:
+def past_records(
+    path: Path, *, students: int, sessions: int = EXPORT_SESSIONS, interval: int | None, place: Place
+) -> int:
     """Fill a fresh database with `sessions` closed sessions of `students` records each; the row count."""
-    settings = _settings(path, interval)
+    settings = _settings(path, interval, place)
     start = datetime.now(timezone.utc) - timedelta(days=sessions + 1)
     init_db(path)
     try:
+        course_id = _course(settings, place)
         with storage.immediate():
             for number in range(sessions):
                 opened = start + timedelta(days=number)
@@ -55,6 +102,7 @@ def past_records(path: Path, *, students: int, sessions: int = EXPORT_SESSIONS, 
                     opened_at=opened,
                     opened_by="bench",
                     closed_at=opened + timedelta(hours=1),
+                    course_id=course_id,
                 )
                 storage.upsert_attendance(
                     [_record(900_000_000 + student, session_id, opened) for student in range(students)]
