@@ -10,11 +10,13 @@ from datetime import datetime, timedelta, timezone
 import peewee
 
 from . import codes, messages, storage
-from .errors import NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
+from .courses import CourseService
+from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
 from .records import (
     FREE_WRONG_ATTEMPTS,
     ClosedSession,
+    CourseInfo,
     CurrentCode,
     ExportRow,
     Outcome,
@@ -29,8 +31,9 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-# Throttling with increasing delays (RFC 4226 section 7.3), per student and session, from the
-# wrong_attempt rows (so a restart keeps the waits; a new session starts afresh). Counting the
+# Throttling with increasing delays (RFC 4226 section 7.3), per student across the open sessions
+# of the channel they type in, from the wrong_attempt rows (so a restart keeps the waits; a
+# session's wrong attempts end with it). Counting the
 # student's wrong codes of the last THROTTLE_WINDOW_SECONDS: the first FREE_WRONG_ATTEMPTS cost
 # nothing (a few typos never slow anyone); after that the next try must wait FIRST_WAIT_SECONDS
 # after the latest wrong code, doubling with each further one, up to MAX_WAIT_SECONDS.
@@ -55,7 +58,9 @@ def throttle_wait(wrong: int) -> float:
     return float(min(FIRST_WAIT_SECONDS * 2 ** min(wrong - FREE_WRONG_ATTEMPTS, 30), MAX_WAIT_SECONDS))
 
 
-def _info(row: Session) -> SessionInfo:
+def _info(row: Session, course_name: str | None = None) -> SessionInfo:
+    if course_name is None and row.course_id is not None:
+        course_name = row.course.name  # one more read, off the hot path (callers that have it pass it)
     return SessionInfo(
         session_id=row.session_id,
         opened_at=row.opened_at,
@@ -68,13 +73,40 @@ def _info(row: Session) -> SessionInfo:
         channel_id=row.channel_id,
         message_id=row.message_id,
         message_posted_at=row.message_posted_at,
+        course_id=row.course_id,
+        course_name=course_name,
     )
 
 
 def _spec(row: Session) -> codes.CodeSpec:
     return codes.CodeSpec(
-        secret=row.secret, interval=row.interval, length=row.code_length, grace_seconds=row.grace_seconds
+        secret=row.secret,
+        interval=row.interval,
+        length=row.code_length,
+        grace_seconds=row.grace_seconds,
+        offset=(row.window_offset_ms or 0) / 1000,
     )
+
+
+def free_offset_ms(interval: int, taken: Sequence[int]) -> int:
+    """Where a new session's windows should start (ms past the interval's multiples): 0 when no
+    other session is open, else the middle of the widest gap between the open sessions' window
+    starts, so their code messages are edited at instants spread over the interval."""
+    span = interval * 1000
+    points = sorted({offset % span for offset in taken})
+    if not points:
+        return 0
+    gaps = [((points[(i + 1) % len(points)] - p) % span or span, p) for i, p in enumerate(points)]
+    width, start = max(gaps, key=lambda gap: (gap[0], -gap[1]))  # the earliest of equally wide gaps
+    return (start + width // 2) % span
+
+
+_VERDICT_RANK = {
+    codes.Verdict.ACCEPTED: 0,
+    codes.Verdict.EXPIRED: 1,
+    codes.Verdict.WRONG: 2,
+    codes.Verdict.MALFORMED: 3,
+}
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -94,52 +126,73 @@ def _storage_error(action: str, exc: BaseException) -> StorageError:
 
 
 class _Batch:
-    """The submissions of one transaction: read what the rules need once, write in bulk."""
+    """The submissions typed in one channel in one transaction: read what the rules need once,
+    write in bulk. The candidates are the open sessions of the courses taking attendance there:
+    usually one; where sections share a channel, the code says whose session it is."""
 
-    def __init__(self, row: Session, now: datetime, user_ids: list[int]) -> None:
-        self.row = row
+    def __init__(self, candidates: list[Session], now: datetime, user_ids: list[int]) -> None:
+        self.candidates = candidates
         self.now = now
-        self.spec = _spec(row)
-        self.opened = row.opened_at.timestamp()
+        self.specs = {row.session_id: _spec(row) for row in candidates}
+        self.opened = {row.session_id: row.opened_at.timestamp() for row in candidates}
         self.instant = now.timestamp()
         since = now - timedelta(seconds=THROTTLE_WINDOW_SECONDS)
-        self.wrong, self.present = storage.recent_wrong_and_present(row.session_id, sorted(set(user_ids)), since)
+        self.wrong, self.present = storage.recent_wrong_and_present(
+            [row.session_id for row in candidates], sorted(set(user_ids)), since
+        )
         self.new_wrong: list[storage.WrongAttemptRow] = []
-        self.records: dict[int, storage.AttendanceRow] = {}
+        self.records: dict[tuple[str, int], storage.AttendanceRow] = {}
         utc = now.astimezone(timezone.utc)
         self.stamp = storage.stored_time(utc)
         self.timestamp = utc.strftime("%Y-%m-%d %H:%M:%S")
         self.date_id = utc.strftime("%Y-%m-%d")
-        self.verdicts: dict[str, codes.Check] = {}
+        self.verdicts: dict[str, tuple[Session, codes.Check]] = {}
+
+    def _check(self, typed: str) -> tuple[Session, codes.Check]:
+        """The session a typed code belongs to and its verdict: the first that accepts it, else the
+        one that comes closest (expired before wrong before malformed)."""
+        best: tuple[Session, codes.Check] | None = None
+        for row in self.candidates:
+            sid = row.session_id
+            result = codes.check(typed, self.specs[sid], self.instant, earliest=self.opened[sid])
+            if result.verdict is codes.Verdict.ACCEPTED:
+                return row, result
+            if best is None or _VERDICT_RANK[result.verdict] < _VERDICT_RANK[best[1].verdict]:
+                best = (row, result)
+        assert best is not None
+        return best
 
     def judge(self, submission: Submission) -> SubmitResult:
         """The verdict on one submission, as if it came alone after the earlier ones."""
-        session_id = self.row.session_id
+        first = self.candidates[0].session_id
         recent = self.wrong.get(submission.user_id)
         if recent:
             ready_at = max(recent) + timedelta(seconds=throttle_wait(len(recent)))
             if self.now < ready_at:
-                return SubmitResult(Outcome.THROTTLED, session_id, retry_after=(ready_at - self.now).total_seconds())
+                return SubmitResult(Outcome.THROTTLED, first, retry_after=(ready_at - self.now).total_seconds())
         typed = codes.normalise(submission.code)
-        result = self.verdicts.get(typed)
-        if result is None:  # a class types the same code, spelt many ways: judge each code once
-            result = codes.check(typed, self.spec, self.instant, earliest=self.opened)
-            self.verdicts[typed] = result
+        found = self.verdicts.get(typed)
+        if found is None:  # a class types the same code, spelt many ways: judge each code once
+            found = self._check(typed)
+            self.verdicts[typed] = found
+        row, result = found
+        session_id = row.session_id
         if result.verdict is codes.Verdict.MALFORMED:
             return SubmitResult(
                 Outcome.MALFORMED,
                 session_id,
                 code=result.normalised,
                 bad_characters=result.bad_characters,
-                code_length=self.row.code_length,
+                code_length=row.code_length,
             )
         if result.verdict is codes.Verdict.EXPIRED:
             return SubmitResult(Outcome.EXPIRED, session_id, code=result.normalised)
         if result.verdict is codes.Verdict.WRONG:
+            # Counted across the channel's sessions; kept with the first (the oldest open).
             wrong = self.wrong.setdefault(submission.user_id, [])
             wrong.append(self.now)
             self.new_wrong.append(
-                storage.WrongAttemptRow(session_id=session_id, user_id=submission.user_id, attempted_at=self.stamp)
+                storage.WrongAttemptRow(session_id=first, user_id=submission.user_id, attempted_at=self.stamp)
             )
             return SubmitResult(
                 Outcome.WRONG,
@@ -148,10 +201,11 @@ class _Batch:
                 attempts_left=max(FREE_WRONG_ATTEMPTS - len(wrong), 0),
                 retry_after=throttle_wait(len(wrong)),
             )
-        existed = submission.user_id in self.present
-        self.present.add(submission.user_id)
+        key = (session_id, submission.user_id)
+        existed = key in self.present
+        self.present.add(key)
         # A later submission in the batch replaces this one: last submission wins.
-        self.records[submission.user_id] = storage.AttendanceRow(
+        self.records[key] = storage.AttendanceRow(
             user_id=submission.user_id,
             username=submission.username,
             display_name=submission.display_name,
@@ -169,28 +223,38 @@ class _Batch:
 
 
 class AttendanceService:
-    """The rules of attendance, over the models; holds settings and a clock, no session state."""
+    """The rules of attendance, over the models; holds settings and a clock, no session state.
+
+    Every session belongs to a course. Where a method takes `course_id`, None means the only
+    course not archived (the shell's and the tests' default; CourseNeeded lists them otherwise).
+    """
 
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
+        self.courses = CourseService(settings)
+
+    def course(self, course_id: int | None) -> CourseInfo:
+        """The course meant: the one with this id, else the only one not archived."""
+        return self.courses.get(course_id) if course_id is not None else self.courses.for_shell(None)
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def open_session(
-        self,
-        *,
-        opened_by: str | None = None,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-    ) -> SessionInfo:
-        """Open a new session with a fresh secret; refuse if one is open already."""
+    def open_session(self, course_id: int | None = None, *, opened_by: str | None = None) -> SessionInfo:
+        """Open a new session of a course with a fresh secret; refuse if the course has one open.
+
+        Its code settings are the course's at this moment (a later edit never changes it), and
+        its windows start where they are spread furthest from the other open sessions'.
+        """
+        course = self.course(course_id)
+        if course.archived:
+            raise CourseError(messages.course_archived_refusal(course.name))
         now = self.clock()
         for _ in range(10):
             session_id = self._new_session_id(now)
             try:
                 with storage.immediate():
-                    current = storage.find_open_session()
+                    current = storage.find_open_session(course.id)
                     if current is not None:
                         raise SessionAlreadyOpen(
                             messages.session_already_open(
@@ -198,20 +262,24 @@ class AttendanceService:
                             ),
                             current.session_id,
                         )
+                    taken = [o.row.window_offset_ms for o in storage.open_sessions()]
                     row = storage.create_session(
                         session_id=session_id,
                         secret=codes.new_secret(),
-                        interval=self.settings.code_rotation_interval,
-                        code_length=self.settings.code_length,
-                        grace_seconds=self.settings.code_grace_seconds,
+                        interval=course.interval,
+                        code_length=course.code_length,
+                        grace_seconds=course.grace_seconds,
                         opened_at=now,
                         opened_by=opened_by,
-                        guild_id=guild_id,
-                        channel_id=channel_id,
+                        guild_id=course.guild_id,
+                        channel_id=course.display_channel_id,
+                        course_id=course.id,
+                        window_offset_ms=free_offset_ms(course.interval, taken),
+                        attendance_channel_id=course.attendance_channel_id,
                     )
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.
-                current = storage.find_open_session()
+                current = storage.find_open_session(course.id)
                 if current is not None:
                     raise SessionAlreadyOpen(
                         messages.session_already_open(current.session_id), current.session_id
@@ -219,15 +287,18 @@ class AttendanceService:
                 continue
             except peewee.DatabaseError as exc:
                 raise _storage_error("opening a session", exc) from exc
-            log.info("Opened session %s", row.session_id)
-            return _info(row)
+            log.info("Opened session %s of course %r", row.session_id, course.name)
+            return _info(row, course.name)
         raise StorageError(messages.no_free_session_id())
 
-    def close_session(self, session_id: str | None = None) -> ClosedSession:
-        """Close the open session (or the one named); return it with its count."""
+    def close_session(self, session_id: str | None = None, *, course_id: int | None = None) -> ClosedSession:
+        """Close a course's open session (or the session named, of that course if one is given)."""
         try:
             with storage.immediate():
-                row = self._session_row(session_id) if session_id else self._open_row()
+                if session_id:
+                    row = self._session_row(session_id, course_id)
+                else:
+                    row = self._open_row(self.course(course_id))
                 if row.closed_at is not None:
                     raise SessionClosed(messages.session_already_closed(row.session_id))
                 storage.mark_closed(row, self.clock())
@@ -239,34 +310,44 @@ class AttendanceService:
         log.info("Closed session %s with %d present", row.session_id, count)
         return ClosedSession(_info(row), count)
 
-    def open_session_info(self) -> SessionInfo | None:
-        """The open session, or None."""
-        row = storage.find_open_session()
-        return _info(row) if row else None
+    def open_session_info(self, course_id: int | None = None) -> SessionInfo | None:
+        """A course's open session, or None."""
+        course = self.course(course_id)
+        row = storage.find_open_session(course.id)
+        return _info(row, course.name) if row else None
 
-    def get_session(self, session_id: str) -> SessionInfo:
-        """A session by id; UnknownSession lists recent ids."""
-        return _info(self._session_row(session_id))
+    def get_session(self, session_id: str, course_id: int | None = None) -> SessionInfo:
+        """A session by id (of that course, if given); UnknownSession lists recent ids."""
+        return _info(self._session_row(session_id, course_id))
 
-    def sessions(self) -> list[SessionSummary]:
-        """Every session, oldest first, with its count of students."""
+    def sessions(self, course_id: int | None = None, *, every_course: bool = False) -> list[SessionSummary]:
+        """A course's sessions (or every course's), oldest first, with their count of students."""
         counts = dict(
             Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
             .group_by(Attendance.session_id)
             .tuples()
         )
         rows = Session.select().order_by(Session.opened_at, Session.id)
+        if not every_course:
+            rows = rows.where(Session.course == self.course(course_id).id)
         return [SessionSummary(_info(r), counts.get(r.session_id, 0)) for r in rows]
 
-    def live_code(self, now: datetime) -> tuple[SessionInfo, CurrentCode, int] | None:
-        """What the code message shows at `now`: the open session, its code and its count.
+    def live_codes(self, now: datetime) -> list[tuple[SessionInfo, CurrentCode, int]]:
+        """What every code message shows at `now`: each open session, its code and its count.
 
-        One read for the rotating message's every window (None when no session is open).
+        One read for all the rotating messages of a window.
         """
-        row = storage.find_open_session()
-        if row is None:
-            return None
-        return _info(row), self._code_of(row, now), self.count(row.session_id)
+        live = storage.open_sessions()
+        if not live:
+            return []
+        ids = [o.row.session_id for o in live]
+        counts = dict(
+            Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
+            .where(Attendance.session_id.in_(ids))
+            .group_by(Attendance.session_id)
+            .tuples()
+        )
+        return [(_info(o.row, o.course_name), self._code_of(o.row, now), counts.get(o.row.session_id, 0)) for o in live]
 
     def recently_closed_with_message(self, since: datetime) -> list[SessionInfo]:
         """Closed sessions whose code message was posted after `since` (for finalising on start)."""
@@ -284,9 +365,9 @@ class AttendanceService:
 
     # -- codes ------------------------------------------------------------------------------
 
-    def current_code(self, session_id: str | None = None) -> CurrentCode:
-        """The code of the open session (or the one named) at this instant."""
-        row = self._session_row(session_id) if session_id else self._open_row()
+    def current_code(self, session_id: str | None = None, *, course_id: int | None = None) -> CurrentCode:
+        """The code of a course's open session (or of the session named) at this instant."""
+        row = self._session_row(session_id, course_id) if session_id else self._open_row(self.course(course_id))
         if row.closed_at is not None:
             raise SessionClosed(messages.closed_session_has_no_code(row.session_id))
         return self._code_of(row, self.clock())
@@ -309,33 +390,68 @@ class AttendanceService:
 
     # -- submissions ------------------------------------------------------------------------
 
-    def submit(self, *, user_id: int, username: str, code: str, display_name: str | None = None) -> SubmitResult:
-        """Judge a typed code for the open session and record it if right; last one wins.
+    def submit(
+        self,
+        *,
+        user_id: int,
+        username: str,
+        code: str,
+        display_name: str | None = None,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
+    ) -> SubmitResult:
+        """Judge a typed code and record it if right; last one wins.
 
         Returns only after the record is committed: an accepted result is durable.
         """
-        return self.submit_many([Submission(user_id, username, code, display_name)])[0]
+        return self.submit_many([Submission(user_id, username, code, display_name, channel_id, guild_id)])[0]
 
     def submit_many(self, submissions: Sequence[Submission]) -> list[SubmitResult]:
         """Judge and record several submissions in one transaction (one commit for all).
 
-        Each is judged as if it came alone, in order, so a student's later submission wins and
-        wrong codes earlier in the batch count towards the throttle. The work is set-based (one
-        query per table, bulk writes) so a whole class checking in at once costs a few queries.
-        If the commit fails, StorageError is raised for the whole batch: nothing is acknowledged.
+        Each goes to the open sessions of the courses that take attendance in the channel it was
+        typed in (its server's courses only), and is judged as if it came alone, in order, so a
+        student's later submission wins and wrong codes earlier in the batch count towards the
+        throttle. The work is set-based (one query per table and channel, bulk writes) so a whole
+        class checking in at once costs a few queries. If the commit fails, StorageError is
+        raised for the whole batch: nothing is acknowledged.
         """
         now = self.clock()
+        results: list[SubmitResult | None] = [None] * len(submissions)
+        groups: dict[tuple[int | None, int | None], list[int]] = {}
+        for index, submission in enumerate(submissions):
+            groups.setdefault((submission.guild_id, submission.channel_id), []).append(index)
         try:
             with storage.immediate():
-                row = storage.find_open_session()
-                if row is None:
-                    return [SubmitResult(Outcome.NO_SESSION) for _ in submissions]
-                batch = _Batch(row, now, [s.user_id for s in submissions])
-                results = [batch.judge(submission) for submission in submissions]
-                batch.write()
+                live = storage.open_sessions()
+                for (guild_id, channel_id), indexes in groups.items():
+                    candidates = [
+                        o.row
+                        for o in live
+                        if channel_id is None
+                        or (o.attendance_channel_id == channel_id and (guild_id is None or o.guild_id == guild_id))
+                    ]
+                    if not candidates:
+                        refusal = self._nothing_open_here(guild_id, channel_id)
+                        for index in indexes:
+                            results[index] = refusal
+                        continue
+                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes])
+                    for index in indexes:
+                        results[index] = batch.judge(submissions[index])
+                    batch.write()
         except peewee.DatabaseError as exc:
             raise _storage_error("recording attendance", exc) from exc
-        return results
+        return [r for r in results if r is not None]
+
+    def _nothing_open_here(self, guild_id: int | None, channel_id: int | None) -> SubmitResult:
+        """No open session takes codes in this channel: none is open, or no course takes attendance here."""
+        if channel_id is None:
+            return SubmitResult(Outcome.NO_SESSION)
+        channels = storage.attendance_channels(guild_id)
+        if channel_id in channels:
+            return SubmitResult(Outcome.NO_SESSION)
+        return SubmitResult(Outcome.WRONG_CHANNEL, channels=tuple(channels))
 
     def prune_wrong_attempts(self, now: datetime | None = None) -> int:
         """Delete the wrong attempts that no longer count: of sessions not open, or older than the
@@ -352,36 +468,43 @@ class AttendanceService:
 
     # -- export -----------------------------------------------------------------------------
 
-    def export_rows(self, session_id: str | None = None) -> list[ExportRow]:
-        """All records (or one session's) in a stable order: session opening, then time."""
-        return [row for chunk in self.export_chunks(session_id) for row in chunk]
+    def export_rows(self, session_id: str | None = None, *, course_id: int | None = None) -> list[ExportRow]:
+        """A course's records (or one session's) in a stable order: session opening, then time."""
+        return [row for chunk in self.export_chunks(session_id, course_id=course_id) for row in chunk]
 
-    def export_chunks(self, session_id: str | None = None, size: int = EXPORT_CHUNK) -> Iterator[list[ExportRow]]:
+    def export_chunks(
+        self, session_id: str | None = None, size: int = EXPORT_CHUNK, *, course_id: int | None = None
+    ) -> Iterator[list[ExportRow]]:
         """The rows of export_rows() in slices of `size`, read as they are asked for.
 
         Read as plain tuples with one prepared statement: 40,000 model instances held the
         database thread for seconds, and every `/here` of a class in progress waits behind it.
-        The session is looked up at once (UnknownSession here, not at the first slice).
+        The session (of the course, when one is given) and the course are looked up at once
+        (UnknownSession or CourseNeeded here, not at the first slice).
         """
         if session_id is not None:
-            session_id = self._session_row(session_id).session_id  # stripped once, here
-        return storage.export_slices(session_id, size)
+            session_id = self._session_row(session_id, course_id).session_id  # stripped once, here
+            return storage.export_slices(session_id, size)
+        return storage.export_slices(None, size, course_id=self.course(course_id).id)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _open_row(self) -> Session:
-        row = storage.find_open_session()
+    def _open_row(self, course: CourseInfo) -> Session:
+        row = storage.find_open_session(course.id)
         if row is None:
             raise NoOpenSession(messages.no_open_session())
         return row
 
-    def _session_row(self, session_id: str) -> Session:
-        row = Session.get_or_none(Session.session_id == session_id.strip())
+    def _session_row(self, session_id: str, course_id: int | None = None) -> Session:
+        """A session by id; with a course, only that course's (another's is as unknown as no session)."""
+        query = Session.select().where(Session.session_id == session_id.strip())
+        recent_query = Session.select(Session.session_id)
+        if course_id is not None:
+            query = query.where(Session.course == course_id)
+            recent_query = recent_query.where(Session.course == course_id)
+        row = query.first()
         if row is None:
-            recent = [
-                r.session_id
-                for r in Session.select(Session.session_id).order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)
-            ]
+            recent = [r.session_id for r in recent_query.order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)]
             raise UnknownSession(messages.unknown_session(session_id, recent), session_id, recent)
         return row
 

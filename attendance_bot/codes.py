@@ -77,15 +77,17 @@ def code_for_window(secret: str, window: int, *, length: int, interval: int) -> 
 
 @dataclass(frozen=True)
 class CodeSpec:
-    """What a session's codes are made of: its secret, window length, code length and grace."""
+    """What a session's codes are made of: its secret, window length, code length and grace, and
+    where its windows start (`offset` seconds after the epoch's multiples of the interval)."""
 
     secret: str
     interval: int
     length: int
     grace_seconds: int
+    offset: float = 0.0
 
     def window(self, now: float) -> int:
-        return window_of(now, self.interval)
+        return window_of(now - self.offset, self.interval)
 
     def code_at(self, now: float) -> str:
         """The code shown at instant `now` (epoch seconds)."""
@@ -96,7 +98,7 @@ class CodeSpec:
 
     def window_end(self, now: float) -> float:
         """The instant the code shown at `now` rotates out."""
-        return (self.window(now) + 1) * self.interval
+        return (self.window(now) + 1) * self.interval + self.offset
 
     def seconds_left(self, now: float) -> float:
         """Seconds until the code shown at `now` changes (for the countdown)."""
@@ -155,7 +157,7 @@ def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = No
         first = max(first, spec.window(earliest))
     for window in range(current - 1, first - 1, -1):
         if hmac.compare_digest(code, spec.code_for(window)):
-            rotated_out = (window + 1) * spec.interval
+            rotated_out = (window + 1) * spec.interval + spec.offset
             verdict = Verdict.ACCEPTED if now - rotated_out < spec.grace_seconds else Verdict.EXPIRED
             return Check(verdict, code, window=window)
     return Check(Verdict.WRONG, code)

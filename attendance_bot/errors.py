@@ -48,3 +48,23 @@ class SessionClosed(AttendanceError):
 
 class StorageError(AttendanceError):
     """The database could not be read or written; nothing was recorded."""
+
+
+class CourseError(AttendanceError):
+    """A course cannot be created, changed or used as asked (the message says why and what to do)."""
+
+
+class UnknownCourse(CourseError):
+    """No course of that name (in this server); the message lists the ones there are."""
+
+
+class CourseNeeded(CourseError):
+    """More than one course could be meant (or none exists): the message lists them."""
+
+    def __init__(self, message: str, names: list[str]) -> None:
+        self.names = list(names)
+        super().__init__(message)
+
+
+class NotAllowed(AttendanceError):
+    """The member may not run this command here (the message says who may, or where)."""

@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
+import re
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import peewee
 
-from . import bigtext
+from . import bigtext, messages, migrations, models
 from .attendance import AttendanceService
-from .errors import AttendanceError, ConfigurationError, NoOpenSession, quoted
+from .courses import env_course
+from .errors import AttendanceError, ConfigurationError, CourseError, CourseNeeded, NoOpenSession, quoted
 from .export import csv_bytes
+from .messages import MANAGE
+from .migrations import fold
 from .models import close_db, init_db
+from .records import CourseInfo
 from .settings import Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-MANAGE = ".venv/bin/python manage.py"  # how the README and every hint run this script
+ENV_HELP = "read settings from PATH (which must exist) instead of ./.env; the environment overrides it"
 
 
 class CommandError(Exception):
@@ -64,14 +71,42 @@ class Context:
         except OSError as exc:
             raise CommandError(f"Cannot read {quoted(str(env_file), 200)}: {exc.strerror}") from exc
 
-    def service(self, *, create: bool = True) -> AttendanceService:
-        """The service over the configured database; create=False (read-only commands) never makes one."""
+    def service(self, *, create: bool = False, writes: bool = False) -> AttendanceService:
+        """The service over the configured database, opened for what the command does.
+
+        A command that writes (writes=True) brings an older database up to date (a backup copy
+        first; what was done goes to stderr) and then creates or updates the course `.env`
+        defines. A read-only command changes nothing: it refuses an older database (saying to
+        run `migrate`) and sees the `.env` course only once a writing command or the bot has
+        added it. create=False never makes a database where there is none.
+        """
         settings = self.settings()
+        for line in _open_database(settings, create=create, upgrade=writes):
+            self.stderr.write(line + "\n")
+        service = AttendanceService(settings)
+        if writes:
+            _sync_env_course(service)
+        return service
+
+    def course(self, service: AttendanceService) -> CourseInfo:
+        """The course --course names, else the only one not archived (CourseNeeded lists them)."""
+        name = self.options.course
+        if name is not None and not name.strip():
+            raise CommandError(f"--course needs a course name: `{MANAGE} courses` lists them.")
         try:
-            init_db(settings.database_path, create=create)
-        except AttendanceError as exc:
-            raise CommandError(str(exc)) from exc
-        return AttendanceService(settings)
+            if name is not None:
+                return _find_course(service, name, None, hint=messages.SEVERAL_SERVERS_HINT)
+            return service.courses.for_shell(None)
+        except CourseError as exc:
+            if _env_course_missing(service) and (name is None or fold(name) == fold(service.settings.course_name)):
+                raise CommandError(messages.env_course_not_added(service.settings.course_name)) from exc
+            raise
+
+    def course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
+        """The course to look in: none needed when a session id alone says which session."""
+        if session_id is not None and self.options.course is None:
+            return None
+        return self.course(service).id
 
     def session_id(self) -> str | None:
         """--session as given, stripped once here (a pasted id often carries a space), or None."""
@@ -104,8 +139,90 @@ def _session_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--session", metavar="ID", help=f"the session id (default: {what})")
 
 
-def _nothing_open(exc: NoOpenSession) -> CommandError:
-    return CommandError(f"{exc} Open one with `{MANAGE} open` or /open_attendance in Discord.")
+def _course_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--course",
+        metavar="NAME",
+        help=f"{what}; needed only when several courses could be meant (`{MANAGE} courses` lists them)",
+    )
+
+
+def _nothing_open(exc: NoOpenSession, ctx: Context) -> CommandError:
+    named = messages.course_argument(ctx.options.course) if ctx.options.course else ""
+    return CommandError(f"{exc} Open one with `{MANAGE} open{named}` or /open_attendance in Discord.")
+
+
+def _of(course_name: str | None) -> str:
+    return f" of course {course_name!r}" if course_name else ""
+
+
+# -- the database, as each command needs it -------------------------------------------------
+
+
+class _Sentences(logging.Handler):
+    """Collects what init_db logs while it upgrades: the sentences migrations.upgrade returns."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        self.lines.append(text if record.levelno <= logging.INFO else f"Warning: {text}")
+
+
+@contextlib.contextmanager
+def _upgrade_sentences() -> Iterator[list[str]]:
+    """init_db logs what an upgrade did (and nothing else at INFO); the shell has no logging
+    configured, so listen to its logger for the duration and hand the lines to the command."""
+    logger = logging.getLogger(models.__name__)
+    handler = _Sentences()
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _open_database(settings: Settings, *, create: bool, upgrade: bool) -> list[str]:
+    """init_db for a command: what an upgrade did, one sentence each (none without one), and
+    init_db's warnings (a database others could read, made private) as "Warning: ..." lines."""
+    try:
+        with _upgrade_sentences() as lines:
+            init_db(settings.database_path, create=create, upgrade=upgrade, defaults=env_course(settings))
+    except AttendanceError as exc:  # its sentence names the path and says what to do
+        raise CommandError(str(exc)) from exc
+    return lines
+
+
+def _sync_env_course(service: AttendanceService) -> None:
+    """Create or update the course `.env` defines, as the bot does at start.
+
+    The shell knows the course's server only from GUILD_ID; without it, CourseService takes the
+    course of that name wherever the bot placed it (or makes it without a server, which the bot
+    fills in when it starts).
+    """
+    settings = service.settings
+    if not settings.defines_course:
+        return
+    guild_id = settings.guild_id
+    try:
+        service.courses.sync_env_course(guild_id)
+    except AttendanceError as exc:
+        raise CommandError(messages.env_course_refused(settings.course_name, exc)) from exc
+
+
+def _env_course_missing(service: AttendanceService) -> bool:
+    """Whether `.env` defines a course that is not in the database yet."""
+    settings = service.settings
+    if not settings.defines_course:
+        return False
+    key = fold(settings.course_name)
+    return not any(fold(c.name) == key for c in service.courses.courses())
 
 
 def _database_files(settings: Settings) -> list[Path]:
@@ -195,81 +312,423 @@ def _looks_like_sqlite(path: Path) -> bool:
 @command(
     "check",
     "validate the configuration (the token and channel ids for form only: `run` contacts Discord) and the "
-    "database, creating it if missing; say exactly what is wrong, and warn about likely pitfalls",
+    "database, creating it if missing (an older one is not upgraded: it says so); say exactly what is wrong, "
+    "and warn about likely pitfalls",
 )
 def _check(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
     for warning in settings.warnings:
         ctx.stderr.write(f"Warning: {warning}\n")
-    existed = settings.database_path.exists()
-    try:
-        init_db(settings.database_path)
-        sessions = AttendanceService(settings).sessions()
-    except AttendanceError as exc:  # its sentence names the path and says what to do
-        raise CommandError(str(exc)) from exc
-    except peewee.DatabaseError as exc:
-        raise CommandError(f"The database at {settings.database_path} could not be read: {exc}.") from exc
+    path = settings.database_path
+    existed = path.exists()
+    found = _look_at(path) if existed else None
+    if found is None or found.version is None or not found.pending:
+        for line in _open_database(settings, create=True, upgrade=False):  # creates a missing one
+            ctx.stderr.write(line + "\n")
+        found = _look_at(path, reuse=True)
+    if found is None:  # _open_database read it just now: only a race gets here
+        raise CommandError(f"The database at {path} could not be read.")
     ctx.write("Configuration validated successfully")
     ctx.write(f"  (the token and channel ids were checked for form only; `{MANAGE} run` contacts Discord)")
-    ctx.write(f"  admin channel:      {settings.admin_channel_id}")
-    ctx.write(f"  attendance channel: {settings.attendance_channel_id}")
-    ctx.write(f"  code shown in:      {settings.display_channel_id}")
+    if settings.defines_course:
+        ctx.write(f"  admin channel:      {settings.admin_channel_id}")
+        ctx.write(f"  attendance channel: {settings.attendance_channel_id}")
+        ctx.write(f"  code shown in:      {settings.display_channel_id}")
     ctx.write(
         f"  codes:              {settings.code_length} characters, new every {settings.code_rotation_interval} s, "
         f"accepted {settings.code_grace_seconds} s after they change"
     )
     ctx.write(f"  time zone:          {settings.timezone.key}")
-    state = f"{len(sessions)} session(s)" if existed else "created, empty"
-    ctx.write(f"Database OK: {settings.database_path} ({state})")
+    state = f"{found.sessions} session(s)" if existed else "created, empty"
+    ctx.write(f"Database OK: {path} ({state})")
+    latest = migrations.latest()
+    if found.version is not None and found.pending:
+        ctx.write(f"  schema version:     {messages.upgrade_pending(found.version, latest)}")
+    else:
+        ctx.write(f"  schema version:     {found.version} (the latest)")
+    ctx.write(f"  courses:            {_courses_state(found, settings)}")
+    ctx.write(f"  .env course:        {_env_course_state(found, settings)}")
+    return 0
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What `check` tells about a database, read without changing it."""
+
+    version: int | None
+    pending: list[str]
+    sessions: int
+    courses: int
+    archived: int
+    names: frozenset[str]  # the courses' names, folded
+
+
+def _look_at(path: Path, *, reuse: bool = False) -> _Found | None:
+    """The database's schema version, pending steps and counts, read without upgrading or writing
+    (a plain connection when reuse=False); None when it cannot be read (init_db says why)."""
+    database = models.database
+    if not reuse:
+        # query_only: this connection cannot write, whatever a library call might try.
+        database.init(str(path), timeout=models.BUSY_TIMEOUT_SECONDS, pragmas={"query_only": 1})
+    try:
+        database.connect(reuse_if_open=True)
+        tables = set(database.get_tables())
+        sessions = database.execute_sql('SELECT COUNT(*) FROM "session"').fetchone()[0] if "session" in tables else 0
+        names: list[str] = []
+        archived = 0
+        if "course" in tables:
+            rows = database.execute_sql('SELECT "name", "archived_at" FROM "course"').fetchall()
+            names = [fold(name) for name, _ in rows]
+            archived = sum(1 for _, when in rows if when is not None)
+        return _Found(
+            migrations.schema_version(), migrations.pending(), sessions, len(names), archived, frozenset(names)
+        )
+    except peewee.DatabaseError:
+        return None
+    finally:
+        if not reuse:
+            database.close()
+
+
+def _courses_state(found: _Found, settings: Settings) -> str:
+    if found.courses:
+        archived = f" ({found.archived} archived)" if found.archived else ""
+        return f"{found.courses}{archived}"
+    if found.version is not None and found.pending and found.sessions:
+        return f"none yet: the upgrade puts the {found.sessions} earlier session(s) in course {settings.course_name!r}"
+    return "none yet"
+
+
+def _env_course_state(found: _Found, settings: Settings) -> str:
+    if not settings.defines_course:
+        return (
+            "none (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID are not set): courses are set up with /course create "
+            f"or `{MANAGE} course add`"
+        )
+    name = settings.course_name
+    if fold(name) in found.names:
+        return f"{name!r} (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID), in the database"
+    return (
+        f"{name!r} (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID), not in the database yet: the bot adds it when it "
+        f"starts, or `{MANAGE} open`"
+    )
+
+
+# -- migrate --------------------------------------------------------------------------------
+
+
+@command(
+    "migrate",
+    "upgrade an existing database to this release's schema (a backup copy <database>.bak-<version> is made "
+    "first) and say what was done, one line each; the bot does the same when it starts",
+)
+def _migrate(ctx: Context) -> int:
+    settings = ctx.settings()
+    lines = _open_database(settings, create=False, upgrade=True)
+    for line in lines:
+        (ctx.stderr if line.startswith("Warning: ") else ctx.stdout).write(line + "\n")
+    if not any(not line.startswith("Warning: ") for line in lines):
+        ctx.write(messages.database_up_to_date(migrations.schema_version()))
+    _sync_env_course(AttendanceService(settings))
     return 0
 
 
 # -- open / close ---------------------------------------------------------------------------
 
 
-@command("open", "open an attendance session (a running bot posts its code message)")
+def _open_arguments(parser: argparse.ArgumentParser) -> None:
+    _course_option(parser, "the course to open a session of")
+
+
+@command(
+    "open",
+    "open an attendance session of a course (a running bot posts its code message); creates the database and "
+    "the course .env defines if missing",
+    _open_arguments,
+)
 def _open(ctx: Context) -> int:
-    service = ctx.service()
+    service = ctx.service(create=True, writes=True)
+    course = ctx.course(service)
     user = os.environ.get("USER") or "shell"
-    info = service.open_session(opened_by=f"shell:{user}", channel_id=service.settings.display_channel_id)
+    info = service.open_session(course.id, opened_by=f"shell:{user}")
     current = service.current_code(info.session_id)
-    ctx.write(f"Opened session {info.session_id}; code now {current.code} (changes in {current.seconds_left:.0f} s).")
+    ctx.write(
+        f"Opened session {info.session_id}{_of(course.name)}; code now {current.code} "
+        f"(changes in {current.seconds_left:.0f} s)."
+    )
     return 0
+
+
+def _close_arguments(parser: argparse.ArgumentParser) -> None:
+    _session_option(parser, "the course's open one")
+    _course_option(parser, "the course whose open session to close")
 
 
 @command(
     "close",
-    "close the open session (or --session ID); a running bot finalises its message",
-    lambda p: _session_option(p, "the open one"),
+    "close a course's open session (or --session ID); a running bot finalises its message",
+    _close_arguments,
 )
 def _close(ctx: Context) -> int:
-    service = ctx.service(create=False)
+    service = ctx.service(writes=True)
+    session_id = ctx.session_id()
     try:
-        closed = service.close_session(ctx.session_id())
+        closed = service.close_session(session_id, course_id=ctx.course_id(service, session_id))
     except NoOpenSession as exc:
-        raise _nothing_open(exc) from exc
-    ctx.write(f"Closed session {closed.session.session_id}: {closed.count} present.")
+        raise _nothing_open(exc, ctx) from exc
+    ctx.write(f"Closed session {closed.session.session_id}{_of(closed.session.course_name)}: {closed.count} present.")
     return 0
 
 
 # -- sessions -------------------------------------------------------------------------------
 
 
-@command("sessions", "list the sessions, oldest first: session id, opened, closed, present; * marks the open one")
+def _sessions_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course",
+        metavar="NAME",
+        help="list only this course's sessions (default: every course's, with a course column when there are "
+        f"several; `{MANAGE} courses` lists them)",
+    )
+
+
+@command(
+    "sessions",
+    "list the sessions, oldest first: session id, opened, closed, present (and course, when there are several); "
+    "* marks an open one",
+    _sessions_arguments,
+)
 def _sessions(ctx: Context) -> int:
-    service = ctx.service(create=False)
-    summaries = service.sessions()
+    service = ctx.service()
+    courses = service.courses.courses()
+    several = ctx.options.course is None and len(courses) > 1
+    if several:
+        summaries = service.sessions(every_course=True)
+    else:  # the course named, the only one (archived or not), or none: the sentence says how to add one
+        course = courses[0] if ctx.options.course is None and courses else ctx.course(service)
+        summaries = service.sessions(course.id)
     if not summaries:
         ctx.write("No sessions yet.")
         return 0
     tz = service.settings.timezone
-    ctx.write(f"  {'session':<20} {'opened':<19} {'closed':<19} {'present':>7}")
+    course_header = "  course" if several else ""
+    ctx.write(f"  {'session':<20} {'opened':<19} {'closed':<19} {'present':>7}{course_header}")
     for summary in summaries:
         info = summary.session
         opened = info.opened_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
         closed = info.closed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if info.closed_at else "open"
         mark = "*" if info.is_open else " "
-        ctx.write(f"{mark} {info.session_id:<20} {opened:<19} {closed:<19} {summary.count:>7}")
+        course = f"  {info.course_name or '-'}" if several else ""
+        ctx.write(f"{mark} {info.session_id:<20} {opened:<19} {closed:<19} {summary.count:>7}{course}")
+    return 0
+
+
+# -- courses --------------------------------------------------------------------------------
+
+
+@command(
+    "courses",
+    "list every course: name, server, admin / attendance / display channel, instructor role, code length, "
+    "interval and grace, and its open session (or archived, or -)",
+)
+def _courses(ctx: Context) -> int:
+    service = ctx.service()
+    courses = service.courses.courses()
+    if not courses:
+        if _env_course_missing(service):
+            ctx.write(messages.env_course_not_added(service.settings.course_name))
+        else:
+            ctx.write(messages.shell_course_needed([]))
+        return 0
+    width = max(20, *(len(c.name) for c in courses))
+    ctx.write(
+        f"{'course':<{width}} {'server':<20} {'admin channel':<20} {'attendance channel':<20} "
+        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6}  session"
+    )
+    for c in courses:
+        state = "archived" if c.archived else (c.open_session_id or "-")
+        ctx.write(
+            f"{c.name:<{width}} {_id(c.guild_id):<20} {_id(c.admin_channel_id):<20} "
+            f"{_id(c.attendance_channel_id):<20} {_id(c.display_channel_id):<20} {_id(c.instructor_role_id):<20} "
+            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6}  {state}"
+        )
+    if _env_course_missing(service):
+        ctx.write(messages.env_course_not_added(service.settings.course_name))
+    return 0
+
+
+def _id(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+# -- course add / edit / archive ------------------------------------------------------------
+
+# The options of `course add` and `course edit`: option -> (CourseService field, kind, help).
+_COURSE_FIELDS: dict[str, tuple[str, str, str]] = {
+    "--admin-channel": ("admin_channel_id", "id", "the channel instructors run the course from"),
+    "--attendance-channel": ("attendance_channel_id", "id", "the channel students type /here in"),
+    "--display-channel": (
+        "display_channel_id",
+        "id",
+        "where the code message goes (default: the attendance channel; the admin channel for a projector)",
+    ),
+    "--instructor-role": (
+        "instructor_role_id",
+        "id",
+        "a role whose members may run the course besides Manage Server (not @everyone)",
+    ),
+    "--interval": ("interval", "seconds", "seconds each code is shown, 5-120 (default: CODE_ROTATION_INTERVAL)"),
+    "--code-length": ("code_length", "characters", "characters per code, 4-8 (default: CODE_LENGTH)"),
+    "--grace": (
+        "grace_seconds",
+        "seconds",
+        "seconds a code stays accepted after it changes, 0-600 (default: CODE_GRACE_SECONDS)",
+    ),
+}
+_CLEARABLE = {"--display-channel": "none", "--instructor-role": "none"}  # and the code settings: "default"
+_REQUIRED_TO_ADD = ("--admin-channel", "--attendance-channel")
+
+
+def _dest(option: str) -> str:
+    return option.removeprefix("--").replace("-", "_")
+
+
+def _course_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    add_help = "add a course (the same rules as /course create in Discord)"
+    add = actions.add_parser("add", help=add_help, description=add_help)
+    add.add_argument("--name", required=True, help="the course's name, unique in its server (1-50 characters)")
+    add.add_argument("--guild", metavar="ID", help="the course's server id (default: GUILD_ID)")
+    for option, (_, kind, text) in _COURSE_FIELDS.items():
+        metavar = "ID" if kind == "id" else "N"
+        add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
+
+    edit_help = (
+        "change a course (the same rules as /course edit); the changes apply from its next session, "
+        "never to an open one"
+    )
+    edit = actions.add_parser("edit", help=edit_help, description=edit_help)
+    edit.add_argument("course", metavar="NAME", help="the course to change")
+    edit.add_argument("--name", metavar="NEW", help="its new name")
+    for option, (_, kind, text) in _COURSE_FIELDS.items():
+        if kind == "id":
+            clear = _CLEARABLE.get(option)
+            metavar = f"ID|{clear}" if clear else "ID"
+            extra = f"; {clear} to unset it" if clear else ""
+        else:
+            metavar, extra = "N|default", "; default to follow .env again"
+        edit.add_argument(option, metavar=metavar, help=text + extra)
+    _guild_selector(edit)
+
+    archive_help = "archive a course: no new sessions; its records and exports stay (close its open session first)"
+    archive = actions.add_parser("archive", help=archive_help, description=archive_help)
+    archive.add_argument("course", metavar="NAME", help="the course to archive")
+    _guild_selector(archive)
+
+    for child in (add, edit, archive):
+        child.add_argument("--env-file", metavar="PATH", default=argparse.SUPPRESS, help=ENV_HELP)
+
+
+def _guild_selector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--guild", metavar="ID", help="the course's server id, when courses of that name exist in several servers"
+    )
+
+
+@command("course", "add, edit or archive a course: `course ACTION --help` explains each", _course_arguments)
+def _course(ctx: Context) -> int:
+    return {"add": _course_add, "edit": _course_edit, "archive": _course_archive}[ctx.options.action](ctx)
+
+
+def _snowflake(option: str, value: str) -> int:
+    text = value.strip()
+    if not re.fullmatch(r"[0-9]{15,22}", text):
+        raise CommandError(messages.bad_snowflake(option, value))
+    return int(text)
+
+
+def _whole(option: str, value: str, unit: str) -> int:
+    text = value.strip()
+    if not re.fullmatch(r"-?[0-9]+", text):  # ASCII digits only: int() also takes "١٥" and "1_5"
+        raise CommandError(messages.bad_number(option, value, unit))
+    return int(text)
+
+
+def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
+    """The course fields the options give, validated for form (CourseService checks the rest)."""
+    changes: dict[str, object] = {}
+    if ctx.options.name is not None:
+        changes["name"] = ctx.options.name
+    for option, (field, kind, _) in _COURSE_FIELDS.items():
+        value = getattr(ctx.options, _dest(option))
+        if value is None:
+            continue
+        word = value.strip().casefold()
+        if editing and (word == _CLEARABLE.get(option) or (kind != "id" and word == "default")):
+            changes[field] = None
+        elif kind == "id":
+            changes[field] = _snowflake(option, value)
+        else:
+            changes[field] = _whole(option, value, kind)
+    return changes
+
+
+def _guild(ctx: Context, settings: Settings, *, default: bool) -> int | None:
+    if ctx.options.guild is not None:
+        return _snowflake("--guild", ctx.options.guild)
+    return settings.guild_id if default else None
+
+
+def _course_add(ctx: Context) -> int:
+    settings = ctx.settings()
+    fields = _course_changes(ctx, editing=False)
+    guild_id = _guild(ctx, settings, default=True)
+    if guild_id is None:
+        raise CommandError(messages.guild_needed())
+    service = ctx.service(create=True, writes=True)
+    course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
+    ctx.write(messages.course_added(course))
+    return 0
+
+
+def _named_course(ctx: Context, service: AttendanceService) -> CourseInfo:
+    return _find_course(
+        service, ctx.options.course, _guild(ctx, service.settings, default=False), hint="Add --guild ID."
+    )
+
+
+def _find_course(service: AttendanceService, name: str, guild_id: int | None, *, hint: str) -> CourseInfo:
+    """A course by name; where servers share the name, the one in `guild_id`, else in GUILD_ID's."""
+    try:
+        return service.courses.find(name, guild_id)
+    except CourseNeeded as exc:  # the name exists in several servers
+        if guild_id is None and service.settings.guild_id is not None:
+            return service.courses.find(name, service.settings.guild_id)
+        raise CommandError(f"{exc} {hint}") from exc
+
+
+def _course_edit(ctx: Context) -> int:
+    changes = _course_changes(ctx, editing=True)
+    if not changes:
+        raise CommandError(messages.nothing_to_change())
+    service = ctx.service(writes=True)
+    course = _named_course(ctx, service)
+    edited = service.courses.edit(course.id, **changes)
+    settings = service.settings
+    follows_env = {"name", "admin_channel_id", "attendance_channel_id", "display_channel_id", "instructor_role_id"}
+    if settings.defines_course and fold(course.name) == fold(settings.course_name) and follows_env & set(changes):
+        ctx.stderr.write(f"Warning: {messages.edits_env_course(course.name)}\n")
+    ctx.write(messages.course_edited_reply(edited.name))
+    return 0
+
+
+def _course_archive(ctx: Context) -> int:
+    service = ctx.service(writes=True)
+    course = _named_course(ctx, service)
+    archived = service.courses.archive(course.id)
+    ctx.write(messages.course_archived_reply(archived.name))
     return 0
 
 
@@ -277,7 +736,8 @@ def _sessions(ctx: Context) -> int:
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
-    _session_option(parser, "every session")
+    _session_option(parser, "every session of the course")
+    _course_option(parser, "the course whose records to export")
     parser.add_argument(
         "--output",
         "-o",
@@ -287,14 +747,19 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists already")
 
 
-@command("export", "the attendance CSV (user_id,username,timestamp,date_id,session_id)", _export_arguments)
+@command(
+    "export",
+    "the attendance CSV of a course (user_id,username,timestamp,date_id,session_id), or of one session",
+    _export_arguments,
+)
 def _export(ctx: Context) -> int:
-    service = ctx.service(create=False)
+    service = ctx.service()
     session_id = ctx.session_id()
+    course_id = ctx.course_id(service, session_id)
     target = Path(ctx.options.output) if ctx.options.output else None
     if target is not None:
         _check_export_target(target, service.settings, force=ctx.options.force)
-    data = csv_bytes(service.export_rows(session_id), service.settings.timezone)
+    data = csv_bytes(service.export_rows(session_id, course_id=course_id), service.settings.timezone)
     if target is not None:
         _write_private(target, data)
         records = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
@@ -349,42 +814,51 @@ def _write_private(target: Path, data: bytes) -> None:
 
 
 def _code_arguments(parser: argparse.ArgumentParser) -> None:
-    _session_option(parser, "the open one")
+    _session_option(parser, "the course's open one")
+    _course_option(parser, "the course whose open session's code to show")
     parser.add_argument(
         "--watch", action="store_true", help="keep the code on screen, large, with a countdown (Ctrl-C ends)"
     )
 
 
-@command("code", "show the current code of the open session (--watch for a projector view)", _code_arguments)
+@command("code", "show the current code of a course's open session (--watch for a projector view)", _code_arguments)
 def _code(ctx: Context) -> int:
-    service = ctx.service(create=False)
+    service = ctx.service()
     session_id = ctx.session_id()
+    course_id = ctx.course_id(service, session_id)
     try:
         if not ctx.options.watch:
-            current = service.current_code(session_id)
-            ctx.write(f"{current.code}  (session {current.session_id}, changes in {current.seconds_left:.0f} s)")
+            current = service.current_code(session_id, course_id=course_id)
+            course_name = service.get_session(current.session_id).course_name
+            ctx.write(
+                f"{current.code}  (session {current.session_id}{_of(course_name)}, "
+                f"changes in {current.seconds_left:.0f} s)"
+            )
             return 0
-        return _watch(ctx, service, session_id)
+        return _watch(ctx, service, session_id, course_id)
     except NoOpenSession as exc:
-        raise _nothing_open(exc) from exc
+        raise _nothing_open(exc, ctx) from exc
 
 
-def _watch(ctx: Context, service: AttendanceService, session_id: str | None) -> int:
+def _watch(ctx: Context, service: AttendanceService, session_id: str | None, course_id: int | None) -> int:
     """Redraw each second until Ctrl-C (or SIGTERM), which only sets a flag: a signal that lands
     inside library code can never be swallowed there and leave the view running."""
     tty = ctx.stdout.isatty() if hasattr(ctx.stdout, "isatty") else False
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     shown: tuple[str, int] | None = None
+    title = ""
     try:
         while not stop.is_set():
-            current = service.current_code(session_id)
-            session_id = current.session_id  # follow this session even if another opens later
+            current = service.current_code(session_id, course_id=course_id)
+            if not title:  # follow this session even if another opens later
+                session_id = current.session_id
+                title = f"Session {session_id}{_of(service.get_session(session_id).course_name)}"
             left = max(1, int(current.seconds_left + 0.999))
             if tty:
                 ctx.stdout.write("\x1b[2J\x1b[H")
             if tty or shown != (current.code, current.window):
-                ctx.write(f"Session {current.session_id}: type /here {current.code}")
+                ctx.write(f"{title}: type /here {current.code}")
                 ctx.write()
                 for line in bigtext.render(current.code):
                     ctx.write("    " + line)
@@ -414,14 +888,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="attendance_bot: rotating-code attendance for Discord. Admin tasks from the shell; "
         f"run from the project folder as `{MANAGE} COMMAND`.",
     )
-    env_help = "read settings from PATH (which must exist) instead of ./.env; the environment overrides it"
-    parser.add_argument("--env-file", metavar="PATH", help=env_help)
+    parser.add_argument("--env-file", metavar="PATH", help=ENV_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (_, help_text, arguments) in COMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
         # Also after the subcommand (`manage.py check --env-file x`); SUPPRESS keeps an earlier one.
-        child.add_argument("--env-file", metavar="PATH", default=argparse.SUPPRESS, help=env_help)
+        child.add_argument("--env-file", metavar="PATH", default=argparse.SUPPRESS, help=ENV_HELP)
         arguments(child)
     return parser
 

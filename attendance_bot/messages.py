@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import shlex
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,9 +12,10 @@ from pathlib import Path
 
 from . import codes
 from .errors import quoted
-from .records import CurrentCode, Outcome, SubmitResult
+from .records import CourseInfo, CurrentCode, Outcome, SubmitResult
 
 SHOWN_INPUT_LENGTH = 24
+MANAGE = ".venv/bin/python manage.py"  # how the README and every hint run manage.py
 
 
 def shown(text: str, limit: int = SHOWN_INPUT_LENGTH) -> str:
@@ -56,6 +59,8 @@ def submit_reply(result: SubmitResult) -> str:
         return f"⏳ Too many wrong codes: wait {_wait(result.retry_after)}, then use the code on screen."
     if outcome is Outcome.NO_SESSION:
         return no_session_reply()
+    if outcome is Outcome.WRONG_CHANNEL:
+        return wrong_channel_reply(result.channels)
     raise ValueError(f"no reply for {outcome}")
 
 
@@ -80,18 +85,82 @@ def no_session_reply() -> str:
     return "There is no attendance session open right now: wait for your instructor to open one."
 
 
-def wrong_channel_reply(channel_id: int | None) -> str:
-    where = f"<#{channel_id}>" if channel_id else "the attendance channel"
+def wrong_channel_reply(channels: tuple[int, ...] | list[int]) -> str:
+    if not channels:
+        return "No course takes attendance in this server yet: wait for your instructor to set one up."
+    where = " or ".join(f"<#{channel}>" for channel in channels)
     return f"Use `/here` in {where}."
 
 
-def admin_channel_reply(channel_id: int | None) -> str:
-    where = f"<#{channel_id}>" if channel_id else "the admin channel"
-    return f"Attendance commands are used in {where}."
+def not_admin_reply(course: str | None = None) -> str:
+    whose = f"of {course!r} " if course else ""
+    return f"Only instructors {whose}(Manage Server or the course's instructor role) can use this command."
 
 
-def not_admin_reply() -> str:
-    return "Only instructors (Manage Server or the instructor role) can use this command."
+def not_a_manager_reply() -> str:
+    return "Only members with Manage Server can create or archive courses."
+
+
+def not_in_a_server_reply() -> str:
+    return "This command works in a server's channels, not in direct messages."
+
+
+def channel_elsewhere(label: str, channel_id: int) -> str:
+    return f"The {label} <#{channel_id}> is not a channel of this server: choose one of this server's text channels."
+
+
+def channel_not_visible(label: str, channel_id: int) -> str:
+    return f"I cannot see the {label} <#{channel_id}>: give my role View Channel there, or choose another channel."
+
+
+def channel_permission_missing(label: str, channel_id: int, missing: list[str]) -> str:
+    return (
+        f"I cannot post in the {label} <#{channel_id}>: my role lacks {', '.join(missing)} there. "
+        "Give it that permission in the channel's settings, or choose another channel."
+    )
+
+
+def role_elsewhere() -> str:
+    return "That role is not a role of this server: choose one of this server's roles."
+
+
+def course_created_reply(name: str, admin: int | None, attendance: int | None, display: int | None) -> str:
+    shown_in = f", codes shown in <#{display}>" if display and display != attendance else ""
+    return (
+        f"Course {name!r} is set up: instructors run it from <#{admin}>, students type `/here` in "
+        f"<#{attendance}>{shown_in}. Open a session with `/open_attendance`."
+    )
+
+
+def course_edited_reply(name: str) -> str:
+    return f"Course {name!r} is updated; the changes apply from its next session (an open one keeps its settings)."
+
+
+def course_archived_reply(name: str) -> str:
+    return f"Course {name!r} is archived: no new sessions; its records and exports stay."
+
+
+def course_line(course: CourseInfo) -> str:
+    """One course in a list: name, channels, whether a session is open."""
+    state = (
+        "archived" if course.archived else (f"open: {course.open_session_id}" if course.open_session_id else "closed")
+    )
+    display = (
+        f", codes in <#{course.display_channel_id}>"
+        if course.display_channel_id != course.attendance_channel_id
+        else ""
+    )
+    role = f", instructors <@&{course.instructor_role_id}>" if course.instructor_role_id else ""
+    return (
+        f"**{course.name}**: admin <#{course.admin_channel_id}>, attendance <#{course.attendance_channel_id}>"
+        f"{display}{role} ({state})"
+    )
+
+
+def course_list_reply(courses: list[CourseInfo]) -> str:
+    if not courses:
+        return "No course in this server yet: run `/course create` in the channel that becomes its admin channel."
+    return "\n".join(course_line(c) for c in courses)
 
 
 def storage_failure_reply() -> str:
@@ -133,14 +202,16 @@ class CodeCard:
     closed: bool = False
 
 
-def code_card(current: CurrentCode, count: int) -> CodeCard:
-    """The live code message: the code large, how to submit, when it changes, the count."""
+def code_card(current: CurrentCode, count: int, course: str | None = None) -> CodeCard:
+    """The live code message: the code large, how to submit, when it changes, the count (and the
+    course, so sections sharing a channel tell their codes apart)."""
     changes = int(current.changes_at.timestamp())
     spaced = " ".join(current.code)
     return CodeCard(
         title="Attendance is open",
         description=f"# `{spaced}`\nType **`/here {current.code}`** to check in.",
         fields=[
+            *([("Course", course)] if course else []),
             ("Code changes", f"<t:{changes}:R>"),
             ("Checked in", str(count)),
             ("Session", current.session_id),
@@ -224,6 +295,200 @@ def database_unusable(path: Path | str, error: Exception) -> str:
     return f"Cannot use the database at {path}: {error}."
 
 
+def database_too_new(path: Path | str, version: int, latest: int) -> str:
+    return (
+        f"The database at {path} has schema version {version}, made by a newer release; this release knows up to "
+        f"version {latest}: run the newer release (its backup copies are beside the file)."
+    )
+
+
+def migration_pending(path: Path | str, version: int, latest: int) -> str:
+    return (
+        f"The database at {path} has schema version {version} and needs an upgrade to version {latest}: run "
+        f"`{MANAGE} migrate` (or start the bot, which upgrades it); a backup copy is made first."
+    )
+
+
+def migration_failed(step: str, error: Exception) -> str:
+    return (
+        f"Upgrading the database failed at step {step} ({error}); that step was rolled back, and the backup copy "
+        "beside the database is untouched."
+    )
+
+
+def backup_made(copy: Path) -> str:
+    return f"Backed up the database to {copy} before upgrading it."
+
+
+def migration_step_done(step: str) -> str:
+    return f"Applied schema step {step}."
+
+
+# -- courses ----------------------------------------------------------------------------------
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names) if names else "none yet"
+
+
+def course_name_invalid(name: object, limit: int) -> str:
+    return f"A course name is 1-{limit} characters of text (no line breaks), not {shown(str(name))}."
+
+
+def course_name_taken(name: str) -> str:
+    return f"There is a course named {name!r} in this server already: choose another name, or edit that course."
+
+
+def unknown_course(name: str, names: list[str]) -> str:
+    return f"No course named {shown(name)} here. Courses: {_names(names)}."
+
+
+def course_in_several_servers(name: str, guild_ids: list[int | None]) -> str:
+    servers = ", ".join(str(g) for g in guild_ids)
+    return f"Several servers have a course named {name!r} (servers {servers}); this command cannot tell which."
+
+
+def course_option_needed(names: list[str]) -> str:
+    return f"This channel is the admin channel of several courses: say which with the course option ({_names(names)})."
+
+
+def shell_course_needed(names: list[str]) -> str:
+    if not names:
+        return (
+            f"There is no course yet: create one with /course create in Discord, or `{MANAGE} course add`, "
+            "or set ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID in .env."
+        )
+    return f"Several courses could be meant: add --course NAME ({_names(names)})."
+
+
+def no_course_here(courses: list[tuple[str, int | None]]) -> str:
+    if not courses:
+        return (
+            "No course is set up in this server yet: someone with Manage Server runs /course create in the channel "
+            "that becomes its admin channel."
+        )
+    where = ", ".join(f"{name!r} in <#{channel}>" for name, channel in courses)
+    return f"This channel is no course's admin channel. Run the command in the course's admin channel: {where}."
+
+
+def not_this_courses_admin_channel(name: str, channel_id: int | None) -> str:
+    return f"Course {name!r} is run from <#{channel_id}>: use the command there."
+
+
+def instructor_role_is_everyone() -> str:
+    return (
+        "The instructor role cannot be @everyone: every member would be an instructor. Choose the instructors' "
+        "role, or none (Manage Server is enough then)."
+    )
+
+
+def course_setting_out_of_range(key: str, value: object, low: int, high: int, unit: str) -> str:
+    label = {"interval": "The interval", "code_length": "The code length", "grace_seconds": "The grace"}[key]
+    return f"{label} must be from {low} to {high} {unit}, not {shown(str(value))}."
+
+
+def course_edit_needs_a_change() -> str:
+    return (
+        "Nothing to change: give at least one of the course's settings (a new name, a channel, a role or a code "
+        "setting)."
+    )
+
+
+def course_already_archived(name: str) -> str:
+    return f"Course {name!r} is archived already; its records and exports stay."
+
+
+def close_before_archiving(name: str, session_id: str) -> str:
+    return f"Course {name!r} has session {session_id} open: close it first, then archive the course."
+
+
+def course_archived_refusal(name: str) -> str:
+    return f"Course {name!r} is archived: it takes no new sessions (its records and exports stay)."
+
+
+def course_argument(name: str) -> str:
+    """` --course NAME` quoted for a shell, to show in a hint; nothing for a name that cannot be shown as typed."""
+    name = " ".join(name.split())
+    return f" --course {shlex.quote(name)}" if name.isprintable() else " --course NAME"
+
+
+# -- the shell (manage.py) ---------------------------------------------------------------------
+
+
+def env_course_not_added(name: str) -> str:
+    return (
+        f"There is no course in the database yet: .env defines course {name!r} (ADMIN_CHANNEL_ID and "
+        f"ATTENDANCE_CHANNEL_ID), which the next `{MANAGE} open` (or the bot, when it starts) adds."
+    )
+
+
+def env_course_in_several_servers(name: str, guild_ids: list[int]) -> str:
+    servers = ", ".join(str(g) for g in guild_ids)
+    return (
+        f"Several servers have a course named {name!r} (servers {servers}): set GUILD_ID in .env to the server "
+        "of the course .env defines."
+    )
+
+
+def database_up_to_date(version: int | None) -> str:
+    return f"The database is up to date (schema version {version})."
+
+
+def upgrade_pending(version: int, latest: int) -> str:
+    return (
+        f"{version}: an upgrade to version {latest} is pending; run `{MANAGE} migrate` (a backup copy is made "
+        "first), or start the bot, which upgrades it"
+    )
+
+
+def bad_snowflake(option: str, value: str) -> str:
+    mention = re.fullmatch(r"<[#@&!]+([0-9]{15,22})>", value.strip())
+    hint = f" (use {mention.group(1)}, without <#...>)" if mention else ""
+    return (
+        f"{option} must be a numeric Discord id of 15-22 digits such as 123456789012345678, not "
+        f"{quoted(value, 40)}{hint}"
+    )
+
+
+def bad_number(option: str, value: str, unit: str) -> str:
+    return f"{option} must be a whole number of {unit}, not {quoted(value, 40)}"
+
+
+def guild_needed() -> str:
+    return (
+        "--guild is needed: the id of the course's server (Discord: Developer Mode, right-click the server icon, "
+        "Copy Server ID), or set GUILD_ID in .env"
+    )
+
+
+SEVERAL_SERVERS_HINT = (
+    "Set GUILD_ID (in .env or the environment) to the server meant, or rename one with "
+    f"`{MANAGE} course edit NAME --guild ID --name NEW`."
+)
+
+
+def nothing_to_change() -> str:
+    return (
+        "Nothing to change: give at least one of --name, --admin-channel, --attendance-channel, --display-channel, "
+        "--instructor-role, --interval, --code-length, --grace."
+    )
+
+
+def edits_env_course(name: str) -> str:
+    return (
+        f"course {name!r} is the one .env defines: its name, channels and role follow .env again at the next "
+        f"`{MANAGE} open` or start of the bot; change them in .env to keep them."
+    )
+
+
+def course_added(course: CourseInfo) -> str:
+    return (
+        f"Added course {course.name!r} in server {course.guild_id}: admin channel {course.admin_channel_id}, "
+        f"attendance channel {course.attendance_channel_id}, code shown in {course.display_channel_id}. Open a "
+        f"session with `{MANAGE} open{course_argument(course.name)}` or /open_attendance in Discord."
+    )
+
+
 # -- start-up failures (one line each) ---------------------------------------------------------
 
 
@@ -240,6 +505,10 @@ def admin_channel_missing(channel_id: int | None) -> str:
 
 def admin_channel_not_in_a_server(channel_id: int | None) -> str:
     return f"ADMIN_CHANNEL_ID {channel_id} is not a server channel."
+
+
+def env_course_refused(name: str, error: Exception) -> str:
+    return f"The course {name!r} that ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID define cannot be set up: {error}"
 
 
 def token_refused() -> str:

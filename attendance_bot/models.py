@@ -7,11 +7,15 @@ import os
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 
 from . import messages
 from .errors import StorageError
+
+if TYPE_CHECKING:
+    from .migrations import CourseDefaults
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,33 @@ class BaseModel(peewee.Model):
         database = database
 
 
+class Course(BaseModel):
+    """A class taught in one server: its channels, its instructors' role and its code settings.
+
+    The code settings are NULL until an instructor sets them: then `.env`'s apply. `name_key` is
+    the name folded for comparison, so "Math 101" and "math 101" cannot both exist in a server.
+    """
+
+    name = peewee.TextField()
+    name_key = peewee.TextField()
+    guild_id = peewee.BigIntegerField(null=True)
+    admin_channel_id = peewee.BigIntegerField(null=True)
+    attendance_channel_id = peewee.BigIntegerField(null=True, index=True)
+    display_channel_id = peewee.BigIntegerField(null=True)
+    instructor_role_id = peewee.BigIntegerField(null=True)
+    interval = peewee.IntegerField(null=True)
+    code_length = peewee.IntegerField(null=True)
+    grace_seconds = peewee.IntegerField(null=True)
+    created_at = UTCDateTimeField()
+    archived_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "course"
+        indexes = ((("guild_id", "name_key"), True),)
+
+
 class Session(BaseModel):
-    """One attendance session: its secret decides every code it ever shows."""
+    """One attendance session of a course: its secret decides every code it ever shows."""
 
     session_id = peewee.TextField(unique=True)
     secret = peewee.TextField()
@@ -56,16 +85,27 @@ class Session(BaseModel):
     grace_seconds = peewee.IntegerField()
     opened_at = UTCDateTimeField()
     closed_at = UTCDateTimeField(null=True)
-    # 1 while open, NULL once closed: the unique index allows one open session at a time.
-    open_flag = peewee.IntegerField(null=True, unique=True, default=1)
+    # 1 while open, NULL once closed: the unique index on (course, open_flag) allows one open
+    # session per course (NULLs never collide).
+    open_flag = peewee.IntegerField(null=True, default=1)
     opened_by = peewee.TextField(null=True)
     guild_id = peewee.BigIntegerField(null=True)
     channel_id = peewee.BigIntegerField(null=True)
     message_id = peewee.BigIntegerField(null=True)
     message_posted_at = UTCDateTimeField(null=True)
+    # NULL only for a session of a database older than courses that the migration did not place.
+    course = peewee.ForeignKeyField(Course, null=True, column_name="course_id", backref="sessions")
+    # Where this session's windows start, in ms past the epoch's multiples of the interval: open
+    # sessions get different offsets so their code messages are not all edited at one instant.
+    window_offset_ms = peewee.IntegerField(default=0)
+    # Where its codes are typed: the course's attendance channel when it opened (an edit of the
+    # course applies to the next session). NULL for a migrated session whose channel was unknown:
+    # the course's then.
+    attendance_channel_id = peewee.BigIntegerField(null=True)
 
     class Meta:
         table_name = "session"
+        indexes = ((("course", "open_flag"), True),)
 
 
 class Attendance(BaseModel):
@@ -99,15 +139,27 @@ class WrongAttempt(BaseModel):
         indexes = ((("session_id", "user_id", "attempted_at"), False),)
 
 
-MODELS: tuple[type[BaseModel], ...] = (Session, Attendance, WrongAttempt)
+# The tables, as attendance_bot/schema/'s steps make them (tests/test_migrations.py compares them).
+MODELS: tuple[type[BaseModel], ...] = (Course, Session, Attendance, WrongAttempt)
 
 
-def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
-    """Open the SQLite file at `path` (WAL, busy timeout, mode 0600) and create the schema.
+def init_db(
+    path: Path | str,
+    *,
+    create: bool = True,
+    upgrade: bool = True,
+    defaults: CourseDefaults | None = None,
+) -> peewee.SqliteDatabase:
+    """Open the SQLite file at `path` (WAL, busy timeout, mode 0600) with the latest schema.
 
-    With create=False a missing file is an error instead of a new database (for read-only
-    commands that should not invent an empty database in the wrong place).
+    An empty database gets every table; one of an older release is upgraded in place after a
+    backup copy (`defaults` names the course its sessions join), unless upgrade=False, which
+    refuses it instead (StorageError saying `manage.py migrate`). With create=False a missing
+    file is an error instead of a new database (for read-only commands that should not invent
+    an empty database in the wrong place).
     """
+    from . import migrations  # it imports the models
+
     if str(path) != ":memory:":
         path = Path(path)
         if not path.exists():
@@ -134,8 +186,16 @@ def init_db(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
     )
     try:
         database.connect(reuse_if_open=True)
-        with database.atomic():
-            database.create_tables(MODELS, safe=True)
+        version = migrations.schema_version()
+        if version is not None and version > migrations.latest():
+            raise StorageError(messages.database_too_new(path, version, migrations.latest()))
+        if version is not None and not upgrade and migrations.pending():
+            raise StorageError(messages.migration_pending(path, version, migrations.latest()))
+        for line in migrations.upgrade(None if str(path) == ":memory:" else Path(path), defaults):
+            log.info("%s", line)
+    except StorageError:
+        database.close()
+        raise
     except peewee.DatabaseError as exc:
         database.close()
         raise StorageError(messages.database_unusable(path, exc)) from exc

@@ -21,6 +21,29 @@ class Outcome(enum.Enum):
     MALFORMED = "malformed"
     THROTTLED = "throttled"
     NO_SESSION = "no_session"
+    WRONG_CHANNEL = "wrong_channel"  # typed where no course takes attendance
+
+
+@dataclass(frozen=True)
+class CourseInfo:
+    """A course as the callers see it; the code settings are the ones its next session gets."""
+
+    id: int
+    name: str
+    guild_id: int | None
+    admin_channel_id: int | None
+    attendance_channel_id: int | None
+    display_channel_id: int | None  # where the code message goes: set, else the attendance channel
+    instructor_role_id: int | None
+    interval: int
+    code_length: int
+    grace_seconds: int
+    archived_at: datetime | None = None
+    open_session_id: str | None = None
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,8 @@ class SessionInfo:
     channel_id: int | None
     message_id: int | None
     message_posted_at: datetime | None
+    course_id: int | None = None
+    course_name: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -71,6 +96,10 @@ class Submission:
     username: str
     code: str
     display_name: str | None = None
+    # Where it was typed: the sessions whose course takes attendance there are the candidates.
+    # None (the shell and tests only, never Discord): every open session.
+    channel_id: int | None = None
+    guild_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,7 @@ class SubmitResult:
     code_length: int = 0
     retry_after: float = 0.0  # THROTTLED: seconds still to wait; WRONG: the wait before the next try
     attempts_left: int = FREE_WRONG_ATTEMPTS  # WRONG: tries left before any wait
+    channels: tuple[int, ...] = ()  # WRONG_CHANNEL: where this server's courses take attendance
 
     @property
     def accepted(self) -> bool:

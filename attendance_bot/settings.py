@@ -18,6 +18,7 @@ from .errors import ConfigurationError
 
 DEFAULT_DATABASE_PATH = "data/attendance.db"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_COURSE_NAME = "default"
 DEFAULT_INTERVAL = 15
 MIN_INTERVAL, MAX_INTERVAL = 5, 120  # pyotp refuses intervals above 120 s
 DEFAULT_CODE_LENGTH = 4
@@ -70,14 +71,21 @@ class Settings:
     admin_role_id: int | None = None
     guild_id: int | None = None
     discord_api_base: str = DEFAULT_API_BASE
+    # The course ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID define, when they are set.
+    course_name: str = DEFAULT_COURSE_NAME
     # Likely pitfalls that still work (a legacy zone, a cleaned-up token): `check` prints them
     # and the bot logs them at start.
     warnings: tuple[str, ...] = ()
 
     @property
     def display_channel_id(self) -> int | None:
-        """Where the code message goes: CODE_DISPLAY_CHANNEL_ID, else the attendance channel."""
+        """Where the `.env` course's code message goes: CODE_DISPLAY_CHANNEL_ID, else its attendance channel."""
         return self.code_display_channel_id or self.attendance_channel_id
+
+    @property
+    def defines_course(self) -> bool:
+        """Whether `.env` defines a course (both its channels are set)."""
+        return self.admin_channel_id is not None and self.attendance_channel_id is not None
 
 
 def _sources(env_file: Path | None, environ: Mapping[str, str]) -> Mapping[str, str]:
@@ -262,8 +270,24 @@ def load_settings(
     reader = _Reader(_sources(env_path, os.environ if environ is None else environ))
 
     token = reader.token(required=require_discord)
-    admin_channel = reader.snowflake("ADMIN_CHANNEL_ID", required=require_discord)
-    attendance_channel = reader.snowflake("ATTENDANCE_CHANNEL_ID", required=require_discord)
+    # Optional: when both are set they define a course (COURSE_NAME); without them the bot waits
+    # for /course create.
+    admin_channel = reader.snowflake("ADMIN_CHANNEL_ID", required=False)
+    attendance_channel = reader.snowflake("ATTENDANCE_CHANNEL_ID", required=False)
+    admin_set, attendance_set = (
+        reader.raw("ADMIN_CHANNEL_ID") is not None,
+        reader.raw("ATTENDANCE_CHANNEL_ID") is not None,
+    )
+    if admin_set != attendance_set:
+        missing = "ATTENDANCE_CHANNEL_ID" if admin_set else "ADMIN_CHANNEL_ID"
+        reader.problems.append(
+            f"{missing} is missing: ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID define a course together; set both "
+            f"to the channels' numeric ids (for example {missing}=123456789012345678), or neither and set courses "
+            "up with /course create"
+        )
+    course_name = " ".join((reader.raw("COURSE_NAME") or DEFAULT_COURSE_NAME).split())
+    if len(course_name) > 50:
+        reader.problems.append(f"COURSE_NAME must be 1-50 characters, not {len(course_name)}")
     display_channel = reader.snowflake("CODE_DISPLAY_CHANNEL_ID", required=False)
     admin_role = reader.snowflake("ADMIN_ROLE_ID", required=False)
     guild = reader.snowflake("GUILD_ID", required=False)
@@ -318,5 +342,6 @@ def load_settings(
         admin_role_id=admin_role,
         guild_id=guild,
         discord_api_base=api_base,
+        course_name=course_name,
         warnings=tuple(reader.warnings),
     )

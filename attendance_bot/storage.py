@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from .models import Attendance, Session, UTCDateTimeField, WrongAttempt, database
+from .models import Attendance, Course, Session, UTCDateTimeField, WrongAttempt, database
 from .records import ExportRow
 
 T = TypeVar("T")
@@ -82,26 +82,85 @@ def immediate() -> AbstractContextManager[Any]:
     return database.atomic("IMMEDIATE")
 
 
-# -- the open session -------------------------------------------------------------------------
+# -- open sessions ----------------------------------------------------------------------------
 
 _SESSION_FIELDS = tuple(Session._meta.sorted_fields)  # type: ignore[attr-defined]
 
-_OPEN_SESSION = (
-    f"SELECT {', '.join(_col(Session, f.name) for f in _SESSION_FIELDS)} FROM {_table(Session)} "
-    f"WHERE {_col(Session, 'open_flag')} = 1"
+_OPEN_SESSIONS = (
+    f"SELECT {', '.join('s.' + _col(Session, f.name) for f in _SESSION_FIELDS)}, "
+    f"c.{_col(Course, 'guild_id')}, "
+    f"COALESCE(s.{_col(Session, 'attendance_channel_id')}, c.{_col(Course, 'attendance_channel_id')}), "
+    f"c.{_col(Course, 'name')} "
+    f"FROM {_table(Session)} AS s LEFT OUTER JOIN {_table(Course)} AS c "
+    f"ON s.{_col(Session, 'course')} = c.{_col(Course, 'id')} "
+    f"WHERE s.{_col(Session, 'open_flag')} = 1"
 )
+_OPEN_SESSION_OF_COURSE = f"{_OPEN_SESSIONS} AND s.{_col(Session, 'course')} = ?"
+_OPEN_SESSION_OF_NO_COURSE = f"{_OPEN_SESSIONS} AND s.{_col(Session, 'course')} IS NULL"
 
 
-def find_open_session() -> Session | None:
-    """The open session's row, or None: the one way every caller finds it.
+class OpenSession(NamedTuple):
+    """An open session's row with where its course takes attendance."""
+
+    row: Session
+    guild_id: int | None  # the course's server
+    attendance_channel_id: int | None  # where its codes are typed (the course's when it opened)
+    course_name: str | None
+
+
+def _open_session(found: tuple[Any, ...]) -> OpenSession:
+    width = len(_SESSION_FIELDS)
+    row = Session(**{f.name: f.python_value(v) for f, v in zip(_SESSION_FIELDS, found[:width], strict=True)})
+    return OpenSession(row, *found[width:])
+
+
+def open_sessions() -> list[OpenSession]:
+    """Every open session, with its course's server and attendance channel, oldest first.
 
     One prepared statement (peewee's own query costs 10x on the hot path), each value converted
     as peewee converts it.
     """
-    found = database.execute_sql(_OPEN_SESSION).fetchone()
-    if found is None:
-        return None
-    return Session(**{f.name: f.python_value(v) for f, v in zip(_SESSION_FIELDS, found, strict=True)})
+    rows = [_open_session(found) for found in database.execute_sql(_OPEN_SESSIONS).fetchall()]
+    rows.sort(key=lambda o: (o.row.opened_at, o.row.id))
+    return rows
+
+
+def find_open_session(course_id: int | None) -> Session | None:
+    """A course's open session's row, or None: the one way every caller finds it."""
+    if course_id is None:
+        found = database.execute_sql(_OPEN_SESSION_OF_NO_COURSE).fetchone()
+    else:
+        found = database.execute_sql(_OPEN_SESSION_OF_COURSE, (course_id,)).fetchone()
+    return None if found is None else _open_session(found).row
+
+
+def attendance_channels(guild_id: int | None) -> list[int]:
+    """Where the courses of a server (not archived) and their open sessions take attendance."""
+    query = Course.select(Course.attendance_channel_id).where(
+        Course.archived_at.is_null() & Course.attendance_channel_id.is_null(False)
+    )
+    if guild_id is not None:
+        query = query.where(Course.guild_id == guild_id)
+    channels = {channel for (channel,) in query.tuples()}
+    channels.update(
+        o.attendance_channel_id
+        for o in open_sessions()
+        if o.attendance_channel_id is not None and (guild_id is None or o.guild_id == guild_id)
+    )
+    return sorted(channels)
+
+
+# -- course writes ------------------------------------------------------------------------------
+
+
+def create_course(**fields: Any) -> Course:
+    """Insert a course (IntegrityError if its name is taken in its server)."""
+    return Course.create(**fields)
+
+
+def update_course(course_id: int, **fields: Any) -> None:
+    """Change a course's columns."""
+    Course.update(**fields).where(Course.id == course_id).execute()
 
 
 # -- session writes -------------------------------------------------------------------------
@@ -119,9 +178,12 @@ def create_session(
     guild_id: int | None = None,
     channel_id: int | None = None,
     closed_at: datetime | None = None,
+    course_id: int | None = None,
+    window_offset_ms: int = 0,
+    attendance_channel_id: int | None = None,
 ) -> Session:
     """Insert a session, open unless `closed_at` is given (IntegrityError if its id is taken or it
-    would be a second open session)."""
+    would be its course's second open session)."""
     fields: dict[str, object] = {}
     if closed_at is not None:  # left out otherwise: the model's defaults, exactly as before
         fields.update(closed_at=closed_at, open_flag=None)
@@ -135,6 +197,9 @@ def create_session(
         opened_by=opened_by,
         guild_id=guild_id,
         channel_id=channel_id,
+        course=course_id,
+        window_offset_ms=window_offset_ms,
+        attendance_channel_id=attendance_channel_id,
         **fields,
     )
 
@@ -174,30 +239,34 @@ def prune_wrong_attempts(before: datetime) -> int:
 
 _RECENT_WRONG = (
     f"SELECT {_col(WrongAttempt, 'user_id')}, {_col(WrongAttempt, 'attempted_at')} FROM {_table(WrongAttempt)} "
-    f"WHERE {_col(WrongAttempt, 'session_id')} = ? AND {_col(WrongAttempt, 'user_id')} IN ({{marks}}) "
+    f"WHERE {_col(WrongAttempt, 'session_id')} IN ({{sessions}}) AND {_col(WrongAttempt, 'user_id')} IN ({{marks}}) "
     f"AND {_col(WrongAttempt, 'attempted_at')} > ?"
 )
 
 _PRESENT = (
-    f"SELECT {_col(Attendance, 'user_id')} FROM {_table(Attendance)} "
-    f"WHERE {_col(Attendance, 'session_id')} = ? AND {_col(Attendance, 'user_id')} IN ({{marks}})"
+    f"SELECT {_col(Attendance, 'session_id')}, {_col(Attendance, 'user_id')} FROM {_table(Attendance)} "
+    f"WHERE {_col(Attendance, 'session_id')} IN ({{sessions}}) AND {_col(Attendance, 'user_id')} IN ({{marks}})"
 )
 
 
 def recent_wrong_and_present(
-    session_id: str, user_ids: Sequence[int], since: datetime
-) -> tuple[dict[int, list[datetime]], set[int]]:
-    """For these students of a session: their wrong attempts after `since`, and who has a record."""
+    session_ids: Sequence[str], user_ids: Sequence[int], since: datetime
+) -> tuple[dict[int, list[datetime]], set[tuple[str, int]]]:
+    """For these students: their wrong attempts after `since` in any of these sessions (the throttle
+    counts across the sessions of one channel), and which (session, student) has a record."""
     stamp = stored_time(since)
     wrong: dict[int, list[datetime]] = {}
-    present: set[int] = set()
-    for chunk in _chunks(list(user_ids), MAX_VARIABLES - 2):  # + session id and time
+    present: set[tuple[str, int]] = set()
+    sessions = ", ".join("?" * len(session_ids))
+    for chunk in _chunks(list(user_ids), MAX_VARIABLES - 1 - len(session_ids)):  # + sessions and time
         marks = ", ".join("?" * len(chunk))
-        cursor = database.execute_sql(_RECENT_WRONG.format(marks=marks), (session_id, *chunk, stamp))
+        cursor = database.execute_sql(
+            _RECENT_WRONG.format(sessions=sessions, marks=marks), (*session_ids, *chunk, stamp)
+        )
         for user_id, attempted_at in cursor.fetchall():
             wrong.setdefault(user_id, []).append(_from_db(attempted_at))
-        cursor = database.execute_sql(_PRESENT.format(marks=marks), (session_id, *chunk))
-        present.update(user_id for (user_id,) in cursor.fetchall())
+        cursor = database.execute_sql(_PRESENT.format(sessions=sessions, marks=marks), (*session_ids, *chunk))
+        present.update(cursor.fetchall())
     return wrong, present
 
 
@@ -259,17 +328,21 @@ _EXPORT = (
 )
 _EXPORT_ALL = _EXPORT.format(where="")
 _EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? ")
+_EXPORT_COURSE = _EXPORT.format(where=f"WHERE s.{_col(Session, 'course')} = ? ")
 
 
-def export_slices(session_id: str | None, size: int) -> Iterator[list[ExportRow]]:
-    """Every record (or one session's) in export order, read as plain tuples in slices of `size`.
+def export_slices(session_id: str | None, size: int, *, course_id: int | None = None) -> Iterator[list[ExportRow]]:
+    """Every record of one session, or of one course, (or every record) in export order, read as
+    plain tuples in slices of `size`.
 
     The statement runs at once; the slices are read as they are asked for.
     """
-    if session_id is None:
-        cursor = database.execute_sql(_EXPORT_ALL)
-    else:
+    if session_id is not None:
         cursor = database.execute_sql(_EXPORT_SESSION, (session_id,))
+    elif course_id is not None:
+        cursor = database.execute_sql(_EXPORT_COURSE, (course_id,))
+    else:
+        cursor = database.execute_sql(_EXPORT_ALL)
     return _slices(cursor, size)
 
 

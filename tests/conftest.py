@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from _course import ADMIN_CHANNEL_ID, ATTENDANCE_CHANNEL_ID, GUILD_ID
 
 from attendance_bot.attendance import AttendanceService
+from attendance_bot.courses import CourseService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import Settings, load_settings
 
@@ -53,8 +55,15 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Path]:
-    """A fresh SQLite file with the schema; closed after the test."""
+    """A fresh SQLite file with the schema and one course (the default of every service call that
+    names none); closed after the test."""
     init_db(settings.database_path)
+    CourseService(settings).create(
+        name="default",
+        guild_id=GUILD_ID,
+        admin_channel_id=ADMIN_CHANNEL_ID,
+        attendance_channel_id=ATTENDANCE_CHANNEL_ID,
+    )
     yield settings.database_path
     close_db()
 

@@ -29,11 +29,13 @@ CHANNELS = {"ADMIN_CHANNEL_ID": "123456789012345678", "ATTENDANCE_CHANNEL_ID": "
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """An environment with nothing of the developer's: only PATH and a temporary database."""
+    """An environment with nothing of the developer's: PATH, a temporary database and the channels
+    of the `.env` course (every session belongs to a course; `open` creates this one)."""
     return {
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_PATH": str(tmp_path / "db" / "attendance.db"),
         "HOME": str(tmp_path),
+        **CHANNELS,
     }
 
 
@@ -99,8 +101,13 @@ def test_check_passes_and_never_prints_the_token(env: dict[str, str]) -> None:
 
 
 def test_export_on_new_database_prints_exactly_the_header(env: dict[str, str]) -> None:
-    """A database with no records exports just the header line."""
+    """A database with no records exports just the header line (once the `.env` course is in it:
+    `check` writes no course, and `export` says which command adds it)."""
     assert manage("check", env={**env, "DISCORD_BOT_TOKEN": "x" * 40, **CHANNELS}).returncode == 0
+    before = manage("export", env=env)
+    assert before.returncode == 1 and before.stdout == b""
+    assert messages.env_course_not_added("default").encode() in before.stderr
+    assert manage("open", env=env).returncode == 0
     result = manage("export", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == HEADER

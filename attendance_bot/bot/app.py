@@ -19,6 +19,8 @@ from nextcord.ext import commands
 
 from .. import messages
 from ..attendance import AttendanceService, utc_now
+from ..courses import env_course
+from ..errors import AttendanceError
 from ..models import init_db
 from ..settings import Settings, everyone_role_problem
 from .api_base import apply_api_base
@@ -68,11 +70,14 @@ class AttendanceBot(commands.Bot):
         self.out.write(line + "\n")
         self.out.flush()
 
-    async def resolve_guild(self) -> int:
-        """GUILD_ID, or the guild of the admin channel, asked of Discord after login."""
+    async def resolve_guild(self) -> int | None:
+        """The server of the `.env` course: GUILD_ID, or the admin channel's, asked of Discord after login
+        (None when `.env` defines no course and sets no GUILD_ID)."""
         if self.settings.guild_id:
             return self.settings.guild_id
         channel_id = self.settings.admin_channel_id
+        if channel_id is None:
+            return None
         try:
             data = await self.http.get_channel(channel_id)
         except nextcord.Forbidden as exc:
@@ -84,10 +89,11 @@ class AttendanceBot(commands.Bot):
             raise StartupError(messages.admin_channel_not_in_a_server(channel_id))
         return int(guild_id)
 
-    def install(self, guild_id: int) -> None:
-        """Register the commands for this guild so they appear at once."""
-        for command in self.cog.application_commands:
-            command.add_guild_rollout(guild_id)
+    def install(self) -> None:
+        """Register the commands: global (every server the bot is in, no sync step), or for GUILD_ID only."""
+        if self.settings.guild_id:
+            for command in self.cog.application_commands:
+                command.add_guild_rollout(self.settings.guild_id)
         self.add_cog(self.cog)
 
     async def on_ready(self) -> None:
@@ -166,7 +172,7 @@ async def serve(
     """Log in, register commands, connect, and run until closed (SIGINT/SIGTERM close cleanly)."""
     out = out or sys.stdout
     apply_api_base(settings.discord_api_base)
-    init_db(settings.database_path)
+    init_db(settings.database_path, defaults=env_course(settings))
     bot = AttendanceBot(settings, clock, out)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -207,10 +213,21 @@ async def _start(bot: AttendanceBot, settings: Settings) -> None:
         raise StartupError(problem)
     for warning in getattr(settings, "warnings", ()):
         log.warning("%s", warning)
+    try:
+        course = await bot.db.run(bot.service.courses.sync_env_course, guild_id)
+    except AttendanceError as exc:
+        raise StartupError(messages.env_course_refused(settings.course_name, exc)) from exc
+    if course is not None:
+        log.info(
+            "Course %r from .env: admin channel %s, attendance channel %s",
+            course.name,
+            course.admin_channel_id,
+            course.attendance_channel_id,
+        )
     pruned = await bot.db.run(bot.service.prune_wrong_attempts)
     if pruned:
         log.info("Deleted %d wrong attempt(s) that no longer count", pruned)
-    bot.install(guild_id)
+    bot.install()
     bot.connected_once = True
     await bot.connect(reconnect=True)
 
@@ -289,6 +306,9 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("nextcord").setLevel(logging.WARNING)
+    # The migration runner logs each step it runs, including the ones that create a new database:
+    # migrations.upgrade's own lines say what an upgrade did.
+    logging.getLogger("peewee").setLevel(logging.WARNING)
 
 
 def run(settings: Settings, *, out: IO[str] | None = None) -> int:

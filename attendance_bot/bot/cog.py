@@ -6,16 +6,18 @@ import asyncio
 import io
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import nextcord
 from nextcord.ext import commands
 
 from .. import messages
 from ..attendance import AttendanceService
-from ..errors import AttendanceError, StorageError, UnknownSession
+from ..errors import AttendanceError, CourseError, NotAllowed, StorageError
 from ..export import csv_bytes, filename_for
 from ..models import close_db
-from ..records import ExportRow, Submission
+from ..records import CourseInfo, ExportRow, Submission
+from ..settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker, paced
 from .rotation import CodeRotator
@@ -30,7 +32,7 @@ STORAGE_WARNING_COOLDOWN = 300.0
 EXPORT_SHARE = 0.3
 
 
-def export_document(service: AttendanceService, session_id: str | None) -> tuple[bytes, int]:
+def export_document(service: AttendanceService, session_id: str | None, course_id: int) -> tuple[bytes, int]:
     """The CSV bytes of an export and its number of records, for a thread other than the loop's.
 
     The thread reads with a connection of its own (WAL lets it read while the database thread
@@ -42,7 +44,7 @@ def export_document(service: AttendanceService, session_id: str | None) -> tuple
 
     def rows() -> Iterator[ExportRow]:
         nonlocal count
-        for chunk in paced(service.export_chunks(session_id), EXPORT_SHARE):
+        for chunk in paced(service.export_chunks(session_id, course_id=course_id), EXPORT_SHARE):
             count += len(chunk)
             yield from chunk
 
@@ -79,8 +81,28 @@ class InFlight:
         return self.count == 0
 
 
+# The bot's permissions a course's channels need, by channel: (label, needs Embed Links).
+_POST_PERMISSIONS = (("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
+COURSE_OPTION = "course"
+MAX_AUTOCOMPLETE = 25  # Discord's limit of choices
+
+
+def _course_option(description: str = "The course (default: the one this is the admin channel of)") -> Any:
+    return nextcord.SlashOption(
+        name=COURSE_OPTION, description=description, required=False, max_length=50, default=None
+    )
+
+
+def _typed_options(interaction: nextcord.Interaction) -> dict[str, object]:
+    """The options of the (sub-)command as Discord sent them, by name (values before nextcord converts them)."""
+    options = (interaction.data or {}).get("options") or []
+    while options and options[0].get("type") in (1, 2):  # a sub-command (group): its own options
+        options = options[0].get("options") or []
+    return {option["name"]: option.get("value") for option in options}
+
+
 class AttendanceCog(commands.Cog):
-    """`/open_attendance`, `/close_attendance`, `/export_csv` and `/here`."""
+    """The slash commands: `/course ...`, `/open_attendance`, `/close_attendance`, `/export_csv`, `/here`."""
 
     def __init__(
         self,
@@ -92,67 +114,313 @@ class AttendanceCog(commands.Cog):
     ) -> None:
         self.bot = bot
         self.service = service
+        self.courses = service.courses
         self.db = db
         self.batcher = batcher
         self.rotator = rotator
-        self._last_storage_warning = -STORAGE_WARNING_COOLDOWN
+        self._last_storage_warning: dict[int | None, float] = {}
         self.in_flight = InFlight()
         self._public_deferrals: set[int] = set()  # interactions whose deferred answer is public
 
     # -- checks -----------------------------------------------------------------------------
 
-    def _is_admin(self, interaction: nextcord.Interaction) -> bool:
-        if interaction.permissions.manage_guild or interaction.permissions.administrator:
+    @staticmethod
+    def _manages_server(interaction: nextcord.Interaction) -> bool:
+        permissions = interaction.permissions
+        return bool(permissions.manage_guild or permissions.administrator)
+
+    def _instructs(self, interaction: nextcord.Interaction, course: CourseInfo) -> bool:
+        """Manage Server, or the course's instructor role, in the course's own server."""
+        if interaction.guild_id is None or course.guild_id != interaction.guild_id:
+            return False
+        if self._manages_server(interaction):
             return True
-        role_id = self.service.settings.admin_role_id
         roles = getattr(interaction.user, "roles", [])
-        return role_id is not None and any(role.id == role_id for role in roles)
+        return course.instructor_role_id is not None and any(role.id == course.instructor_role_id for role in roles)
 
-    async def _admin_refusal(self, interaction: nextcord.Interaction) -> bool:
-        """Reply with the refusal and return True if this admin command may not run here."""
-        if not self._is_admin(interaction):
-            await interaction.response.send_message(messages.not_admin_reply(), ephemeral=True)
-            return True
-        admin_channel = self.service.settings.admin_channel_id
-        if interaction.channel_id != admin_channel:
-            await interaction.response.send_message(messages.admin_channel_reply(admin_channel), ephemeral=True)
-            return True
-        return False
+    async def _require_instructor(self, interaction: nextcord.Interaction) -> list[CourseInfo]:
+        """This server's courses, if the member instructs one of them or manages the server; else
+        NotAllowed before anything about a course is looked up or said."""
+        if interaction.guild_id is None:
+            raise NotAllowed(messages.not_in_a_server_reply())
+        courses = await self.db.run(self.courses.courses, interaction.guild_id)
+        if not self._manages_server(interaction) and not any(self._instructs(interaction, c) for c in courses):
+            raise NotAllowed(messages.not_admin_reply())
+        return courses
 
-    # -- admin commands ---------------------------------------------------------------------
+    async def _admin_course(self, interaction: nextcord.Interaction, name: str | None) -> CourseInfo:
+        """The course an admin command here means, if the member instructs it (else NotAllowed or CourseError)."""
+        await self._require_instructor(interaction)
+        course = await self.db.run(self.courses.for_admin_channel, interaction.guild_id, interaction.channel_id, name)
+        if not self._instructs(interaction, course):
+            raise NotAllowed(messages.not_admin_reply(course.name))
+        return course
+
+    async def _server_course(self, interaction: nextcord.Interaction, name: str) -> CourseInfo:
+        """A course of this server by name, if the member instructs it (edits run in any channel)."""
+        await self._require_instructor(interaction)
+        course = await self.db.run(self.courses.find, name, interaction.guild_id)
+        if not self._instructs(interaction, course):
+            raise NotAllowed(messages.not_admin_reply(course.name))
+        return course
+
+    def _require_manager(self, interaction: nextcord.Interaction) -> int:
+        if interaction.guild_id is None:
+            raise NotAllowed(messages.not_in_a_server_reply())
+        if not self._manages_server(interaction):
+            raise NotAllowed(messages.not_a_manager_reply())
+        return interaction.guild_id
+
+    def _channel_problem(self, guild_id: int, channel_id: int, label: str, *, embeds: bool) -> str | None:
+        """Why the bot cannot use a channel for a course of this server: another server's, not visible,
+        or a permission missing (named); None when it can."""
+        channel = self.bot.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        if channel is None or guild is None or guild.id != guild_id:
+            return messages.channel_elsewhere(label, channel_id)
+        me = guild.me
+        if me is None:
+            return messages.channel_not_visible(label, channel_id)
+        permissions = channel.permissions_for(me)  # type: ignore[union-attr]
+        if not permissions.view_channel:
+            return messages.channel_not_visible(label, channel_id)
+        wanted = _POST_PERMISSIONS if embeds else _POST_PERMISSIONS[:1]
+        missing = [name for flag, name in wanted if not getattr(permissions, flag)]
+        return messages.channel_permission_missing(label, channel_id, missing) if missing else None
+
+    def _check_course_channels(
+        self,
+        guild_id: int,
+        *,
+        admin: int | None,
+        attendance: int | None,
+        display: int | None,
+        role: nextcord.Role | None,
+    ) -> None:
+        """CourseError for the first channel (or role) the course cannot use."""
+        checks = (
+            ("admin channel", admin, False),
+            ("attendance channel", attendance, False),
+            ("display channel", display, True),
+        )
+        for label, channel_id, embeds in checks:
+            if channel_id is None:
+                continue
+            problem = self._channel_problem(guild_id, channel_id, label, embeds=embeds)
+            if problem:
+                raise CourseError(problem)
+        if role is not None and (role.guild is None or role.guild.id != guild_id):
+            raise CourseError(messages.role_elsewhere())
+
+    @staticmethod
+    def _refuse_unknown_role(interaction: nextcord.Interaction, role: nextcord.Role | None) -> None:
+        """A role option that was given but that nextcord could not find in this server (another
+        server's role) arrives as None: refuse it instead of treating it as not given."""
+        if role is None and _typed_options(interaction).get("instructor_role") is not None:
+            raise CourseError(messages.role_elsewhere())
+
+    # -- courses ----------------------------------------------------------------------------
+
+    @nextcord.slash_command(
+        name="course", description="Set up this server's courses", default_member_permissions=ADMIN_PERMISSIONS
+    )
+    async def course(self, interaction: nextcord.Interaction) -> None:
+        """The parent of the /course sub-commands (never run itself)."""
+
+    @course.subcommand(name="create", description="Create a course run from this channel")
+    async def course_create(
+        self,
+        interaction: nextcord.Interaction,
+        name: str = nextcord.SlashOption(
+            name="name", description="The course's name, e.g. Math 101", required=True, min_length=1, max_length=50
+        ),
+        attendance_channel: nextcord.abc.GuildChannel = nextcord.SlashOption(
+            name="attendance_channel",
+            description="Where students type /here",
+            required=True,
+            channel_types=[nextcord.ChannelType.text],
+        ),
+        display_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
+            name="display_channel",
+            description="Where the code is shown (default: the attendance channel)",
+            required=False,
+            channel_types=[nextcord.ChannelType.text],
+            default=None,
+        ),
+        instructor_role: nextcord.Role | None = nextcord.SlashOption(
+            name="instructor_role",
+            description="Members with this role run the course too (besides Manage Server)",
+            required=False,
+            default=None,
+        ),
+    ) -> None:
+        guild_id = self._require_manager(interaction)
+        await interaction.response.defer(ephemeral=True)
+        self._refuse_unknown_role(interaction, instructor_role)
+        display_id = display_channel.id if display_channel is not None else None
+        self._check_course_channels(
+            guild_id,
+            admin=interaction.channel_id,
+            attendance=attendance_channel.id,
+            display=display_id or attendance_channel.id,
+            role=instructor_role,
+        )
+        course = await self.db.run(
+            self.courses.create,
+            name=name,
+            guild_id=guild_id,
+            admin_channel_id=interaction.channel_id,
+            attendance_channel_id=attendance_channel.id,
+            display_channel_id=display_id,
+            instructor_role_id=instructor_role.id if instructor_role is not None else None,
+        )
+        await interaction.followup.send(
+            messages.course_created_reply(
+                course.name, course.admin_channel_id, course.attendance_channel_id, course.display_channel_id
+            ),
+            ephemeral=True,
+        )
+
+    @course.subcommand(name="edit", description="Change a course (applies from its next session)")
+    async def course_edit(
+        self,
+        interaction: nextcord.Interaction,
+        course: str = nextcord.SlashOption(
+            name=COURSE_OPTION, description="The course to change", required=True, max_length=50
+        ),
+        name: str | None = nextcord.SlashOption(
+            name="name", description="A new name", required=False, min_length=1, max_length=50, default=None
+        ),
+        attendance_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
+            name="attendance_channel",
+            description="Where students type /here",
+            required=False,
+            channel_types=[nextcord.ChannelType.text],
+            default=None,
+        ),
+        display_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
+            name="display_channel",
+            description="Where the code is shown",
+            required=False,
+            channel_types=[nextcord.ChannelType.text],
+            default=None,
+        ),
+        instructor_role: nextcord.Role | None = nextcord.SlashOption(
+            name="instructor_role", description="Members with this role run the course", required=False, default=None
+        ),
+        interval: int | None = nextcord.SlashOption(
+            name="interval",
+            description="Seconds each code is shown",
+            required=False,
+            min_value=MIN_INTERVAL,
+            max_value=MAX_INTERVAL,
+            default=None,
+        ),
+        code_length: int | None = nextcord.SlashOption(
+            name="code_length",
+            description="Characters per code",
+            required=False,
+            min_value=MIN_CODE_LENGTH,
+            max_value=MAX_CODE_LENGTH,
+            default=None,
+        ),
+        grace: int | None = nextcord.SlashOption(
+            name="grace",
+            description="Seconds a code stays valid after it changes",
+            required=False,
+            min_value=0,
+            max_value=MAX_GRACE_SECONDS,
+            default=None,
+        ),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await self._server_course(interaction, course)
+        assert interaction.guild_id is not None
+        self._refuse_unknown_role(interaction, instructor_role)
+        self._check_course_channels(
+            interaction.guild_id,
+            admin=None,
+            attendance=attendance_channel.id if attendance_channel is not None else None,
+            display=display_channel.id if display_channel is not None else None,
+            role=instructor_role,
+        )
+        given = {
+            "name": name,
+            "attendance_channel_id": attendance_channel.id if attendance_channel is not None else None,
+            "display_channel_id": display_channel.id if display_channel is not None else None,
+            "instructor_role_id": instructor_role.id if instructor_role is not None else None,
+            "interval": interval,
+            "code_length": code_length,
+            "grace_seconds": grace,
+        }
+        changed = await self.db.run(
+            self.courses.edit, found.id, **{key: value for key, value in given.items() if value is not None}
+        )
+        await interaction.followup.send(messages.course_edited_reply(changed.name), ephemeral=True)
+
+    @course.subcommand(name="list", description="This server's courses")
+    async def course_list(self, interaction: nextcord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        courses = await self._require_instructor(interaction)
+        await interaction.followup.send(messages.course_list_reply(courses), ephemeral=True)
+
+    @course.subcommand(name="archive", description="No new sessions for a course; its records stay")
+    async def course_archive(
+        self,
+        interaction: nextcord.Interaction,
+        course: str = nextcord.SlashOption(
+            name=COURSE_OPTION, description="The course to archive", required=True, max_length=50
+        ),
+    ) -> None:
+        guild_id = self._require_manager(interaction)
+        await interaction.response.defer(ephemeral=True)
+        found = await self.db.run(self.courses.find, course, guild_id)
+        archived = await self.db.run(self.courses.archive, found.id)
+        await interaction.followup.send(messages.course_archived_reply(archived.name), ephemeral=True)
+
+    async def _complete_course(self, interaction: nextcord.Interaction, typed: str | None) -> None:
+        """Autocomplete for every `course` option: this server's courses whose name holds what is typed."""
+        courses = await self.db.run(self.courses.courses, interaction.guild_id) if interaction.guild_id else []
+        wanted = (typed or "").casefold().strip()
+        names = [c.name for c in courses if wanted in c.name.casefold()]
+        await interaction.response.send_autocomplete(names[:MAX_AUTOCOMPLETE])
+
+    @course_edit.on_autocomplete(COURSE_OPTION)
+    async def _course_edit_complete(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)
+
+    @course_archive.on_autocomplete(COURSE_OPTION)
+    async def _course_archive_complete(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)
+
+    # -- sessions ---------------------------------------------------------------------------
 
     @nextcord.slash_command(
         name="open_attendance",
         description="Open an attendance session and show the rotating code",
         default_member_permissions=ADMIN_PERMISSIONS,
     )
-    async def open_attendance(self, interaction: nextcord.Interaction) -> None:
-        if await self._admin_refusal(interaction):
-            return
-        settings = self.service.settings
+    async def open_attendance(self, interaction: nextcord.Interaction, course: str | None = _course_option()) -> None:
         await interaction.response.defer(ephemeral=True)  # the database may be busy for seconds
+        found = await self._admin_course(interaction, course)
         info = await self.db.run(
             self.service.open_session,
+            found.id,
             opened_by=str(interaction.user.id if interaction.user else "unknown"),
-            guild_id=interaction.guild_id,
-            channel_id=settings.display_channel_id,
         )
         self.rotator.poke()
-        await interaction.followup.send(
-            messages.opened_reply(info.session_id, settings.display_channel_id), ephemeral=True
-        )
+        await interaction.followup.send(messages.opened_reply(info.session_id, info.channel_id), ephemeral=True)
 
     @nextcord.slash_command(
         name="close_attendance",
         description="Close the open attendance session",
         default_member_permissions=ADMIN_PERMISSIONS,
     )
-    async def close_attendance(self, interaction: nextcord.Interaction) -> None:
-        if await self._admin_refusal(interaction):
-            return
+    async def close_attendance(self, interaction: nextcord.Interaction, course: str | None = _course_option()) -> None:
         await interaction.response.defer()  # public, like the summary; a refusal is made private again
         self._public_deferrals.add(interaction.id)  # until answered: the error handler looks here
-        closed = await self.db.run(self.service.close_session)
+        found = await self._admin_course(interaction, course)
+        closed = await self.db.run(self.service.close_session, course_id=found.id)
         self.rotator.poke()
         await interaction.followup.send(messages.closed_reply(closed.session.session_id, closed.count))
         self._public_deferrals.discard(interaction.id)
@@ -167,27 +435,35 @@ class AttendanceCog(commands.Cog):
         interaction: nextcord.Interaction,
         session_id: str | None = nextcord.SlashOption(
             name="session_id",
-            description="Only this session (default: every session)",
+            description="Only this session (default: every session of the course)",
             required=False,
             max_length=64,
             default=None,
         ),
+        course: str | None = _course_option(),
     ) -> None:
-        if await self._admin_refusal(interaction):
-            return
         await interaction.response.defer(ephemeral=True)
+        found = await self._admin_course(interaction, course)
         wanted = session_id.strip() if session_id and session_id.strip() else None
-        try:
-            data, count = await asyncio.to_thread(export_document, self.service, wanted)
-        except UnknownSession as exc:
-            await interaction.followup.send(await self._reply_for(exc, "export_csv"), ephemeral=True)
-            return
+        data, count = await asyncio.to_thread(export_document, self.service, wanted, found.id)
         name = filename_for(wanted)
         await interaction.followup.send(
             messages.export_reply(count, wanted),
             file=nextcord.File(io.BytesIO(data), filename=name),
             ephemeral=True,
         )
+
+    @open_attendance.on_autocomplete(COURSE_OPTION)
+    async def _open_complete(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)
+
+    @close_attendance.on_autocomplete(COURSE_OPTION)
+    async def _close_complete(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)
+
+    @export_csv.on_autocomplete(COURSE_OPTION)
+    async def _export_complete(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)
 
     # -- students ---------------------------------------------------------------------------
 
@@ -199,14 +475,22 @@ class AttendanceCog(commands.Cog):
             name="code", description="The code shown on screen, e.g. A7K3", required=True, min_length=1, max_length=32
         ),
     ) -> None:
-        attendance_channel = self.service.settings.attendance_channel_id
-        if interaction.channel_id != attendance_channel:
-            await interaction.response.send_message(messages.wrong_channel_reply(attendance_channel), ephemeral=True)
-            return
         user = interaction.user
         assert user is not None
+        if interaction.guild_id is None:
+            await interaction.response.send_message(messages.not_in_a_server_reply(), ephemeral=True)
+            return
         loop = asyncio.get_running_loop()
-        pending = self.batcher.enqueue(Submission(user.id, user.name, code, getattr(user, "display_name", None)))
+        pending = self.batcher.enqueue(
+            Submission(
+                user.id,
+                user.name,
+                code,
+                getattr(user, "display_name", None),
+                channel_id=interaction.channel_id,
+                guild_id=interaction.guild_id,
+            )
+        )
         deferring: asyncio.Task[None] | None = None
 
         def defer_if_slow() -> None:  # a timer, not a task per call: /here is the hot path
@@ -218,7 +502,7 @@ class AttendanceCog(commands.Cog):
         try:
             reply = messages.submit_reply(await pending)
         except (AttendanceError, NotRecorded, Unconfirmed) as exc:  # answered here: the reply may be deferred
-            reply = await self._reply_for(exc, "here")
+            reply = await self._reply_for(exc, "here", interaction)
         finally:
             timer.cancel()
         if deferring is not None:
@@ -227,23 +511,29 @@ class AttendanceCog(commands.Cog):
         else:
             await interaction.response.send_message(reply, ephemeral=True)
 
-    async def _warn_storage_failure(self) -> None:
-        """Tell the admin channel once (per few minutes) that submissions are failing."""
+    async def _warn_storage_failure(self, interaction: nextcord.Interaction) -> None:
+        """Tell the admin channels of the courses taking attendance where a check-in failed, once per
+        few minutes per server, that submissions are failing (if the database can still be read)."""
+        guild_id, channel_id = interaction.guild_id, interaction.channel_id
         loop = asyncio.get_running_loop()
-        if loop.time() - self._last_storage_warning < STORAGE_WARNING_COOLDOWN:
+        if loop.time() - self._last_storage_warning.get(guild_id, -STORAGE_WARNING_COOLDOWN) < STORAGE_WARNING_COOLDOWN:
             return
-        self._last_storage_warning = loop.time()
-        channel_id = self.service.settings.admin_channel_id
-        if channel_id is None:
-            return
+        self._last_storage_warning[guild_id] = loop.time()
         try:
-            await self.bot.get_partial_messageable(channel_id).send(messages.storage_warning())
-        except nextcord.HTTPException:
-            log.exception("Could not warn the admin channel about the database failure")
+            courses = await self.db.run(self.courses.courses, guild_id, archived=False) if guild_id else []
+        except Exception as exc:  # the database cannot even be read: the log is all there is
+            log.error("Could not find the admin channels to warn about the database failure: %s", exc)
+            return
+        admin_channels = {c.admin_channel_id for c in courses if c.attendance_channel_id == channel_id}
+        for admin_channel in sorted(c for c in admin_channels if c is not None):
+            try:
+                await self.bot.get_partial_messageable(admin_channel).send(messages.storage_warning())
+            except nextcord.HTTPException:
+                log.exception("Could not warn the admin channel about the database failure")
 
     # -- errors -----------------------------------------------------------------------------
 
-    async def _reply_for(self, error: BaseException, command: str) -> str:
+    async def _reply_for(self, error: BaseException, command: str, interaction: nextcord.Interaction) -> str:
         """The one error-to-reply mapping, for /here and the error handler alike: the same failure
         always gets the same sentence.
 
@@ -253,7 +543,8 @@ class AttendanceCog(commands.Cog):
         a bug, logged with its traceback and answered with a short generic sentence.
         """
         if isinstance(error, StorageError):
-            await self._warn_storage_failure()
+            if command == "here":
+                await self._warn_storage_failure(interaction)
             return messages.storage_failure_reply() if command == "here" else str(error)
         if isinstance(error, NotRecorded):
             return messages.shutting_down_reply()
@@ -271,7 +562,7 @@ class AttendanceCog(commands.Cog):
 
     async def _reply_error(self, interaction: nextcord.Interaction, error: Exception) -> None:
         original = getattr(error, "original", error)
-        reply = await self._reply_for(original, getattr(interaction.application_command, "name", "?"))
+        reply = await self._reply_for(original, getattr(interaction.application_command, "name", "?"), interaction)
         try:
             if interaction.id in self._public_deferrals:
                 # The first follow-up would fill the public "thinking…" message: remove it, answer privately.

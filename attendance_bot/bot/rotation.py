@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ MESSAGE_MAX_AGE = timedelta(minutes=55)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 IDLE_POLL_SECONDS = 5.0
 EDIT_TOO_OLD = 30046
+
+
+def _card(session: SessionInfo, current, count: int) -> messages.CodeCard:  # type: ignore[no-untyped-def]
+    return messages.code_card(current, count, session.course_name)
 
 
 def card_embed(card: messages.CodeCard) -> nextcord.Embed:
@@ -47,11 +52,13 @@ class _Shown:
 
 
 class CodeRotator:
-    """One task that keeps the open session's code message current.
+    """One task that keeps every open session's code message current.
 
-    It keeps nothing it cannot rebuild: each round it reads the open session from the database,
+    It keeps nothing it cannot rebuild: each round it reads the open sessions from the database,
     so sessions opened or closed by manage.py are noticed within one window, and a restarted bot
-    finds the same message id and edits it again.
+    finds the same message ids and edits them again. Sessions' windows start at different
+    instants (see attendance.free_offset_ms), so each round has few messages to edit; each is
+    edited in a task of its own, within Discord's rate limits (nextcord waits out a 429).
     """
 
     def __init__(
@@ -66,7 +73,9 @@ class CodeRotator:
         self._db = db
         self._clock = clock
         self._wake = asyncio.Event()
-        self._shown: _Shown | None = None
+        self._shown: dict[str, _Shown] = {}
+        self._failures: dict[str, int] = {}
+        self._updating: dict[str, asyncio.Task[None]] = {}  # sessions whose message is being updated
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -79,6 +88,8 @@ class CodeRotator:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+        for task in list(self._updating.values()):
+            await cancel_and_wait(task)
 
     async def _run(self) -> None:
         try:
@@ -106,26 +117,77 @@ class CodeRotator:
                 pass
 
     async def _round(self) -> float:
-        """Bring the message up to date; return how long to sleep before the next round."""
+        """Start bringing every message up to date; return how long to sleep before the next round.
+
+        Each session's post or edit runs in a task of its own and the round does not wait for it:
+        one slow edit (behind a class's burst of replies, or waiting out a 429) never holds up
+        another course's next window. A session whose update is still running is left to it.
+        """
         now = self._clock()
-        live = await self._db.run(self._service.live_code, now)
-        session = live[0] if live else None
-        if self._shown is not None and (session is None or session.session_id != self._shown.session_id):
-            await self._finalise(self._shown.session_id)
-            self._shown = None
-        if live is None:
+        live = await self._db.run(self._service.live_codes, now)
+        open_ids = {session.session_id for session, _, _ in live}
+        gone = [shown for sid, shown in self._shown.items() if sid not in open_ids and sid not in self._updating]
+        if gone:
+            await asyncio.gather(*(self._finalise_safely(shown) for shown in gone))
+        if not live:
             return IDLE_POLL_SECONDS
-        session, current, count = live
-        shown = self._shown
+        for session, current, count in live:
+            sid = session.session_id
+            shown = self._shown.get(sid)
+            due = shown is None or shown.window != current.window or now - shown.posted_at >= MESSAGE_MAX_AGE
+            if due and sid not in self._updating:
+                task = asyncio.create_task(self._update(session, current, count, now), name=f"code-message-{sid}")
+                self._updating[sid] = task
+                task.add_done_callback(functools.partial(self._updated, sid))
+        delay = min((current.changes_at - self._clock()).total_seconds() for _, current, _ in live)
+        return max(delay, 0.0) + 0.01
+
+    def _updated(self, sid: str, task: asyncio.Task[None]) -> None:
+        """One session's update ended: a failure is retried after a back-off (the round is woken then)."""
+        self._updating.pop(sid, None)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            self._failures.pop(sid, None)
+            return
+        failures = self._failures.get(sid, 0)
+        self._failures[sid] = failures + 1
+        retry = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
+        log.error(
+            "Code message of session %s not updated (attempt %d): %s; retrying in %.1f s",
+            sid,
+            failures + 1,
+            error,
+            retry,
+            exc_info=error,
+        )
+        asyncio.get_running_loop().call_later(retry, self._wake.set)
+
+    async def _update(self, session: SessionInfo, current, count: int, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        """Post, replace or edit one session's message as its window needs."""
+        sid = session.session_id
+        shown = self._shown.get(sid)
         if shown is None:
-            self._shown = await self._adopt_or_post(session, current, count)
+            shown = await self._adopt_or_post(session, current, count)
         elif now - shown.posted_at >= MESSAGE_MAX_AGE:
-            self._shown = await self._replace(session, shown, current, count)
+            shown = await self._replace(session, shown, current, count)
         elif shown.window != current.window:
-            await self._edit(session, shown, current, count)  # may post a new message into self._shown
-        if self._shown is not None:
-            self._shown.window = current.window
-        return max((current.changes_at - self._clock()).total_seconds(), 0.0) + 0.01
+            shown = await self._edit(session, shown, current, count)
+        shown.window = current.window
+        self._shown[sid] = shown
+
+    async def _finalise_safely(self, shown: _Shown) -> None:
+        """Finalise a message whose session is no longer open; a failure is retried next round."""
+        try:
+            await self._finalise(shown)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Could not finalise the code message of session %s; retrying", shown.session_id)
+            return
+        self._shown.pop(shown.session_id, None)
+        self._failures.pop(shown.session_id, None)
 
     def _channel(self, channel_id: int) -> nextcord.PartialMessageable:
         return self._client.get_partial_messageable(channel_id)
@@ -141,7 +203,7 @@ class CodeRotator:
             if self._clock() - shown.posted_at >= MESSAGE_MAX_AGE:
                 return await self._replace(session, shown, current, count)
             try:
-                await self._edit_message(shown.channel_id, shown.message_id, messages.code_card(current, count))
+                await self._edit_message(shown.channel_id, shown.message_id, _card(session, current, count))
                 log.info("Resumed code message %s of session %s", shown.message_id, session.session_id)
                 return shown
             except nextcord.NotFound:
@@ -153,10 +215,10 @@ class CodeRotator:
         return await self._post(session, current, count)
 
     async def _post(self, session: SessionInfo, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
-        channel_id = self._service.settings.display_channel_id or session.channel_id
+        channel_id = session.channel_id  # the course's display channel, as it was when the session opened
         if channel_id is None:
-            raise RuntimeError("no channel to show the code in: set ATTENDANCE_CHANNEL_ID")
-        message = await self._channel(channel_id).send(embed=card_embed(messages.code_card(current, count)))
+            raise RuntimeError(f"session {session.session_id} has no channel to show its code in")
+        message = await self._channel(channel_id).send(embed=card_embed(_card(session, current, count)))
         posted_at = self._clock()
         await self._db.run(
             self._service.record_message,
@@ -168,16 +230,18 @@ class CodeRotator:
         log.info("Posted code message %s for session %s", message.id, session.session_id)
         return _Shown(session.session_id, channel_id, message.id, posted_at)
 
-    async def _edit(self, session: SessionInfo, shown: _Shown, current, count: int) -> None:  # type: ignore[no-untyped-def]
+    async def _edit(self, session: SessionInfo, shown: _Shown, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
+        """Edit the message for a new window; the message shown afterwards (a new one if it was gone)."""
         try:
-            await self._edit_message(shown.channel_id, shown.message_id, messages.code_card(current, count))
+            await self._edit_message(shown.channel_id, shown.message_id, _card(session, current, count))
         except nextcord.NotFound:
             log.warning("Code message %s was deleted; posting it again", shown.message_id)
-            self._shown = await self._post(session, current, count)
+            return await self._post(session, current, count)
         except nextcord.HTTPException as exc:
             if exc.code != EDIT_TOO_OLD:
                 raise
-            self._shown = await self._replace(session, shown, current, count)
+            return await self._replace(session, shown, current, count)
+        return shown
 
     async def _replace(self, session: SessionInfo, old: _Shown, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
         """Post a fresh message before the old one turns an hour old, then delete the old one."""
@@ -192,12 +256,9 @@ class CodeRotator:
         except nextcord.HTTPException as exc:
             log.warning("Could not delete old code message %s: %s", message_id, exc)
 
-    async def _finalise(self, session_id: str) -> None:
-        """The last edit: closed, with the count."""
-        shown = self._shown
-        if shown is None:
-            return
-        info = await self._db.run(self._service.get_session, session_id)
+    async def _finalise(self, shown: _Shown) -> None:
+        """The last edit of a session's message: closed, with the count."""
+        info = await self._db.run(self._service.get_session, shown.session_id)
         if info.closed_at is None:
             return
         await self._finalise_message(info, shown.channel_id, shown.message_id)

@@ -26,7 +26,7 @@ from attendance_bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 5
-COMMANDS = ("open_attendance", "close_attendance", "export_csv", "here")
+COMMANDS = ("course", "open_attendance", "close_attendance", "export_csv", "here")
 READY_LINE = "Bot is ready!"
 
 T = TypeVar("T")
@@ -190,10 +190,13 @@ def _pump(stream, sink: list[str]) -> None:  # type: ignore[no-untyped-def]
 
 # -- the code message, as a student sees it ----------------------------------------------------
 
-_SAMPLE = messages.code_card(CurrentCode("SESSION", "CODE", 0, 0.0, datetime(2024, 1, 1, tzinfo=timezone.utc)), 7)
+_SAMPLE = messages.code_card(
+    CurrentCode("SESSION", "CODE", 0, 0.0, datetime(2024, 1, 1, tzinfo=timezone.utc)), 7, "COURSE"
+)
 _OPEN_TITLE = _SAMPLE.title
 _COUNT_FIELD = next(name for name, value in _SAMPLE.fields if value == "7")
 _SESSION_FIELD = next(name for name, value in _SAMPLE.fields if value == "SESSION")
+_COURSE_FIELD = next(name for name, value in _SAMPLE.fields if value == "COURSE")
 _CLOSED_SAMPLE = messages.closed_card("SESSION", 7, datetime(2024, 1, 1, tzinfo=timezone.utc))
 _CLOSED_SESSION_FIELD = next(name for name, value in _CLOSED_SAMPLE.fields if value == "SESSION")
 
@@ -210,6 +213,7 @@ class Card:
     changes_at: datetime | None
     count: int | None
     session_id: str | None
+    course: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -218,7 +222,9 @@ class Card:
     def expected_open(self) -> messages.CodeCard:
         """The card messages.code_card would draw for the code, time and count shown."""
         assert self.changes_at is not None and self.session_id is not None and self.count is not None
-        return messages.code_card(CurrentCode(self.session_id, self.code, 0, 0.0, self.changes_at), self.count)
+        return messages.code_card(
+            CurrentCode(self.session_id, self.code, 0, 0.0, self.changes_at), self.count, self.course
+        )
 
 
 def read_card(message: Message) -> Card:
@@ -238,23 +244,27 @@ def read_card(message: Message) -> Card:
         changes_at=datetime.fromtimestamp(int(stamp.group(1)), timezone.utc) if stamp else None,
         count=int(count) if count is not None and count.isdigit() else None,
         session_id=by_name.get(_SESSION_FIELD) or by_name.get(_CLOSED_SESSION_FIELD),
+        course=by_name.get(_COURSE_FIELD),
     )
 
 
-def session_messages(emu: EmulatorThread, session_id: str, *, include_deleted: bool = False) -> list[Message]:
-    """The bot's messages in the attendance channel that belong to this session, oldest first."""
+def session_messages(
+    emu: EmulatorThread, session_id: str, *, include_deleted: bool = False, channel_id: int | None = None
+) -> list[Message]:
+    """The bot's messages in the attendance channel (or `channel_id`) that belong to this session, oldest first."""
     found = []
-    for message in emu.messages(emu.attendance_channel_id, include_deleted=include_deleted):
+    for message in emu.messages(channel_id or emu.attendance_channel_id, include_deleted=include_deleted):
         if message.author_id == emu.emu.bot_user_id and message.embeds and read_card(message).session_id == session_id:
             found.append(message)
     return found
 
 
-def live_card(emu: EmulatorThread, session_id: str, timeout: float = 8.0) -> Card:
-    """The session's open code message (waits until the bot has posted it)."""
+def live_card(emu: EmulatorThread, session_id: str, timeout: float = 8.0, *, channel_id: int | None = None) -> Card:
+    """The session's open code message (waits until the bot has posted it), in the attendance channel
+    or `channel_id`."""
 
     def find() -> Card | None:
-        cards = [read_card(m) for m in session_messages(emu, session_id)]
+        cards = [read_card(m) for m in session_messages(emu, session_id, channel_id=channel_id)]
         cards = [c for c in cards if c.is_open]
         return cards[-1] if cards else None
 

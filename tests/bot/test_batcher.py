@@ -119,7 +119,7 @@ def test_an_export_reads_with_its_own_connection_while_the_database_is_locked(
     writer = sqlite3.connect(service.settings.database_path, isolation_level=None)
     try:
         writer.execute("BEGIN IMMEDIATE")  # the database thread could not commit now; a reader still can
-        data, count = asyncio.run(asyncio.to_thread(export_document, service, None))
+        data, count = asyncio.run(asyncio.to_thread(export_document, service, None, service.course(None).id))
     finally:
         writer.execute("ROLLBACK")
         writer.close()

@@ -108,7 +108,7 @@ def test_here_in_wrong_channel_is_refused(world: World) -> None:
     """/here outside the attendance channel points to it and records nothing."""
     session_id, _ = world.open()
     reply = world.here(world.student("lost"), live_card(world.emu, session_id).code, world.emu.admin_channel_id)
-    assert reply.content == messages.wrong_channel_reply(world.emu.attendance_channel_id)
+    assert reply.content == messages.wrong_channel_reply([world.emu.attendance_channel_id])
     assert reply.ephemeral
     assert world.db.rows(session_id) == []
 
@@ -138,7 +138,7 @@ def test_admin_outside_admin_channel_is_refused(world: World, command: str) -> N
     """The instructor running an admin command outside the admin channel is pointed to it; nothing changes."""
     session_id, _ = world.open()
     reply = world.emu.invoke(world.emu.instructor, world.emu.attendance_channel_id, command)
-    assert reply.content == messages.admin_channel_reply(world.emu.admin_channel_id)
+    assert reply.content == messages.no_course_here([("default", world.emu.admin_channel_id)])
     assert reply.ephemeral
     assert reply.files == []
     open_now = world.db.open_session()

@@ -14,14 +14,15 @@ STARTUP_LINES = ["Configuration validated successfully", "Starting Discord bot..
 
 
 def test_startup_prints_promised_lines_and_registers_commands(fresh_world: World) -> None:
-    """Start-up prints the seed's lines in order and registers the four commands for the guild."""
+    """Start-up prints the seed's lines in order and registers the commands globally (every server; no GUILD_ID)."""
     bot = fresh_world.bot.start()
     emu = fresh_world.emu
     lines = [line.rstrip("\n") for line in bot.stdout]
     assert [line for line in lines if line in STARTUP_LINES] == STARTUP_LINES
     logged_in = f"Logged in as {emu.emu.state.bot.username} (ID: {emu.emu.bot_user_id})"
     assert lines.index("Starting Discord bot...") < lines.index(logged_in) < lines.index("Bot is ready!")
-    assert sorted(c["name"] for c in emu.registered_commands(emu.guild_id)) == sorted(COMMANDS)
+    assert sorted(c["name"] for c in emu.registered_commands(None)) == sorted(COMMANDS)
+    assert emu.registered_commands(emu.guild_id) == []
 
 
 def test_token_never_printed(fresh_world: World) -> None:

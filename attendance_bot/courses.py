@@ -1,0 +1,305 @@
+"""Courses: the rules for creating, changing, archiving and finding them (Discord's own checks,
+such as the bot's permissions in a channel, are the bot's; everything else is here, for the bot
+and manage.py alike)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+
+import peewee
+
+from . import messages, storage
+from .errors import CourseError, CourseNeeded, StorageError, UnknownCourse
+from .migrations import CourseDefaults, fold
+from .models import Course, Session
+from .records import CourseInfo
+from .settings import (
+    MAX_CODE_LENGTH,
+    MAX_GRACE_SECONDS,
+    MAX_INTERVAL,
+    MIN_CODE_LENGTH,
+    MIN_INTERVAL,
+    Settings,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Keys of edit(): what an instructor may change.
+EDITABLE = (
+    "name",
+    "admin_channel_id",
+    "attendance_channel_id",
+    "display_channel_id",
+    "instructor_role_id",
+    "interval",
+    "code_length",
+    "grace_seconds",
+)
+
+
+def env_course(settings: Settings) -> CourseDefaults:
+    """The course `.env` defines (COURSE_NAME and its channels)."""
+    return CourseDefaults(
+        name=settings.course_name,
+        guild_id=settings.guild_id,
+        admin_channel_id=settings.admin_channel_id,
+        attendance_channel_id=settings.attendance_channel_id,
+        display_channel_id=settings.code_display_channel_id,
+        instructor_role_id=settings.admin_role_id,
+    )
+
+
+def clean_name(name: str) -> str:
+    """A course name as stored: surrounding and repeated spaces removed; CourseError if unusable."""
+    cleaned = " ".join(str(name).split())
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or _CONTROL.search(cleaned):
+        raise CourseError(messages.course_name_invalid(name, MAX_NAME_LENGTH))
+    return cleaned
+
+
+class CourseService:
+    """Courses over the models; holds settings (the code defaults), no state."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def info(self, row: Course, open_session_id: str | None = None) -> CourseInfo:
+        s = self.settings
+        return CourseInfo(
+            id=row.id,
+            name=row.name,
+            guild_id=row.guild_id,
+            admin_channel_id=row.admin_channel_id,
+            attendance_channel_id=row.attendance_channel_id,
+            display_channel_id=row.display_channel_id or row.attendance_channel_id,
+            instructor_role_id=row.instructor_role_id,
+            interval=row.interval or s.code_rotation_interval,
+            code_length=row.code_length or s.code_length,
+            grace_seconds=s.code_grace_seconds if row.grace_seconds is None else row.grace_seconds,
+            archived_at=row.archived_at,
+            open_session_id=open_session_id,
+        )
+
+    def courses(self, guild_id: int | None = None, *, archived: bool = True) -> list[CourseInfo]:
+        """Every course (of one server), by name, with its open session if any."""
+        query = Course.select()
+        if guild_id is not None:
+            query = query.where(Course.guild_id == guild_id)
+        if not archived:
+            query = query.where(Course.archived_at.is_null())
+        open_ids = dict(Session.select(Session.course, Session.session_id).where(Session.open_flag == 1).tuples())
+        rows = sorted(query, key=lambda r: (r.name_key, r.guild_id or 0))
+        return [self.info(r, open_ids.get(r.id)) for r in rows]
+
+    def get(self, course_id: int) -> CourseInfo:
+        row = Course.get_or_none(Course.id == course_id)
+        if row is None:
+            raise UnknownCourse(messages.unknown_course(str(course_id), []))
+        return self._with_open(row)
+
+    def find(self, name: str, guild_id: int | None = None) -> CourseInfo:
+        """A course by name (in one server); UnknownCourse lists the names there are.
+
+        Without a server, a name that exists in several servers is CourseNeeded (say which).
+        """
+        query = Course.select().where(Course.name_key == fold(name))
+        if guild_id is not None:
+            query = query.where(Course.guild_id == guild_id)
+        rows = list(query)
+        if not rows:
+            names = [c.name for c in self.courses(guild_id)]
+            raise UnknownCourse(messages.unknown_course(name, names))
+        if len(rows) > 1:
+            raise CourseNeeded(
+                messages.course_in_several_servers(name, [r.guild_id for r in rows]), [r.name for r in rows]
+            )
+        return self._with_open(rows[0])
+
+    def _with_open(self, row: Course) -> CourseInfo:
+        open_row = Session.get_or_none((Session.course == row.id) & (Session.open_flag == 1))
+        return self.info(row, open_row.session_id if open_row else None)
+
+    def for_admin_channel(self, guild_id: int | None, channel_id: int | None, name: str | None) -> CourseInfo:
+        """The course an admin command in this channel means: the one named (it must be run in that
+        course's admin channel), else the one whose admin channel this is; CourseNeeded lists the
+        candidates when several share the channel, CourseError says where to go when none."""
+        if name and name.strip():
+            course = self.find(name, guild_id)
+            if course.admin_channel_id != channel_id:
+                raise CourseError(messages.not_this_courses_admin_channel(course.name, course.admin_channel_id))
+            return course
+        here = [c for c in self.courses(guild_id) if c.admin_channel_id == channel_id]
+        active = [c for c in here if not c.archived] or here
+        if len(active) == 1:
+            return active[0]
+        if not active:
+            elsewhere = [c for c in self.courses(guild_id, archived=False) if c.admin_channel_id]
+            raise CourseError(messages.no_course_here([(c.name, c.admin_channel_id) for c in elsewhere]))
+        names = [c.name for c in active]
+        raise CourseNeeded(messages.course_option_needed(names), names)
+
+    def for_shell(self, name: str | None) -> CourseInfo:
+        """The course a manage.py command means: the one named, else the only one not archived."""
+        if name and name.strip():
+            return self.find(name)
+        active = self.courses(archived=False)
+        if len(active) == 1:
+            return active[0]
+        names = [c.name for c in active]
+        raise CourseNeeded(messages.shell_course_needed(names), names)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        name: str,
+        guild_id: int | None,
+        admin_channel_id: int | None,
+        attendance_channel_id: int | None,
+        display_channel_id: int | None = None,
+        instructor_role_id: int | None = None,
+        interval: int | None = None,
+        code_length: int | None = None,
+        grace_seconds: int | None = None,
+    ) -> CourseInfo:
+        """A new course; CourseError if the name is taken in the server or a setting is out of range."""
+        fields = {
+            "name": clean_name(name),
+            "guild_id": guild_id,
+            "admin_channel_id": admin_channel_id,
+            "attendance_channel_id": attendance_channel_id,
+            "display_channel_id": display_channel_id,
+            "instructor_role_id": instructor_role_id,
+            "interval": interval,
+            "code_length": code_length,
+            "grace_seconds": grace_seconds,
+        }
+        self._check(fields, guild_id)
+        try:
+            with storage.immediate():
+                self._refuse_taken(fields["name"], guild_id, None)
+                row = storage.create_course(
+                    name_key=fold(fields["name"]), created_at=datetime.now(timezone.utc), **fields
+                )
+        except peewee.IntegrityError as exc:
+            raise CourseError(messages.course_name_taken(fields["name"])) from exc
+        except peewee.DatabaseError as exc:
+            raise _storage_error("creating the course", exc) from exc
+        log.info("Created course %r (id %d) in server %s", row.name, row.id, guild_id)
+        return self.info(row)
+
+    def edit(self, course_id: int, **changes: object) -> CourseInfo:
+        """Change a course; what changes applies to its next session, never to an open one."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise TypeError(f"not editable: {sorted(unknown)}")
+        if not changes:
+            raise CourseError(messages.course_edit_needs_a_change())
+        if "name" in changes:
+            changes["name"] = clean_name(str(changes["name"]))
+        try:
+            with storage.immediate():
+                row = Course.get_or_none(Course.id == course_id)
+                if row is None:
+                    raise UnknownCourse(messages.unknown_course(str(course_id), []))
+                merged = {name: getattr(row, name) for name in EDITABLE} | changes
+                self._check(merged, row.guild_id)
+                if "name" in changes:
+                    self._refuse_taken(str(changes["name"]), row.guild_id, row.id)
+                    changes["name_key"] = fold(str(changes["name"]))
+                storage.update_course(row.id, **changes)
+        except peewee.IntegrityError as exc:
+            raise CourseError(messages.course_name_taken(str(changes.get("name")))) from exc
+        except peewee.DatabaseError as exc:
+            raise _storage_error("changing the course", exc) from exc
+        log.info("Changed course %d: %s", course_id, ", ".join(sorted(changes)))
+        return self.get(course_id)
+
+    def archive(self, course_id: int) -> CourseInfo:
+        """No new sessions for this course; its records and exports stay. Refused while a session is open."""
+        try:
+            with storage.immediate():
+                course = self.get(course_id)
+                if course.archived:
+                    raise CourseError(messages.course_already_archived(course.name))
+                if course.open_session_id:
+                    raise CourseError(messages.close_before_archiving(course.name, course.open_session_id))
+                storage.update_course(course_id, archived_at=datetime.now(timezone.utc))
+        except peewee.DatabaseError as exc:
+            raise _storage_error("archiving the course", exc) from exc
+        log.info("Archived course %r", course.name)
+        return self.get(course_id)
+
+    def sync_env_course(self, guild_id: int | None) -> CourseInfo | None:
+        """Create or update the course `.env` defines (ADMIN_CHANNEL_ID, ATTENDANCE_CHANNEL_ID), at start.
+
+        None when `.env` defines none. The course is found by name in the server (or among
+        courses a migration made before the server was known), and its channels and role follow
+        `.env`; its code settings stay as instructors set them.
+        """
+        env = env_course(self.settings)
+        if env.admin_channel_id is None or env.attendance_channel_id is None:
+            return None
+        key = fold(env.name)
+        if guild_id is None:  # the shell without GUILD_ID: the course of that name wherever the bot placed it
+            rows = list(Course.select().where(Course.name_key == key))
+            if len({r.guild_id for r in rows}) > 1:
+                raise CourseError(
+                    messages.env_course_in_several_servers(env.name, sorted(r.guild_id for r in rows if r.guild_id))
+                )
+            row = rows[0] if rows else None
+        else:
+            row = (
+                Course.select()
+                .where((Course.name_key == key) & ((Course.guild_id == guild_id) | Course.guild_id.is_null()))
+                .order_by(Course.guild_id.is_null())
+                .first()
+            )
+        fields = {
+            "admin_channel_id": env.admin_channel_id,
+            "attendance_channel_id": env.attendance_channel_id,
+            "display_channel_id": env.display_channel_id,
+            "instructor_role_id": env.instructor_role_id,
+        }
+        if row is None:
+            return self.create(name=env.name, guild_id=guild_id, **fields)
+        if row.guild_id is None and guild_id is not None:
+            with storage.immediate():
+                storage.update_course(row.id, guild_id=guild_id)
+        return self.edit(row.id, **fields)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _check(self, fields: dict[str, object], guild_id: int | None) -> None:
+        """CourseError for the first setting that Discord or the codes cannot use."""
+        role = fields.get("instructor_role_id")
+        if role is not None and guild_id is not None and role == guild_id:
+            raise CourseError(messages.instructor_role_is_everyone())
+        ranges = {
+            "interval": (MIN_INTERVAL, MAX_INTERVAL, "seconds"),
+            "code_length": (MIN_CODE_LENGTH, MAX_CODE_LENGTH, "characters"),
+            "grace_seconds": (0, MAX_GRACE_SECONDS, "seconds"),
+        }
+        for key, (low, high, unit) in ranges.items():
+            value = fields.get(key)
+            if value is not None and not (isinstance(value, int) and low <= value <= high):
+                raise CourseError(messages.course_setting_out_of_range(key, value, low, high, unit))
+
+    def _refuse_taken(self, name: str, guild_id: int | None, course_id: int | None) -> None:
+        query = Course.select().where((Course.name_key == fold(name)) & (Course.guild_id == guild_id))
+        if course_id is not None:
+            query = query.where(Course.id != course_id)
+        if query.exists():
+            raise CourseError(messages.course_name_taken(name))
+
+
+def _storage_error(action: str, exc: BaseException) -> StorageError:
+    log.error("Database error while %s: %s", action, exc)
+    return StorageError(messages.database_failure(action))

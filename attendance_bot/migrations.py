@@ -1,0 +1,157 @@
+"""Schema versions, run with peewee's own migration runner (playhouse.migrations.Runner).
+
+The steps are the numbered scripts in attendance_bot/schema/; the runner records each applied
+one in the `schema_migration` table. A database's version is its highest applied step. Version 1
+is the release before courses, whose databases have no history: they are recorded as at step 1
+before the later steps run. Before the first step on an existing database, the file is copied
+with SQLite's backup API to `<database>.bak-<version it had>`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+from playhouse.migrations import Runner
+
+from . import messages
+from .errors import StorageError
+from .models import database
+
+log = logging.getLogger(__name__)
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+HISTORY_TABLE = "schema_migration"
+DEFAULT_COURSE_NAME = "default"
+_V1_TABLES = {"session", "attendance", "wrong_attempt"}
+
+
+@dataclass(frozen=True)
+class CourseDefaults:
+    """What `.env` says about the default course (any of it may be unknown)."""
+
+    name: str = DEFAULT_COURSE_NAME
+    guild_id: int | None = None
+    admin_channel_id: int | None = None
+    attendance_channel_id: int | None = None
+    display_channel_id: int | None = None
+    instructor_role_id: int | None = None
+
+
+# What the running steps may read and say (the runner calls up(migrator, db) and nothing more).
+_defaults = CourseDefaults()
+_reports: list[str] = []
+
+
+def course_defaults() -> CourseDefaults:
+    """For the steps: the `.env` course that earlier sessions join."""
+    return _defaults
+
+
+def report(sentence: str) -> None:
+    """For the steps: one thing done worth telling the operator."""
+    _reports.append(sentence)
+
+
+def fold(name: str) -> str:
+    """A course name as compared for uniqueness: case and repeated spaces do not count."""
+    return " ".join(name.split()).casefold()
+
+
+def _runner() -> Runner:
+    return Runner(database, str(SCHEMA_DIR), table_name=HISTORY_TABLE)
+
+
+def latest() -> int:
+    """The version this release writes: its highest step."""
+    return max(step.idx for step in _runner().migrations())
+
+
+def schema_version() -> int | None:
+    """The open database's version; None for an empty database (no tables at all)."""
+    tables = set(database.get_tables())
+    if HISTORY_TABLE in tables:
+        applied = [step.idx for step in _runner().status() if step.applied]
+        return max(applied, default=0)
+    if _V1_TABLES & tables:
+        return 1
+    return None
+
+
+def pending() -> list[str]:
+    """The names of the steps the open database has still to run (empty: up to date)."""
+    version = schema_version()
+    steps = _runner().migrations()
+    if version is None:
+        return [step.name for step in steps]
+    return [step.name for step in steps if step.idx > version]
+
+
+def backup(path: Path, version: int) -> Path:
+    """Copy the database with SQLite's backup API (consistent, WAL included) to `<path>.bak-<version>`.
+
+    A copy of that version made before is kept as it is: it is the older, untouched one.
+    """
+    target = Path(f"{path}.bak-{version}")
+    if target.exists():
+        log.info("Backup %s exists already; keeping it", target)
+        return target
+    partial = Path(f"{target}.partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(str(path))
+    try:
+        copy = sqlite3.connect(str(partial))
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    partial.chmod(0o600)
+    partial.replace(target)
+    return target
+
+
+@contextlib.contextmanager
+def _context(defaults: CourseDefaults) -> Iterator[list[str]]:
+    global _defaults
+    _defaults = defaults
+    _reports.clear()
+    try:
+        yield _reports
+    finally:
+        _defaults = CourseDefaults()
+
+
+def upgrade(path: Path | None, defaults: CourseDefaults | None = None) -> list[str]:
+    """Bring the open database to the latest version; what was done, one sentence each.
+
+    An empty database runs every step (that is how it is created). An existing one is copied
+    first (when `path` is a file). Each step runs in one transaction with its history row: a
+    failure leaves the database as it was before that step, and the backup beside it.
+    """
+    version = schema_version()
+    runner = _runner()
+    done: list[str] = []
+    if version is not None and not pending():
+        return done
+    if version is not None:
+        if path is not None:
+            done.append(messages.backup_made(backup(path, version)))
+        if HISTORY_TABLE not in database.get_tables():
+            runner.fake(runner.migrations()[0].name)  # the release before courses: it is step 1
+    with _context(defaults or CourseDefaults()) as reports:
+        try:
+            for name in pending():
+                runner.up(name)
+                done.append(messages.migration_step_done(name))
+                done.extend(f"  {line}" for line in reports)
+                reports.clear()
+        except peewee.DatabaseError as exc:
+            raise StorageError(messages.migration_failed(name, exc)) from exc
+    return done if version is not None else []
