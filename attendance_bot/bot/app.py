@@ -25,6 +25,7 @@ from ..models import init_db
 from ..settings import Settings, everyone_role_problem
 from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
+from .buckets import use_major_buckets
 from .cog import AttendanceCog
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .rotation import CodeRotator
@@ -55,6 +56,7 @@ class AttendanceBot(commands.Bot):
         intents = nextcord.Intents.none()
         intents.guilds = True
         super().__init__(intents=intents, help_command=None)
+        use_major_buckets(self.http)
         self.settings = settings
         self.out = out
         self.db = DatabaseWorker()
