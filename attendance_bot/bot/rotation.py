@@ -23,6 +23,26 @@ MESSAGE_MAX_AGE = timedelta(minutes=55)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 IDLE_POLL_SECONDS = 5.0
 EDIT_TOO_OLD = 30046
+# Discord allows a bot 50 requests a second in all; the code messages take at most this many, so
+# posting or closing 50 courses' messages at once never meets the global limit (and the rest is
+# left to the bot's other requests). Window edits are spread by the sessions' offsets anyway.
+MESSAGE_REQUESTS_PER_SECOND = 40
+
+
+class Pacer:
+    """Spaces awaited requests at least 1/rate s apart (first come, first served)."""
+
+    def __init__(self, rate: float) -> None:
+        self._gap = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        at = max(now, self._next)
+        self._next = at + self._gap
+        if at > now:
+            await asyncio.sleep(at - now)
 
 
 def _card(session: SessionInfo, current, count: int) -> messages.CodeCard:  # type: ignore[no-untyped-def]
@@ -76,6 +96,7 @@ class CodeRotator:
         self._shown: dict[str, _Shown] = {}
         self._failures: dict[str, int] = {}
         self._updating: dict[str, asyncio.Task[None]] = {}  # sessions whose message is being updated
+        self._pace = Pacer(MESSAGE_REQUESTS_PER_SECOND)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -194,6 +215,7 @@ class CodeRotator:
 
     async def _edit_message(self, channel_id: int, message_id: int, card: messages.CodeCard) -> None:
         # The raw route: nextcord 2.6's PartialMessage refuses a PartialMessageable channel.
+        await self._pace.wait()
         await self._client.http.edit_message(channel_id, message_id, embeds=[card_embed(card).to_dict()])
 
     async def _adopt_or_post(self, session: SessionInfo, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
@@ -218,6 +240,7 @@ class CodeRotator:
         channel_id = session.channel_id  # the course's display channel, as it was when the session opened
         if channel_id is None:
             raise RuntimeError(f"session {session.session_id} has no channel to show its code in")
+        await self._pace.wait()
         message = await self._channel(channel_id).send(embed=card_embed(_card(session, current, count)))
         posted_at = self._clock()
         await self._db.run(
@@ -252,6 +275,7 @@ class CodeRotator:
     async def _delete_quietly(self, channel_id: int, message_id: int) -> None:
         """Delete a replaced code message; a failure only leaves a stale message behind."""
         try:
+            await self._pace.wait()
             await self._client.http.delete_message(channel_id, message_id)
         except nextcord.HTTPException as exc:
             log.warning("Could not delete old code message %s: %s", message_id, exc)
@@ -271,6 +295,7 @@ class CodeRotator:
         try:
             await self._edit_message(channel_id, message_id, card)
         except nextcord.NotFound:
+            await self._pace.wait()
             await self._channel(channel_id).send(embed=card_embed(card))
         except nextcord.Forbidden as exc:
             # Nothing a retry can fix; do not let one message block the next session's rotation.
@@ -279,6 +304,7 @@ class CodeRotator:
         except nextcord.HTTPException as exc:
             if exc.code != EDIT_TOO_OLD:
                 raise
+            await self._pace.wait()
             await self._channel(channel_id).send(embed=card_embed(card))
             await self._delete_quietly(channel_id, message_id)
         log.info("Finalised code message of session %s (%d present)", info.session_id, count)
@@ -296,6 +322,7 @@ class CodeRotator:
             if info.closed_at is None or not (info.message_id and info.channel_id and info.message_posted_at):
                 continue
             try:
+                await self._pace.wait()
                 data = await self._client.http.get_message(info.channel_id, info.message_id)
             except nextcord.NotFound:
                 continue

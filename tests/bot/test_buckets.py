@@ -8,11 +8,13 @@ messages to one channel's limit; the bot reads the hash with the channel added (
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import nextcord
 
 from attendance_bot.bot.api_base import apply_api_base
 from attendance_bot.bot.buckets import bucket_with_major, use_major_buckets
+from attendance_bot.bot.rotation import MESSAGE_REQUESTS_PER_SECOND, Pacer
 from attendance_bot.emulator import Emulator
 
 CHANNELS = 4
@@ -57,3 +59,25 @@ def test_messages_to_several_channels_are_not_held_to_one_channels_limit() -> No
     assert [status for _, _, _, status in sends] == [200] * (CHANNELS * PER_CHANNEL)
     span = max(t for t, _, _, _ in sends) - min(t for t, _, _, _ in sends)
     assert span < BUCKET_WINDOW * 0.8, f"the client held messages back for a shared bucket: {span:.1f} s"
+
+
+def test_code_message_requests_are_spaced_under_discords_global_limit() -> None:
+    """The rotator's pacer lets requests out at most `rate` a second, however many wait at once
+    (50 courses opened or closed together stay under Discord's 50 requests per second)."""
+
+    async def scenario() -> list[float]:
+        pacer = Pacer(20)
+        loop = asyncio.get_running_loop()
+        released: list[float] = []
+
+        async def one() -> None:
+            await pacer.wait()
+            released.append(loop.time())
+
+        await asyncio.gather(*(one() for _ in range(6)))
+        return sorted(released)
+
+    released = asyncio.run(scenario())
+    gaps = [later - earlier for earlier, later in itertools.pairwise(released)]
+    assert min(gaps) >= 1 / 20 - 0.002, gaps
+    assert MESSAGE_REQUESTS_PER_SECOND < 50

@@ -63,7 +63,14 @@ def _snapshot(path: Path, guild_id: int) -> Snapshot:
     try:
         return {
             "course": con.execute("SELECT * FROM course WHERE guild_id = ? ORDER BY id", (guild_id,)).fetchall(),
-            "session": con.execute("SELECT * FROM session WHERE guild_id = ? ORDER BY id", (guild_id,)).fetchall(),
+            # Where each code message is (message_id, message_posted_at) is the rotator's own bookkeeping,
+            # rewritten whenever it posts a message again: not something a member's command changes.
+            "session": con.execute(
+                "SELECT id, session_id, secret, interval, code_length, grace_seconds, opened_at, closed_at, "
+                "open_flag, opened_by, guild_id, course_id, window_offset_ms, attendance_channel_id "
+                "FROM session WHERE guild_id = ? ORDER BY id",
+                (guild_id,),
+            ).fetchall(),
             "attendance": con.execute(
                 f"SELECT * FROM attendance WHERE {of_server} ORDER BY id", (guild_id,)
             ).fetchall(),
