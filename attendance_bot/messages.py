@@ -412,6 +412,38 @@ def course_argument(name: str) -> str:
     return f" --course {shlex.quote(name)}" if name.isprintable() else " --course NAME"
 
 
+# -- students ----------------------------------------------------------------------------------
+
+
+def student_id_invalid(typed: str, limit: int) -> str:
+    return (
+        f"A student id is 1-{limit} characters: letters, digits, '-', '_' and '.', not {shown(typed)}. "
+        "Type it as your school writes it."
+    )
+
+
+def student_name_invalid(limit: int) -> str:
+    return f"A name is 1-{limit} characters of text (no line breaks or control characters)."
+
+
+def student_id_taken() -> str:
+    return (
+        "That student id is registered by another account in this server: if it is yours, ask your instructor "
+        "to sort it out."
+    )
+
+
+def registered_reply(student_id: str, name: str | None, updated: bool) -> str:
+    who = f" ({name})" if name else ""
+    if updated:
+        return f"✅ Your registration is updated: student id {student_id}{who}."
+    return f"✅ You are registered as student id {student_id}{who} in this server."
+
+
+def no_course_in_server_reply() -> str:
+    return "No course uses this server yet: register once your instructor has set one up."
+
+
 # -- the shell (manage.py) ---------------------------------------------------------------------
 
 
@@ -519,4 +551,98 @@ def discord_unreachable(api_base: str, reason: str) -> str:
     return (
         f"Cannot reach Discord at {api_base} ({reason}): check the "
         "network connection, and DISCORD_API_BASE if it is set (unset, the bot uses discord.com)."
+    )
+
+
+# -- roster ------------------------------------------------------------------------------------
+# A course's roster from the LMS (attendance_bot/roster.py, `manage.py roster`). Every refusal of
+# a roster file is one sentence; `line` counts from 1, the header being line 1.
+
+
+def roster_too_large(limit_mb: int) -> str:
+    return f"The roster file is larger than {limit_mb} MB: export only the student id, name and Discord columns."
+
+
+def roster_not_text(kind: str) -> str:
+    return f"The roster file is {kind}, not a CSV file: save the roster as CSV (UTF-8) and import that."
+
+
+def roster_not_utf8(line: int) -> str:
+    return (
+        f"Line {line} of the roster file is not UTF-8 text: save it as CSV UTF-8 (Excel: 'CSV UTF-8') and import again."
+    )
+
+
+def roster_empty() -> str:
+    return "The roster file is empty: it needs a header line `student_id,name` (and optionally `discord`)."
+
+
+def roster_no_students() -> str:
+    return "The roster file has a header but no students: nothing was imported."
+
+
+def roster_missing_columns(missing: list[str], found: list[str]) -> str:
+    seen = ", ".join(shown(name) for name in found if name.strip()) or "none"
+    return (
+        f"Line 1 of the roster file lacks the column(s) {', '.join(missing)} (found: {seen}): the header must name "
+        "student_id and name, and may name discord."
+    )
+
+
+def roster_duplicate_column(name: str) -> str:
+    return f"Line 1 of the roster file names the column {name} twice: keep one."
+
+
+def roster_bad_csv(line: int, reason: str) -> str:
+    return f"Line {line} of the roster file is not valid CSV ({reason}): check its quotes."
+
+
+def roster_too_many_rows(limit: int) -> str:
+    return f"The roster file has more than {limit:,} students: split it by course."
+
+
+def roster_extra_cells(line: int, cells: int, columns: int) -> str:
+    return f"Line {line} of the roster file has {cells} cells but the header names {columns} columns: check its quotes."
+
+
+def roster_bad_student_id(line: int, typed: str, limit: int) -> str:
+    return (
+        f"Line {line} of the roster file: the student id {quoted(typed)} is not 1-{limit} letters, digits, "
+        "'-', '_' or '.'."
+    )
+
+
+def roster_bad_name(line: int, limit: int) -> str:
+    return (
+        f"Line {line} of the roster file: the name must be 1-{limit} characters, with no line breaks or "
+        "control characters."
+    )
+
+
+def roster_bad_discord(line: int, typed: str) -> str:
+    return (
+        f"Line {line} of the roster file: the Discord username {quoted(typed)} is not 2-32 lowercase letters, "
+        "digits, '_' or '.' (leave the cell empty if unknown)."
+    )
+
+
+def roster_duplicate_student(first: int, second: int, student_id: str) -> str:
+    return f"Lines {first} and {second} of the roster file both list the student id {quoted(student_id)}: keep one."
+
+
+def roster_unreadable(path: str, reason: str) -> str:
+    return f"Cannot read the roster file {quoted(path, 200)}: {reason}"
+
+
+def roster_imported(course_name: str, added: int, updated: int, unchanged: int, removed: int, unmatched: int) -> str:
+    return (
+        f"Roster of {course_name!r}: {added} added, {updated} updated, {unchanged} unchanged, {removed} removed; "
+        f"{unmatched} not linked to a Discord account yet."
+    )
+
+
+def roster_is_empty(course_name: str) -> str:
+    return (
+        f"The roster of {course_name!r} is empty: import the LMS's CSV with "
+        f"`{MANAGE} roster import FILE{course_argument(course_name)}`."
     )

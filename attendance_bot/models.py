@@ -69,6 +69,8 @@ class Course(BaseModel):
     grace_seconds = peewee.IntegerField(null=True)
     created_at = UTCDateTimeField()
     archived_at = UTCDateTimeField(null=True)
+    # Minutes after opening from which a check-in is late (NULL: never late).
+    late_after = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "course"
@@ -102,6 +104,8 @@ class Session(BaseModel):
     # course applies to the next session). NULL for a migrated session whose channel was unknown:
     # the course's then.
     attendance_channel_id = peewee.BigIntegerField(null=True)
+    # This session's late rule (the course's when it opened, or the instructor's for this session).
+    late_after = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "session"
@@ -121,6 +125,10 @@ class Attendance(BaseModel):
     session_id = peewee.TextField(index=True)
     display_name = peewee.TextField(null=True)
     submitted_at = UTCDateTimeField()
+    # present, late, excused, absent; code (a /here) or manual (an instructor's mark). The defaults
+    # are the table's too (0003_gradebook), for statements that do not name these columns.
+    status = peewee.TextField(default="present", constraints=[peewee.SQL("DEFAULT 'present'")])
+    source = peewee.TextField(default="code", constraints=[peewee.SQL("DEFAULT 'code'")])
 
     class Meta:
         table_name = "attendance"
@@ -139,8 +147,59 @@ class WrongAttempt(BaseModel):
         indexes = ((("session_id", "user_id", "attempted_at"), False),)
 
 
+class Student(BaseModel):
+    """A Discord account's student id in one server (`/register`); `student_key` is the id folded."""
+
+    guild_id = peewee.BigIntegerField()
+    user_id = peewee.BigIntegerField()
+    student_id = peewee.TextField()
+    student_key = peewee.TextField()
+    name = peewee.TextField(null=True)
+    registered_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "student"
+        indexes = ((("guild_id", "user_id"), True), (("guild_id", "student_key"), True))
+
+
+class RosterEntry(BaseModel):
+    """A student on a course's roster, as the LMS lists them."""
+
+    course_id = peewee.IntegerField(index=True)
+    student_id = peewee.TextField()
+    student_key = peewee.TextField()
+    name = peewee.TextField()
+    discord = peewee.TextField(null=True)  # a Discord username, from the roster's optional column
+    added_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "roster_entry"
+        indexes = ((("course_id", "student_key"), True),)
+
+
+class Event(BaseModel):
+    """One change to the record, append-only: who, when, what, old -> new status, reason, source."""
+
+    at = UTCDateTimeField()
+    course_id = peewee.IntegerField(null=True, index=True)
+    session_id = peewee.TextField(null=True)
+    guild_id = peewee.BigIntegerField(null=True)
+    user_id = peewee.BigIntegerField(null=True)
+    student_id = peewee.TextField(null=True)
+    actor = peewee.TextField()
+    action = peewee.TextField()
+    old_status = peewee.TextField(null=True)
+    new_status = peewee.TextField(null=True)
+    reason = peewee.TextField(null=True)
+    source = peewee.TextField()
+
+    class Meta:
+        table_name = "event"
+        indexes = ((("guild_id", "user_id"), False), (("course_id", "student_id"), False))
+
+
 # The tables, as attendance_bot/schema/'s steps make them (tests/test_migrations.py compares them).
-MODELS: tuple[type[BaseModel], ...] = (Course, Session, Attendance, WrongAttempt)
+MODELS: tuple[type[BaseModel], ...] = (Course, Session, Attendance, WrongAttempt, Student, RosterEntry, Event)
 
 
 def init_db(

@@ -16,7 +16,17 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from .models import Attendance, Course, Session, UTCDateTimeField, WrongAttempt, database
+from .models import (
+    Attendance,
+    Course,
+    Event,
+    RosterEntry,
+    Session,
+    Student,
+    UTCDateTimeField,
+    WrongAttempt,
+    database,
+)
 from .records import ExportRow
 
 T = TypeVar("T")
@@ -161,6 +171,39 @@ def create_course(**fields: Any) -> Course:
 def update_course(course_id: int, **fields: Any) -> None:
     """Change a course's columns."""
     Course.update(**fields).where(Course.id == course_id).execute()
+
+
+# -- students and events -------------------------------------------------------------------------
+
+
+def save_student(
+    *, guild_id: int, user_id: int, student_id: str, student_key: str, name: str | None, at: datetime
+) -> tuple[Student, Student | None]:
+    """Register (or update) a Discord account's student id in a server: the row now, and as it was
+    (IntegrityError if another account of the server has that id)."""
+    old = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
+    if old is None:
+        return (
+            Student.create(
+                guild_id=guild_id,
+                user_id=user_id,
+                student_id=student_id,
+                student_key=student_key,
+                name=name,
+                registered_at=at,
+            ),
+            None,
+        )
+    before = Student(**old.__data__)
+    Student.update(student_id=student_id, student_key=student_key, name=name, registered_at=at).where(
+        Student.id == old.id
+    ).execute()
+    return Student.get_by_id(old.id), before
+
+
+def add_event(**fields: Any) -> None:
+    """Append one event (events are never updated or deleted)."""
+    Event.insert(**fields).execute()
 
 
 # -- session writes -------------------------------------------------------------------------
@@ -355,3 +398,26 @@ def _slices(cursor: Any, size: int) -> Iterator[list[ExportRow]]:
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# -- roster writes (attendance_bot/roster.py) -----------------------------------------------------
+
+
+def upsert_roster_entries(rows: Sequence[dict[str, Any]]) -> None:
+    """Add or update roster entries, each a dict of RosterEntry's fields; an entry already there
+    (same course and student key) takes the row's id, name and username and keeps its added_at."""
+
+    fields = (RosterEntry.student_id, RosterEntry.name, RosterEntry.discord)
+    target = [RosterEntry.course_id, RosterEntry.student_key]
+    for chunk in _chunks(list(rows), MAX_VARIABLES // len(RosterEntry._meta.fields)):  # type: ignore[attr-defined]
+        RosterEntry.insert_many(chunk).on_conflict(conflict_target=target, preserve=fields).execute()
+
+
+def delete_roster_entries(course_id: int, student_keys: Sequence[str]) -> int:
+    """Remove a course's roster entries with these student keys (never a record); how many."""
+
+    deleted = 0
+    for chunk in _chunks(list(student_keys), MAX_VARIABLES - 1):
+        query = RosterEntry.delete().where((RosterEntry.course_id == course_id) & RosterEntry.student_key.in_(chunk))
+        deleted += int(query.execute())
+    return deleted

@@ -514,6 +514,7 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.backup_made(backup),
         messages.migration_step_done("0002_courses"),
         "  3 earlier session(s) now belong to course 'default'",
+        messages.migration_step_done("0003_gradebook"),
     ]
     assert _counts(old_database) == counts
     assert _counts(backup) == counts

@@ -18,6 +18,7 @@ from ..export import csv_bytes, filename_for
 from ..models import close_db
 from ..records import CourseInfo, ExportRow, Submission
 from ..settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
+from ..students import MAX_NAME, MAX_STUDENT_ID, StudentService
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker, paced
 from .rotation import CodeRotator
@@ -102,7 +103,7 @@ def _typed_options(interaction: nextcord.Interaction) -> dict[str, object]:
 
 
 class AttendanceCog(commands.Cog):
-    """The slash commands: `/course ...`, `/open_attendance`, `/close_attendance`, `/export_csv`, `/here`."""
+    """Every slash command: courses, sessions, check-ins (`/here`) and registration (`/register`)."""
 
     def __init__(
         self,
@@ -115,6 +116,7 @@ class AttendanceCog(commands.Cog):
         self.bot = bot
         self.service = service
         self.courses = service.courses
+        self.students = StudentService()
         self.db = db
         self.batcher = batcher
         self.rotator = rotator
@@ -510,6 +512,35 @@ class AttendanceCog(commands.Cog):
             await interaction.followup.send(reply, ephemeral=True)
         else:
             await interaction.response.send_message(reply, ephemeral=True)
+
+    @nextcord.slash_command(name="register", description="Link your Discord account to your student id")
+    async def register(
+        self,
+        interaction: nextcord.Interaction,
+        student_id: str = nextcord.SlashOption(
+            name="student_id",
+            description="Your student id, as your school writes it (letters, digits, - _ .)",
+            required=True,
+            min_length=1,
+            max_length=MAX_STUDENT_ID,
+        ),
+        name: str | None = nextcord.SlashOption(
+            name="name", description="Your name as on the class list", required=False, max_length=MAX_NAME, default=None
+        ),
+    ) -> None:
+        if interaction.guild_id is None or interaction.user is None:
+            raise NotAllowed(messages.not_in_a_server_reply())
+        await interaction.response.defer(ephemeral=True)
+        done = await self.db.run(
+            self.students.register,
+            guild_id=interaction.guild_id,
+            user_id=interaction.user.id,
+            student_id=student_id,
+            name=name,
+        )
+        await interaction.followup.send(
+            messages.registered_reply(done.student_id, done.name, done.updated), ephemeral=True
+        )
 
     async def _warn_storage_failure(self, interaction: nextcord.Interaction) -> None:
         """Tell the admin channels of the courses taking attendance where a check-in failed, once per

@@ -1,0 +1,303 @@
+"""A course's roster: the LMS's CSV read into rows (pure), and its import and listing over the models.
+
+The file is `student_id,name[,discord]` with a header (any case; other columns are ignored),
+UTF-8 with or without a BOM, comma- or semicolon-separated. It is read whole or refused whole:
+the first problem found is one sentence naming its line (the header is line 1), and nothing is
+imported. Values are stored as typed; formula-looking names (`=cmd|...`) are neutralised only
+where the record is written for a spreadsheet (export.py), as every other value is.
+
+A roster entry is linked to a Discord account when a `/register` of the course's server has the
+same student id (folded), or, failing that, when its `discord` username is the username of an
+attendance record in one of the course's sessions (Discord usernames are known only from those).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+
+from . import messages, storage
+from .attendance import Clock, utc_now
+from .courses import CourseService
+from .errors import AttendanceError
+from .models import Attendance, RosterEntry, Session, Student
+from .records import CourseInfo
+from .settings import Settings
+from .students import MAX_NAME, MAX_STUDENT_ID, StudentError, clean_student_id, student_key
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 10_000
+COLUMNS = ("student_id", "name", "discord")
+REQUIRED = ("student_id", "name")
+_DISCORD = re.compile(r"[a-z0-9_.]{2,32}")
+# What a file that is not text starts with; NUL bytes anywhere also say "binary".
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel workbook?)"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+)
+# Characters a name may not hold: control characters and line or paragraph separators. Format
+# characters (right-to-left marks, the joiners inside emoji) are allowed: names are typed by people.
+_NOT_IN_NAMES = ("Cc", "Zl", "Zp")
+
+
+class RosterError(AttendanceError):
+    """A roster file refused (the message names the line and what is wrong); nothing was imported."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One student of a roster file, as stored: id and name trimmed, username lowercased."""
+
+    student_id: str
+    name: str
+    discord: str | None
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    """What an import did; `unmatched` counts the course's entries (after it) linked to no account."""
+
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    unmatched: int
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    """One entry of a course's roster, and the Discord account it is linked to (None: not yet)."""
+
+    student_id: str
+    name: str
+    discord: str | None
+    user_id: int | None
+
+
+# -- the file ---------------------------------------------------------------------------------
+
+
+def parse_roster(data: bytes) -> list[RosterRow]:
+    """The students of a roster file, in file order; RosterError (one sentence) for the first problem.
+
+    Cheap refusals come first: over MAX_BYTES, an image or other binary file, not UTF-8; then
+    the rows are read one by one, and more than MAX_ROWS stops the reading.
+    """
+    if len(data) > MAX_BYTES:
+        raise RosterError(messages.roster_too_large(MAX_BYTES // (1024 * 1024)))
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise RosterError(messages.roster_not_text(kind))
+    if b"\x00" in data:
+        raise RosterError(messages.roster_not_text("a binary file"))
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RosterError(messages.roster_not_utf8(line), line) from exc
+    if not text.strip():
+        raise RosterError(messages.roster_empty(), 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    return _rows(_records(reader))
+
+
+def _delimiter(text: str) -> str:
+    """`;` if the header line has more semicolons than commas (Excel in many locales), else `,`."""
+    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _column(cell: str) -> str:
+    return re.sub(r"[\s-]+", "_", cell.strip().casefold())
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Each record of csv's reader with the line it starts on (a quoted cell may span lines);
+    RosterError naming that line for a record that is not valid CSV."""
+    end = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise RosterError(messages.roster_bad_csv(end + 1, str(exc)), end + 1) from exc
+        line, end = end + 1, reader.line_num
+        yield line, record
+
+
+def _rows(records: Iterator[tuple[int, list[str]]]) -> list[RosterRow]:
+    _, header = next(records, (1, []))
+    names = [_column(cell) for cell in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise RosterError(messages.roster_missing_columns(missing, header), 1)
+    where: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in COLUMNS:
+            if name in where:
+                raise RosterError(messages.roster_duplicate_column(name), 1)
+            where[name] = index
+    rows: list[RosterRow] = []
+    first_line: dict[str, int] = {}  # a student's key -> the line that listed it
+    for line, record in records:
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line, or Excel's row of empty cells
+        if len(rows) == MAX_ROWS:
+            raise RosterError(messages.roster_too_many_rows(MAX_ROWS), line)
+        if len(record) > len(names) and any(cell.strip() for cell in record[len(names) :]):
+            raise RosterError(messages.roster_extra_cells(line, len(record), len(names)), line)
+        row = _row(record, where, line)
+        key = student_key(row.student_id)
+        if key in first_line:
+            raise RosterError(messages.roster_duplicate_student(first_line[key], line, row.student_id), line)
+        first_line[key] = line
+        rows.append(row)
+    if not rows:
+        raise RosterError(messages.roster_no_students(), 1)
+    return rows
+
+
+def _row(record: list[str], where: dict[str, int], line: int) -> RosterRow:
+    def cell(name: str) -> str:
+        index = where.get(name)
+        return record[index] if index is not None and index < len(record) else ""
+
+    typed_id = cell("student_id")
+    try:
+        student_id = clean_student_id(typed_id)
+    except StudentError as exc:
+        raise RosterError(messages.roster_bad_student_id(line, typed_id, MAX_STUDENT_ID), line) from exc
+    name = clean_roster_name(cell("name"))
+    if name is None:
+        raise RosterError(messages.roster_bad_name(line, MAX_NAME), line)
+    typed_discord = cell("discord")
+    discord = typed_discord.strip().removeprefix("@").lower() or None
+    if discord is not None and not _DISCORD.fullmatch(discord):
+        raise RosterError(messages.roster_bad_discord(line, typed_discord), line)
+    return RosterRow(student_id, name, discord)
+
+
+def clean_roster_name(typed: str) -> str | None:
+    """A name as stored (trimmed, inner runs of spaces made one), or None if it is empty, longer
+    than MAX_NAME or holds a control character or a line break."""
+    if any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in typed):
+        return None
+    value = " ".join(typed.split())
+    return value if 0 < len(value) <= MAX_NAME else None
+
+
+# -- the service --------------------------------------------------------------------------------
+
+
+class RosterService:
+    """Rosters over the models: import (merge or replace) and list; holds settings and a clock."""
+
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.courses = CourseService(settings)
+
+    def import_roster(self, course_id: int, rows: Sequence[RosterRow], *, replace: bool, actor: str) -> RosterReport:
+        """Merge `rows` into a course's roster (by student id, folded), in one transaction with its event.
+
+        New ids are added and changed ones updated (the file's values win, an empty `discord`
+        included); with replace=True the entries the file does not list are removed (their
+        attendance records stay). `rows` come from parse_roster (ids unique once folded).
+        """
+        course = self.courses.get(course_id)
+        now = self.clock()
+        with storage.immediate():
+            existing = {e.student_key: e for e in RosterEntry.select().where(RosterEntry.course_id == course.id)}
+            changed: list[dict[str, object]] = []
+            added = unchanged = 0
+            keys: set[str] = set()
+            for row in rows:
+                key = student_key(row.student_id)
+                keys.add(key)
+                old = existing.get(key)
+                if old is not None and (old.student_id, old.name, old.discord) == (
+                    row.student_id,
+                    row.name,
+                    row.discord,
+                ):
+                    unchanged += 1
+                    continue
+                added += old is None
+                changed.append(
+                    {
+                        "course_id": course.id,
+                        "student_id": row.student_id,
+                        "student_key": key,
+                        "name": row.name,
+                        "discord": row.discord,
+                        "added_at": now,
+                    }
+                )
+            gone = sorted(set(existing) - keys) if replace else []
+            storage.upsert_roster_entries(changed)
+            storage.delete_roster_entries(course.id, gone)
+            report = RosterReport(added, len(changed) - added, unchanged, len(gone), 0)
+            storage.add_event(
+                at=now,
+                course_id=course.id,
+                guild_id=course.guild_id,
+                actor=actor,
+                action="roster replace" if replace else "roster import",
+                reason=f"{report.added} added, {report.updated} updated, {report.removed} removed",
+                source="roster",
+            )
+            unmatched = sum(1 for line in self._lines(course) if line.user_id is None)
+        return RosterReport(report.added, report.updated, report.unchanged, report.removed, unmatched)
+
+    def roster_list(self, course_id: int) -> list[RosterLine]:
+        """A course's roster, sorted by student id, each entry with its linked account (or None)."""
+        return self._lines(self.courses.get(course_id))
+
+    def _lines(self, course: CourseInfo) -> list[RosterLine]:
+        entries = list(RosterEntry.select().where(RosterEntry.course_id == course.id))
+        registered: dict[str, int] = {}
+        if course.guild_id is not None:
+            query = Student.select(Student.student_key, Student.user_id).where(Student.guild_id == course.guild_id)
+            registered = dict(query.tuples())
+        by_username = _usernames(course.id) if any(e.discord for e in entries) else {}
+        lines = [
+            RosterLine(
+                e.student_id,
+                e.name,
+                e.discord,
+                registered.get(e.student_key, by_username.get(e.discord) if e.discord else None),
+            )
+            for e in entries
+        ]
+        return sorted(lines, key=lambda line: (student_key(line.student_id), line.student_id))
+
+
+def _usernames(course_id: int) -> dict[str, int]:
+    """The Discord usernames (lowercased) of the accounts with a record in the course's sessions;
+    where a username was seen from several accounts, the one that used it last."""
+    query = (
+        Attendance.select(peewee.fn.LOWER(Attendance.username), Attendance.user_id)
+        .join(Session, on=Attendance.session_id == Session.session_id)
+        .where(Session.course == course_id)
+        .order_by(Attendance.submitted_at)
+    )
+    return dict(query.tuples())
