@@ -109,22 +109,6 @@ _VERDICT_RANK = {
 }
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    """The error that started it: when SQLite has rolled back by itself (disk full, I/O error),
-    peewee's own ROLLBACK fails with 'no transaction is active' and hides the real cause."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if "no transaction is active" not in str(seen):
-            return seen
-        seen = seen.__context__
-    return exc
-
-
-def _storage_error(action: str, exc: BaseException) -> StorageError:
-    log.error("Database error while %s: %s", action, _root_cause(exc))
-    return StorageError(messages.database_failure(action))
-
-
 class _Batch:
     """The submissions typed in one channel in one transaction: read what the rules need once,
     write in bulk. The candidates are the open sessions of the courses taking attendance there:
@@ -286,7 +270,7 @@ class AttendanceService:
                     ) from exc
                 continue
             except peewee.DatabaseError as exc:
-                raise _storage_error("opening a session", exc) from exc
+                raise storage.failure("opening a session", exc) from exc
             log.info("Opened session %s of course %r", row.session_id, course.name)
             return _info(row, course.name)
         raise StorageError(messages.no_free_session_id())
@@ -306,7 +290,7 @@ class AttendanceService:
                 # Waits end with the session: its wrong attempts no longer matter.
                 storage.delete_wrong_attempts(row.session_id)
         except peewee.DatabaseError as exc:
-            raise _storage_error("closing the session", exc) from exc
+            raise storage.failure("closing the session", exc) from exc
         log.info("Closed session %s with %d present", row.session_id, count)
         return ClosedSession(_info(row), count)
 
@@ -432,7 +416,7 @@ class AttendanceService:
                         or (o.attendance_channel_id == channel_id and (guild_id is None or o.guild_id == guild_id))
                     ]
                     if not candidates:
-                        refusal = self._nothing_open_here(guild_id, channel_id)
+                        refusal = self._nothing_open_here(guild_id, channel_id, live)
                         for index in indexes:
                             results[index] = refusal
                         continue
@@ -441,14 +425,16 @@ class AttendanceService:
                         results[index] = batch.judge(submissions[index])
                     batch.write()
         except peewee.DatabaseError as exc:
-            raise _storage_error("recording attendance", exc) from exc
+            raise storage.failure("recording attendance", exc) from exc
         return [r for r in results if r is not None]
 
-    def _nothing_open_here(self, guild_id: int | None, channel_id: int | None) -> SubmitResult:
+    def _nothing_open_here(
+        self, guild_id: int | None, channel_id: int | None, live: Sequence[storage.OpenSession]
+    ) -> SubmitResult:
         """No open session takes codes in this channel: none is open, or no course takes attendance here."""
         if channel_id is None:
             return SubmitResult(Outcome.NO_SESSION)
-        channels = storage.attendance_channels(guild_id)
+        channels = storage.attendance_channels(guild_id, live)
         if channel_id in channels:
             return SubmitResult(Outcome.NO_SESSION)
         return SubmitResult(Outcome.WRONG_CHANNEL, channels=tuple(channels))
@@ -461,7 +447,7 @@ class AttendanceService:
             with storage.immediate():
                 deleted = storage.prune_wrong_attempts(cutoff)
         except peewee.DatabaseError as exc:
-            raise _storage_error("pruning wrong attempts", exc) from exc
+            raise storage.failure("pruning wrong attempts", exc) from exc
         if deleted:
             log.info("Pruned %d wrong attempt(s) that no longer count", deleted)
         return deleted

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import peewee
 
 from . import messages, storage
-from .errors import CourseError, CourseNeeded, StorageError, UnknownCourse
+from .errors import CourseError, CourseNeeded, UnknownCourse
 from .migrations import CourseDefaults, fold
 from .models import Course, Session
 from .records import CourseInfo
@@ -125,21 +125,29 @@ class CourseService:
         open_row = Session.get_or_none((Session.course == row.id) & (Session.open_flag == 1))
         return self.info(row, open_row.session_id if open_row else None)
 
-    def for_admin_channel(self, guild_id: int | None, channel_id: int | None, name: str | None) -> CourseInfo:
+    def for_admin_channel(
+        self,
+        guild_id: int | None,
+        channel_id: int | None,
+        name: str | None,
+        known: list[CourseInfo] | None = None,
+    ) -> CourseInfo:
         """The course an admin command in this channel means: the one named (it must be run in that
         course's admin channel), else the one whose admin channel this is; CourseNeeded lists the
-        candidates when several share the channel, CourseError says where to go when none."""
+        candidates when several share the channel, CourseError says where to go when none.
+        `known` is the server's courses when the caller has just read them."""
         if name and name.strip():
             course = self.find(name, guild_id)
             if course.admin_channel_id != channel_id:
                 raise CourseError(messages.not_this_courses_admin_channel(course.name, course.admin_channel_id))
             return course
-        here = [c for c in self.courses(guild_id) if c.admin_channel_id == channel_id]
+        every = known if known is not None else self.courses(guild_id)
+        here = [c for c in every if c.admin_channel_id == channel_id]
         active = [c for c in here if not c.archived] or here
         if len(active) == 1:
             return active[0]
         if not active:
-            elsewhere = [c for c in self.courses(guild_id, archived=False) if c.admin_channel_id]
+            elsewhere = [c for c in every if not c.archived and c.admin_channel_id]
             raise CourseError(messages.no_course_here([(c.name, c.admin_channel_id) for c in elsewhere]))
         names = [c.name for c in active]
         raise CourseNeeded(messages.course_option_needed(names), names)
@@ -191,7 +199,7 @@ class CourseService:
         except peewee.IntegrityError as exc:
             raise CourseError(messages.course_name_taken(fields["name"])) from exc
         except peewee.DatabaseError as exc:
-            raise _storage_error("creating the course", exc) from exc
+            raise storage.failure("creating the course", exc) from exc
         log.info("Created course %r (id %d) in server %s", row.name, row.id, guild_id)
         return self.info(row)
 
@@ -218,7 +226,7 @@ class CourseService:
         except peewee.IntegrityError as exc:
             raise CourseError(messages.course_name_taken(str(changes.get("name")))) from exc
         except peewee.DatabaseError as exc:
-            raise _storage_error("changing the course", exc) from exc
+            raise storage.failure("changing the course", exc) from exc
         log.info("Changed course %d: %s", course_id, ", ".join(sorted(changes)))
         return self.get(course_id)
 
@@ -233,7 +241,7 @@ class CourseService:
                     raise CourseError(messages.close_before_archiving(course.name, course.open_session_id))
                 storage.update_course(course_id, archived_at=datetime.now(timezone.utc))
         except peewee.DatabaseError as exc:
-            raise _storage_error("archiving the course", exc) from exc
+            raise storage.failure("archiving the course", exc) from exc
         log.info("Archived course %r", course.name)
         return self.get(course_id)
 
@@ -298,8 +306,3 @@ class CourseService:
             query = query.where(Course.id != course_id)
         if query.exists():
             raise CourseError(messages.course_name_taken(name))
-
-
-def _storage_error(action: str, exc: BaseException) -> StorageError:
-    log.error("Database error while %s: %s", action, exc)
-    return StorageError(messages.database_failure(action))

@@ -11,11 +11,14 @@ transaction, the statements' variable limit) live here too.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
+from . import messages
+from .errors import StorageError
 from .models import (
     Attendance,
     Course,
@@ -30,6 +33,7 @@ from .models import (
 from .records import ExportRow
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # S608 below: only identifiers from the models are interpolated; every value is a bound parameter.
 
@@ -84,6 +88,27 @@ def _columns(model: type, row: type[tuple[Any, ...]]) -> str:
     return ", ".join(_col(model, name) for name in row._fields)  # type: ignore[attr-defined]
 
 
+# -- failures ---------------------------------------------------------------------------------
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The error that started it: when SQLite has rolled back by itself (disk full, I/O error),
+    peewee's own ROLLBACK fails with 'no transaction is active' and hides the real cause."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "no transaction is active" not in str(seen):
+            return seen
+        seen = seen.__context__
+    return exc
+
+
+def failure(action: str, exc: BaseException) -> StorageError:
+    """The one way a database error becomes what a user is told: logged with its real cause, and a
+    StorageError saying what could not be done (and that nothing changed)."""
+    log.error("Database error while %s: %s", action, _root_cause(exc))
+    return StorageError(messages.database_failure(action))
+
+
 # -- transactions ---------------------------------------------------------------------------
 
 
@@ -106,7 +131,6 @@ _OPEN_SESSIONS = (
     f"WHERE s.{_col(Session, 'open_flag')} = 1"
 )
 _OPEN_SESSION_OF_COURSE = f"{_OPEN_SESSIONS} AND s.{_col(Session, 'course')} = ?"
-_OPEN_SESSION_OF_NO_COURSE = f"{_OPEN_SESSIONS} AND s.{_col(Session, 'course')} IS NULL"
 
 
 class OpenSession(NamedTuple):
@@ -135,17 +159,15 @@ def open_sessions() -> list[OpenSession]:
     return rows
 
 
-def find_open_session(course_id: int | None) -> Session | None:
+def find_open_session(course_id: int) -> Session | None:
     """A course's open session's row, or None: the one way every caller finds it."""
-    if course_id is None:
-        found = database.execute_sql(_OPEN_SESSION_OF_NO_COURSE).fetchone()
-    else:
-        found = database.execute_sql(_OPEN_SESSION_OF_COURSE, (course_id,)).fetchone()
+    found = database.execute_sql(_OPEN_SESSION_OF_COURSE, (course_id,)).fetchone()
     return None if found is None else _open_session(found).row
 
 
-def attendance_channels(guild_id: int | None) -> list[int]:
-    """Where the courses of a server (not archived) and their open sessions take attendance."""
+def attendance_channels(guild_id: int | None, live: Sequence[OpenSession]) -> list[int]:
+    """Where the courses of a server (not archived) and their open sessions (`live`, as read by
+    open_sessions()) take attendance."""
     query = Course.select(Course.attendance_channel_id).where(
         Course.archived_at.is_null() & Course.attendance_channel_id.is_null(False)
     )
@@ -154,7 +176,7 @@ def attendance_channels(guild_id: int | None) -> list[int]:
     channels = {channel for (channel,) in query.tuples()}
     channels.update(
         o.attendance_channel_id
-        for o in open_sessions()
+        for o in live
         if o.attendance_channel_id is not None and (guild_id is None or o.guild_id == guild_id)
     )
     return sorted(channels)

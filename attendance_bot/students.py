@@ -5,7 +5,6 @@ A registration and its event are written in one transaction; events are never up
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,10 +13,8 @@ from datetime import datetime, timezone
 import peewee
 
 from . import messages, storage
-from .errors import AttendanceError, StorageError
+from .errors import AttendanceError
 from .models import Course, Student
-
-log = logging.getLogger(__name__)
 
 MAX_STUDENT_ID = 32
 MAX_NAME = 100
@@ -102,8 +99,7 @@ class StudentService:
         except peewee.IntegrityError as exc:  # another process registered the id meanwhile
             raise StudentError(messages.student_id_taken()) from exc
         except peewee.DatabaseError as exc:
-            log.error("Database error while registering a student: %s", exc)
-            raise StorageError(messages.database_failure("registering")) from exc
+            raise storage.failure("registering", exc) from exc
         return Registration(guild_id, user_id, row.student_id, row.name, updated=before is not None)
 
     def registration(self, guild_id: int, user_id: int) -> Registration | None:

@@ -152,8 +152,10 @@ class AttendanceCog(commands.Cog):
 
     async def _admin_course(self, interaction: nextcord.Interaction, name: str | None) -> CourseInfo:
         """The course an admin command here means, if the member instructs it (else NotAllowed or CourseError)."""
-        await self._require_instructor(interaction)
-        course = await self.db.run(self.courses.for_admin_channel, interaction.guild_id, interaction.channel_id, name)
+        known = await self._require_instructor(interaction)
+        course = await self.db.run(
+            self.courses.for_admin_channel, interaction.guild_id, interaction.channel_id, name, known
+        )
         if not self._instructs(interaction, course):
             raise NotAllowed(messages.not_admin_reply(course.name))
         return course
