@@ -3,7 +3,7 @@
 from .faults import Fault, Faults
 from .guilds import GuildHandle
 from .interactions import AutocompleteError, InteractionHandle, InteractionRefused, NoReply, UnknownCommand
-from .models import Attachment, Channel, Guild, Member, Message, MessageVersion, Overwrite, Reply, Role
+from .models import Attachment, Channel, Guild, Member, Message, MessageVersion, Overwrite, Reply, Role, Upload
 from .server import Emulator
 from .thread import EmulatorThread
 
@@ -27,4 +27,5 @@ __all__ = [
     "Reply",
     "Role",
     "UnknownCommand",
+    "Upload",
 ]

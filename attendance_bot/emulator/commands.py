@@ -84,6 +84,31 @@ def _check_choices(errors: Errors, path: Path, option: dict[str, Any]) -> None:
             _add(errors, (*path, "choices", str(i), "name"), "BASE_TYPE_BAD_LENGTH", _BAD_LENGTH_100)
 
 
+# Fields only some option types take: autocomplete (STRING, INTEGER, NUMBER), min/max values
+# (INTEGER, NUMBER), min/max lengths (STRING), channel types (CHANNEL). An ATTACHMENT takes none.
+_TYPE_FIELDS = (
+    ("autocomplete", CHOICE_TYPES),
+    ("min_value", (4, 10)),
+    ("max_value", (4, 10)),
+    ("min_length", (3,)),
+    ("max_length", (3,)),
+    ("channel_types", (7,)),
+)
+
+
+def _check_type_fields(errors: Errors, path: Path, option: dict[str, Any]) -> None:
+    kind = option.get("type")
+    for name, kinds in _TYPE_FIELDS:
+        value = option.get(name)
+        if value is not None and value is not False and value != [] and kind not in kinds:
+            _add(
+                errors,
+                (*path, name),
+                "APPLICATION_COMMAND_OPTION_INVALID_FIELD",
+                f"{name} is not allowed for options of type {kind}",
+            )
+
+
 def _check_option(errors: Errors, path: Path, option: Any, *, depth: int) -> None:
     if not isinstance(option, dict):
         _add(errors, path, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
@@ -94,6 +119,7 @@ def _check_option(errors: Errors, path: Path, option: Any, *, depth: int) -> Non
     _check_name(errors, path, option.get("name"), chat=True)
     _check_description(errors, path, option.get("description"))
     _check_choices(errors, path, option)
+    _check_type_fields(errors, path, option)
     if kind in (SUB_COMMAND, SUB_COMMAND_GROUP):
         _check_options(errors, path, option.get("options") or [], depth=depth + 1, group=kind == SUB_COMMAND_GROUP)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .models import EPHEMERAL_FLAG, Guild, Member, Message, Reply
+from .models import EPHEMERAL_FLAG, Attachment, Guild, Member, Message, Reply, Upload
 from .state import WorldState, new_token
 
 log = logging.getLogger(__name__)
@@ -229,6 +229,11 @@ def build_options(
         if name == focused:
             out.append({"name": name, "type": kind, "value": str(value), "focused": True})
             continue
+        if kind == OPT_ATTACHMENT:
+            out.append({"name": name, "type": kind, "value": _resolve_attachment(ctx, value)})
+            continue
+        if isinstance(value, Upload | Attachment):
+            raise InteractionRefused(f"option {name!r} is not an attachment option (type {kind}); it takes no file")
         item: dict[str, Any] = {"name": name, "type": kind, "value": _option_value(kind, value)}
         out.append(item)
         target = int(item["value"]) if kind in (OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE) else 0
@@ -241,6 +246,25 @@ def build_options(
         elif kind == OPT_ROLE:
             _resolve_role(ctx, target)
     return out
+
+
+def _resolve_attachment(ctx: _Context, value: Any) -> str:
+    """The option's value (the attachment's id) and its ``resolved.attachments`` entry, as Discord sends them.
+
+    An ``Upload`` is the file the member attaches: stored and served for download. An ``Attachment``
+    already stored (an earlier upload) is sent again. A bare id (int or str) is sent as typed, with
+    resolved data only if it is an upload the emulator holds: what a forged id looks like to the bot.
+    """
+    if isinstance(value, Upload):
+        att = ctx.state.add_upload(ctx.channel_id, value)
+    elif isinstance(value, Attachment):
+        att = value
+    else:
+        att = ctx.state.uploads.get(int(value)) if str(value).isdigit() else None
+        if att is None:
+            return str(value)
+    ctx.resolved.setdefault("attachments", {})[str(att.id)] = att.to_payload()
+    return str(att.id)
 
 
 def _resolve_user(ctx: _Context, user_id: int) -> None:
@@ -293,6 +317,8 @@ def _guess_type(value: Any) -> int:
         return OPT_NUMBER
     if isinstance(value, Member):
         return OPT_USER
+    if isinstance(value, Upload | Attachment):
+        return OPT_ATTACHMENT
     return OPT_STRING
 
 

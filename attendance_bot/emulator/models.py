@@ -290,7 +290,7 @@ class Guild:
 
 @dataclass
 class Attachment:
-    """A file uploaded with a message."""
+    """A file uploaded with a message, or by a member for an attachment option (``ephemeral``)."""
 
     id: int
     filename: str
@@ -298,13 +298,20 @@ class Attachment:
     url: str
     content_type: str | None = None
     description: str | None = None
+    size: int | None = None  # what Discord reports and a download serves (None: len(data))
+    ephemeral: bool = False
+
+    @property
+    def served_size(self) -> int:
+        """The ``size`` Discord reports: the bytes a download serves (``data``, then NUL padding up to it)."""
+        return len(self.data) if self.size is None else self.size
 
     def to_payload(self) -> dict[str, Any]:
         """Discord attachment object."""
         data: dict[str, Any] = {
             "id": str(self.id),
             "filename": self.filename,
-            "size": len(self.data),
+            "size": self.served_size,
             "url": self.url,
             "proxy_url": self.url,
         }
@@ -312,7 +319,28 @@ class Attachment:
             data["content_type"] = self.content_type
         if self.description:
             data["description"] = self.description
+        if self.ephemeral:
+            data["ephemeral"] = True
         return data
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a member attaches to an attachment option (type 11) of a slash command.
+
+    ``size`` declares a larger file than ``data`` without holding it: Discord reports ``size``, and
+    a download streams ``data`` followed by NUL bytes up to it (so ``size=50 * 2**20`` is a real
+    50 MB download, built as it is sent). ``content_type`` defaults to a guess from the filename.
+    """
+
+    data: bytes
+    filename: str = "upload.bin"
+    content_type: str | None = None
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.size is not None and self.size < len(self.data):
+            raise ValueError(f"size {self.size} is smaller than the {len(self.data)} bytes of data")
 
 
 @dataclass

@@ -48,6 +48,7 @@ _JSON = {"Content-Type": "application/json"}
 _FILE_INDEX = re.compile(r"\[(\d+)\]")
 _EDIT_WINDOW = timedelta(hours=1)
 _TOKEN_LIFETIME = timedelta(minutes=15)
+_PAD_CHUNK = 1024 * 1024  # the NUL padding of a declared size is streamed in pieces this big
 
 Files = list[tuple[int, str, bytes, str | None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -148,6 +149,7 @@ class RestApi:
         self.emu = emu
         self.state = emu.state
         self.request_log: deque[tuple[float, str, str, int]] = deque(maxlen=20000)
+        self.downloads: list[tuple[int, str]] = []  # (attachment id, filename) of each upload served
         self.request_count = 0
         self.limiter = RateLimiter()
         self._auth = f"Bot {emu.token}"
@@ -161,6 +163,7 @@ class RestApi:
         p = API_PREFIX
         r.add_get("/gateway", self.emu.gateway.handle)
         r.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._get_attachment)
+        r.add_get("/ephemeral-attachments/{channel_id}/{attachment_id}/{filename}", self._get_upload)
         r.add_get(p + "/gateway", self._get_gateway)
         r.add_get(p + "/gateway/bot", self._get_gateway_bot)
         r.add_get(p + "/users/@me", self._get_me)
@@ -301,6 +304,42 @@ class RestApi:
         if att is None:
             return web.Response(status=404)
         return web.Response(body=att.data, content_type=att.content_type or "application/octet-stream")
+
+    async def _get_upload(self, request: web.Request) -> web.StreamResponse:
+        """A file a member attached to a command option, as Discord's CDN serves it (no token needed).
+
+        Fault rules apply (matched against this path, which is not under ``/api/v10``); every GET
+        that reaches the file is noted in ``downloads``. A declared ``size`` beyond the data is
+        streamed as NUL padding, so a large file is never held in memory.
+        """
+        info = request.match_info
+        if not (info["channel_id"].isdigit() and info["attachment_id"].isdigit()):
+            return web.Response(status=404)
+        fault = self.emu.faults.pick(request.method, request.path)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status:
+                return web.Response(status=int(fault.status), text=f"{fault.status}: Injected fault")
+        att = self.state.find_upload(int(info["channel_id"]), int(info["attachment_id"]))
+        if att is None:
+            return web.Response(status=404)
+        if request.method == "GET":
+            self.downloads.append((att.id, att.filename))
+        headers = {"Content-Type": att.content_type or "application/octet-stream"}
+        if att.served_size == len(att.data):
+            return web.Response(body=att.data, headers=headers)
+        headers["Content-Length"] = str(att.served_size)
+        resp = web.StreamResponse(headers=headers)
+        await resp.prepare(request)
+        if request.method == "GET":
+            await resp.write(att.data)
+            left, chunk = att.served_size - len(att.data), bytes(_PAD_CHUNK)
+            while left > 0:
+                await resp.write(chunk[:left] if left < len(chunk) else chunk)
+                left -= len(chunk)
+        await resp.write_eof()
+        return resp
 
     async def _get_gateway(self, request: web.Request) -> web.Response:
         return json_response({"url": self.emu.gateway_url})

@@ -30,7 +30,7 @@ from .interactions import (
     interaction_context,
     new_interaction_token,
 )
-from .models import DEFAULT_EVERYONE_PERMISSIONS, Member, Message, Reply
+from .models import DEFAULT_EVERYONE_PERMISSIONS, Attachment, Member, Message, Reply
 from .rest import API_PREFIX, RestApi
 
 log = logging.getLogger(__name__)
@@ -382,7 +382,8 @@ class Emulator:
         The guild is the channel's; ``member`` must be a member of it (``InteractionRefused``). The
         command is looked up as Discord's client shows it: registered for that guild, else global
         (``UnknownCommand``). Channel, role and user options take ids (or objects with ``.id``) and
-        add Discord's ``data.resolved`` entries.
+        add Discord's ``data.resolved`` entries. An attachment option takes an ``Upload`` (the file
+        the member attaches: stored, served for download, resolved in ``data.resolved.attachments``).
         """
         return self._dispatch(member, channel_id, command, options, locale=locale)
 
@@ -583,6 +584,15 @@ class Emulator:
     def request_log(self) -> list[tuple[float, str, str, int]]:
         """Recent REST requests as (unix time, method, path after /api/v10, status)."""
         return list(self.rest.request_log)
+
+    @property
+    def downloads(self) -> list[tuple[int, str]]:
+        """(attachment id, filename) of every download of a file members attached to a command option."""
+        return list(self.rest.downloads)
+
+    def upload(self, attachment_id: int) -> Attachment | None:
+        """A file a member attached to a command option, by id (None if there is none)."""
+        return self.state.uploads.get(attachment_id)
 
     def requests(self, method: str | None = None, path_contains: str = "") -> list[tuple[float, str, str, int]]:
         """Filtered request log."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import secrets
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from .clock import Clock, SnowflakeGenerator, iso
 from .models import (
@@ -27,6 +29,7 @@ from .models import (
     MessageVersion,
     Overwrite,
     Role,
+    Upload,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ class WorldState:
         self.commands: dict[int | None, dict[int, dict[str, Any]]] = {}
         self.command_version = self.ids.next()
         self.base_url = ""  # set by the server once the port is known
+        self.uploads: dict[int, Attachment] = {}  # files members attached to attachment options, by id
         guild = self.guild = self._build_guild(guild_name, prefix="", owner_name="guild_owner")
         self.bot = guild.bot
         self.owner = guild.owner
@@ -445,6 +449,22 @@ class WorldState:
     def channel_messages(self, channel_id: int) -> list[Message]:
         """All messages of a channel in creation order (deleted ones included)."""
         return list(self._messages.get(channel_id, {}).values())
+
+    def add_upload(self, channel_id: int, upload: Upload) -> Attachment:
+        """Store a file a member attaches to a command's attachment option; served like Discord's
+        ephemeral attachments, at ``/ephemeral-attachments/{channel_id}/{id}/{filename}``."""
+        att_id = self.ids.next()
+        name = upload.filename.replace(" ", "_")  # as Discord's client names uploads
+        content_type = upload.content_type or mimetypes.guess_type(name)[0]
+        url = f"{self.base_url}/ephemeral-attachments/{channel_id}/{att_id}/{quote(name)}"
+        att = Attachment(att_id, name, upload.data, url, content_type, size=upload.size, ephemeral=True)
+        self.uploads[att_id] = att
+        return att
+
+    def find_upload(self, channel_id: int, attachment_id: int) -> Attachment | None:
+        """An uploaded file by the channel and id of its URL (None if there is none)."""
+        att = self.uploads.get(attachment_id)
+        return att if att is not None and f"/{channel_id}/{attachment_id}/" in att.url else None
 
     def find_attachment(self, channel_id: int, attachment_id: int) -> Attachment | None:
         """Look up an attachment for the CDN-like download route."""

@@ -261,7 +261,7 @@ class EmulatorThread:
         self._call(self.emu.wait_for_bot(timeout, commands=tuple(commands), settle=settle, fresh=fresh), timeout + 5)
 
     def invoke(self, member: Member, channel_id: int, command: str, timeout: float = 10.0, **options: Any) -> Reply:
-        """See ``Emulator.invoke`` (raises ``NoReply``)."""
+        """See ``Emulator.invoke`` (raises ``NoReply``); an attachment option takes an ``Upload``."""
         return self._call(self.emu.invoke(member, channel_id, command, timeout, **options), timeout + 5)
 
     def dispatch(
@@ -306,3 +306,7 @@ class EmulatorThread:
     def request_log(self) -> list[Any]:
         """See ``Emulator.request_log``."""
         return self.run(lambda e: e.request_log)
+
+    def downloads(self) -> list[tuple[int, str]]:
+        """See ``Emulator.downloads``."""
+        return self.run(lambda e: e.downloads)
