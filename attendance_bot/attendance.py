@@ -15,6 +15,7 @@ from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClose
 from .models import Attendance, Session
 from .records import (
     FREE_WRONG_ATTEMPTS,
+    MAX_LATE_AFTER,
     ClosedSession,
     CourseInfo,
     CurrentCode,
@@ -75,6 +76,7 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
         message_posted_at=row.message_posted_at,
         course_id=row.course_id,
         course_name=course_name,
+        late_after=row.late_after,
     )
 
 
@@ -120,12 +122,20 @@ class _Batch:
         self.specs = {row.session_id: _spec(row) for row in candidates}
         self.opened = {row.session_id: row.opened_at.timestamp() for row in candidates}
         self.instant = now.timestamp()
+        # Each session's verdict on lateness now: a check-in more than late_after minutes after it opened.
+        self.status = {
+            row.session_id: "late"
+            if row.late_after and self.instant > self.opened[row.session_id] + row.late_after * 60
+            else "present"
+            for row in candidates
+        }
         since = now - timedelta(seconds=THROTTLE_WINDOW_SECONDS)
         self.wrong, self.present = storage.recent_wrong_and_present(
-            [row.session_id for row in candidates], sorted(set(user_ids)), since
+            [row.session_id for row in candidates], sorted(set(user_ids)), since, candidates[0].guild_id
         )
         self.new_wrong: list[storage.WrongAttemptRow] = []
         self.records: dict[tuple[str, int], storage.AttendanceRow] = {}
+        self.events: list[storage.EventRow] = []
         utc = now.astimezone(timezone.utc)
         self.stamp = storage.stored_time(utc)
         self.timestamp = utc.strftime("%Y-%m-%d %H:%M:%S")
@@ -186,8 +196,26 @@ class _Batch:
                 retry_after=throttle_wait(len(wrong)),
             )
         key = (session_id, submission.user_id)
-        existed = key in self.present
-        self.present.add(key)
+        held = self.present.get(key)
+        # A re-check-in keeps the first one's status (it can only have been as early).
+        status = held.status if held is not None else self.status[session_id]
+        self.events.append(
+            storage.EventRow(
+                at=self.stamp,
+                course_id=row.course_id,
+                session_id=session_id,
+                guild_id=row.guild_id,
+                user_id=submission.user_id,
+                actor=submission.username,
+                action="check-in" if held is None else "re-check-in",
+                old_status=None if held is None else held.status,
+                new_status=status,
+                source="code",
+            )
+        )
+        if held is not None and held.source == "manual":  # the instructor's record stands
+            return SubmitResult(Outcome.KEPT, session_id, code=result.normalised, status=held.status)
+        self.present[key] = storage.Held(status, "code")
         # A later submission in the batch replaces this one: last submission wins.
         self.records[key] = storage.AttendanceRow(
             user_id=submission.user_id,
@@ -197,13 +225,23 @@ class _Batch:
             date_id=self.date_id,
             session_id=session_id,
             submitted_at=self.stamp,
+            status=status,
+            source="code",
         )
-        return SubmitResult(Outcome.UPDATED if existed else Outcome.RECORDED, session_id, code=result.normalised)
+        return SubmitResult(
+            Outcome.UPDATED if held is not None else Outcome.RECORDED,
+            session_id,
+            code=result.normalised,
+            status=status,
+            late_after=row.late_after,
+        )
 
     def write(self) -> None:
-        """Bulk-write the wrong attempts and upsert the records (last submission wins)."""
+        """Bulk-write the wrong attempts, upsert the records (last submission wins) and append an
+        event for every check-in, in the caller's transaction."""
         storage.insert_wrong_attempts(self.new_wrong)
         storage.upsert_attendance(list(self.records.values()))
+        storage.insert_events(self.events)
 
 
 class AttendanceService:
@@ -224,15 +262,24 @@ class AttendanceService:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def open_session(self, course_id: int | None = None, *, opened_by: str | None = None) -> SessionInfo:
+    def open_session(
+        self, course_id: int | None = None, *, opened_by: str | None = None, late_after: int | None = None
+    ) -> SessionInfo:
         """Open a new session of a course with a fresh secret; refuse if the course has one open.
 
-        Its code settings are the course's at this moment (a later edit never changes it), and
-        its windows start where they are spread furthest from the other open sessions'.
+        Its code settings and late rule are the course's at this moment (a later edit never
+        changes it; `late_after` minutes, 0 for never, replaces the course's rule for this
+        session), and its windows start where they are spread furthest from the other open
+        sessions'.
         """
         course = self.course(course_id)
         if course.archived:
             raise CourseError(messages.course_archived_refusal(course.name))
+        if late_after is not None and not 0 <= late_after <= MAX_LATE_AFTER:
+            raise CourseError(
+                messages.course_setting_out_of_range("late_after", late_after, 0, MAX_LATE_AFTER, "minutes")
+            )
+        late = course.late_after if late_after is None else late_after or None
         now = self.clock()
         for _ in range(10):
             session_id = self._new_session_id(now)
@@ -260,6 +307,7 @@ class AttendanceService:
                         course_id=course.id,
                         window_offset_ms=free_offset_ms(course.interval, taken),
                         attendance_channel_id=course.attendance_channel_id,
+                        late_after=late,
                     )
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.

@@ -14,7 +14,7 @@ from . import messages, storage
 from .errors import CourseError, CourseNeeded, UnknownCourse
 from .migrations import CourseDefaults, fold
 from .models import Course, Session
-from .records import CourseInfo
+from .records import MAX_LATE_AFTER, CourseInfo
 from .settings import (
     MAX_CODE_LENGTH,
     MAX_GRACE_SECONDS,
@@ -38,6 +38,7 @@ EDITABLE = (
     "interval",
     "code_length",
     "grace_seconds",
+    "late_after",
 )
 
 
@@ -84,6 +85,7 @@ class CourseService:
             grace_seconds=s.code_grace_seconds if row.grace_seconds is None else row.grace_seconds,
             archived_at=row.archived_at,
             open_session_id=open_session_id,
+            late_after=row.late_after,
         )
 
     def courses(self, guild_id: int | None = None, *, archived: bool = True) -> list[CourseInfo]:
@@ -176,6 +178,7 @@ class CourseService:
         interval: int | None = None,
         code_length: int | None = None,
         grace_seconds: int | None = None,
+        late_after: int | None = None,
     ) -> CourseInfo:
         """A new course; CourseError if the name is taken in the server or a setting is out of range."""
         fields = {
@@ -188,8 +191,10 @@ class CourseService:
             "interval": interval,
             "code_length": code_length,
             "grace_seconds": grace_seconds,
+            "late_after": late_after,
         }
         self._check(fields, guild_id)
+        fields["late_after"] = late_after or None  # 0: never late, stored as not set
         try:
             with storage.immediate():
                 self._refuse_taken(fields["name"], guild_id, None)
@@ -219,6 +224,8 @@ class CourseService:
                     raise UnknownCourse(messages.unknown_course(str(course_id), []))
                 merged = {name: getattr(row, name) for name in EDITABLE} | changes
                 self._check(merged, row.guild_id)
+                if "late_after" in changes:
+                    changes["late_after"] = changes["late_after"] or None  # 0: never late
                 if "name" in changes:
                     self._refuse_taken(str(changes["name"]), row.guild_id, row.id)
                     changes["name_key"] = fold(str(changes["name"]))
@@ -294,6 +301,7 @@ class CourseService:
             "interval": (MIN_INTERVAL, MAX_INTERVAL, "seconds"),
             "code_length": (MIN_CODE_LENGTH, MAX_CODE_LENGTH, "characters"),
             "grace_seconds": (0, MAX_GRACE_SECONDS, "seconds"),
+            "late_after": (0, MAX_LATE_AFTER, "minutes"),
         }
         for key, (low, high, unit) in ranges.items():
             value = fields.get(key)

@@ -438,6 +438,12 @@ def _migrate(ctx: Context) -> int:
 
 def _open_arguments(parser: argparse.ArgumentParser) -> None:
     _course_option(parser, "the course to open a session of")
+    parser.add_argument(
+        "--late-after",
+        metavar="MINUTES",
+        help="check-ins more than this many minutes after opening count as late, 0-240, 0 for never "
+        "(default: the course's rule)",
+    )
 
 
 @command(
@@ -450,7 +456,9 @@ def _open(ctx: Context) -> int:
     service = ctx.service(create=True, writes=True)
     course = ctx.course(service)
     user = os.environ.get("USER") or "shell"
-    info = service.open_session(course.id, opened_by=f"shell:{user}")
+    late = ctx.options.late_after
+    late_after = None if late is None else _whole("--late-after", late, "minutes")
+    info = service.open_session(course.id, opened_by=f"shell:{user}", late_after=late_after)
     current = service.current_code(info.session_id)
     ctx.write(
         f"Opened session {info.session_id}{_of(course.name)}; code now {current.code} "
@@ -583,6 +591,11 @@ _COURSE_FIELDS: dict[str, tuple[str, str, str]] = {
         "grace_seconds",
         "seconds",
         "seconds a code stays accepted after it changes, 0-600 (default: CODE_GRACE_SECONDS)",
+    ),
+    "--late-after": (
+        "late_after",
+        "minutes",
+        "minutes after a session opens from which a check-in counts as late, 0-240 (default, or 0: never late)",
     ),
 }
 _CLEARABLE = {"--display-channel": "none", "--instructor-role": "none"}  # and the code settings: "default"
@@ -823,11 +836,21 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the CSV to FILE (mode 0600) instead of stdout; never the database itself",
     )
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists already")
+    parser.add_argument(
+        "--format",
+        choices=("records", "full", "gradebook"),
+        default="records",
+        help="records (default): the seed's columns, one row per present or late record; full: those columns "
+        "plus student_id,student_name,status,source,course, every status, computed absences included; "
+        "gradebook: one row per roster student, student_id,name,discord, a P/L/E/A column per session, then "
+        "sessions,present,late,excused,absent,rate (for an LMS grade import; see the README)",
+    )
 
 
 @command(
     "export",
-    "the attendance CSV of a course (user_id,username,timestamp,date_id,session_id), or of one session",
+    "the attendance CSV of a course (user_id,username,timestamp,date_id,session_id), or of one session; "
+    "--format full|gradebook for every status or the LMS gradebook",
     _export_arguments,
 )
 def _export(ctx: Context) -> int:
@@ -837,11 +860,15 @@ def _export(ctx: Context) -> int:
     target = Path(ctx.options.output) if ctx.options.output else None
     if target is not None:
         _check_export_target(target, service.settings, force=ctx.options.force)
-    data = csv_bytes(service.export_rows(session_id, course_id=course_id), service.settings.timezone)
+    fmt = ctx.options.format
+    if fmt == "records":
+        data = csv_bytes(service.export_rows(session_id, course_id=course_id), service.settings.timezone)
+        count = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
+    else:
+        data, count = _gradebook_export(service, session_id, course_id, fmt)
     if target is not None:
         _write_private(target, data)
-        records = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
-        ctx.stderr.write(f"Wrote {records} record(s) to {quoted(str(target), 200)}\n")
+        ctx.stderr.write(messages.export_written(count, quoted(str(target), 200), fmt) + "\n")
         return 0
     buffer = getattr(ctx.stdout, "buffer", None)
     if buffer is not None:
@@ -851,6 +878,24 @@ def _export(ctx: Context) -> int:
     else:
         ctx.stdout.write(data.decode("utf-8"))
     return 0
+
+
+def _gradebook_export(
+    service: AttendanceService, session_id: str | None, course_id: int | None, fmt: str
+) -> tuple[bytes, int]:
+    """The `full` or `gradebook` CSV of a course (or of one session's column) and its row count."""
+    from .export import format_document
+    from .gradebook import GradebookService
+
+    if session_id is not None:
+        info = service.get_session(session_id, course_id)  # UnknownSession lists the recent ones
+        session_id, course_id = info.session_id, info.course_id
+        if course_id is None:
+            raise CommandError(messages.session_without_course(session_id))
+    if course_id is None:
+        course_id = service.course(None).id
+    book = GradebookService(service.settings).gradebook(course_id, session_id)
+    return format_document(fmt, book, service.settings.timezone)
 
 
 def _check_export_target(target: Path, settings: Settings, *, force: bool) -> None:
@@ -886,6 +931,53 @@ def _write_private(target: Path, data: bytes) -> None:
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    _course_option(parser, "the course to report on")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="the folder to write the two files in (default: the current folder); each is written 0600",
+    )
+    parser.add_argument("--force", action="store_true", help="replace the files if they exist already")
+
+
+@command(
+    "report",
+    "a course's attendance report, two files: attendance_report_<course>.csv (student_id,name,discord,sessions,"
+    "present,late,excused,absent,rate; rate = (present + late) / (sessions - excused)) and "
+    "attendance_report_<course>.png, a heat map of every student in every session",
+    _report_arguments,
+)
+def _report(ctx: Context) -> int:
+    from .report import make_report, report_names
+
+    service = ctx.service()
+    course = ctx.course(service)
+    folder = Path(ctx.options.output) if ctx.options.output else Path.cwd()
+    try:
+        is_folder = folder.is_dir()
+    except (OSError, ValueError):  # a NUL in the name, or a path that cannot be looked at
+        is_folder = False
+    if not is_folder:
+        raise CommandError(messages.report_output_not_a_folder(quoted(str(folder), 200)))
+    targets = [folder / name for name in report_names(course.name)]
+    for target in targets:  # both refused before either is written
+        _check_export_target(target, service.settings, force=ctx.options.force)
+    report = make_report(service.settings, course.id)
+    _write_private(targets[0], report.csv_data)
+    _write_private(targets[1], report.png_data)
+    ctx.write(
+        messages.report_written(
+            quoted(str(targets[0]), 200), quoted(str(targets[1]), 200), report.students, report.sessions
+        )
+    )
+    return 0
 
 
 # -- code -----------------------------------------------------------------------------------
@@ -954,6 +1046,137 @@ def _watch(ctx: Context, service: AttendanceService, session_id: str | None, cou
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     ctx.write()
+    return 0
+
+
+# -- import-seed ----------------------------------------------------------------------------
+
+_IMPORT_SEED_HELP = (
+    "move from the seed bot: import its SQLite database's attendance records (with their statuses) and "
+    "student registrations into a course; its sessions become closed sessions of the course. The seed's times "
+    "are read in TIMEZONE. The file is only read; a file that is not the seed's database, or holds an unknown "
+    "status, is refused and nothing is imported. Running it again changes nothing"
+)
+
+
+def _import_seed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="the seed bot's SQLite database (opened read-only)")
+    _course_option(parser, "the course to import into (its server is where the registrations go)")
+
+
+@command("import-seed", _IMPORT_SEED_HELP, _import_seed_arguments)
+def _import_seed(ctx: Context) -> int:
+    from .seedimport import SeedImportService, read_seed
+
+    settings = ctx.settings()
+    seed = read_seed(ctx.options.path, settings.timezone, own_database=settings.database_path)  # before ours opens
+    service = ctx.service(writes=True)
+    course = ctx.course(service)
+    report = SeedImportService(service.settings, service.clock).import_seed(course.id, seed)
+    ctx.write(
+        messages.seed_imported(
+            course.name,
+            sessions=report.sessions_created,
+            records=report.records_imported,
+            records_there=report.records_there,
+            registrations=report.registrations_imported,
+            registrations_there=report.registrations_there,
+            skipped=sum(count for _, count in report.skipped),
+        )
+    )
+    for why, count in report.skipped:
+        ctx.write(messages.seed_skipped(why, count))
+    if report.duplicates:
+        ctx.write(messages.seed_duplicates(report.duplicates))
+    if report.names_left_out:
+        ctx.write(messages.seed_names_left_out(report.names_left_out))
+    return 0
+
+
+# -- history / mark (attendance_bot/corrections.py) -----------------------------------------
+
+_STUDENT_HELP = "the student: a student id, a Discord username, a Discord account id or mention, or a full name"
+
+
+def _history_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--student", metavar="WHO", required=True, help=_STUDENT_HELP)
+    parser.add_argument(
+        "--course",
+        metavar="NAME",
+        help="only this course's events and the registrations (default: every course of the server; "
+        f"`{MANAGE} courses` lists them)",
+    )
+
+
+@command(
+    "history",
+    "a student's events, oldest first, one line each: when, course, session, action, old → new status, reason, "
+    "who did it and the source (code or manual); read-only",
+    _history_arguments,
+)
+def _history(ctx: Context) -> int:
+    from .corrections import CorrectionService
+
+    service = ctx.service()
+    corrections = CorrectionService(service.settings, service.clock)
+    course_id, guild_id = _history_scope(ctx, service)
+    who = corrections.resolve_student(course_id, guild_id, ctx.options.student)
+    events = corrections.history(guild_id, who, course_id)
+    if not events:
+        ctx.write(messages.history_empty(messages.student_who(who)))
+    for event in events:
+        ctx.write(messages.history_line(event, service.settings.timezone))
+    return 0
+
+
+def _history_scope(ctx: Context, service: AttendanceService) -> tuple[int | None, int | None]:
+    """The course (None: every course) and the server whose events to show."""
+    if ctx.options.course is not None:
+        course = ctx.course(service)
+        return course.id, course.guild_id
+    guilds = sorted({c.guild_id for c in service.courses.courses()}, key=lambda g: (g is None, g or 0))
+    if len(guilds) == 1:
+        return None, guilds[0]
+    if not guilds:
+        raise CommandError(messages.shell_course_needed([]))
+    if service.settings.guild_id in guilds:
+        return None, service.settings.guild_id
+    raise CommandError(messages.history_server_needed(guilds))
+
+
+def _mark_arguments(parser: argparse.ArgumentParser) -> None:
+    from .corrections import MAX_REASON, STATUSES
+
+    parser.add_argument("--student", metavar="WHO", required=True, help=_STUDENT_HELP)
+    parser.add_argument("--status", metavar="STATUS", required=True, help=f"one of {', '.join(STATUSES)}")
+    _session_option(parser, "the course's open one, else its latest; closed sessions can be corrected")
+    parser.add_argument("--reason", metavar="TEXT", help=f"why, up to {MAX_REASON} characters (kept in the history)")
+    _course_option(parser, "the course of the session")
+
+
+@command(
+    "mark",
+    "set a student's status in a session (an instructor's correction: a later check-in does not change it), "
+    "with its event in the history",
+    _mark_arguments,
+)
+def _mark(ctx: Context) -> int:
+    from .corrections import CorrectionService, clean_reason, clean_status
+
+    clean_status(ctx.options.status)  # refused before the database is opened
+    clean_reason(ctx.options.reason)
+    session_id = ctx.session_id()
+    service = ctx.service(writes=True)
+    course_id = ctx.course_id(service, session_id)
+    if course_id is None and session_id is not None:
+        course_id = service.get_session(session_id).course_id
+    if course_id is None:  # a session of a database older than courses that no course took
+        course_id = ctx.course(service).id
+    user = os.environ.get("USER") or "shell"
+    correction = CorrectionService(service.settings, service.clock).mark(
+        course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=f"shell:{user}"
+    )
+    ctx.write(messages.marked_reply(correction))
     return 0
 
 

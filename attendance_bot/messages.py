@@ -7,12 +7,21 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from . import codes
 from .errors import quoted
-from .records import CourseInfo, CurrentCode, Outcome, SubmitResult
+from .records import (
+    Correction,
+    CourseInfo,
+    CurrentCode,
+    HistoryEvent,
+    Outcome,
+    StudentAttendance,
+    StudentRef,
+    SubmitResult,
+)
 
 SHOWN_INPUT_LENGTH = 24
 MANAGE = ".venv/bin/python manage.py"  # how the README and every hint run manage.py
@@ -36,10 +45,19 @@ def _wait(value: float) -> str:
 def submit_reply(result: SubmitResult) -> str:
     """The one sentence a student sees after `/here`."""
     outcome = result.outcome
-    if outcome is Outcome.RECORDED:
-        return f"✅ You are marked present for session {result.session_id}."
-    if outcome is Outcome.UPDATED:
-        return f"✅ You are marked present for session {result.session_id} (your earlier check-in was replaced)."
+    if outcome in (Outcome.RECORDED, Outcome.UPDATED):
+        replaced = " (your earlier check-in was replaced)" if outcome is Outcome.UPDATED else ""
+        if result.status == "late":
+            return (
+                f"🕒 You are marked late for session {result.session_id}{replaced}: check-ins more than "
+                f"{_minutes(result.late_after or 0)} after it opened count as late."
+            )
+        return f"✅ You are marked present for session {result.session_id}{replaced}."
+    if outcome is Outcome.KEPT:
+        return (
+            f"ℹ️ Your record for session {result.session_id} was set by your instructor "
+            f"({result.status}), so this check-in does not change it."
+        )
     if outcome is Outcome.EXPIRED:
         return f"⌛ Code {shown(result.code)} has expired: use the code on screen now."
     if outcome is Outcome.WRONG:
@@ -62,6 +80,10 @@ def submit_reply(result: SubmitResult) -> str:
     if outcome is Outcome.WRONG_CHANNEL:
         return wrong_channel_reply(result.channels)
     raise ValueError(f"no reply for {outcome}")
+
+
+def _minutes(minutes: int) -> str:
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def malformed_reply(result: SubmitResult) -> str:
@@ -151,9 +173,10 @@ def course_line(course: CourseInfo) -> str:
         else ""
     )
     role = f", instructors <@&{course.instructor_role_id}>" if course.instructor_role_id else ""
+    late = f", late after {_minutes(course.late_after)}" if course.late_after else ""
     return (
         f"**{course.name}**: admin <#{course.admin_channel_id}>, attendance <#{course.attendance_channel_id}>"
-        f"{display}{role} ({state})"
+        f"{display}{role}{late} ({state})"
     )
 
 
@@ -182,9 +205,10 @@ def shutdown_unconfirmed_reply() -> str:
     )
 
 
-def opened_reply(session_id: str, channel_id: int | None) -> str:
+def opened_reply(session_id: str, channel_id: int | None, late_after: int | None = None) -> str:
     where = f" in <#{channel_id}>" if channel_id else ""
-    return f"Attendance session {session_id} is open; the code is shown{where}."
+    late = f" Check-ins more than {_minutes(late_after)} after now count as late." if late_after else ""
+    return f"Attendance session {session_id} is open; the code is shown{where}.{late}"
 
 
 def closed_reply(session_id: str, count: int) -> str:
@@ -383,7 +407,14 @@ def instructor_role_is_everyone() -> str:
 
 
 def course_setting_out_of_range(key: str, value: object, low: int, high: int, unit: str) -> str:
-    label = {"interval": "The interval", "code_length": "The code length", "grace_seconds": "The grace"}[key]
+    label = {
+        "interval": "The interval",
+        "code_length": "The code length",
+        "grace_seconds": "The grace",
+        "late_after": "Late after",
+    }[key]
+    if key == "late_after":
+        return f"{label} must be from {low} (never late) to {high} {unit}, not {shown(str(value))}."
     return f"{label} must be from {low} to {high} {unit}, not {shown(str(value))}."
 
 
@@ -646,3 +677,365 @@ def roster_is_empty(course_name: str) -> str:
         f"The roster of {course_name!r} is empty: import the LMS's CSV with "
         f"`{MANAGE} roster import FILE{course_argument(course_name)}`."
     )
+
+
+# -- /course roster -----------------------------------------------------------------------------
+# The roster file attached to `/course roster` in Discord (attendance_bot/bot/cog.py); its refusals
+# and its report are the roster section's sentences above.
+
+
+def roster_download_failed() -> str:
+    return "Could not download the roster file from Discord; nothing was imported. Attach it again and retry."
+
+
+# -- moving from the seed bot (manage.py import-seed; attendance_bot/seedimport.py) -------------
+
+_SEED_WANTED = "the seed bot's SQLite database (its attendance.db)"
+
+
+def seed_missing(path: str) -> str:
+    return f"{quoted(path, 200)}: no such file: name {_SEED_WANTED}; nothing was imported."
+
+
+def seed_is_folder(path: str) -> str:
+    return f"{quoted(path, 200)} is a folder: name {_SEED_WANTED} inside it; nothing was imported."
+
+
+def seed_not_sqlite(path: str) -> str:
+    return f"{quoted(path, 200)} is not a SQLite database: name {_SEED_WANTED}; nothing was imported."
+
+
+def seed_unreadable(path: str, reason: str) -> str:
+    return f"Cannot read the seed database {quoted(path, 200)}: {' '.join(reason.split())}; nothing was imported."
+
+
+def seed_is_this_bot(path: str) -> str:
+    return (
+        f"{quoted(path, 200)} is this bot's own database (or a copy), not the seed bot's: "
+        "name the seed bot's database; nothing was imported."
+    )
+
+
+def seed_no_attendance(path: str) -> str:
+    return f"{quoted(path, 200)} has no `attendance` table, so it is not the seed bot's database: nothing was imported."
+
+
+def seed_missing_columns(path: str, table: str, missing: list[str]) -> str:
+    return (
+        f"The `{table}` table of {quoted(path, 200)} has no column {', '.join(missing)}, so it is not the "
+        "seed bot's database: nothing was imported."
+    )
+
+
+def seed_unknown_status(value: object, row_id: object) -> str:
+    shown_value = quoted(value, 40) if isinstance(value, str) else repr(value)
+    return (
+        f"Row {row_id!r} of the seed's attendance table has the status {shown_value}, which is not present, "
+        "late, excused or absent: nothing was imported."
+    )
+
+
+def seed_bad_value(table: str, row_id: object, column: str, value: object) -> str:
+    """A seed value that cannot be imported; a `students` row is named by its user_id (it has no id)."""
+    shown_value = quoted(value, 40) if isinstance(value, str) else repr(value)[:40]
+    where = (
+        f"The seed's students row of user_id {row_id}"
+        if table == "students"
+        else f"Row {row_id!r} of the seed's {table} table"
+    )
+    return f"{where} has {column} {shown_value}, which cannot be imported: nothing was imported."
+
+
+def seed_bad_user_id(table: str, row_id: object, value: object) -> str:
+    shown_value = quoted(value, 40) if isinstance(value, str) else repr(value)[:40]
+    where = f"Row {row_id!r} of the seed's {table} table" if row_id is not None else f"The seed's {table} table"
+    return f"{where} has the user_id {shown_value}, which is not a Discord user id: nothing was imported."
+
+
+def seed_session_of_another_course(session_id: str, course_name: str | None) -> str:
+    owner = f"the course {course_name!r}" if course_name else "no course"
+    return (
+        f"The seed's session {quoted(session_id)} is already in this database, in {owner}: a session belongs to "
+        "one course. Import into that course, or leave this file out; nothing was imported."
+    )
+
+
+_SEED_SKIPS = {
+    "id taken": "their student id is registered by another account of the server",
+    "other id": "the account is registered with another student id in the server",
+    "invalid id": "not a student id (1-32 letters, digits, '-', '_' or '.')",
+    "no server": "the course has no server to register them in",
+}
+
+
+def seed_imported(
+    course_name: str,
+    *,
+    sessions: int,
+    records: int,
+    records_there: int,
+    registrations: int,
+    registrations_there: int,
+    skipped: int,
+) -> str:
+    """The counts `manage.py import-seed` prints first (nothing new: it says so)."""
+    if sessions or records or registrations:
+        head = f"Imported into {course_name!r}:"
+    else:
+        head = f"Nothing to import: everything in this file is in {course_name!r} already:"
+    return (
+        f"{head} {sessions} session(s) created, {records} record(s) imported, {records_there} already there; "
+        f"{registrations} registration(s) imported, {registrations_there} already there, {skipped} skipped."
+    )
+
+
+def seed_skipped(why: str, count: int) -> str:
+    return f"  skipped {count} registration(s): {_SEED_SKIPS.get(why, why)}"
+
+
+def seed_duplicates(count: int) -> str:
+    return f"  {count} row(s) repeated a student's session in the seed file: the latest of each was kept."
+
+
+def seed_names_left_out(count: int) -> str:
+    return (
+        f"  {count} registration(s) imported without their name "
+        "(over 100 characters, or a control character or line break in it)."
+    )
+
+
+# -- corrections (attendance_bot/corrections.py; `/attendance mark|remove|history`, `manage.py history|mark`) --
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """Stored text for one line of a terminal or a reply: no control, format or surrogate
+    characters (no escape sequences, no reordering), whitespace made single spaces, short."""
+    cleaned = " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C").split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def status_invalid(typed: str, statuses: tuple[str, ...]) -> str:
+    return f"A status is one of {', '.join(statuses)}, not {shown(typed)}."
+
+
+def reason_too_long(limit: int, length: int) -> str:
+    return f"A reason is at most {limit} characters; this one has {length:,}: shorten it."
+
+
+def student_label(
+    student_id: str | None, name: str | None, username: str | None, user_id: int | None, on_roster: bool
+) -> str:
+    """A student in an autocomplete list: `S123 · Ada Lovelace · @ada`, or the account alone."""
+    parts = [part for part in (student_id, name, f"@{username}" if username else None) if part]
+    if not parts:
+        parts = [f"account {user_id}"]
+    return " · ".join(parts) + ("" if on_roster else " (not on the roster)")
+
+
+def student_who(student: StudentRef) -> str:
+    """A student in a sentence: `S123 (Ada Lovelace)`, `@ada`, or `account 123...`."""
+    if student.student_id:
+        name = f" ({shown(student.name, 60)})" if student.name else ""
+        return f"{shown(student.student_id, 40)}{name}"
+    if student.username:
+        return shown(f"@{student.username}", 40)
+    return f"account {student.user_id}"
+
+
+def student_unknown(typed: str, course_name: str | None) -> str:
+    where = f"course {course_name!r}" if course_name else "this server's courses"
+    if not typed.strip():
+        return "Say which student: a student id, a Discord username, id or mention, or pick one from the list."
+    return (
+        f"No student {shown(typed)} in {where}: type a student id, a Discord username, id or mention, "
+        "or pick one from the list."
+    )
+
+
+def student_ambiguous(typed: str, labels: list[str]) -> str:
+    listed = "; ".join(shown(label, 100) for label in labels[:5]) + ("; …" if len(labels) > 5 else "")
+    return f"{shown(typed)} could be {len(labels)} students ({listed}): pick one from the list or type the student id."
+
+
+def session_label(session_id: str, opened: datetime, is_open: bool) -> str:
+    """A session in an autocomplete list; `opened` is already in TIMEZONE."""
+    return f"{session_id} · {opened:%a %d %b %Y %H:%M} · {'open' if is_open else 'closed'}"
+
+
+def no_sessions_to_correct(course_name: str) -> str:
+    return f"Course {course_name!r} has no sessions yet: there is nothing to correct."
+
+
+def no_record_to_remove(who: str, session_id: str) -> str:
+    return f"{who} has no record in session {session_id}: nothing to remove."
+
+
+def _because(reason: str | None) -> str:
+    return f" (reason: {shown(reason, 200)})" if reason else ""
+
+
+def marked_reply(correction: Correction) -> str:
+    """What an instructor reads after `/attendance mark` or `manage.py mark`."""
+    who = student_who(correction.student)
+    if not correction.changed:
+        return (
+            f"{who} is already marked {correction.new_status} by an instructor in session {correction.session_id}: "
+            "nothing changed."
+        )
+    was = correction.old_status or "no record"
+    closed = " (closed)" if correction.session_closed else ""
+    return (
+        f"✅ {who}: {was} → {correction.new_status} in session {correction.session_id}{closed}"
+        f"{_because(correction.reason)}. A later check-in will not change it."
+    )
+
+
+def removed_reply(correction: Correction) -> str:
+    """What an instructor reads after `/attendance remove`."""
+    who = student_who(correction.student)
+    return (
+        f"✅ {who}: the record in session {correction.session_id} ({correction.old_status}) is removed"
+        f"{_because(correction.reason)}."
+    )
+
+
+def history_empty(who: str) -> str:
+    return f"No events for {who} yet."
+
+
+def history_line(event: HistoryEvent, tz: tzinfo) -> str:
+    """One event of a student's history: when (TIMEZONE), course, session, action, old → new,
+    reason, actor, source."""
+    when = event.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    course = _printable(event.course_name or "-", 50)
+    change = f"{event.old_status or '-'} → {event.new_status or '-'}"
+    reason = f"reason: {_printable(event.reason)!r}" if event.reason else "no reason"
+    return (
+        f"{when}  {course}  {_printable(event.session_id or '-', 40)}  {_printable(event.action, 20)}  {change}  "
+        f"{reason}  by {_printable(event.actor, 60)} ({_printable(event.source, 20)})"
+    )
+
+
+def history_server_needed(guild_ids: list[int | None]) -> str:
+    servers = ", ".join(str(g) for g in guild_ids)
+    return (
+        f"Courses of several servers are in the database (servers {servers}): add --course NAME, or set GUILD_ID "
+        "to the server meant."
+    )
+
+
+# -- the record's Discord commands (bot/record_commands.py) ------------------------------------
+
+_STATUS_MARK = {"present": "✅", "late": "🕒", "excused": "🟦", "absent": "❌"}
+
+
+def report_reply(course_name: str, students: int, sessions: int) -> str:
+    """What `/attendance report` says above its two attachments."""
+    return (
+        f"Attendance report of {course_name}: {students} student{'s' if students != 1 else ''}, "
+        f"{sessions} session{'s' if sessions != 1 else ''}. The CSV has each student's totals "
+        "(rate = (present + late) / (sessions − excused)); the PNG shows every session."
+    )
+
+
+def history_truncated(more: int, filename: str) -> str:
+    return f"… and {more} more line{'s' if more != 1 else ''}: the whole history is in {filename}."
+
+
+def my_attendance_lines(courses: list[StudentAttendance], tz: tzinfo) -> list[str]:
+    """What `/my_attendance` shows: per course, each session's status, then the totals and rate."""
+    if not courses:
+        return [
+            "You have no attendance record in this server's courses yet: check in with `/here` during a "
+            "session, and `/register` your student id so your instructor can find you."
+        ]
+    lines: list[str] = []
+    for course in courses:
+        totals = course.totals
+        rate = f"{totals.rate * 100:.1f} %" if totals.rate is not None else "no rate yet"
+        lines.append(
+            f"**{course.course_name}**: {totals.present} present, {totals.late} late, {totals.excused} excused, "
+            f"{totals.absent} absent of {totals.sessions} session{'s' if totals.sessions != 1 else ''} "
+            f"(attendance rate {rate})"
+        )
+        for one in course.sessions:
+            when = one.session.opened_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            status = one.status or "open, not checked in yet"
+            lines.append(f"{_STATUS_MARK.get(one.status or '', '⏳')} {when} ({one.session.session_id}): {status}")
+    return lines
+
+
+# -- reports and export formats (attendance_bot/report.py, export.py, gradebook.py) --------------
+
+NOT_ON_ROSTER = "not on the roster"
+
+
+def not_on_roster_name(name: str) -> str:
+    """The report CSV's `name` of a student not on the roster (its header is fixed: the cell says so)."""
+    return f"{name} ({NOT_ON_ROSTER})" if name else f"({NOT_ON_ROSTER})"
+
+
+def not_on_roster_label(label: str) -> str:
+    """A heat map row's label for a student not on the roster."""
+    return f"{label} ({NOT_ON_ROSTER})"
+
+
+def report_title(course_name: str, students: int, sessions: int) -> str:
+    return (
+        f"Attendance of {course_name}: {students} student{'s' if students != 1 else ''} × "
+        f"{sessions} session{'s' if sessions != 1 else ''}"
+    )
+
+
+def report_legend() -> dict[str, str]:
+    """The heat map legend's words for each status, and for a blank cell."""
+    return {
+        "present": "present",
+        "late": "late",
+        "excused": "excused",
+        "absent": "absent",
+        "blank": "no status (open session, or not on the roster)",
+    }
+
+
+def report_nothing_yet() -> str:
+    return "No students or no sessions yet: the report fills in as sessions are held."
+
+
+def report_written(csv_path: str, png_path: str, students: int, sessions: int) -> str:
+    return (
+        f"Wrote the report of {students} student{'s' if students != 1 else ''} × {sessions} "
+        f"session{'s' if sessions != 1 else ''}: {csv_path} and {png_path}"
+    )
+
+
+def report_needs_matplotlib() -> str:
+    return "The report's heat map needs matplotlib: install it with `pip install -r requirements.txt`."
+
+
+def session_without_course(session_id: str) -> str:
+    return (
+        f"Session {session_id} belongs to no course (it is older than courses), and the full and gradebook "
+        "formats read a course's roster: export it with --format records."
+    )
+
+
+def report_output_not_a_folder(path: str) -> str:
+    return f"--output {path} is not a folder: name the folder to write the report's two files in."
+
+
+def export_format_reply(count: int, session_id: str | None, fmt: str) -> str:
+    """What `/export_csv format:full|gradebook` says above its file (`records` keeps export_reply)."""
+    scope = f"session {session_id}" if session_id else "all sessions"
+    if fmt == "gradebook":
+        return f"Gradebook export for {scope}: {count} roster student{'s' if count != 1 else ''}."
+    return f"Full attendance export for {scope}: {count} row{'s' if count != 1 else ''}, absences included."
+
+
+def export_written(count: int, target: str, fmt: str) -> str:
+    """`manage.py export --output FILE`'s line on stderr."""
+    if fmt == "gradebook":
+        return f"Wrote {count} roster student(s) to {target}"
+    if fmt == "full":
+        return f"Wrote {count} row(s), absences included, to {target}"
+    return f"Wrote {count} record(s) to {target}"

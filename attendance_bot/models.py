@@ -115,10 +115,13 @@ class Session(BaseModel):
 class Attendance(BaseModel):
     """The seed's attendance table: one row per student per session, last submission wins.
 
-    `timestamp` and `date_id` are UTC here; exports write them in TIMEZONE.
+    `timestamp` and `date_id` are UTC here; exports write them in TIMEZONE. A row written by a
+    `/here` names its Discord account only (the student id is its registration's); an instructor's
+    mark also names the student id, and only the student id when the roster student has no linked
+    account yet (`user_id` NULL).
     """
 
-    user_id = peewee.BigIntegerField()
+    user_id = peewee.BigIntegerField(null=True)
     username = peewee.TextField()
     timestamp = peewee.TextField()  # YYYY-MM-DD HH:MM:SS, UTC
     date_id = peewee.TextField()  # YYYY-MM-DD, UTC
@@ -129,10 +132,11 @@ class Attendance(BaseModel):
     # are the table's too (0003_gradebook), for statements that do not name these columns.
     status = peewee.TextField(default="present", constraints=[peewee.SQL("DEFAULT 'present'")])
     source = peewee.TextField(default="code", constraints=[peewee.SQL("DEFAULT 'code'")])
+    student_key = peewee.TextField(null=True)  # the student id folded (students.student_key), for marks
 
     class Meta:
         table_name = "attendance"
-        indexes = ((("user_id", "session_id"), True),)
+        indexes = ((("user_id", "session_id"), True), (("session_id", "student_key"), True))
 
 
 class WrongAttempt(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 # The throttle's free tries: a student may type this many wrong codes before any wait (the rules
 # that use it are in attendance.py; here it is the default of SubmitResult.attempts_left).
@@ -22,6 +23,12 @@ class Outcome(enum.Enum):
     THROTTLED = "throttled"
     NO_SESSION = "no_session"
     WRONG_CHANNEL = "wrong_channel"  # typed where no course takes attendance
+    KEPT = "kept"  # a right code, but the instructor has set this student's record: it stands
+
+
+# The statuses of a record; a check-in gives present or late, an instructor any of them.
+STATUSES = ("present", "late", "excused", "absent")
+MAX_LATE_AFTER = 240  # minutes; 0 means never late
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class CourseInfo:
     grace_seconds: int
     archived_at: datetime | None = None
     open_session_id: str | None = None
+    late_after: int | None = None  # minutes after opening from which a check-in is late; None: never
 
     @property
     def archived(self) -> bool:
@@ -63,6 +71,7 @@ class SessionInfo:
     message_posted_at: datetime | None
     course_id: int | None = None
     course_name: str | None = None
+    late_after: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -114,10 +123,13 @@ class SubmitResult:
     retry_after: float = 0.0  # THROTTLED: seconds still to wait; WRONG: the wait before the next try
     attempts_left: int = FREE_WRONG_ATTEMPTS  # WRONG: tries left before any wait
     channels: tuple[int, ...] = ()  # WRONG_CHANNEL: where this server's courses take attendance
+    status: str = ""  # RECORDED, UPDATED: present or late; KEPT: the status the instructor set
+    late_after: int | None = None  # RECORDED, UPDATED as late: the session's rule, in minutes
 
     @property
     def accepted(self) -> bool:
-        return self.outcome in (Outcome.RECORDED, Outcome.UPDATED)
+        """A right code whose record is durable (written, or an instructor's that stands)."""
+        return self.outcome in (Outcome.RECORDED, Outcome.UPDATED, Outcome.KEPT)
 
 
 @dataclass(frozen=True)
@@ -136,3 +148,186 @@ class ExportRow:
     username: str
     submitted_at: datetime
     session_id: str
+
+
+# -- corrections (attendance_bot/corrections.py) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentRef:
+    """Who a correction or a history is about: a student id (folded in `student_key`), a Discord
+    account (`user_id`), or both. `username` is the account's latest name, else the roster's
+    `discord` column; None when unknown."""
+
+    student_key: str | None
+    user_id: int | None
+    student_id: str | None
+    name: str | None
+    username: str | None
+    on_roster: bool = False
+
+    @property
+    def value(self) -> str:
+        """What autocomplete sends back for this student (CorrectionService.resolve_student takes it)."""
+        if self.student_key is not None:
+            return f"student:{self.student_id or self.student_key}"
+        return f"user:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One autocomplete choice: what the instructor reads (≤100 characters) and what comes back (≤100)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a mark or a removal did; `changed` is False for a mark of the manual status already there."""
+
+    course_id: int
+    course_name: str
+    session_id: str
+    session_closed: bool
+    student: StudentRef
+    old_status: str | None  # None: there was no record
+    new_status: str | None  # None: the record was removed
+    reason: str | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One event of a student's history, as stored (UTC); the course's name when it has one."""
+
+    at: datetime
+    action: str
+    course_id: int | None
+    course_name: str | None
+    session_id: str | None
+    old_status: str | None
+    new_status: str | None
+    reason: str | None
+    actor: str
+    source: str
+    student_id: str | None
+    user_id: int | None
+
+
+# -- the gradebook (attendance_bot/gradebook.py) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradebookSession:
+    """A session as the gradebook shows it: a column, in opening order."""
+
+    session_id: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class GradebookStudent:
+    """A student of a course: a roster entry, or someone with a record who is not on the roster.
+
+    `key` is the student id folded (students.student_key), None for a Discord account that is
+    neither registered nor on the roster. `username` is the account's latest Discord username,
+    else the roster's `discord` column; `user_id` the linked account, None when unknown.
+    """
+
+    student_id: str | None
+    name: str | None
+    username: str | None
+    display_name: str | None
+    user_id: int | None
+    on_roster: bool
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """The attendance row behind a cell, as stored (UTC)."""
+
+    user_id: int | None
+    username: str
+    submitted_at: datetime
+    source: str  # code (a /here) or manual (an instructor's mark)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A student's status in one session; `record` is None for an absence computed at read
+    (a roster student without a record in a closed session)."""
+
+    status: str
+    record: StoredRecord | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A student's counts; rate = (present + late) / (sessions - excused), None when that divisor is 0."""
+
+    sessions: int
+    present: int
+    late: int
+    excused: int
+    absent: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The rate rounded half up to 3 places (6/7 -> 0.857), or None when the divisor is 0."""
+        divisor = self.sessions - self.excused
+        if divisor <= 0:
+            return None
+        return (Decimal(self.present + self.late) / Decimal(divisor)).quantize(Decimal("0.001"), ROUND_HALF_UP)
+
+    @property
+    def rate_text(self) -> str:
+        """The rate as written in every CSV: `0.857`, `1.000`, or empty when the divisor is 0."""
+        rate = self.rate
+        return "" if rate is None else f"{rate:.3f}"
+
+
+@dataclass(frozen=True)
+class GradebookRow:
+    """One student's line: a cell per session of the gradebook (None: blank), and the totals."""
+
+    student: GradebookStudent
+    cells: tuple[Cell | None, ...]
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    """A course's record read at one instant: roster students first (by student id), then the
+    students not on the roster (by Discord username)."""
+
+    course_id: int
+    course_name: str
+    sessions: tuple[GradebookSession, ...]
+    rows: tuple[GradebookRow, ...]
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """One session of a student's own view, with their status (None: no status yet, open session)."""
+
+    session: GradebookSession
+    status: str | None
+
+
+@dataclass(frozen=True)
+class StudentAttendance:
+    """A student's record in one course, for `/my_attendance`: the sessions that count for them
+    (every session for a roster student; the ones with a record otherwise), and the totals."""
+
+    course_id: int
+    course_name: str
+    student: GradebookStudent
+    sessions: tuple[SessionStatus, ...]
+    totals: Totals

@@ -100,8 +100,7 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     Cheap refusals come first: over MAX_BYTES, an image or other binary file, not UTF-8; then
     the rows are read one by one, and more than MAX_ROWS stops the reading.
     """
-    if len(data) > MAX_BYTES:
-        raise RosterError(messages.roster_too_large(MAX_BYTES // (1024 * 1024)))
+    refuse_size(len(data))
     for magic, kind in _MAGIC:
         if data.startswith(magic):
             raise RosterError(messages.roster_not_text(kind))
@@ -117,6 +116,12 @@ def parse_roster(data: bytes) -> list[RosterRow]:
         raise RosterError(messages.roster_empty(), 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     return _rows(_records(reader))
+
+
+def refuse_size(size: int) -> None:
+    """RosterError if a roster file of `size` bytes is over MAX_BYTES: told before it is read or downloaded."""
+    if size > MAX_BYTES:
+        raise RosterError(messages.roster_too_large(MAX_BYTES // (1024 * 1024)))
 
 
 def _delimiter(text: str) -> str:
@@ -223,6 +228,12 @@ class RosterService:
         included); with replace=True the entries the file does not list are removed (their
         attendance records stay). `rows` come from parse_roster (ids unique once folded).
         """
+        try:
+            return self._import(course_id, rows, replace=replace, actor=actor)
+        except peewee.DatabaseError as exc:
+            raise storage.failure("importing the roster", exc) from exc
+
+    def _import(self, course_id: int, rows: Sequence[RosterRow], *, replace: bool, actor: str) -> RosterReport:
         course = self.courses.get(course_id)
         now = self.clock()
         with storage.immediate():
@@ -270,7 +281,10 @@ class RosterService:
 
     def roster_list(self, course_id: int) -> list[RosterLine]:
         """A course's roster, sorted by student id, each entry with its linked account (or None)."""
-        return self._lines(self.courses.get(course_id))
+        try:
+            return self._lines(self.courses.get(course_id))
+        except peewee.DatabaseError as exc:
+            raise storage.failure("reading the roster", exc) from exc
 
     def _lines(self, course: CourseInfo) -> list[RosterLine]:
         entries = list(RosterEntry.select().where(RosterEntry.course_id == course.id))

@@ -52,6 +52,23 @@ class AttendanceRow(NamedTuple):
     date_id: str  # YYYY-MM-DD, UTC
     session_id: str
     submitted_at: str  # as stored: stored_time(an aware datetime)
+    status: str  # present or late (a re-check-in keeps the first one's)
+    source: str  # code
+
+
+class EventRow(NamedTuple):
+    """One event as the hot path appends it (a check-in or re-check-in); field names are Event's columns."""
+
+    at: str  # as stored: stored_time(an aware datetime)
+    course_id: int | None
+    session_id: str
+    guild_id: int | None
+    user_id: int
+    actor: str
+    action: str
+    old_status: str | None
+    new_status: str
+    source: str
 
 
 class WrongAttemptRow(NamedTuple):
@@ -62,9 +79,12 @@ class WrongAttemptRow(NamedTuple):
     attempted_at: str  # as stored: stored_time(an aware datetime)
 
 
-# What a re-submission keeps: the conflict key (one row per student per session); the rest is replaced.
+# What a re-submission keeps: the conflict key (one row per student per session) and the first
+# check-in's status (time only moves on: a later one could only be late); the rest is replaced.
+# A record an instructor set (source manual) is never replaced by a check-in.
 _ATTENDANCE_KEY = ("user_id", "session_id")
-_REPLACED = tuple(name for name in AttendanceRow._fields if name not in _ATTENDANCE_KEY)
+_KEPT = (*_ATTENDANCE_KEY, "status", "source")
+_REPLACED = tuple(name for name in AttendanceRow._fields if name not in _KEPT)
 
 _UTC_FIELD = UTCDateTimeField()
 _from_db = _UTC_FIELD.python_value
@@ -246,6 +266,7 @@ def create_session(
     course_id: int | None = None,
     window_offset_ms: int = 0,
     attendance_channel_id: int | None = None,
+    late_after: int | None = None,
 ) -> Session:
     """Insert a session, open unless `closed_at` is given (IntegrityError if its id is taken or it
     would be its course's second open session)."""
@@ -265,6 +286,7 @@ def create_session(
         course=course_id,
         window_offset_ms=window_offset_ms,
         attendance_channel_id=attendance_channel_id,
+        late_after=late_after,
         **fields,
     )
 
@@ -309,21 +331,40 @@ _RECENT_WRONG = (
 )
 
 _PRESENT = (
-    f"SELECT {_col(Attendance, 'session_id')}, {_col(Attendance, 'user_id')} FROM {_table(Attendance)} "
+    f"SELECT {_col(Attendance, 'session_id')}, {_col(Attendance, 'user_id')}, {_col(Attendance, 'status')}, "
+    f"{_col(Attendance, 'source')} FROM {_table(Attendance)} "
     f"WHERE {_col(Attendance, 'session_id')} IN ({{sessions}}) AND {_col(Attendance, 'user_id')} IN ({{marks}})"
 )
 
+# An instructor's mark of a roster student who had no linked account then (no user_id, a student
+# key): it belongs to the account registered with that student id in the server now.
+_MARKED_BY_KEY = (
+    f"SELECT a.{_col(Attendance, 'session_id')}, st.{_col(Student, 'user_id')}, a.{_col(Attendance, 'status')}, "
+    f"a.{_col(Attendance, 'source')} FROM {_table(Attendance)} AS a JOIN {_table(Student)} AS st "
+    f"ON st.{_col(Student, 'student_key')} = a.{_col(Attendance, 'student_key')} "
+    f"WHERE a.{_col(Attendance, 'session_id')} IN ({{sessions}}) AND a.{_col(Attendance, 'user_id')} IS NULL "
+    f"AND st.{_col(Student, 'guild_id')} = ? AND st.{_col(Student, 'user_id')} IN ({{marks}})"
+)
+
+
+class Held(NamedTuple):
+    """A student's record in a session as it stands before a batch: its status and who set it."""
+
+    status: str
+    source: str  # code or manual
+
 
 def recent_wrong_and_present(
-    session_ids: Sequence[str], user_ids: Sequence[int], since: datetime
-) -> tuple[dict[int, list[datetime]], set[tuple[str, int]]]:
+    session_ids: Sequence[str], user_ids: Sequence[int], since: datetime, guild_id: int | None = None
+) -> tuple[dict[int, list[datetime]], dict[tuple[str, int], Held]]:
     """For these students: their wrong attempts after `since` in any of these sessions (the throttle
-    counts across the sessions of one channel), and which (session, student) has a record."""
+    counts across the sessions of one channel), and the record each (session, student) has, if any
+    (including an instructor's mark made by student id before the account was registered)."""
     stamp = stored_time(since)
     wrong: dict[int, list[datetime]] = {}
-    present: set[tuple[str, int]] = set()
+    present: dict[tuple[str, int], Held] = {}
     sessions = ", ".join("?" * len(session_ids))
-    for chunk in _chunks(list(user_ids), MAX_VARIABLES - 1 - len(session_ids)):  # + sessions and time
+    for chunk in _chunks(list(user_ids), MAX_VARIABLES - 2 - len(session_ids)):  # + sessions, time or server
         marks = ", ".join("?" * len(chunk))
         cursor = database.execute_sql(
             _RECENT_WRONG.format(sessions=sessions, marks=marks), (*session_ids, *chunk, stamp)
@@ -331,7 +372,14 @@ def recent_wrong_and_present(
         for user_id, attempted_at in cursor.fetchall():
             wrong.setdefault(user_id, []).append(_from_db(attempted_at))
         cursor = database.execute_sql(_PRESENT.format(sessions=sessions, marks=marks), (*session_ids, *chunk))
-        present.update(cursor.fetchall())
+        for session_id, user_id, status, source in cursor.fetchall():
+            present[(session_id, user_id)] = Held(status, source)
+        if guild_id is not None:
+            cursor = database.execute_sql(
+                _MARKED_BY_KEY.format(sessions=sessions, marks=marks), (*session_ids, guild_id, *chunk)
+            )
+            for session_id, user_id, status, source in cursor.fetchall():
+                present[(session_id, user_id)] = Held(status, source)
     return wrong, present
 
 
@@ -354,13 +402,21 @@ def _insert_wrong(rows: int) -> str:
 
 @functools.cache
 def _upsert_attendance(rows: int) -> str:
-    """Upsert of `rows` distinct students' records: last submission wins."""
+    """Upsert of `rows` distinct students' records: last submission wins, but never over an
+    instructor's mark."""
     return (
         f"INSERT INTO {_table(Attendance)} ({_columns(Attendance, AttendanceRow)}) "
         f"VALUES {_values(len(AttendanceRow._fields), rows)} "
         f"ON CONFLICT ({', '.join(_col(Attendance, f) for f in _ATTENDANCE_KEY)}) DO UPDATE SET "
         + ", ".join(f"{_col(Attendance, f)} = excluded.{_col(Attendance, f)}" for f in _REPLACED)
+        + f" WHERE {_table(Attendance)}.{_col(Attendance, 'source')} = 'code'"
     )
+
+
+@functools.cache
+def _insert_events(rows: int) -> str:
+    """INSERT of `rows` check-in events."""
+    return f"INSERT INTO {_table(Event)} ({_columns(Event, EventRow)}) VALUES {_values(len(EventRow._fields), rows)}"
 
 
 def insert_wrong_attempts(rows: Sequence[WrongAttemptRow]) -> None:
@@ -371,6 +427,11 @@ def insert_wrong_attempts(rows: Sequence[WrongAttemptRow]) -> None:
 def upsert_attendance(rows: Sequence[AttendanceRow]) -> None:
     """Write distinct students' records; one already there is replaced (last submission wins)."""
     _write_rows(_upsert_attendance, len(AttendanceRow._fields), rows)
+
+
+def insert_events(rows: Sequence[EventRow]) -> None:
+    """Append check-in events, as few multi-row statements as the variable limit allows."""
+    _write_rows(_insert_events, len(EventRow._fields), rows)
 
 
 def _write_rows(statement: Callable[[int], str], width: int, rows: Sequence[tuple[object, ...]]) -> None:
@@ -391,9 +452,14 @@ _EXPORT = (
     f"ORDER BY s.{_col(Session, 'opened_at')}, a.{_col(Attendance, 'session_id')}, "
     f"a.{_col(Attendance, 'submitted_at')}, a.{_col(Attendance, 'user_id')}"
 )
-_EXPORT_ALL = _EXPORT.format(where="")
-_EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? ")
-_EXPORT_COURSE = _EXPORT.format(where=f"WHERE s.{_col(Session, 'course')} = ? ")
+# The default (`records`) export holds the records that say the student was there: present or late
+# (an instructor's excused or absent mark is in the `full` format only). A database without marks
+# holds nothing else, so its export is today's, byte for byte.
+EXPORTED_STATUSES = ("present", "late")
+_COUNTED = f"a.{_col(Attendance, 'status')} IN ({', '.join(repr(s) for s in EXPORTED_STATUSES)}) "
+_EXPORT_ALL = _EXPORT.format(where=f"WHERE {_COUNTED}")
+_EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? AND {_COUNTED}")
+_EXPORT_COURSE = _EXPORT.format(where=f"WHERE s.{_col(Session, 'course')} = ? AND {_COUNTED}")
 
 
 def export_slices(session_id: str | None, size: int, *, course_id: int | None = None) -> Iterator[list[ExportRow]]:
@@ -443,3 +509,57 @@ def delete_roster_entries(course_id: int, student_keys: Sequence[str]) -> int:
         query = RosterEntry.delete().where((RosterEntry.course_id == course_id) & RosterEntry.student_key.in_(chunk))
         deleted += int(query.execute())
     return deleted
+
+
+# -- corrections (attendance_bot/corrections.py) --------------------------------------------------
+# Each is called inside the service's immediate() transaction, next to the add_event() that says
+# what it did.
+
+
+def insert_manual_record(**fields: Any) -> None:
+    """Insert an instructor's record, fields named as Attendance's (user_id NULL for a roster
+    student with no linked account)."""
+    Attendance.insert(**fields).execute()
+
+
+def update_record(record_id: int, **fields: Any) -> None:
+    """Change an attendance record's columns (an instructor's status; its check-in time stays)."""
+    Attendance.update(**fields).where(Attendance.id == record_id).execute()
+
+
+def delete_records(record_ids: Sequence[int]) -> None:
+    """Delete attendance records by id (a removal, or a duplicate folded into the record marked)."""
+    if record_ids:
+        Attendance.delete().where(Attendance.id.in_(list(record_ids))).execute()
+
+
+# -- seed import writes (attendance_bot/seedimport.py) ---------------------------------------------
+
+
+def _insert_many(model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Plain inserts of rows named by the model's fields, as few statements as the variable limit allows."""
+    if not rows:
+        return
+    width = max(len(row) for row in rows)
+    for chunk in _chunks(list(rows), max(1, MAX_VARIABLES // width)):
+        model.insert_many(chunk).execute()
+
+
+def insert_seed_sessions(rows: Sequence[dict[str, Any]]) -> None:
+    """Insert the closed sessions a seed import creates (IntegrityError if an id is taken)."""
+    _insert_many(Session, rows)
+
+
+def insert_seed_records(rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a seed import's attendance records (IntegrityError if a student's session has one)."""
+    _insert_many(Attendance, rows)
+
+
+def insert_seed_registrations(rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a seed import's registrations (IntegrityError if an account or id of the server has one)."""
+    _insert_many(Student, rows)
+
+
+def insert_seed_events(rows: Sequence[dict[str, Any]]) -> None:
+    """Append a seed import's events, one per record and registration brought in."""
+    _insert_many(Event, rows)

@@ -148,3 +148,164 @@ def test_export_shows_the_last_submission(service: AttendanceService, clock: Fak
 def test_file_names(session_id: str | None, name: str) -> None:
     """The attachment is named after the session, or 'all'."""
     assert filename_for(session_id) == name
+
+
+# -- the full and gradebook formats (export.format_document over gradebook.py's read) ----------------
+
+
+@pytest.fixture
+def semester(db: Path) -> int:
+    from _semester import build_semester
+
+    return build_semester()
+
+
+def test_records_format_leaves_out_excused_and_absent_marks(service: AttendanceService, semester: int) -> None:
+    """The default export holds the present and late records only, in the seed's columns and order."""
+    rows = parse(csv_bytes(service.export_rows(course_id=semester), UTC))
+    assert rows[0] == list(HEADER.decode().strip().split(","))
+    assert [(r[0], r[4][-4:]) for r in rows[1:]] == [
+        ("102", "AAAA"),
+        ("201", "AAAA"),
+        ("101", "AAAA"),
+        ("102", "BBBB"),
+        ("101", "BBBB"),
+        ("202", "BBBB"),
+        ("101", "DDDD"),
+        ("201", "DDDD"),
+    ]
+
+
+def test_records_format_writes_a_mark_without_an_account_with_an_empty_user_id() -> None:
+    """A present mark of a roster student with no linked account (user_id NULL) has an empty user_id cell."""
+    assert csv_bytes([ExportRow(None, "", T0, "S")], UTC) == HEADER + b",,2024-09-02 09:00:00,2024-09-02,S\r\n"  # type: ignore[arg-type]
+
+
+def full_document(settings: Settings, course: int, session_id: str | None = None) -> list[list[str]]:
+    from attendance_bot.export import format_document
+    from attendance_bot.gradebook import GradebookService
+
+    book = GradebookService(settings).gradebook(course, session_id)
+    return parse(format_document("full", book, UTC)[0])
+
+
+def test_full_format_header(settings: Settings, semester: int) -> None:
+    """Today's columns, then student_id,student_name,status,source,course."""
+    assert full_document(settings, semester)[0] == [
+        "user_id",
+        "username",
+        "timestamp",
+        "date_id",
+        "session_id",
+        "student_id",
+        "student_name",
+        "status",
+        "source",
+        "course",
+    ]
+
+
+def test_full_format_has_every_status_and_the_computed_absences(settings: Settings, semester: int) -> None:
+    """19 rows: the 13 records that count plus 6 absences computed in closed sessions; every status appears."""
+    rows = full_document(settings, semester)[1:]
+    assert len(rows) == 19
+    assert {r[7] for r in rows} == {"present", "late", "excused", "absent"}
+    computed = sorted((r[5], r[4][-4:]) for r in rows if r[8] == "computed")
+    assert computed == [
+        ("A001", "CCCC"),
+        ("C003", "AAAA"),
+        ("C003", "CCCC"),
+        ("D004", "AAAA"),
+        ("D004", "BBBB"),
+        ("D004", "CCCC"),
+    ]
+
+
+def test_a_computed_absence_has_no_time_and_names_the_linked_account(settings: Settings, semester: int) -> None:
+    """Ada's absence in S3: user_id and username of her account, empty timestamp and date_id, source computed."""
+    [row] = [r for r in full_document(settings, semester)[1:] if r[5] == "A001" and r[4].endswith("CCCC")]
+    assert row == ["101", "ada", "", "", "20240904-0900-CCCC", "A001", "Ada", "absent", "computed", "default"]
+
+
+def test_full_format_of_one_session(settings: Settings, semester: int) -> None:
+    """With a session id, only that session's rows."""
+    rows = full_document(settings, semester, "20240904-0900-CCCC")[1:]
+    assert {r[4] for r in rows} == {"20240904-0900-CCCC"} and len(rows) == 5
+
+
+def test_gradebook_format_shape(settings: Settings, semester: int) -> None:
+    """student_id,name,discord, a P/L/E/A column per session (blank: open, no record), then the totals; roster only."""
+    from attendance_bot.export import format_document
+    from attendance_bot.gradebook import GradebookService
+
+    data, count = format_document("gradebook", GradebookService(settings).gradebook(semester), UTC)
+    rows = parse(data)
+    assert rows[0] == [
+        "student_id",
+        "name",
+        "discord",
+        "20240902-0900-AAAA",
+        "20240903-0900-BBBB",
+        "20240904-0900-CCCC",
+        "20240905-0900-DDDD",
+        "sessions",
+        "present",
+        "late",
+        "excused",
+        "absent",
+        "rate",
+    ]
+    assert rows[1:] == [
+        ["A001", "Ada", "ada", "E", "L", "A", "P", "4", "1", "1", "1", "1", "0.667"],
+        ["B002", "Bob", "Bobby", "P", "P", "A", "", "3", "2", "0", "0", "1", "0.667"],
+        ["C003", "Cy", "", "A", "E", "A", "", "3", "0", "0", "1", "2", "0.000"],
+        ["D004", "Dee", "", "A", "A", "A", "", "3", "0", "0", "0", "3", "0.000"],
+        ["E005", "Eve", "", "E", "E", "E", "", "3", "0", "0", "3", "0", ""],
+    ]
+    assert count == 5 and data.endswith(b"\r\n") and not data.startswith(b"\xef\xbb\xbf")
+
+
+def test_the_cogs_export_document_paces_the_new_formats(settings: Settings, semester: int) -> None:
+    """export_document(..., fmt) gives the same bytes as format_document, and records by default."""
+    from attendance_bot.bot.cog import export_document
+    from attendance_bot.export import format_document
+    from attendance_bot.gradebook import GradebookService
+
+    service = AttendanceService(settings)
+    book = GradebookService(settings).gradebook(semester)
+    for fmt in ("full", "gradebook"):
+        assert export_document(service, None, semester, fmt) == format_document(fmt, book, settings.timezone)
+    data, count = export_document(service, None, semester)
+    assert data == csv_bytes(service.export_rows(course_id=semester), settings.timezone) and count == 8
+
+
+@pytest.mark.parametrize(
+    ("session_id", "fmt", "name"),
+    [
+        (None, "records", "attendance_all.csv"),
+        (None, "full", "attendance_all_full.csv"),
+        ("S1", "gradebook", "attendance_S1_gradebook.csv"),
+    ],
+)
+def test_file_names_of_the_formats(session_id: str | None, fmt: str, name: str) -> None:
+    """The records name is today's; the other formats add _full or _gradebook."""
+    assert filename_for(session_id, fmt) == name
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("Ada", "Ada"),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("\x00=1+1", "'=1+1"),
+        ("two\nlines", "two lines"),
+        ("\u202eevil\u202c", "evil"),
+        ("\u200fعلي", "\u200fعلي"),
+        (None, ""),
+    ],
+)
+def test_text_cells_of_the_new_formats_are_neutralised(value: str | None, cell: str) -> None:
+    """full, gradebook and report cells: formula starts get a ', control characters become spaces, bidi overrides go."""
+    from attendance_bot.export import text_cell
+
+    assert text_cell(value) == cell

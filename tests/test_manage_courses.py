@@ -646,3 +646,21 @@ def test_any_course_name_ends_in_one_line(args: tuple[str, ...], value: str, tmp
     if status == 1:
         assert err.getvalue().count("\n") == 1, err.getvalue()
         assert "\x1b" not in err.getvalue() and "\x00" not in err.getvalue()
+
+
+def test_late_after_from_the_shell(env: dict[str, str]) -> None:
+    """`course add|edit --late-after` sets a course's late rule (default or 0 clears it) and `open
+    --late-after` overrides it for one session; out of range is one line and changes nothing."""
+    add(env, "Math", GUILD, "--late-after", "10")
+    assert _service(env).courses.find("Math").late_after == 10
+    close_db()
+    assert "Late after must be from 0 (never late) to 240 minutes" in fails(
+        "course", "edit", "Math", "--late-after", "241", env=env
+    )
+    ok("course", "edit", "Math", "--late-after", "default", env=env)
+    assert _service(env).courses.find("Math").late_after is None
+    close_db()
+    sid = session_of(ok("open", "--course", "Math", "--late-after", "5", env=env))
+    assert _service(env).get_session(sid).late_after == 5
+    close_db()
+    assert "--late-after" in fails("open", "--course", "Math", "--late-after", "soon", env=env)

@@ -293,6 +293,22 @@ def test_a_failed_import_changes_nothing(
     assert Event.select().where(Event.action.startswith("roster")).count() == 1
 
 
+def test_a_database_failure_is_one_storage_error(roster: RosterService, course_id: int, db: Path) -> None:
+    """A database error during an import is the StorageError sentence; nothing is imported, no event written."""
+    import sqlite3
+    from contextlib import closing
+
+    from attendance_bot.errors import StorageError
+
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("CREATE TRIGGER no_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+        conn.commit()
+    with pytest.raises(StorageError) as caught:
+        roster.import_roster(course_id, _rows("S1,Ada,\n"), replace=False, actor="t")
+    assert str(caught.value) == messages.database_failure("importing the roster")
+    assert _entries(course_id) == [] and Event.select().count() == 0
+
+
 def test_entries_link_by_registration_or_username(
     service: AttendanceService, roster: RosterService, course_id: int
 ) -> None:

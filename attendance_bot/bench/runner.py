@@ -49,7 +49,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m attendance_bot.bench",
         description="Burst benchmark of /here: the real bot and a bare nextcord bot, each as a separate "
-        "process against the local Discord emulator on 127.0.0.1.",
+        "process against the local Discord emulator on 127.0.0.1. (`python -m attendance_bot.bench report --help`: "
+        "the time to build a course's report over a generated semester.)",
     )
     parser.add_argument(
         "--scenarios",

@@ -122,4 +122,6 @@ def _record(user_id: int, session_id: str, opened: datetime) -> storage.Attendan
         date_id=at.strftime("%Y-%m-%d"),
         session_id=session_id,
         submitted_at=storage.stored_time(at),
+        status="present",
+        source="code",
     )

@@ -14,18 +14,18 @@ from nextcord.ext import commands
 from .. import messages
 from ..attendance import AttendanceService
 from ..errors import AttendanceError, CourseError, NotAllowed, StorageError
-from ..export import csv_bytes, filename_for
+from ..export import FORMATS, csv_bytes, filename_for
 from ..models import close_db
-from ..records import CourseInfo, ExportRow, Submission
+from ..records import MAX_LATE_AFTER, CourseInfo, ExportRow, Submission
 from ..settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
 from ..students import MAX_NAME, MAX_STUDENT_ID, StudentService
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker, paced
+from .record_commands import ADMIN_PERMISSIONS, MAX_AUTOCOMPLETE, RecordCommands, typed_options
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
 
-ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
 # Answer /here within Discord's 3 s even when the database is slow: defer after this long.
 DEFER_AFTER_SECONDS = 2.0
 STORAGE_WARNING_COOLDOWN = 300.0
@@ -33,14 +33,34 @@ STORAGE_WARNING_COOLDOWN = 300.0
 EXPORT_SHARE = 0.3
 
 
-def export_document(service: AttendanceService, session_id: str | None, course_id: int) -> tuple[bytes, int]:
+def export_document(
+    service: AttendanceService, session_id: str | None, course_id: int, fmt: str = "records"
+) -> tuple[bytes, int]:
     """The CSV bytes of an export and its number of records, for a thread other than the loop's.
 
     The thread reads with a connection of its own (WAL lets it read while the database thread
     commits check-ins), so the export never holds up a batch of `/here`, and it is paced to a
     share of the GIL, so the event loop goes on answering a class that checks in meanwhile
     (a 40,000-row export doubled the burst's p99 when it ran flat out).
+
+    `fmt` is records (the default: today's bytes), full or gradebook (export.FORMATS); for those
+    two the course is read once (a few queries) and the writing is paced slice by slice, and the
+    count is the rows written (full) or the roster students (gradebook). A session id names one
+    session's column (UnknownSession for one not of the course).
     """
+    if fmt != "records":
+        from ..export import format_document
+        from ..gradebook import GradebookService
+
+        try:
+            if session_id is not None:
+                session_id = service.get_session(session_id, course_id).session_id
+            book = GradebookService(service.settings).gradebook(course_id, session_id)
+            return format_document(
+                fmt, book, service.settings.timezone, pace=lambda chunks: paced(chunks, EXPORT_SHARE)
+            )
+        finally:
+            close_db()  # this thread's read connection
     count = 0
 
     def rows() -> Iterator[ExportRow]:
@@ -85,7 +105,6 @@ class InFlight:
 # The bot's permissions a course's channels need, by channel: (label, needs Embed Links).
 _POST_PERMISSIONS = (("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
 COURSE_OPTION = "course"
-MAX_AUTOCOMPLETE = 25  # Discord's limit of choices
 
 
 def _course_option(description: str = "The course (default: the one this is the admin channel of)") -> Any:
@@ -94,15 +113,7 @@ def _course_option(description: str = "The course (default: the one this is the 
     )
 
 
-def _typed_options(interaction: nextcord.Interaction) -> dict[str, object]:
-    """The options of the (sub-)command as Discord sent them, by name (values before nextcord converts them)."""
-    options = (interaction.data or {}).get("options") or []
-    while options and options[0].get("type") in (1, 2):  # a sub-command (group): its own options
-        options = options[0].get("options") or []
-    return {option["name"]: option.get("value") for option in options}
-
-
-class AttendanceCog(commands.Cog):
+class AttendanceCog(RecordCommands, commands.Cog):
     """Every slash command: courses, sessions, check-ins (`/here`) and registration (`/register`)."""
 
     def __init__(
@@ -117,6 +128,7 @@ class AttendanceCog(commands.Cog):
         self.service = service
         self.courses = service.courses
         self.students = StudentService()
+        self._record_services(service.settings, service.clock)
         self.db = db
         self.batcher = batcher
         self.rotator = rotator
@@ -220,7 +232,7 @@ class AttendanceCog(commands.Cog):
     def _refuse_unknown_role(interaction: nextcord.Interaction, role: nextcord.Role | None) -> None:
         """A role option that was given but that nextcord could not find in this server (another
         server's role) arrives as None: refuse it instead of treating it as not given."""
-        if role is None and _typed_options(interaction).get("instructor_role") is not None:
+        if role is None and typed_options(interaction).get("instructor_role") is not None:
             raise CourseError(messages.role_elsewhere())
 
     # -- courses ----------------------------------------------------------------------------
@@ -336,6 +348,14 @@ class AttendanceCog(commands.Cog):
             max_value=MAX_GRACE_SECONDS,
             default=None,
         ),
+        late_after: int | None = nextcord.SlashOption(
+            name="late_after",
+            description="Minutes after opening from which a check-in is late (0: never)",
+            required=False,
+            min_value=0,
+            max_value=MAX_LATE_AFTER,
+            default=None,
+        ),
     ) -> None:
         await interaction.response.defer(ephemeral=True)
         found = await self._server_course(interaction, course)
@@ -356,6 +376,7 @@ class AttendanceCog(commands.Cog):
             "interval": interval,
             "code_length": code_length,
             "grace_seconds": grace,
+            "late_after": late_after,
         }
         changed = await self.db.run(
             self.courses.edit, found.id, **{key: value for key, value in given.items() if value is not None}
@@ -382,6 +403,58 @@ class AttendanceCog(commands.Cog):
         archived = await self.db.run(self.courses.archive, found.id)
         await interaction.followup.send(messages.course_archived_reply(archived.name), ephemeral=True)
 
+    @course.subcommand(name="roster", description="Import the course's roster from the LMS's CSV file")
+    async def course_roster(
+        self,
+        interaction: nextcord.Interaction,
+        file: nextcord.Attachment = nextcord.SlashOption(
+            name="file",
+            description="The roster CSV: a header student_id,name (and optionally discord); at most 5 MB",
+            required=True,
+        ),
+        course: str | None = _course_option(),
+        replace: bool = nextcord.SlashOption(
+            name="replace",
+            description="Also remove the students the file does not list (their records stay)",
+            required=False,
+            default=False,
+        ),
+    ) -> None:
+        from ..roster import RosterService, parse_roster, refuse_size
+
+        await interaction.response.defer(ephemeral=True)
+        found = await self._admin_course(interaction, course)
+        refuse_size(file.size)  # before a byte is downloaded
+        data = await self._download_roster(file)
+        rows = await asyncio.to_thread(parse_roster, data)  # off the loop; refused whole, before the database
+        rosters = RosterService(self.service.settings, self.service.clock)
+        actor = str(interaction.user.id if interaction.user else "unknown")
+        report = await self.db.run(rosters.import_roster, found.id, rows, replace=bool(replace), actor=actor)
+        await interaction.followup.send(
+            messages.roster_imported(
+                found.name, report.added, report.updated, report.unchanged, report.removed, report.unmatched
+            ),
+            ephemeral=True,
+        )
+
+    roster_download_seconds = 30.0  # a 5 MB file from Discord's CDN takes well under a second
+
+    async def _download_roster(self, file: nextcord.Attachment) -> bytes:
+        """The attached file's bytes from Discord's CDN; RosterError (one sentence) if that fails."""
+        import aiohttp
+
+        from ..roster import RosterError
+
+        try:
+            return await asyncio.wait_for(file.read(), self.roster_download_seconds)
+        except (nextcord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Could not download the roster file %r: %s", file.filename, exc)
+            raise RosterError(messages.roster_download_failed()) from exc
+
+    @course_roster.on_autocomplete(COURSE_OPTION)
+    async def _course_roster_complete(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)
+
     async def _complete_course(self, interaction: nextcord.Interaction, typed: str | None) -> None:
         """Autocomplete for every `course` option: this server's courses whose name holds what is typed."""
         courses = await self.db.run(self.courses.courses, interaction.guild_id) if interaction.guild_id else []
@@ -404,16 +477,31 @@ class AttendanceCog(commands.Cog):
         description="Open an attendance session and show the rotating code",
         default_member_permissions=ADMIN_PERMISSIONS,
     )
-    async def open_attendance(self, interaction: nextcord.Interaction, course: str | None = _course_option()) -> None:
+    async def open_attendance(
+        self,
+        interaction: nextcord.Interaction,
+        course: str | None = _course_option(),
+        late_after: int | None = nextcord.SlashOption(
+            name="late_after",
+            description="Minutes after opening from which a check-in is late, this session only (0: never)",
+            required=False,
+            min_value=0,
+            max_value=MAX_LATE_AFTER,
+            default=None,
+        ),
+    ) -> None:
         await interaction.response.defer(ephemeral=True)  # the database may be busy for seconds
         found = await self._admin_course(interaction, course)
         info = await self.db.run(
             self.service.open_session,
             found.id,
             opened_by=str(interaction.user.id if interaction.user else "unknown"),
+            late_after=late_after,
         )
         self.rotator.poke()
-        await interaction.followup.send(messages.opened_reply(info.session_id, info.channel_id), ephemeral=True)
+        await interaction.followup.send(
+            messages.opened_reply(info.session_id, info.channel_id, info.late_after), ephemeral=True
+        )
 
     @nextcord.slash_command(
         name="close_attendance",
@@ -445,16 +533,26 @@ class AttendanceCog(commands.Cog):
             default=None,
         ),
         course: str | None = _course_option(),
+        fmt: str = nextcord.SlashOption(
+            name="format",
+            description="records: one row per check-in (default); full: with statuses and absences; "
+            "gradebook: for the LMS",
+            required=False,
+            choices={fmt: fmt for fmt in FORMATS},
+            default="records",
+        ),
     ) -> None:
         await interaction.response.defer(ephemeral=True)
         found = await self._admin_course(interaction, course)
         wanted = session_id.strip() if session_id and session_id.strip() else None
-        data, count = await asyncio.to_thread(export_document, self.service, wanted, found.id)
-        name = filename_for(wanted)
+        data, count = await asyncio.to_thread(export_document, self.service, wanted, found.id, fmt)
+        reply = (
+            messages.export_reply(count, wanted)
+            if fmt == "records"
+            else messages.export_format_reply(count, wanted, fmt)
+        )
         await interaction.followup.send(
-            messages.export_reply(count, wanted),
-            file=nextcord.File(io.BytesIO(data), filename=name),
-            ephemeral=True,
+            reply, file=nextcord.File(io.BytesIO(data), filename=filename_for(wanted, fmt)), ephemeral=True
         )
 
     @open_attendance.on_autocomplete(COURSE_OPTION)

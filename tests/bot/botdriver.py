@@ -26,7 +26,16 @@ from attendance_bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 5
-COMMANDS = ("course", "open_attendance", "close_attendance", "export_csv", "here", "register")
+COMMANDS = (
+    "course",
+    "open_attendance",
+    "close_attendance",
+    "export_csv",
+    "here",
+    "register",
+    "attendance",
+    "my_attendance",
+)
 READY_LINE = "Bot is ready!"
 
 T = TypeVar("T")

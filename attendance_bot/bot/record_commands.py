@@ -1,0 +1,304 @@
+"""The gradebook record's slash commands: `/attendance mark|remove|history|report` (instructors)
+and `/my_attendance` (students), as a part of the one cog (its checks and its error mapping)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import nextcord
+
+from .. import messages
+from ..corrections import CorrectionService
+from ..errors import AttendanceError, NotAllowed
+from ..gradebook import GradebookService
+from ..models import close_db, init_db
+from ..records import STATUSES, Choice, CourseInfo
+from ..report import Report, make_report
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
+MAX_REASON = 200
+MAX_STUDENT_OPTION = 100
+MAX_AUTOCOMPLETE = 25
+MAX_REPLY = 1900  # under Discord's 2,000 characters: longer answers come as a text file too
+
+
+def report_in_process(settings: Settings, course_id: int) -> Report:
+    """A course's report (totals CSV and heat-map PNG), made in a process of its own: drawing a
+    semester holds a Python interpreter for about 1.5 s, and the bot's must go on answering `/here`.
+    The process reads the database with a connection of its own and imports matplotlib itself."""
+    init_db(settings.database_path, create=False, upgrade=False)
+    try:
+        return make_report(settings, course_id)
+    finally:
+        close_db()
+
+
+async def make_report_elsewhere(settings: Settings, course_id: int) -> Report:
+    """Run report_in_process in a fresh process (spawned: nothing of the bot's state is copied),
+    gone when the report is made."""
+    loop = asyncio.get_running_loop()
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        return await loop.run_in_executor(pool, report_in_process, settings, course_id)
+    finally:
+        pool.shutdown(wait=False)  # the process ends by itself; the event loop does not wait for it
+
+
+def _student_option(description: str) -> Any:
+    return nextcord.SlashOption(
+        name="student", description=description, required=True, min_length=1, max_length=MAX_STUDENT_OPTION
+    )
+
+
+def _session_option(required: bool) -> Any:
+    description = "The session (default: the open one, else the latest)" if not required else "The session"
+    return nextcord.SlashOption(name="session", description=description, required=required, max_length=64, default=None)
+
+
+def _reason_option() -> Any:
+    return nextcord.SlashOption(
+        name="reason", description="Why (kept in the history)", required=False, max_length=MAX_REASON, default=None
+    )
+
+
+def _course_option() -> Any:
+    return nextcord.SlashOption(
+        name="course",
+        description="The course (default: the one this is the admin channel of)",
+        required=False,
+        max_length=50,
+        default=None,
+    )
+
+
+def typed_options(interaction: nextcord.Interaction) -> dict[str, object]:
+    """The options of the (sub-)command as Discord sent them, by name (values before nextcord
+    converts them; in an autocomplete, the others as typed so far)."""
+    options = (interaction.data or {}).get("options") or []
+    while options and options[0].get("type") in (1, 2):  # a sub-command (group): its own options
+        options = options[0].get("options") or []
+    return {option["name"]: option.get("value") for option in options}
+
+
+def _choices(found: list[Choice]) -> dict[str, str]:
+    return {choice.label: choice.value for choice in found[:MAX_AUTOCOMPLETE]}
+
+
+def _text_or_file(lines: list[str], filename: str) -> tuple[str, nextcord.File | None]:
+    """The reply: all of it when it fits, else its first lines and the whole as a text file."""
+    text = "\n".join(lines)
+    if len(text) <= MAX_REPLY:
+        return text, None
+    shown: list[str] = []
+    for line in lines:
+        if len("\n".join([*shown, line])) > MAX_REPLY - 80:
+            break
+        shown.append(line)
+    note = messages.history_truncated(len(lines) - len(shown), filename)
+    return "\n".join([*shown, note]), nextcord.File(io.BytesIO(text.encode("utf-8")), filename=filename)
+
+
+class RecordCommands:
+    """The record's commands; AttendanceCog inherits them (nextcord reads commands over the MRO)."""
+
+    # Set by AttendanceCog.__init__ (its checks, its database worker).
+    corrections: CorrectionService
+    gradebooks: GradebookService
+
+    def _record_services(self, settings: Settings, clock: Any) -> None:
+        self.corrections = CorrectionService(settings, clock)
+        self.gradebooks = GradebookService(settings)
+
+    @nextcord.slash_command(
+        name="attendance",
+        description="Correct, review and report a course's attendance",
+        default_member_permissions=ADMIN_PERMISSIONS,
+    )
+    async def attendance(self, interaction: nextcord.Interaction) -> None:
+        """The parent of the /attendance sub-commands (never run itself)."""
+
+    @attendance.subcommand(name="mark", description="Set a student's status in a session")
+    async def attendance_mark(
+        self,
+        interaction: nextcord.Interaction,
+        student: str = _student_option("Student id, name, Discord name, id or mention"),
+        status: str = nextcord.SlashOption(
+            name="status",
+            description="The status to set",
+            required=True,
+            choices={status: status for status in STATUSES},
+        ),
+        session: str | None = _session_option(False),
+        reason: str | None = _reason_option(),
+        course: str | None = _course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
+        done = await self.db.run(  # type: ignore[attr-defined]
+            self.corrections.mark, found.id, student, status, session, reason, actor=_actor(interaction)
+        )
+        await interaction.followup.send(messages.marked_reply(done), ephemeral=True)
+
+    @attendance.subcommand(name="remove", description="Delete a student's record in a session")
+    async def attendance_remove(
+        self,
+        interaction: nextcord.Interaction,
+        student: str = _student_option("Student id, name, Discord name, id or mention"),
+        session: str = _session_option(True),
+        reason: str | None = _reason_option(),
+        course: str | None = _course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
+        done = await self.db.run(  # type: ignore[attr-defined]
+            self.corrections.remove, found.id, student, session, reason, actor=_actor(interaction)
+        )
+        await interaction.followup.send(messages.removed_reply(done), ephemeral=True)
+
+    @attendance.subcommand(name="history", description="Every change to a student's record")
+    async def attendance_history(
+        self,
+        interaction: nextcord.Interaction,
+        student: str = _student_option("Student id, name, Discord name, id or mention"),
+        course: str | None = _course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
+        who = await self.db.run(  # type: ignore[attr-defined]
+            self.corrections.resolve_student, found.id, interaction.guild_id, student
+        )
+        events = await self.db.run(  # type: ignore[attr-defined]
+            self.corrections.history, interaction.guild_id, who, found.id
+        )
+        tz = self.service.settings.timezone  # type: ignore[attr-defined]
+        if not events:
+            await interaction.followup.send(messages.history_empty(messages.student_who(who)), ephemeral=True)
+            return
+        lines = [messages.history_line(event, tz) for event in events]
+        text, file = _text_or_file(lines, "history.txt")
+        if file is None:
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.followup.send(text, file=file, ephemeral=True)
+
+    @attendance.subcommand(name="report", description="Per-student totals (CSV) and a heat map (PNG)")
+    async def attendance_report(self, interaction: nextcord.Interaction, course: str | None = _course_option()) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
+        settings = self.service.settings  # type: ignore[attr-defined]
+        report = await make_report_elsewhere(settings, found.id)
+        await interaction.followup.send(
+            messages.report_reply(report.course_name, report.students, report.sessions),
+            files=[
+                nextcord.File(io.BytesIO(report.csv_data), filename=report.csv_name),
+                nextcord.File(io.BytesIO(report.png_data), filename=report.png_name),
+            ],
+            ephemeral=True,
+        )
+
+    @attendance_mark.on_autocomplete("student")
+    async def _mark_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
+        await self._complete_student(interaction, student)
+
+    @attendance_remove.on_autocomplete("student")
+    async def _remove_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
+        await self._complete_student(interaction, student)
+
+    @attendance_history.on_autocomplete("student")
+    async def _history_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
+        await self._complete_student(interaction, student)
+
+    @attendance_mark.on_autocomplete("session")
+    async def _mark_session(self, interaction: nextcord.Interaction, session: str | None = None) -> None:
+        await self._complete_session(interaction, session)
+
+    @attendance_remove.on_autocomplete("session")
+    async def _remove_session(self, interaction: nextcord.Interaction, session: str | None = None) -> None:
+        await self._complete_session(interaction, session)
+
+    @attendance_mark.on_autocomplete("course")
+    async def _mark_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+    @attendance_remove.on_autocomplete("course")
+    async def _remove_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+    @attendance_history.on_autocomplete("course")
+    async def _history_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+    @attendance_report.on_autocomplete("course")
+    async def _report_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+    async def _autocomplete_course(self, interaction: nextcord.Interaction) -> CourseInfo | None:
+        """The course an autocomplete in this channel is about, if the member instructs it (else
+        None: a student gets no names from autocomplete)."""
+        typed = typed_options(interaction).get("course")
+        typed = str(typed) if typed is not None else None
+        try:
+            return await self._admin_course(interaction, typed)  # type: ignore[attr-defined, no-any-return]
+        except AttendanceError:  # no course here, not an instructor, database down: no choices
+            return None
+
+    async def _complete_student(self, interaction: nextcord.Interaction, typed: str | None) -> None:
+        course = await self._autocomplete_course(interaction)
+        found = await self.db.run(self.corrections.student_choices, course.id, typed or "") if course else []  # type: ignore[attr-defined]
+        await interaction.response.send_autocomplete(_choices(found))
+
+    async def _complete_session(self, interaction: nextcord.Interaction, typed: str | None) -> None:
+        course = await self._autocomplete_course(interaction)
+        found = await self.db.run(self.corrections.session_choices, course.id, typed or "") if course else []  # type: ignore[attr-defined]
+        await interaction.response.send_autocomplete(_choices(found))
+
+    # -- students ---------------------------------------------------------------------------
+
+    @nextcord.slash_command(name="my_attendance", description="Your attendance in this server's courses")
+    async def my_attendance(
+        self,
+        interaction: nextcord.Interaction,
+        course: str | None = nextcord.SlashOption(
+            name="course", description="Only this course", required=False, max_length=50, default=None
+        ),
+    ) -> None:
+        if interaction.guild_id is None or interaction.user is None:
+            raise NotAllowed(messages.not_in_a_server_reply())
+        await interaction.response.defer(ephemeral=True)
+        course_id = None
+        if course and course.strip():
+            found = await self.db.run(self.courses.find, course, interaction.guild_id)  # type: ignore[attr-defined]
+            course_id = found.id
+        mine = await self.db.run(  # type: ignore[attr-defined]
+            self.gradebooks.student_attendance,
+            interaction.guild_id,
+            interaction.user.id,
+            username=interaction.user.name,
+            course_id=course_id,
+        )
+        tz = self.service.settings.timezone  # type: ignore[attr-defined]
+        text, file = _text_or_file(messages.my_attendance_lines(mine, tz), "my_attendance.txt")
+        if file is None:
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.followup.send(text, file=file, ephemeral=True)
+
+    @my_attendance.on_autocomplete("course")
+    async def _my_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+
+def _actor(interaction: nextcord.Interaction) -> str:
+    """Who made a change, as the history shows it: the Discord name and id."""
+    user = interaction.user
+    return f"{user.name} ({user.id})" if user is not None else "unknown"

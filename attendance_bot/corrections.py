@@ -1,0 +1,565 @@
+"""Corrections: an instructor's status for a student in a session (mark, remove) with its
+append-only event, the autocomplete behind them, and a student's history of events.
+
+Who a student is follows the gradebook's rule: a course's students are its roster entries and
+everyone with a record in its sessions; a record belongs to its `student_key`, else to the
+registration of its account in the course's server, else to the roster entry whose `discord` is
+its username, else to the account itself ("not on the roster"). Every write and its event are
+one transaction; events are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import peewee
+
+from . import messages, storage
+from .attendance import RECENT_SESSIONS, Clock, utc_now
+from .courses import CourseService
+from .errors import AttendanceError, UnknownCourse, UnknownSession
+from .models import Attendance, Course, Event, RosterEntry, Session, Student
+from .records import STATUSES, Choice, Correction, CourseInfo, HistoryEvent, StudentRef
+from .settings import Settings
+from .students import student_key
+
+MAX_REASON = 200
+MAX_CHOICE = 100  # Discord's limit on an autocomplete choice's name and value
+MAX_TYPED = 200  # longer input is no student and no session: refused without a query
+_MENTION = re.compile(r"<@!?([0-9]{15,22})>")
+_SNOWFLAKE = re.compile(r"[0-9]{15,22}")
+_TOKEN = re.compile(r"(student|user):(.+)")
+# Characters that reorder or hide text (Trojan Source): removed from reasons and labels.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class CorrectionError(AttendanceError):
+    """A correction refused (the message says why, in one sentence)."""
+
+
+class UnknownStudent(CorrectionError):
+    """Nobody of the course (or server) answers to what was typed."""
+
+
+class AmbiguousStudent(CorrectionError):
+    """What was typed fits several students; `choices` are theirs, for a pick-list."""
+
+    def __init__(self, message: str, choices: Sequence[StudentRef]) -> None:
+        self.choices = list(choices)
+        super().__init__(message)
+
+
+class NoSessions(CorrectionError):
+    """The course has no session to correct."""
+
+
+class NoRecord(CorrectionError):
+    """A removal of a record that is not there."""
+
+
+# -- cleaning what is typed -----------------------------------------------------------------------
+
+
+def clean_status(typed: str) -> str:
+    """One of STATUSES (any case, surrounding spaces); CorrectionError listing them otherwise."""
+    value = str(typed).strip().casefold()
+    if value not in STATUSES:
+        raise CorrectionError(messages.status_invalid(str(typed), STATUSES))
+    return value
+
+
+def clean_reason(typed: str | None) -> str | None:
+    """A reason as stored, None if empty: runs of whitespace (line breaks and tabs included) made
+    one space; other control characters, lone surrogates and the bidi embeddings, overrides and
+    isolates removed (right-to-left marks and emoji joiners stay: people write with them);
+    CorrectionError if it is still longer than MAX_REASON (it is never cut short silently)."""
+    if typed is None:
+        return None
+    kept = "".join(ch for ch in str(typed) if ch.isspace() or not _hidden(ch))
+    value = " ".join(kept.split())
+    if len(value) > MAX_REASON:
+        raise CorrectionError(messages.reason_too_long(MAX_REASON, len(value)))
+    return value or None
+
+
+def _hidden(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+
+
+def _plain(text: str) -> str:
+    """Text for a label: no control, format or surrogate characters, whitespace made single spaces."""
+    return " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C").split())
+
+
+def _fit(text: str, limit: int = MAX_CHOICE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _typed(text: str | None) -> str:
+    """What was typed, trimmed, lone surrogates removed (they cannot be stored or sent)."""
+    return "".join(ch for ch in str(text or "") if unicodedata.category(ch) != "Cs").strip()
+
+
+# -- who the students are -------------------------------------------------------------------------
+
+
+@dataclass
+class _Person:
+    """A student while the course's students are being gathered."""
+
+    student_key: str | None
+    student_id: str | None
+    name: str | None
+    user_id: int | None
+    username: str | None
+    on_roster: bool
+    discord: str | None = None  # the roster's username column
+
+    def ref(self) -> StudentRef:
+        return StudentRef(
+            self.student_key, self.user_id, self.student_id, self.name, self.username or self.discord, self.on_roster
+        )
+
+
+class _Students:
+    """The students of some courses of one server: their roster entries, the registrations of the
+    server and the accounts with a record in their sessions, joined by the gradebook's rule."""
+
+    def __init__(self, course_ids: Sequence[int], guild_id: int | None) -> None:
+        self.by_key: dict[str, _Person] = {}
+        self.by_user: dict[int, _Person] = {}  # accounts that are no student id's
+        self.registered: dict[str, tuple[int, str, str | None]] = {}  # key -> (user_id, student_id, name)
+        registered_key: dict[int, str] = {}
+        if guild_id is not None:
+            rows = Student.select(Student.student_key, Student.user_id, Student.student_id, Student.name).where(
+                Student.guild_id == guild_id
+            )
+            for key, user_id, student_id, name in rows.tuples():
+                self.registered[key] = (user_id, student_id, name)
+                registered_key[user_id] = key
+        by_discord: dict[str, _Person] = {}
+        entries = RosterEntry.select(
+            RosterEntry.student_key, RosterEntry.student_id, RosterEntry.name, RosterEntry.discord
+        )
+        for key, student_id, name, discord in entries.where(RosterEntry.course_id.in_(list(course_ids))).tuples():
+            if key in self.by_key:
+                continue
+            user_id = self.registered[key][0] if key in self.registered else None
+            person = _Person(key, student_id, name, user_id, None, True, discord)
+            self.by_key[key] = person
+            if discord:
+                by_discord.setdefault(discord.casefold(), person)
+        # Each (account, username, student id) once, in the order of its latest record: the latest name wins.
+        latest = peewee.fn.MAX(Attendance.submitted_at)
+        records = (
+            Attendance.select(Attendance.user_id, Attendance.username, Attendance.student_key, latest)
+            .join(Session, on=Attendance.session_id == Session.session_id)
+            .where(Session.course.in_(list(course_ids)))
+            .group_by(Attendance.user_id, Attendance.username, Attendance.student_key)
+            .order_by(latest, peewee.fn.MAX(Attendance.id))
+        )
+        for user_id, username, key, _ in records.tuples():
+            if key is None and user_id is not None:
+                key = registered_key.get(user_id)
+            if key is not None:
+                person = self.by_key.get(key) or self._registered_person(key)
+                if person.user_id is None:
+                    person.user_id = user_id
+            elif user_id is None:
+                continue
+            elif username and username.casefold() in by_discord:
+                person = by_discord[username.casefold()]
+                if person.student_key not in self.registered:
+                    person.user_id = user_id  # the account that used the roster's username last
+            else:
+                person = self.by_user.setdefault(user_id, _Person(None, None, None, user_id, None, False))
+            if user_id is not None and person.user_id == user_id:
+                if username:
+                    person.username = username  # the latest name wins
+                if person is not self.by_user.get(user_id):
+                    self.by_user.pop(user_id, None)  # its earlier records were this student's too
+
+    def _registered_person(self, key: str) -> _Person:
+        """A student known by a registration (or only by a manual record's key) but not on the roster."""
+        user_id, student_id, name = self.registered.get(key, (None, key, None))
+        person = _Person(key, student_id, name, user_id, None, False)
+        self.by_key[key] = person
+        return person
+
+    def everyone(self) -> list[_Person]:
+        people = [*self.by_key.values(), *self.by_user.values()]
+        return sorted(people, key=lambda p: (not p.on_roster, (p.student_id or "").casefold(), p.username or ""))
+
+    def by_student_id(self, typed: str) -> list[_Person]:
+        key = student_key(typed)
+        if key in self.by_key:
+            return [self.by_key[key]]
+        if key in self.registered:
+            return [self._registered_person(key)]
+        return []
+
+    def by_account(self, user_id: int, *, unseen: bool = True) -> list[_Person]:
+        """The student of a Discord account; with unseen=True an account nobody knows yet is itself."""
+        found = [p for p in self.everyone() if p.user_id == user_id]
+        if found:
+            return found
+        for key, (registered_user, _, _) in self.registered.items():
+            if registered_user == user_id:
+                return [self.by_key.get(key) or self._registered_person(key)]
+        return [_Person(None, None, None, user_id, None, False)] if unseen else []
+
+    def by_username(self, typed: str) -> list[_Person]:
+        name = typed.removeprefix("@").strip().casefold()
+        if not name:
+            return []
+        return [p for p in self.everyone() if name in {(p.username or "").casefold(), (p.discord or "").casefold()}]
+
+    def by_name(self, typed: str) -> list[_Person]:
+        name = " ".join(typed.split()).casefold()
+        return [p for p in self.everyone() if p.name and " ".join(p.name.split()).casefold() == name]
+
+
+# -- the service ----------------------------------------------------------------------------------
+
+
+class CorrectionService:
+    """Corrections, their autocomplete and a student's history over the models; holds settings and a clock."""
+
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.courses = CourseService(settings)
+
+    # -- students ---------------------------------------------------------------------------
+
+    def student_choices(self, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
+        """The course's students whose student id, name, Discord username or account id contains
+        what is typed (any case), roster students first, at most `limit`."""
+        course = self.courses.get(course_id)
+        needle = _typed(typed).removeprefix("@").casefold()
+        if len(needle) > MAX_TYPED:
+            return []
+        people = _Students([course.id], course.guild_id).everyone()
+        found = [p for p in people if not needle or any(needle in field for field in _fields(p))]
+        found.sort(key=lambda p: not any(field.startswith(needle) for field in _fields(p)))
+        choices = (self.choice(p.ref()) for p in found)
+        return [c for c in choices if len(c.value) <= MAX_CHOICE][: max(0, limit)]
+
+    def choice(self, student: StudentRef) -> Choice:
+        """A student as an autocomplete choice."""
+        label = messages.student_label(
+            student.student_id and _plain(student.student_id),
+            student.name and _plain(student.name),
+            student.username and _plain(student.username),
+            student.user_id,
+            student.on_roster,
+        )
+        return Choice(_fit(_plain(label)), student.value)
+
+    def resolve_student(self, course_id: int | None, guild_id: int | None, typed: str) -> StudentRef:
+        """Who `typed` is among a course's students (course_id None: every course of the server):
+        an autocomplete value, a mention, `@username`, or else the first that fits of a student id
+        (any case), a Discord account id, a username, a full name.
+
+        A Discord account id that is nobody's yet is that account (an instructor may mark a
+        student who never checked in). UnknownStudent when nobody fits, AmbiguousStudent when
+        several do (a username two accounts used, a name two students share): one sentence each.
+        """
+        course_ids, guild_id, scope = self._scope(course_id, guild_id)
+        text = _typed(typed)
+        if not text or len(text) > MAX_TYPED:
+            raise UnknownStudent(messages.student_unknown(text, scope))
+        students = _Students(course_ids, guild_id)
+        token = _TOKEN.fullmatch(text)
+        mention = _MENTION.fullmatch(text)
+        account = int(text) if _SNOWFLAKE.fullmatch(text) else None
+        if token and token.group(1) == "student":
+            found = students.by_student_id(token.group(2))
+        elif token and _SNOWFLAKE.fullmatch(token.group(2)):
+            found = students.by_account(int(token.group(2)))
+        elif mention:
+            found = students.by_account(int(mention.group(1)))
+        elif text.startswith("@"):
+            found = students.by_username(text)
+        else:  # the first that fits: a student id, an account, a username, a full name, a new account
+            found = (
+                students.by_student_id(text)
+                or (students.by_account(account, unseen=False) if account is not None else [])
+                or students.by_username(text)
+                or students.by_name(text)
+                or (students.by_account(account) if account is not None else [])
+            )
+        if not found:
+            raise UnknownStudent(messages.student_unknown(text, scope))
+        if len(found) > 1:
+            refs = [p.ref() for p in found]
+            labels = [self.choice(r).label for r in refs]
+            raise AmbiguousStudent(messages.student_ambiguous(text, labels), refs)
+        return found[0].ref()
+
+    def _scope(self, course_id: int | None, guild_id: int | None) -> tuple[list[int], int | None, str | None]:
+        """The courses to look in, their server, and the course's name (None: the server's courses).
+
+        A course of another server is as unknown as no course: nothing crosses servers.
+        """
+        if course_id is None:
+            ids = [row.id for row in Course.select(Course.id).where(_same_guild(Course.guild_id, guild_id))]
+            return ids, guild_id, None
+        course = self.courses.get(course_id)
+        if guild_id is not None and course.guild_id is not None and course.guild_id != guild_id:
+            raise UnknownCourse(messages.unknown_course(str(course_id), []))
+        return [course.id], course.guild_id, course.name
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def session_choices(self, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
+        """The course's sessions, newest first, whose id or label contains what is typed."""
+        course = self.courses.get(course_id)
+        needle = _typed(typed).casefold()
+        if len(needle) > MAX_TYPED:
+            return []
+        choices: list[Choice] = []
+        rows = Session.select().where(Session.course == course.id).order_by(Session.opened_at.desc(), Session.id.desc())
+        for row in rows:
+            if len(row.session_id) > MAX_CHOICE:
+                continue  # an imported id Discord cannot carry: type it instead
+            label = _fit(_plain(self._session_label(row)))
+            if needle in row.session_id.casefold() or needle in label.casefold():
+                choices.append(Choice(label, row.session_id))
+                if len(choices) >= limit:
+                    break
+        return choices
+
+    def _session_label(self, row: Session) -> str:
+        tz = self.settings.timezone
+        return messages.session_label(row.session_id, row.opened_at.astimezone(tz), row.closed_at is None)
+
+    def default_session(self, course_id: int) -> str:
+        """The session a correction means when none is named: the open one, else the latest."""
+        course = self.courses.get(course_id)
+        return self._default_row(course).session_id
+
+    def _default_row(self, course: CourseInfo) -> Session:
+        row = storage.find_open_session(course.id)
+        if row is None:
+            row = Session.select().where(Session.course == course.id).order_by(Session.opened_at.desc()).first()
+        if row is None:
+            raise NoSessions(messages.no_sessions_to_correct(course.name))
+        return row
+
+    def _session_row(self, course: CourseInfo, session_id: str | None) -> Session:
+        """A session of this course (another course's id is as unknown as none), else the default."""
+        if session_id is None:
+            return self._default_row(course)
+        typed = _typed(session_id)
+        row = None
+        if typed and len(typed) <= MAX_TYPED:
+            row = Session.select().where((Session.session_id == typed) & (Session.course == course.id)).first()
+        if row is None:
+            recent_rows = Session.select(Session.session_id).where(Session.course == course.id)
+            recent = [r.session_id for r in recent_rows.order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)]
+            raise UnknownSession(messages.unknown_session(typed, recent), typed, recent)
+        return row
+
+    # -- marks and removals -----------------------------------------------------------------
+
+    def mark(
+        self,
+        course_id: int,
+        student: StudentRef | str,
+        status: str,
+        session_id: str | None = None,
+        reason: str | None = None,
+        *,
+        actor: str,
+    ) -> Correction:
+        """Set a student's status in a session of the course (default: the open one, else the
+        latest; closed sessions too), with source 'manual' so a later check-in does not replace
+        it, and its "mark" event, in one transaction. A mark of the manual status already there
+        changes nothing and writes no event (`changed` False)."""
+        new = clean_status(status)
+        why = clean_reason(reason)
+        course = self.courses.get(course_id)
+        who = student if isinstance(student, StudentRef) else self.resolve_student(course.id, course.guild_id, student)
+        now = self.clock()
+        try:
+            with storage.immediate():
+                row = self._session_row(course, session_id)
+                records = _records(row.session_id, who)
+                kept = records[0] if records else None
+                old = kept.status if kept is not None else None
+                if kept is not None and len(records) == 1 and kept.source == "manual" and old == new:
+                    return Correction(
+                        course.id, course.name, row.session_id, row.closed_at is not None, who, old, new, why, False
+                    )
+                username = who.username or (kept.username if kept is not None else "") or ""
+                storage.delete_records([r.id for r in records[1:]])
+                if kept is None:
+                    utc = now.astimezone(timezone.utc)
+                    storage.insert_manual_record(
+                        user_id=who.user_id,
+                        username=username,
+                        timestamp=utc.strftime("%Y-%m-%d %H:%M:%S"),
+                        date_id=utc.strftime("%Y-%m-%d"),
+                        session_id=row.session_id,
+                        display_name=None,
+                        submitted_at=now,
+                        status=new,
+                        source="manual",
+                        student_key=who.student_key,
+                    )
+                else:
+                    fields: dict[str, object] = {"status": new, "source": "manual"}
+                    if who.student_key is not None:
+                        fields["student_key"] = who.student_key
+                    if who.user_id is not None:
+                        fields["user_id"] = who.user_id
+                    if not kept.username and username:
+                        fields["username"] = username
+                    storage.update_record(kept.id, **fields)
+                self._event(course, row.session_id, who, now, actor, "mark", old, new, why)
+        except peewee.DatabaseError as exc:
+            raise storage.failure("correcting the record", exc) from exc
+        return Correction(course.id, course.name, row.session_id, row.closed_at is not None, who, old, new, why, True)
+
+    def remove(
+        self,
+        course_id: int,
+        student: StudentRef | str,
+        session_id: str | None,
+        reason: str | None = None,
+        *,
+        actor: str,
+    ) -> Correction:
+        """Delete a student's record in a session of the course, with its "remove" event (old
+        status -> none), in one transaction; NoRecord if there is none."""
+        why = clean_reason(reason)
+        course = self.courses.get(course_id)
+        who = student if isinstance(student, StudentRef) else self.resolve_student(course.id, course.guild_id, student)
+        now = self.clock()
+        try:
+            with storage.immediate():
+                row = self._session_row(course, session_id)
+                records = _records(row.session_id, who)
+                if not records:
+                    raise NoRecord(messages.no_record_to_remove(messages.student_who(who), row.session_id))
+                old = records[0].status
+                storage.delete_records([r.id for r in records])
+                self._event(course, row.session_id, who, now, actor, "remove", old, None, why)
+        except peewee.DatabaseError as exc:
+            raise storage.failure("removing the record", exc) from exc
+        return Correction(course.id, course.name, row.session_id, row.closed_at is not None, who, old, None, why, True)
+
+    def _event(
+        self,
+        course: CourseInfo,
+        session_id: str,
+        who: StudentRef,
+        now: datetime,
+        actor: str,
+        action: str,
+        old: str | None,
+        new: str | None,
+        reason: str | None,
+    ) -> None:
+        storage.add_event(
+            at=now,
+            course_id=course.id,
+            session_id=session_id,
+            guild_id=course.guild_id,
+            user_id=who.user_id,
+            student_id=who.student_id,
+            actor=actor,
+            action=action,
+            old_status=old,
+            new_status=new,
+            reason=reason,
+            source="manual",
+        )
+
+    # -- history ----------------------------------------------------------------------------
+
+    def history(
+        self, guild_id: int | None, student: StudentRef | str, course_id: int | None = None
+    ) -> list[HistoryEvent]:
+        """A student's events, oldest first: their registrations in the server, and the events of
+        the server's courses (or of the course given) that name their account or student id."""
+        course_ids, guild_id, _ = self._scope(course_id, guild_id)
+        who = student if isinstance(student, StudentRef) else self.resolve_student(course_id, guild_id, student)
+        whose = []
+        if who.user_id is not None:
+            whose.append(Event.user_id == who.user_id)
+        if who.student_key is not None:
+            whose.append(peewee.fn.LOWER(Event.student_id) == who.student_key)
+        if not whose:
+            return []
+        server_wide = Event.course_id.is_null() & _same_guild(Event.guild_id, guild_id)
+        query = (
+            Event.select()
+            .where((Event.course_id.in_(course_ids) | server_wide) & functools.reduce(operator.or_, whose))
+            .order_by(Event.at, Event.id)
+        )
+        names = dict(Course.select(Course.id, Course.name).where(Course.id.in_(course_ids)).tuples())
+        return [
+            HistoryEvent(
+                at=e.at,
+                action=e.action,
+                course_id=e.course_id,
+                course_name=names.get(e.course_id),
+                session_id=e.session_id,
+                old_status=e.old_status,
+                new_status=e.new_status,
+                reason=e.reason,
+                actor=e.actor,
+                source=e.source,
+                student_id=e.student_id,
+                user_id=e.user_id,
+            )
+            for e in query
+        ]
+
+
+def _fields(person: _Person) -> list[str]:
+    """What a student is found by as one types: student id, name, usernames, account id (folded)."""
+    values = (person.student_id, person.name, person.username, person.discord, person.user_id)
+    return [str(v).casefold() for v in values if v is not None]
+
+
+def _same_guild(field: peewee.Field, guild_id: int | None) -> peewee.Expression:
+    return field.is_null() if guild_id is None else field == guild_id
+
+
+def _records(session_id: str, who: StudentRef) -> list[Attendance]:
+    """The student's records in a session: by account and by student id (two when a mark of a
+    roster student was made before their account was linked). The one kept first: a manual one
+    (a manual status stands), else the account's."""
+    match = []
+    if who.user_id is not None:
+        match.append(Attendance.user_id == who.user_id)
+    if who.student_key is not None:
+        match.append(Attendance.student_key == who.student_key)
+    if not match:
+        return []
+    condition = match[0] if len(match) == 1 else match[0] | match[1]
+    rows = list(Attendance.select().where((Attendance.session_id == session_id) & condition).order_by(Attendance.id))
+    return sorted(rows, key=lambda r: (r.source != "manual", r.user_id is None))
+
+
+__all__ = [
+    "MAX_REASON",
+    "STATUSES",
+    "AmbiguousStudent",
+    "CorrectionError",
+    "CorrectionService",
+    "NoRecord",
+    "NoSessions",
+    "UnknownStudent",
+    "clean_reason",
+    "clean_status",
+]

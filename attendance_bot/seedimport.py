@@ -1,0 +1,541 @@
+"""Moving from the seed bot: its SQLite database read (read-only) and checked whole, the plan of what
+to bring into a course, and the import in one transaction with an event per record and registration.
+
+The seed's `attendance` table is `id, user_id, username, timestamp, date_id, session_id` and, in
+later versions, `status`; its `students` table (later versions) is `user_id, student_id,
+student_name, registered_at`. The seed wrote local time: its times are read in TIMEZONE and stored
+in UTC, as every other time here. The file is refused whole (one sentence, nothing imported) if it
+is not such a database or holds a value that cannot be imported as it is (an unknown status, a
+time that is not a time); what is already in the course (sessions, records, registrations) is left
+as it is, so a second import of the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from . import codes, messages, storage
+from .attendance import Clock, utc_now
+from .courses import CourseService
+from .errors import AttendanceError
+from .models import Attendance, Course, Session, Student
+from .records import CourseInfo
+from .roster import clean_roster_name
+from .settings import Settings
+from .students import StudentError, clean_student_id, student_key
+
+ACTOR = "import-seed"
+ACTION = "import-seed"
+SEED_COLUMNS = ("id", "user_id", "username", "timestamp", "date_id", "session_id")
+STUDENT_COLUMNS = ("user_id", "student_id")  # student_name and registered_at may be missing
+# A status and the source its record gets: present and late came from a code; excused and absent
+# were set by an instructor.
+SOURCES = {"present": "code", "late": "code", "excused": "manual", "absent": "manual"}
+# What only this bot's own database (of any release) has.
+_OWN_TABLES = {"schema_migration", "wrong_attempt", "roster_entry"}
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_MAX_USER_ID = 2**63 - 1
+_CHUNK = 500  # ids per IN (...) of a read
+
+# Why a registration of the seed file is not brought in (the keys of SeedReport.skipped).
+SKIP_INVALID_ID = "invalid id"
+SKIP_ID_TAKEN = "id taken"
+SKIP_OTHER_ID = "other id"
+SKIP_NO_SERVER = "no server"
+
+
+class SeedError(AttendanceError):
+    """A seed database refused (the sentence says why); nothing was imported."""
+
+
+@dataclass(frozen=True)
+class SeedRecord:
+    """One attendance row of the seed file, as it will be stored (time in UTC, status known)."""
+
+    row_id: object  # the seed's `id`, to name the row in a refusal and an event
+    user_id: int
+    username: str
+    at: datetime  # aware, UTC
+    session_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SeedRegistration:
+    """One row of the seed's `students` table, as read (the id is checked when it is planned)."""
+
+    user_id: int
+    student_id: str | None
+    name: str | None
+    registered_at: datetime | None  # aware, UTC; None if the seed had none
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    """What a seed database holds: one record per student per session (the latest of the file's
+    rows for it), its registrations in file order, and how many rows repeated a student's session."""
+
+    path: Path
+    records: tuple[SeedRecord, ...]
+    registrations: tuple[SeedRegistration, ...]
+    duplicates: int = 0
+    has_status: bool = True
+    has_students: bool = True
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A seed session the course does not have yet: a closed session from its first to its last record."""
+
+    session_id: str
+    opened_at: datetime
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class NewRegistration:
+    """A seed registration that will be written."""
+
+    user_id: int
+    student_id: str
+    key: str
+    name: str | None
+    registered_at: datetime | None
+
+
+@dataclass
+class SeedPlan:
+    """What an import of a seed file into a course will write, and what it leaves as it is."""
+
+    sessions: list[NewSession] = field(default_factory=list)
+    records: list[SeedRecord] = field(default_factory=list)
+    records_there: int = 0
+    registrations: list[NewRegistration] = field(default_factory=list)
+    registrations_there: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    names_left_out: int = 0
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What an import did (the counts the shell prints)."""
+
+    sessions_created: int
+    records_imported: int
+    records_there: int
+    duplicates: int
+    registrations_imported: int
+    registrations_there: int
+    skipped: tuple[tuple[str, int], ...]  # (reason key, how many), in a fixed order
+    names_left_out: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.sessions_created or self.records_imported or self.registrations_imported)
+
+
+# -- the file -------------------------------------------------------------------------------------
+
+
+def read_seed(path: Path | str, tz: ZoneInfo, *, own_database: Path | None = None) -> SeedFile:
+    """The seed database at `path`, read whole through a read-only connection; SeedError (one
+    sentence) if it is not a seed bot's database or holds a value that cannot be imported.
+
+    `own_database` is this bot's database (DATABASE_PATH): never a seed, however it is spelled.
+    """
+    path = Path(path)
+    shown = str(path)
+    _check_file(path, own_database)
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True)
+    except (sqlite3.Error, ValueError, OSError) as exc:
+        raise SeedError(messages.seed_unreadable(shown, str(exc))) from exc
+    try:
+        return _read(connection, path, tz)
+    except sqlite3.Error as exc:  # a damaged file, or one SQLite cannot read
+        raise SeedError(messages.seed_unreadable(shown, str(exc))) from exc
+    finally:
+        connection.close()
+
+
+def _check_file(path: Path, own_database: Path | None) -> None:
+    shown = str(path)
+    try:
+        if not path.exists():
+            raise SeedError(messages.seed_missing(shown))
+        if path.is_dir():
+            raise SeedError(messages.seed_is_folder(shown))
+        if not path.is_file():
+            raise SeedError(messages.seed_not_sqlite(shown))
+        if own_database is not None and _same_file(path, own_database):
+            raise SeedError(messages.seed_is_this_bot(shown))
+        with path.open("rb") as file:
+            magic = file.read(len(_SQLITE_MAGIC))
+    except ValueError as exc:  # a NUL in the name
+        raise SeedError(messages.seed_unreadable(shown, "not a usable file name")) from exc
+    except OSError as exc:
+        raise SeedError(messages.seed_unreadable(shown, exc.strerror or "not a readable file")) from exc
+    if magic != _SQLITE_MAGIC:
+        raise SeedError(messages.seed_not_sqlite(shown))
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> list[str]:
+    return [str(row[1]).casefold() for row in connection.execute(f"PRAGMA table_info({table})")]
+
+
+def _read(connection: sqlite3.Connection, path: Path, tz: ZoneInfo) -> SeedFile:
+    shown = str(path)
+    tables = {str(name).casefold() for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    if tables & _OWN_TABLES:
+        raise SeedError(messages.seed_is_this_bot(shown))
+    if "attendance" not in tables:
+        raise SeedError(messages.seed_no_attendance(shown))
+    columns = _columns(connection, "attendance")
+    if "submitted_at" in columns:  # this bot's table (a copy of its database)
+        raise SeedError(messages.seed_is_this_bot(shown))
+    missing = [name for name in SEED_COLUMNS if name not in columns]
+    if missing:
+        raise SeedError(messages.seed_missing_columns(shown, "attendance", missing))
+    has_status = "status" in columns
+    status = "status" if has_status else "NULL"
+    cursor = connection.execute(
+        f"SELECT id, user_id, username, timestamp, session_id, {status} FROM attendance ORDER BY id"  # noqa: S608
+    )
+    latest: dict[tuple[int, str], SeedRecord] = {}
+    rows = 0
+    for row_id, user_id, username, stamp, session_id, typed_status in cursor:
+        rows += 1
+        record = SeedRecord(
+            row_id=row_id,
+            user_id=_user_id(user_id, "attendance", row_id),
+            username=_text(username, "username", row_id),
+            at=_time(stamp, tz, "attendance", "timestamp", row_id),
+            session_id=_session_id(session_id, row_id),
+            status=_status(typed_status, row_id),
+        )
+        key = (record.user_id, record.session_id)
+        kept = latest.get(key)
+        if kept is None or record.at >= kept.at:  # the latest row of a student's session wins
+            latest[key] = record
+    registrations: list[SeedRegistration] = []
+    has_students = "students" in tables
+    if has_students:
+        registrations = _registrations(connection, shown, tz)
+    return SeedFile(
+        path=path,
+        records=tuple(latest.values()),
+        registrations=tuple(registrations),
+        duplicates=rows - len(latest),
+        has_status=has_status,
+        has_students=has_students,
+    )
+
+
+def _registrations(connection: sqlite3.Connection, shown: str, tz: ZoneInfo) -> list[SeedRegistration]:
+    columns = _columns(connection, "students")
+    missing = [name for name in STUDENT_COLUMNS if name not in columns]
+    if missing:
+        raise SeedError(messages.seed_missing_columns(shown, "students", missing))
+    name = "student_name" if "student_name" in columns else "NULL"
+    registered = "registered_at" if "registered_at" in columns else "NULL"
+    cursor = connection.execute(f"SELECT user_id, student_id, {name}, {registered} FROM students")  # noqa: S608
+    found: list[SeedRegistration] = []
+    for user_id, student_id, student_name, registered_at in cursor:
+        found.append(
+            SeedRegistration(
+                user_id=_user_id(user_id, "students", None),
+                student_id=None if student_id is None else str(student_id),
+                name=None if student_name is None else str(student_name),
+                registered_at=None
+                if registered_at is None
+                else _time(registered_at, tz, "students", "registered_at", user_id),
+            )
+        )
+    return found
+
+
+def _user_id(value: Any, table: str, row_id: object) -> int:
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not 0 < number <= _MAX_USER_ID:
+        raise SeedError(messages.seed_bad_user_id(table, row_id, value))
+    return number
+
+
+def _text(value: Any, column: str, row_id: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        raise SeedError(messages.seed_bad_value("attendance", row_id, column, value))
+    return str(value)
+
+
+def _session_id(value: Any, row_id: object) -> str:
+    text = "" if value is None or isinstance(value, bytes) else str(value).strip()
+    if not text:
+        raise SeedError(messages.seed_bad_value("attendance", row_id, "session_id", value))
+    return text
+
+
+def _status(value: Any, row_id: object) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "present"  # a row written before the seed had statuses
+    word = str(value).strip().casefold() if isinstance(value, str) else None
+    if word not in SOURCES:
+        raise SeedError(messages.seed_unknown_status(value, row_id))
+    return word
+
+
+def _time(value: Any, tz: ZoneInfo, table: str, column: str, row_id: object) -> datetime:
+    """A seed time (`YYYY-MM-DD HH:MM:SS`, the seed's local time: TIMEZONE) as an aware UTC datetime."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        if len(text) < 16 or text[10] not in " T":  # a date and a time, at least to the minute
+            raise ValueError(text)
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise SeedError(messages.seed_bad_value(table, row_id, column, value)) from exc
+
+
+# -- the plan -------------------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def plan_import(course: CourseInfo, seed: SeedFile) -> SeedPlan:
+    """What importing `seed` into `course` writes, read from the database now (call it inside the
+    import's transaction); SeedError if a seed session belongs to another course."""
+    plan = SeedPlan()
+    spans: dict[str, list[datetime]] = {}
+    for record in seed.records:
+        spans.setdefault(record.session_id, []).append(record.at)
+    session_ids = sorted(spans)
+    existing: dict[str, int | None] = {}
+    for chunk in _chunks(session_ids):
+        query = Session.select(Session.session_id, Session.course).where(Session.session_id.in_(list(chunk)))
+        existing.update(query.tuples())
+    for session_id in session_ids:
+        if session_id in existing and existing[session_id] != course.id:
+            owner = existing[session_id]
+            other = Course.get_or_none(Course.id == owner) if owner is not None else None
+            raise SeedError(messages.seed_session_of_another_course(session_id, other.name if other else None))
+        if session_id not in existing:
+            times = spans[session_id]
+            plan.sessions.append(NewSession(session_id, min(times), max(times)))
+    there: set[tuple[int | None, str]] = set()
+    for chunk in _chunks(session_ids):
+        query = Attendance.select(Attendance.user_id, Attendance.session_id).where(
+            Attendance.session_id.in_(list(chunk))
+        )
+        there.update(query.tuples())
+    for record in seed.records:
+        if (record.user_id, record.session_id) in there:
+            plan.records_there += 1
+        else:
+            plan.records.append(record)
+    _plan_registrations(course, seed, plan)
+    return plan
+
+
+def _plan_registrations(course: CourseInfo, seed: SeedFile, plan: SeedPlan) -> None:
+    if not seed.registrations:
+        return
+    if course.guild_id is None:
+        plan.skipped[SKIP_NO_SERVER] += len(seed.registrations)
+        return
+    by_user: dict[int, str] = {}
+    by_key: dict[str, int] = {}
+    users = sorted({r.user_id for r in seed.registrations})
+    for chunk in _chunks(users):
+        query = Student.select(Student.user_id, Student.student_key).where(
+            (Student.guild_id == course.guild_id) & Student.user_id.in_(list(chunk))
+        )
+        by_user.update(query.tuples())
+    keys: set[str] = set()
+    cleaned: list[tuple[SeedRegistration, str | None]] = []
+    for registration in seed.registrations:
+        try:
+            sid = clean_student_id(registration.student_id or "")
+        except StudentError:
+            sid = None
+        cleaned.append((registration, sid))
+        if sid is not None:
+            keys.add(student_key(sid))
+    for chunk in _chunks(sorted(keys)):
+        query = Student.select(Student.student_key, Student.user_id).where(
+            (Student.guild_id == course.guild_id) & Student.student_key.in_(list(chunk))
+        )
+        by_key.update(query.tuples())
+    for registration, sid in cleaned:
+        if sid is None:
+            plan.skipped[SKIP_INVALID_ID] += 1
+            continue
+        key = student_key(sid)
+        held_by = by_key.get(key)
+        has = by_user.get(registration.user_id)
+        if has == key and held_by == registration.user_id:
+            plan.registrations_there += 1
+        elif held_by is not None and held_by != registration.user_id:
+            plan.skipped[SKIP_ID_TAKEN] += 1
+        elif has is not None:
+            plan.skipped[SKIP_OTHER_ID] += 1
+        else:
+            typed = (registration.name or "").strip()
+            name = clean_roster_name(typed) if typed else None
+            if typed and name is None:  # a control character or a line break, or over 100 characters
+                plan.names_left_out += 1
+            plan.registrations.append(NewRegistration(registration.user_id, sid, key, name, registration.registered_at))
+            by_key[key] = registration.user_id  # a later row of the file with this id or account is a conflict
+            by_user[registration.user_id] = key
+
+
+# -- the import -----------------------------------------------------------------------------------
+
+
+class SeedImportService:
+    """Imports a seed database into a course; holds settings and a clock, no state."""
+
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.courses = CourseService(settings)
+
+    def import_seed(self, course_id: int, seed: SeedFile) -> SeedReport:
+        """Bring a seed file's sessions, records and registrations into a course, each with its event,
+        in one transaction: a failure anywhere imports nothing. What is there already stays as it is."""
+        course = self.courses.get(course_id)
+        now = self.clock()
+        try:
+            with storage.immediate():
+                plan = plan_import(course, seed)
+                late_after = Course.get_by_id(course.id).late_after
+                storage.insert_seed_sessions(
+                    [
+                        {
+                            "session_id": s.session_id,
+                            "secret": codes.new_secret(),
+                            "interval": course.interval,
+                            "code_length": course.code_length,
+                            "grace_seconds": course.grace_seconds,
+                            "opened_at": s.opened_at,
+                            "closed_at": s.closed_at,
+                            "open_flag": None,
+                            "opened_by": ACTOR,
+                            "guild_id": course.guild_id,
+                            "course": course.id,
+                            "late_after": late_after,
+                        }
+                        for s in plan.sessions
+                    ]
+                )
+                storage.insert_seed_records([_record_row(r) for r in plan.records])
+                storage.insert_seed_registrations(
+                    [
+                        {
+                            "guild_id": course.guild_id,
+                            "user_id": r.user_id,
+                            "student_id": r.student_id,
+                            "student_key": r.key,
+                            "name": r.name,
+                            "registered_at": r.registered_at or now,
+                        }
+                        for r in plan.registrations
+                    ]
+                )
+                storage.insert_seed_events(self._events(course, plan, now))
+        except peewee.DatabaseError as exc:
+            raise storage.failure("importing the seed database", exc) from exc
+        order = (SKIP_ID_TAKEN, SKIP_OTHER_ID, SKIP_INVALID_ID, SKIP_NO_SERVER)
+        return SeedReport(
+            sessions_created=len(plan.sessions),
+            records_imported=len(plan.records),
+            records_there=plan.records_there,
+            duplicates=seed.duplicates,
+            registrations_imported=len(plan.registrations),
+            registrations_there=plan.registrations_there,
+            skipped=tuple((reason, plan.skipped[reason]) for reason in order if plan.skipped[reason]),
+            names_left_out=plan.names_left_out,
+        )
+
+    def _events(self, course: CourseInfo, plan: SeedPlan, now: datetime) -> list[dict[str, object]]:
+        """One event per record and per registration brought in; a record's names the account's
+        student id in the course's server, where it has one (after this import)."""
+        registered: dict[int, str] = {}
+        if course.guild_id is not None and plan.records:
+            users = sorted({r.user_id for r in plan.records})
+            for chunk in _chunks(users):
+                query = Student.select(Student.user_id, Student.student_id).where(
+                    (Student.guild_id == course.guild_id) & Student.user_id.in_(list(chunk))
+                )
+                registered.update(query.tuples())
+        registered.update({r.user_id: r.student_id for r in plan.registrations})
+        common = {"at": now, "course_id": course.id, "guild_id": course.guild_id, "actor": ACTOR, "action": ACTION}
+        events: list[dict[str, object]] = [
+            {
+                **common,
+                "session_id": None,
+                "user_id": r.user_id,
+                "student_id": r.student_id,
+                "old_status": None,
+                "new_status": None,
+                "reason": "seed registration",
+                "source": "manual",
+            }
+            for r in plan.registrations
+        ]
+        events.extend(
+            {
+                **common,
+                "session_id": r.session_id,
+                "user_id": r.user_id,
+                "student_id": registered.get(r.user_id),
+                "old_status": None,
+                "new_status": r.status,
+                "reason": f"seed row {r.row_id}",
+                "source": SOURCES[r.status],
+            }
+            for r in plan.records
+        )
+        return events
+
+
+def _record_row(record: SeedRecord) -> dict[str, object]:
+    return {
+        "user_id": record.user_id,
+        "username": record.username,
+        "timestamp": record.at.strftime("%Y-%m-%d %H:%M:%S"),
+        "date_id": record.at.strftime("%Y-%m-%d"),
+        "session_id": record.session_id,
+        "submitted_at": record.at,
+        "status": record.status,
+        "source": SOURCES[record.status],
+    }

@@ -1,0 +1,169 @@
+"""End to end: statuses, corrections, history, reports and `/my_attendance` with the real bot on
+the emulator, and every new instructor command refused to a student."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from botdriver import live_card
+from conftest import World
+
+from attendance_bot import messages
+from attendance_bot.emulator import Member
+from attendance_bot.models import UTC_FORMAT
+
+
+def query(world: World, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(f"file:{world.db.path}?mode=ro", uri=True)) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def snapshot(world: World) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything an instructor command could change (the rotator's bookkeeping of its message aside)."""
+    return {
+        "attendance": query(world, "SELECT * FROM attendance ORDER BY id"),
+        "event": query(world, "SELECT * FROM event ORDER BY id"),
+        "course": query(world, "SELECT * FROM course ORDER BY id"),
+        "roster": query(world, "SELECT * FROM roster_entry ORDER BY id"),
+        "session": query(world, "SELECT id, session_id, closed_at, late_after FROM session ORDER BY id"),
+    }
+
+
+def checked_in(world: World, member: Member) -> tuple[str, str]:
+    """Open a session, have `member` check in with the code on screen; the session id and the reply."""
+    session_id, _ = world.open()
+    card = live_card(world.emu, session_id)
+    reply = world.here(member, world.db.code_for(card))
+    return session_id, reply.content or ""
+
+
+def records(world: World, member: Member) -> list[tuple[Any, ...]]:
+    return query(world, "SELECT session_id, status, source FROM attendance WHERE user_id = ? ORDER BY id", member.id)
+
+
+def admin(world: World, command: str, **options: Any) -> str:
+    reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, command, **options)
+    assert reply.ephemeral
+    return reply.content or ""
+
+
+def test_a_check_in_after_late_after_minutes_is_late_and_told_so(world: World) -> None:
+    """A session opened with late_after 5 takes a check-in 6 minutes after opening as late, and the
+    student's reply says so."""
+    reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "open_attendance", late_after=5)
+    session = world.db.open_session()
+    assert session is not None and "5 minutes after now count as late" in (reply.content or "")
+    earlier = (datetime.now(timezone.utc) - timedelta(minutes=6)).strftime(UTC_FORMAT)
+    with closing(sqlite3.connect(world.db.path)) as con:  # the session opened 6 minutes ago
+        con.execute("UPDATE session SET opened_at = ? WHERE session_id = ?", (earlier, session.session_id))
+        con.commit()
+    ada = world.student("ada_late")
+    answer = world.here(ada, world.db.code_for(live_card(world.emu, session.session_id)))
+    assert "marked late" in (answer.content or "") and "5 minutes" in (answer.content or "")
+    assert records(world, ada) == [(session.session_id, "late", "code")]
+
+
+def test_a_mark_stands_against_a_later_check_in_and_is_in_the_history(world: World) -> None:
+    """The instructor excuses a student by mention in the open session; the student's /here keeps
+    excused and says the instructor set it; the history shows the mark and the attempt."""
+    bob = world.student("bob_mark")
+    session_id, _ = world.open()
+    reply = admin(world, "attendance mark", student=f"<@{bob.id}>", status="excused", reason="doctor's note")
+    assert "excused" in reply and session_id in reply and "doctor's note" in reply
+    answer = world.here(bob, world.db.code_for(live_card(world.emu, session_id)))
+    assert "set by your instructor" in (answer.content or "")
+    assert records(world, bob) == [(session_id, "excused", "manual")]
+    history = admin(world, "attendance history", student=str(bob.id))
+    assert "mark" in history and "doctor's note" in history and "re-check-in" in history
+    actions = query(world, "SELECT action, old_status, new_status, source FROM event WHERE user_id = ?", bob.id)
+    assert actions == [("mark", None, "excused", "manual"), ("re-check-in", "excused", "excused", "code")]
+
+
+def test_remove_deletes_the_record_with_its_event(world: World) -> None:
+    """/attendance remove deletes one record of a closed session and writes a remove event."""
+    cleo = world.student("cleo_remove")
+    session_id, said = checked_in(world, cleo)
+    assert said.startswith("✅")
+    world.db.close_any()
+    reply = admin(world, "attendance remove", student=str(cleo.id), session=session_id, reason="left early")
+    assert "removed" in reply and "left early" in reply
+    assert records(world, cleo) == []
+    assert query(world, "SELECT action, old_status FROM event WHERE user_id = ? ORDER BY id", cleo.id) == [
+        ("check-in", None),
+        ("remove", "present"),
+    ]
+
+
+def test_student_and_session_autocomplete_offer_the_courses_people_and_sessions(world: World) -> None:
+    """Autocomplete of `student` offers who checked in (by name); of `session`, the course's sessions."""
+    dora = world.student("dora_complete")
+    session_id, _ = checked_in(world, dora)
+    students = world.emu.autocomplete(
+        world.emu.instructor, world.emu.admin_channel_id, "attendance mark", focused="student", student="dora"
+    )
+    assert any("dora_complete" in choice["name"] for choice in students)
+    sessions = world.emu.autocomplete(
+        world.emu.instructor, world.emu.admin_channel_id, "attendance mark", focused="session", session=""
+    )
+    assert session_id in [choice["value"] for choice in sessions]
+
+
+def test_a_student_gets_no_names_from_autocomplete(world: World) -> None:
+    """A student forging an autocomplete of /attendance mark gets no choices (no names leak)."""
+    eve = world.student("eve_complete")
+    checked_in(world, eve)
+    choices = world.emu.autocomplete(eve, world.emu.admin_channel_id, "attendance mark", focused="student", student="")
+    assert choices == []
+
+
+def test_report_attaches_the_totals_csv_and_the_heat_map(world: World) -> None:
+    """/attendance report answers with two files: the totals CSV and a PNG."""
+    fay = world.student("fay_report")
+    checked_in(world, fay)
+    reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "attendance report")
+    names = [name for name, _ in reply.files]
+    assert len(names) == 2 and names[0].endswith(".csv") and names[1].endswith(".png")
+    csv_data, png_data = reply.files[0][1], reply.files[1][1]
+    assert csv_data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate\r\n")
+    assert b"fay_report" in csv_data
+    assert png_data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_my_attendance_shows_a_students_own_sessions_privately(world: World) -> None:
+    """A student sees their own sessions and rate, privately; one with no record is told how to get one."""
+    gus = world.student("gus_mine")
+    session_id, _ = checked_in(world, gus)
+    reply = world.emu.invoke(gus, world.emu.general_channel_id, "my_attendance")
+    assert reply.ephemeral
+    assert session_id in (reply.content or "") and "1 present" in (reply.content or "")
+    nobody = world.student("nobody_mine")
+    empty = world.emu.invoke(nobody, world.emu.general_channel_id, "my_attendance")
+    assert empty.content == messages.my_attendance_lines([], timezone.utc)[0]
+
+
+FORGED = [
+    ("attendance mark", {"student": "1", "status": "present"}),
+    ("attendance remove", {"student": "1", "session": "x"}),
+    ("attendance history", {"student": "1"}),
+    ("attendance report", {}),
+    ("open_attendance", {"late_after": 5}),
+]
+
+
+@pytest.mark.parametrize(("command", "options"), FORGED, ids=[c for c, _ in FORGED])
+def test_a_student_forging_an_instructor_command_is_refused_and_nothing_changes(
+    world: World, command: str, options: dict[str, Any]
+) -> None:
+    """Every new instructor command, sent by a student through the gateway in the admin channel
+    (Discord's permission default bypassed), is refused; no record, event, course or session changes."""
+    mallory = world.student(f"mallory_{command.replace(' ', '_')}")
+    world.open()
+    before = snapshot(world)
+    reply = world.emu.invoke(mallory, world.emu.admin_channel_id, command, **options)
+    assert reply.content == messages.not_admin_reply()
+    assert reply.ephemeral and not reply.files
+    assert snapshot(world) == before

@@ -1,0 +1,268 @@
+"""`manage.py history --student X [--course X]` (read-only) and `manage.py mark`: a student's events
+and an instructor's correction from the shell, over the real database."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pytest
+from _course import ATTENDANCE_CHANNEL_ID, GUILD_ID
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from attendance_bot import management, messages
+from attendance_bot.attendance import AttendanceService
+from attendance_bot.corrections import STATUSES, CorrectionService
+from attendance_bot.courses import CourseService
+from attendance_bot.models import init_db
+from attendance_bot.roster import RosterRow, RosterService
+from attendance_bot.settings import Settings
+from attendance_bot.students import StudentService
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "attendance-v1.db"
+ADA = 900000000000000011
+OTHER_GUILD = 900000000000000100
+
+
+@pytest.fixture
+def semester(service: AttendanceService, clock: FakeClock) -> dict[str, str]:
+    """Course `default` with a roster (S1 Ada, S3 Cy), Ada registered and checked in to the first of
+    two sessions, a second course `lab` in the same server, and a mark of each student."""
+    course = service.course(None).id
+    RosterService(service.settings, clock).import_roster(
+        course, [RosterRow("S1", "Ada Lovelace", "ada"), RosterRow("S3", "Cy Young", None)], replace=False, actor="t"
+    )
+    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace")
+    clock.set(datetime.now(timezone.utc) + timedelta(minutes=1))  # registrations take the wall clock
+    first = service.open_session(course).session_id
+    code = service.current_code(course_id=course).code
+    assert service.submit(
+        user_id=ADA, username="ada", code=code, channel_id=ATTENDANCE_CHANNEL_ID, guild_id=GUILD_ID
+    ).accepted
+    service.close_session(course_id=course)
+    clock.advance(86400)
+    second = service.open_session(course).session_id
+    lab = CourseService(service.settings).create(
+        name="lab", guild_id=GUILD_ID, admin_channel_id=900000000000000042, attendance_channel_id=900000000000000043
+    )
+    lab_session = service.open_session(lab.id).session_id
+    corrections = CorrectionService(service.settings, clock)
+    clock.advance(60)
+    corrections.mark(course, "S1", "late", first, reason="bus", actor="inst")
+    clock.advance(60)
+    corrections.mark(course, "S3", "excused", second, actor="inst")
+    clock.advance(60)
+    corrections.mark(lab.id, "S1", "absent", lab_session, actor="ta")
+    return {"first": first, "second": second, "lab": lab_session}
+
+
+@pytest.fixture
+def environ(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {"DATABASE_PATH": str(settings.database_path), "TIMEZONE": "Europe/Paris"}
+
+
+def run(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """manage.py in this process, with an empty settings file: status, stdout, stderr."""
+    env_file = Path(environ["DATABASE_PATH"]).parent.parent / "empty.env"
+    env_file.touch()
+    out, err = io.StringIO(), io.StringIO()
+    status = management.main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
+    return status, out.getvalue(), err.getvalue()
+
+
+def events(path: Path) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute('SELECT * FROM "event" ORDER BY id').fetchall()
+
+
+def expected_lines(settings: Settings, student: str, course_id: int | None = None) -> list[str]:
+    """The lines history should print, from the service itself (TIMEZONE Europe/Paris)."""
+    init_db(settings.database_path)
+    found = CorrectionService(settings).history(GUILD_ID, student, course_id)
+    return [messages.history_line(event, ZoneInfo("Europe/Paris")) for event in found]
+
+
+def test_history_prints_one_line_per_event_oldest_first(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str]
+) -> None:
+    """Every course of the server: registration, check-in, marks; times in TIMEZONE; nothing written."""
+    before = events(settings.database_path)
+    status, out, err = run(environ, "history", "--student", "s1")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines == expected_lines(settings, "S1")
+    assert [line.split("  ")[3] for line in lines if "check-in" not in line] == ["register", "mark", "mark"]
+    assert f"  default  {semester['first']}  mark  present → late  reason: 'bus'  by inst (manual)" in out
+    assert f"  lab  {semester['lab']}  mark  - → absent  no reason  by ta (manual)" in out
+    assert events(settings.database_path) == before
+
+
+def test_history_of_one_course(settings: Settings, environ: dict[str, str], semester: dict[str, str]) -> None:
+    """--course keeps that course's events and the registrations."""
+    status, out, _ = run(environ, "history", "--student", f"<@{ADA}>", "--course", "LAB")
+    assert status == 0
+    assert [line.split("  ")[3] for line in out.splitlines()] == ["register", "mark"]
+
+
+def test_history_of_a_roster_student_without_an_account(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str]
+) -> None:
+    """Cy has only her mark."""
+    status, out, _ = run(environ, "history", "--student", "Cy Young")
+    assert status == 0
+    assert out == f"{expected_lines(settings, 'S3')[0]}\n"
+    assert f"{semester['second']}  mark  - → excused" in out
+
+
+def test_a_student_with_no_events_says_so(settings: Settings, environ: dict[str, str], db: Path) -> None:
+    """An account nobody has seen: one sentence."""
+    status, out, _ = run(environ, "history", "--student", "900000000000000099")
+    assert (status, out) == (0, messages.history_empty("account 900000000000000099") + "\n")
+
+
+@pytest.mark.parametrize("typed", ["S99", "nobody", "", "x" * 6000, "=cmd|' /C calc'!A0", "\u202eS1"])
+def test_an_unknown_student_is_one_line_and_status_one(
+    environ: dict[str, str], semester: dict[str, str], typed: str
+) -> None:
+    """Nobody by that name: one line on stderr, exit 1."""
+    status, out, err = run(environ, "history", "--student", typed)
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1 and err.startswith("Error: ")
+    assert "No student" in err or "Say which student" in err
+
+
+def test_courses_of_several_servers_need_a_course_or_guild_id(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str]
+) -> None:
+    """Without --course the server must be known: the only one, or GUILD_ID."""
+    init_db(settings.database_path)
+    CourseService(settings).create(
+        name="elsewhere",
+        guild_id=OTHER_GUILD,
+        admin_channel_id=900000000000000052,
+        attendance_channel_id=900000000000000053,
+    )
+    status, out, err = run(environ, "history", "--student", "S1")
+    assert (status, out) == (1, "")
+    assert err == f"Error: {messages.history_server_needed([GUILD_ID, OTHER_GUILD])}\n"
+    status, out, _ = run({**environ, "GUILD_ID": str(GUILD_ID)}, "history", "--student", "S1")
+    assert status == 0 and "register" in out
+
+
+def test_history_never_creates_a_database(tmp_path: Path) -> None:
+    """Read-only: a missing database is one line, and stays missing."""
+    path = tmp_path / "none" / "attendance.db"
+    status, _, err = run({"DATABASE_PATH": str(path)}, "history", "--student", "S1")
+    assert status == 1 and err == f"Error: {messages.no_database_at(path)}\n"
+    assert not path.exists()
+
+
+def test_history_never_upgrades_an_older_database(tmp_path: Path) -> None:
+    """Read-only: an older database is refused (run `migrate`) and left byte for byte."""
+    path = tmp_path / "old" / "attendance.db"
+    path.parent.mkdir()
+    shutil.copyfile(FIXTURE, path)
+    path.chmod(0o600)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    status, _, err = run({"DATABASE_PATH": str(path)}, "history", "--student", "S1")
+    assert status == 1 and "needs an upgrade" in err and err.count("\n") == 1
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+# -- mark -------------------------------------------------------------------------------------
+
+
+def test_mark_corrects_the_default_session_and_says_so(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str]
+) -> None:
+    """`mark` without --session: the course's open one; the event names the shell's user."""
+    status, out, err = run(environ, "mark", "--student", "S3", "--status", "absent", "--course", "default")
+    assert (status, err) == (0, "")
+    assert out.startswith(f"✅ S3 (Cy Young): excused → absent in session {semester['second']}.")
+    last = events(settings.database_path)[-1]
+    assert "mark" in last and "absent" in last and "excused" in last
+
+
+def test_mark_takes_the_course_from_the_session(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str]
+) -> None:
+    """With two courses, --session alone says which; a closed session can be corrected; again: nothing changes."""
+    args = (
+        "mark",
+        "--student",
+        "ada",
+        "--status",
+        "excused",
+        "--session",
+        f" {semester['first']} ",
+        "--reason",
+        "sick",
+    )
+    status, out, _ = run(environ, *args)
+    assert status == 0 and "late → excused" in out and "(closed)" in out and "sick" in out
+    count = len(events(settings.database_path))
+    status, out, _ = run(environ, *args)
+    assert status == 0 and "nothing changed" in out
+    assert len(events(settings.database_path)) == count
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--status", "here"), messages.status_invalid("here", STATUSES)),
+        (("--status", "absent", "--reason", "r" * 201), messages.reason_too_long(200, 201)),
+    ],
+)
+def test_mark_refuses_before_opening_the_database(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    """A bad status or reason is one line; no database is created for it."""
+    path = tmp_path / "none" / "attendance.db"
+    status, _, err = run({"DATABASE_PATH": str(path)}, "mark", "--student", "S1", *args)
+    assert (status, err) == (1, f"Error: {expected}\n")
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("name", ["history", "mark"])
+def test_the_commands_have_help(name: str, tmp_path: Path) -> None:
+    """`manage.py history --help` and `mark --help` work without any configuration."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), name, "--help"],
+        env={"PATH": "", "HOME": str(tmp_path)},
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"usage: manage.py {name}".encode() in result.stdout and b"--student" in result.stdout
+
+
+@given(
+    typed=st.one_of(
+        st.text(max_size=200), st.sampled_from(["x" * 6000, "\x1b[2J", "\u202e1S", "@everyone", "<@1>", "-1", "\x00"])
+    )
+)
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_student_value_ends_in_one_line(environ: dict[str, str], semester: dict[str, str], typed: str) -> None:
+    """Whatever is typed: lines of history, or one line of error; never a traceback or an escape sequence."""
+    if "\x00" in typed:  # a NUL cannot be passed on a real command line
+        typed = typed.replace("\x00", "")
+    status, out, err = run(environ, "history", f"--student={typed}")
+    assert "Traceback" not in err and "\x1b" not in out + err
+    if status:
+        assert err.count("\n") == 1 and out == ""
+    else:
+        assert out.endswith("\n")

@@ -1,0 +1,198 @@
+"""Statuses in the `/here` hot path: late by the session's rule, an instructor's record stands, and
+an event for every check-in written in the same transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from attendance_bot import messages
+from attendance_bot.attendance import AttendanceService
+from attendance_bot.errors import CourseError, StorageError
+from attendance_bot.models import Attendance, Event, Student
+from attendance_bot.records import Outcome, SubmitResult
+from attendance_bot.students import student_key
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
+
+from _course import GUILD_ID
+
+
+def check_in(service: AttendanceService, user_id: int = 1, username: str = "ada") -> SubmitResult:
+    return service.submit(user_id=user_id, username=username, code=service.current_code().code)
+
+
+def records(db: Path) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(
+            "SELECT user_id, session_id, status, source, student_key FROM attendance ORDER BY id"
+        ).fetchall()
+
+
+def events(db: Path) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(
+            "SELECT session_id, user_id, actor, action, old_status, new_status, source FROM event ORDER BY id"
+        ).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("minutes", "status"),
+    [(0, "present"), (9, "present"), (10, "present"), (10.02, "late"), (60, "late")],
+)
+def test_a_check_in_more_than_late_after_minutes_after_opening_is_late(
+    service: AttendanceService, clock: FakeClock, db: Path, minutes: float, status: str
+) -> None:
+    """With late_after 10, a check-in at 10 minutes is present and one just after is late."""
+    session = service.open_session(late_after=10)
+    clock.advance(minutes * 60)
+    result = check_in(service)
+    assert (result.outcome, result.status) == (Outcome.RECORDED, status)
+    assert records(db) == [(1, session.session_id, status, "code", None)]
+
+
+def test_the_late_reply_says_so_and_names_the_rule(service: AttendanceService, clock: FakeClock) -> None:
+    """A late student is told they are late and why; an on-time one is told present."""
+    session = service.open_session(late_after=5)
+    assert messages.submit_reply(check_in(service, 1)).startswith("✅ You are marked present")
+    clock.advance(6 * 60)
+    reply = messages.submit_reply(check_in(service, 2))
+    assert f"marked late for session {session.session_id}" in reply and "5 minutes" in reply
+
+
+def test_no_late_rule_means_never_late(service: AttendanceService, clock: FakeClock) -> None:
+    """A course without late_after records everyone present, however late."""
+    service.open_session()
+    clock.advance(3 * 3600)
+    assert check_in(service).status == "present"
+
+
+def test_the_courses_rule_applies_and_open_can_override_it(service: AttendanceService, clock: FakeClock) -> None:
+    """A session takes its course's late_after when it opens; /open_attendance late_after replaces it,
+    0 meaning never late; a later edit of the course does not change an open session."""
+    course = service.course(None)
+    service.courses.edit(course.id, late_after=15)
+    first = service.open_session()
+    assert first.late_after == 15
+    service.courses.edit(course.id, late_after=1)
+    clock.advance(10 * 60)
+    assert check_in(service).status == "present"  # still the rule it opened with
+    service.close_session()
+    assert service.open_session(late_after=0).late_after is None
+    clock.advance(3600)
+    assert check_in(service, 2).status == "present"
+
+
+@pytest.mark.parametrize("minutes", [-1, 241, 10_000])
+def test_late_after_out_of_range_is_refused_and_changes_nothing(service: AttendanceService, minutes: int) -> None:
+    """late_after must be 0-240 minutes, for a course and for one session; nothing is opened or changed."""
+    course = service.course(None)
+    with pytest.raises(CourseError, match="Late after must be from 0"):
+        service.courses.edit(course.id, late_after=minutes)
+    with pytest.raises(CourseError, match="Late after must be from 0"):
+        service.open_session(late_after=minutes)
+    assert service.course(None).late_after is None
+    assert service.open_session_info() is None
+
+
+def test_a_re_check_in_keeps_the_first_status(service: AttendanceService, clock: FakeClock, db: Path) -> None:
+    """A student on time who checks in again after the late mark stays present (last submission
+    wins for the time; the status was earned by the first)."""
+    service.open_session(late_after=5)
+    check_in(service)
+    clock.advance(20 * 60)
+    again = check_in(service)
+    assert (again.outcome, again.status) == (Outcome.UPDATED, "present")
+    assert [r[2] for r in records(db)] == ["present"]
+
+
+def test_every_check_in_and_re_check_in_is_an_event(service: AttendanceService, clock: FakeClock, db: Path) -> None:
+    """Each accepted /here appends one event: who, what, old -> new status, source code."""
+    session = service.open_session(late_after=5)
+    check_in(service, 1, "ada")
+    clock.advance(6 * 60)
+    check_in(service, 2, "bob")
+    check_in(service, 1, "ada")
+    sid = session.session_id
+    assert events(db) == [
+        (sid, 1, "ada", "check-in", None, "present", "code"),
+        (sid, 2, "bob", "check-in", None, "late", "code"),
+        (sid, 1, "ada", "re-check-in", "present", "present", "code"),
+    ]
+
+
+def test_wrong_codes_write_no_event(service: AttendanceService, db: Path) -> None:
+    """Only check-ins are changes to the record; a malformed or wrong code is not."""
+    service.open_session()
+    service.submit(user_id=1, username="ada", code="!!!!")
+    assert events(db) == []
+
+
+def test_a_manual_status_stands_against_a_check_in(service: AttendanceService, db: Path) -> None:
+    """A student the instructor marked excused who then types a right code keeps excused, is told
+    their record was set by the instructor, and the attempt is in the audit trail."""
+    session = service.open_session()
+    sid = session.session_id
+    Attendance.create(
+        user_id=1,
+        username="ada",
+        timestamp="2024-09-02 09:00:00",
+        date_id="2024-09-02",
+        session_id=sid,
+        submitted_at=datetime(2024, 9, 2, 9, tzinfo=timezone.utc),
+        status="excused",
+        source="manual",
+    )
+    result = check_in(service)
+    assert (result.outcome, result.status) == (Outcome.KEPT, "excused")
+    assert result.accepted
+    assert "set by your instructor" in messages.submit_reply(result)
+    assert records(db) == [(1, sid, "excused", "manual", None)]
+    assert events(db) == [(sid, 1, "ada", "re-check-in", "excused", "excused", "code")]
+
+
+def test_a_mark_made_by_student_id_stands_once_the_account_registers(service: AttendanceService, db: Path) -> None:
+    """A roster student marked before they linked an account (no user_id, their student id) who
+    registers and checks in keeps the mark: no second record appears."""
+    session = service.open_session()
+    sid = session.session_id
+    Attendance.create(
+        user_id=None,
+        username="",
+        timestamp="2024-09-02 09:00:00",
+        date_id="2024-09-02",
+        session_id=sid,
+        submitted_at=datetime(2024, 9, 2, 9, tzinfo=timezone.utc),
+        status="absent",
+        source="manual",
+        student_key=student_key("S-17"),
+    )
+    Student.create(
+        guild_id=GUILD_ID,
+        user_id=7,
+        student_id="S-17",
+        student_key=student_key("S-17"),
+        registered_at=datetime(2024, 9, 2, 9, tzinfo=timezone.utc),
+    )
+    result = service.submit(user_id=7, username="grace", code=service.current_code().code, guild_id=GUILD_ID)
+    assert (result.outcome, result.status) == (Outcome.KEPT, "absent")
+    assert records(db) == [(None, sid, "absent", "manual", student_key("S-17"))]
+
+
+def test_a_failing_event_write_records_nothing(service: AttendanceService, db: Path) -> None:
+    """The event is written in the check-in's transaction: if it cannot be, the record is not
+    written either and the student is not told they are present."""
+    service.open_session()
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("CREATE TRIGGER no_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+        conn.commit()
+    with pytest.raises(StorageError):
+        check_in(service)
+    assert records(db) == []
+    assert Event.select().count() == 0
