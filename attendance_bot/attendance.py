@@ -285,6 +285,7 @@ class AttendanceService:
             session_id = self._new_session_id(now)
             try:
                 with storage.immediate():
+                    storage.lock_for_opening()
                     current = storage.find_open_session(course.id)
                     if current is not None:
                         raise SessionAlreadyOpen(
@@ -536,7 +537,7 @@ class AttendanceService:
         if course_id is not None:
             query = query.where(Session.course == course_id)
             recent_query = recent_query.where(Session.course == course_id)
-        row = query.first()
+        row = query.first() if "\x00" not in session_id else None  # NUL is in no id (PostgreSQL refuses it)
         if row is None:
             recent = [r.session_id for r in recent_query.order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)]
             raise UnknownSession(messages.unknown_session(session_id, recent), session_id, recent)

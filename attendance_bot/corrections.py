@@ -359,7 +359,7 @@ class CorrectionService:
             return self._default_row(course)
         typed = _typed(session_id)
         row = None
-        if typed and len(typed) <= MAX_TYPED:
+        if typed and len(typed) <= MAX_TYPED and "\x00" not in typed:  # NUL is in no id (PostgreSQL refuses it)
             row = Session.select().where((Session.session_id == typed) & (Session.course == course.id)).first()
         if row is None:
             recent_rows = Session.select(Session.session_id).where(Session.course == course.id)

@@ -68,3 +68,7 @@ class CourseNeeded(CourseError):
 
 class NotAllowed(AttendanceError):
     """The member may not run this command here (the message says who may, or where)."""
+
+
+class CopyRefused(AttendanceError):
+    """`manage.py copy-db` will not copy (a target holding rows, counts that differ); nothing was written."""

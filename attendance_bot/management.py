@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 import peewee
 
@@ -193,7 +194,7 @@ def _open_database(settings: Settings, *, create: bool, upgrade: bool) -> list[s
     init_db's warnings (a database others could read, made private) as "Warning: ..." lines."""
     try:
         with _upgrade_sentences() as lines:
-            init_db(settings.database_path, create=create, upgrade=upgrade, defaults=env_course(settings))
+            init_db(settings.database_target, create=create, upgrade=upgrade, defaults=env_course(settings))
     except AttendanceError as exc:  # its sentence names the path and says what to do
         raise CommandError(str(exc)) from exc
     return lines
@@ -251,6 +252,10 @@ def _is_database_file(path: Path, settings: Settings) -> bool:
 @command("run", "start the Discord bot (the main job); Ctrl-C or SIGTERM stops it cleanly")
 def _run(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
+    from .speedups import apply  # before nextcord is imported: it picks its JSON module then
+
+    for line in apply(uvloop=settings.uvloop, orjson=settings.orjson):
+        ctx.stdout.write(line + "\n")
     from .bot.app import run  # nextcord is imported only by the commands that talk to Discord
 
     return run(settings, out=ctx.stdout)
@@ -312,22 +317,29 @@ def _looks_like_sqlite(path: Path) -> bool:
 @command(
     "check",
     "validate the configuration (the token and channel ids for form only: `run` contacts Discord) and the "
-    "database, creating it if missing (an older one is not upgraded: it says so); say exactly what is wrong, "
-    "and warn about likely pitfalls",
+    "database, creating it if missing (an older one is not upgraded: it says so; a PostgreSQL one is only "
+    "connected to and read); say exactly what is wrong, and warn about likely pitfalls",
 )
 def _check(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
     for warning in settings.warnings:
         ctx.stderr.write(f"Warning: {warning}\n")
-    path = settings.database_path
-    existed = path.exists()
-    found = _look_at(path) if existed else None
-    if found is None or found.version is None or not found.pending:
-        for line in _open_database(settings, create=True, upgrade=False):  # creates a missing one
-            ctx.stderr.write(line + "\n")
-        found = _look_at(path, reuse=True)
-    if found is None:  # _open_database read it just now: only a race gets here
-        raise CommandError(f"The database at {path} could not be read.")
+    if settings.database_url is not None:  # read-only: a PostgreSQL database is never created or upgraded here
+        found = _look_at_postgres(settings)
+        shown = settings.database_shown
+        state = f"{found.sessions} session(s)" if found.version is not None else "empty: no tables yet"
+    else:
+        path = settings.database_path
+        existed = path.exists()
+        looked = _look_at(path) if existed else None
+        if looked is None or looked.version is None or not looked.pending:
+            for line in _open_database(settings, create=True, upgrade=False):  # creates a missing one
+                ctx.stderr.write(line + "\n")
+            looked = _look_at(path, reuse=True)
+        if looked is None:  # _open_database read it just now: only a race gets here
+            raise CommandError(f"The database at {path} could not be read.")
+        found, shown = looked, str(path)
+        state = f"{found.sessions} session(s)" if existed else "created, empty"
     ctx.write("Configuration validated successfully")
     ctx.write(f"  (the token and channel ids were checked for form only; `{MANAGE} run` contacts Discord)")
     if settings.defines_course:
@@ -339,10 +351,11 @@ def _check(ctx: Context) -> int:
         f"accepted {settings.code_grace_seconds} s after they change"
     )
     ctx.write(f"  time zone:          {settings.timezone.key}")
-    state = f"{found.sessions} session(s)" if existed else "created, empty"
-    ctx.write(f"Database OK: {path} ({state})")
+    ctx.write(f"Database OK: {shown} ({state})")
     latest = migrations.latest()
-    if found.version is not None and found.pending:
+    if found.version is None:
+        ctx.write(f"  schema version:     {messages.postgres_empty_schema()}")
+    elif found.pending:
         ctx.write(f"  schema version:     {messages.upgrade_pending(found.version, latest)}")
     else:
         ctx.write(f"  schema version:     {found.version} (the latest)")
@@ -369,7 +382,33 @@ def _look_at(path: Path, *, reuse: bool = False) -> _Found | None:
     database = models.database
     if not reuse:
         # query_only: this connection cannot write, whatever a library call might try.
-        database.init(str(path), timeout=models.BUSY_TIMEOUT_SECONDS, pragmas={"query_only": 1})
+        models.close_all()
+        database.initialize(
+            peewee.SqliteDatabase(str(path), timeout=models.BUSY_TIMEOUT_SECONDS, pragmas={"query_only": 1})
+        )
+    return _read_found(reuse=reuse)
+
+
+def _look_at_postgres(settings: Settings) -> _Found:
+    """The same on a PostgreSQL server, over a read-only connection (nothing created or upgraded);
+    one line saying what is wrong (server down, authentication failed, database missing) otherwise."""
+    assert settings.database_url is not None
+    try:
+        models.open_postgres_read_only(settings.database_url)
+    except AttendanceError as exc:
+        raise CommandError(str(exc)) from exc
+    try:
+        found = _read_found(reuse=False)
+    finally:
+        models.close_all()
+    if found is None:
+        raise CommandError(messages.postgres_unreachable(settings.database_shown, "its tables could not be read"))
+    return found
+
+
+def _read_found(*, reuse: bool) -> _Found | None:
+    """What `check` tells about the database `models.database` is open on."""
+    database = models.database
     try:
         database.connect(reuse_if_open=True)
         tables = set(database.get_tables())
@@ -431,6 +470,92 @@ def _migrate(ctx: Context) -> int:
         ctx.write(messages.database_up_to_date(migrations.schema_version()))
     _sync_env_course(AttendanceService(settings))
     return 0
+
+
+# -- copy-db --------------------------------------------------------------------------------
+
+
+def _copy_db_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--to",
+        metavar="URL",
+        required=True,
+        help="the database to copy into: postgresql://USER:PASSWORD@HOST:5432/NAME (created beforehand with "
+        "createdb) or sqlite:///FILE; its tables are made by this release's migration steps if it has none",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="copy even into a database that holds rows: its tables are emptied first, in the same transaction "
+        "as the copy (if the copy fails, it keeps what it held)",
+    )
+
+
+@command(
+    "copy-db",
+    "copy every table of the configured database (DATABASE_URL or DATABASE_PATH) into another, e.g. SQLite to "
+    "PostgreSQL, ids and values kept, in one transaction, the row counts checked table by table; the "
+    "configured database must be at the latest schema (stop the bot first: what it records later is not copied)",
+    _copy_db_arguments,
+)
+def _copy_db(ctx: Context) -> int:
+    from .copydb import copy_into_target
+
+    settings = ctx.settings()
+    target = _copy_target(ctx.options.to)
+    if _same_database(settings, target):
+        raise CommandError(messages.copy_same_database(target.database_shown))
+    for line in _open_database(settings, create=False, upgrade=False):
+        ctx.stderr.write(line + "\n")
+    version, latest = migrations.schema_version(), migrations.latest()
+    if version != latest:
+        raise CommandError(messages.copy_source_not_latest(settings.database_shown, version, latest))
+    source = models.database.obj
+    try:
+        try:
+            with _upgrade_sentences() as lines:  # the target's schema, by the same steps as every database's
+                init_db(target.database_target)
+        except AttendanceError as exc:
+            raise CommandError(str(exc).replace("DATABASE_URL", "--to")) from exc
+        for line in lines:
+            ctx.stderr.write(line + "\n")
+        copied = copy_into_target(source, force=ctx.options.force)
+    finally:
+        closer = getattr(source, "close_all", None)  # a PostgreSQL source's pool
+        if closer is not None:
+            closer()
+        models.close_all()
+    for done in copied:
+        ctx.write(messages.copied_table(done.table, done.rows))
+    ctx.write(messages.copy_done(sum(done.rows for done in copied), settings.database_shown, target.database_shown))
+    return 0
+
+
+def _copy_target(url: str) -> Settings:
+    """--to read as DATABASE_URL is (a PostgreSQL URL, or sqlite:/// and a file relative to the project)."""
+    try:
+        return load_settings(None, environ={"DATABASE_URL": url}, base_dir=PROJECT_DIR, require_discord=False)
+    except ConfigurationError as exc:
+        problems = [problem.replace("DATABASE_URL", "the URL") for problem in exc.problems]
+        raise CommandError(messages.copy_bad_target("; ".join(problems))) from exc
+
+
+def _same_database(settings: Settings, target: Settings) -> bool:
+    """Whether the target is the configured database (another spelling of its file, or the same
+    PostgreSQL server and database whatever the user)."""
+    if settings.database_url is None and target.database_url is None:
+        return _is_database_file(target.database_path, settings)
+    if settings.database_url is not None and target.database_url is not None:
+        return _server_database(settings.database_url) == _server_database(target.database_url)
+    return False
+
+
+def _server_database(url: str) -> tuple[str, int, str]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("localhost", "127.0.0.1", "::1"):
+        host = "loopback"
+    return host, parts.port or 5432, parts.path.strip("/")
 
 
 # -- open / close ---------------------------------------------------------------------------

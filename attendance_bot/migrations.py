@@ -64,12 +64,13 @@ def fold(name: str) -> str:
 
 
 def _runner() -> Runner:
-    return Runner(database, str(SCHEMA_DIR), table_name=HISTORY_TABLE)
+    return Runner(database.obj, str(SCHEMA_DIR), table_name=HISTORY_TABLE)
 
 
 def latest() -> int:
-    """The version this release writes: its highest step."""
-    return max(step.idx for step in _runner().migrations())
+    """The version this release writes: its highest step (no database needed to know it)."""
+    steps = Runner(peewee.SqliteDatabase(":memory:"), str(SCHEMA_DIR), table_name=HISTORY_TABLE).migrations()
+    return max(step.idx for step in steps)
 
 
 def schema_version() -> int | None:
@@ -132,8 +133,9 @@ def upgrade(path: Path | None, defaults: CourseDefaults | None = None) -> list[s
     """Bring the open database to the latest version; what was done, one sentence each.
 
     An empty database runs every step (that is how it is created). An existing one is copied
-    first (when `path` is a file). Each step runs in one transaction with its history row: a
-    failure leaves the database as it was before that step, and the backup beside it.
+    first when `path` is an SQLite file (a PostgreSQL server's backups are pg_dump's). Each step
+    runs in one transaction with its history row: a failure leaves the database as it was before
+    that step, and the backup beside it.
     """
     version = schema_version()
     runner = _runner()

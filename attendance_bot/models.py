@@ -1,4 +1,5 @@
-"""Peewee models over a deferred database, and init_db() that opens it with the right pragmas."""
+"""Peewee models over a deferred database, and init_db() that opens it: an SQLite file with the
+right pragmas, or a PostgreSQL server through a connection pool."""
 
 from __future__ import annotations
 
@@ -19,11 +20,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Deferred: which file is decided by init_db(settings), never at import.
-database = peewee.SqliteDatabase(None)
+# Deferred: which database (an SQLite file or a PostgreSQL server) is decided by init_db(), never
+# at import. The proxy stays the same object, so every module may import it.
+database = peewee.DatabaseProxy()
 
 UTC_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 BUSY_TIMEOUT_SECONDS = 30
+# PostgreSQL: connections kept by the pool (the database thread, export threads, a shell command),
+# how long a caller waits for one, and after how long an idle one is replaced.
+POOL_CONNECTIONS = 8
+POOL_WAIT_SECONDS = 10
+POOL_STALE_SECONDS = 300
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def is_postgres(target: Path | str) -> bool:
+    """Whether a database target (init_db's) is a PostgreSQL URL rather than an SQLite file."""
+    return isinstance(target, str) and target.split(":", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def backend() -> str:
+    """The open database's kind: "sqlite" or "postgresql" (for the few statements that differ)."""
+    return "postgresql" if isinstance(database.obj, peewee.PostgresqlDatabase) else "sqlite"
 
 
 class UTCDateTimeField(peewee.TextField):
@@ -207,62 +225,128 @@ MODELS: tuple[type[BaseModel], ...] = (Course, Session, Attendance, WrongAttempt
 
 
 def init_db(
-    path: Path | str,
+    target: Path | str,
     *,
     create: bool = True,
     upgrade: bool = True,
     defaults: CourseDefaults | None = None,
-) -> peewee.SqliteDatabase:
-    """Open the SQLite file at `path` (WAL, busy timeout, mode 0600) with the latest schema.
+) -> peewee.Database:
+    """Open the database with the latest schema: the SQLite file at `target` (WAL, busy timeout,
+    mode 0600), or the PostgreSQL server a `postgresql://` URL names (through a connection pool).
 
-    An empty database gets every table; one of an older release is upgraded in place after a
-    backup copy (`defaults` names the course its sessions join), unless upgrade=False, which
-    refuses it instead (StorageError saying `manage.py migrate`). With create=False a missing
-    file is an error instead of a new database (for read-only commands that should not invent
-    an empty database in the wrong place).
+    An empty database gets every table; one of an older release is upgraded in place (an SQLite
+    file after a backup copy; `defaults` names the course its sessions join), unless upgrade=False,
+    which refuses it instead (StorageError saying `manage.py migrate`). With create=False a missing
+    SQLite file is an error instead of a new database (for read-only commands that should not
+    invent an empty database in the wrong place); a PostgreSQL database must exist already.
     """
     from . import migrations  # it imports the models
 
-    if str(path) != ":memory:":
-        path = Path(path)
-        if not path.exists():
-            if not create:
-                raise StorageError(messages.no_database_at(path))
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-                os.close(fd)
-            except OSError as exc:
-                raise StorageError(messages.database_cannot_be_created(path, exc.strerror)) from exc
-        _make_private(path)
-    if not database.is_closed():
-        database.close()
-    database.init(
-        str(path),
-        timeout=BUSY_TIMEOUT_SECONDS,
-        pragmas={
-            "journal_mode": "wal",
-            "busy_timeout": BUSY_TIMEOUT_SECONDS * 1000,
-            "synchronous": "full",
-            "foreign_keys": 1,
-        },
-    )
+    close_all()
+    if is_postgres(target):
+        url = str(target)
+        shown = _shown(url)
+        database.initialize(_postgres(url))
+        backup_path = None
+    else:
+        path: Path | str = target
+        if str(path) != ":memory:":
+            path = Path(path)
+            if not path.exists():
+                if not create:
+                    raise StorageError(messages.no_database_at(path))
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+                    os.close(fd)
+                except OSError as exc:
+                    raise StorageError(messages.database_cannot_be_created(path, exc.strerror)) from exc
+            _make_private(path)
+        shown = str(path)
+        database.initialize(
+            peewee.SqliteDatabase(
+                str(path),
+                timeout=BUSY_TIMEOUT_SECONDS,
+                pragmas={
+                    "journal_mode": "wal",
+                    "busy_timeout": BUSY_TIMEOUT_SECONDS * 1000,
+                    "synchronous": "full",
+                    "foreign_keys": 1,
+                },
+            )
+        )
+        backup_path = None if str(path) == ":memory:" else Path(path)
     try:
         database.connect(reuse_if_open=True)
         version = migrations.schema_version()
         if version is not None and version > migrations.latest():
-            raise StorageError(messages.database_too_new(path, version, migrations.latest()))
+            raise StorageError(messages.database_too_new(shown, version, migrations.latest()))
         if version is not None and not upgrade and migrations.pending():
-            raise StorageError(messages.migration_pending(path, version, migrations.latest()))
-        for line in migrations.upgrade(None if str(path) == ":memory:" else Path(path), defaults):
+            raise StorageError(messages.migration_pending(shown, version, migrations.latest()))
+        for line in migrations.upgrade(backup_path, defaults):
             log.info("%s", line)
     except StorageError:
-        database.close()
+        close_all()
         raise
     except peewee.DatabaseError as exc:
-        database.close()
-        raise StorageError(messages.database_unusable(path, exc)) from exc
-    return database
+        close_all()
+        if is_postgres(target):
+            raise StorageError(messages.postgres_unreachable(shown, _postgres_problem(exc))) from exc
+        raise StorageError(messages.database_unusable(shown, exc)) from exc
+    return database.obj  # type: ignore[no-any-return]
+
+
+def _shown(url: str) -> str:
+    from .settings import shown_url
+
+    return shown_url(url)
+
+
+def _postgres(url: str) -> peewee.Database:
+    """A pooled PostgreSQL database for a URL (psycopg 3 through peewee, which runs in autocommit
+    mode outside transactions, so a failed statement never leaves the connection aborted)."""
+    from playhouse.db_url import parse
+    from playhouse.pool import PooledPostgresqlDatabase
+
+    params = parse(url, unquote_user=True, unquote_password=True)
+    name = params.pop("database")
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    return PooledPostgresqlDatabase(
+        name,
+        max_connections=POOL_CONNECTIONS,
+        stale_timeout=POOL_STALE_SECONDS,
+        timeout=POOL_WAIT_SECONDS,
+        **params,
+    )
+
+
+def _postgres_problem(exc: BaseException) -> str:
+    """What went wrong reaching PostgreSQL, in a few words (the driver's message names no password)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lowered = text.lower()
+    if "role" in lowered and "does not exist" in lowered:  # a user the server does not know
+        return "authentication failed: the server has no such user; check the user in DATABASE_URL"
+    if "password authentication failed" in lowered or "authentication failed" in lowered:
+        return "authentication failed: check the user and password in DATABASE_URL"
+    if "does not exist" in lowered and "database" in lowered:
+        return "the database does not exist: create it (createdb) or fix its name in DATABASE_URL"
+    if "connection refused" in lowered or "could not connect" in lowered or "timeout" in lowered:
+        return "the server is not reachable: is PostgreSQL running, and are the host and port right?"
+    return text
+
+
+def open_postgres_read_only(url: str) -> None:
+    """Point `database` at a PostgreSQL server for reading only (`manage.py check`): connected, every
+    transaction of the connection read-only, nothing created or upgraded. StorageError
+    (postgres_unreachable: server down, authentication failed, database missing) if it cannot be used."""
+    close_all()
+    database.initialize(_postgres(url))
+    try:
+        database.connect(reuse_if_open=True)
+        database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    except peewee.DatabaseError as exc:
+        close_all()
+        raise StorageError(messages.postgres_unreachable(_shown(url), _postgres_problem(exc))) from exc
 
 
 def _make_private(path: Path) -> None:
@@ -289,6 +373,16 @@ def _make_private(path: Path) -> None:
 
 
 def close_db() -> None:
-    """Close this thread's connection, if any."""
-    if not database.is_closed():
+    """Close this thread's connection, if any (with a pool: hand it back)."""
+    if database.obj is not None and not database.is_closed():
         database.close()
+
+
+def close_all() -> None:
+    """Close this thread's connection and, with a pool, every idle connection it keeps; forget the database."""
+    if database.obj is None:
+        return
+    close_db()
+    closer = getattr(database.obj, "close_all", None)
+    if closer is not None:
+        closer()

@@ -76,6 +76,25 @@ class Settings:
     # Likely pitfalls that still work (a legacy zone, a cleaned-up token): `check` prints them
     # and the bot logs them at start.
     warnings: tuple[str, ...] = ()
+    # A PostgreSQL server (DATABASE_URL postgresql://...); None: the SQLite file database_path.
+    # It may hold a password: never printed (see database_shown).
+    database_url: str | None = field(default=None, repr=False)
+    # Discord shards this process runs (SHARD_COUNT, SHARD_IDS); None: one process, Discord's count.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    # Speed-ups nextcord supports (UVLOOP, ORJSON; attendance_bot/speedups.py): off unless set on.
+    uvloop: bool = False
+    orjson: bool = False
+
+    @property
+    def database_target(self) -> str | Path:
+        """What init_db() opens: the PostgreSQL URL, else the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_shown(self) -> str:
+        """The database as it may be printed: the file, or the URL with its password hidden."""
+        return shown_url(self.database_url) if self.database_url else str(self.database_path)
 
     @property
     def display_channel_id(self) -> int | None:
@@ -315,12 +334,15 @@ def load_settings(
         if zone_warning:
             reader.warnings.append(zone_warning)
 
-    db_raw = reader.raw("DATABASE_PATH") or DEFAULT_DATABASE_PATH
+    database_url, db_raw = _database_url(reader)
+    db_raw = db_raw or DEFAULT_DATABASE_PATH
     database_path = Path(db_raw).expanduser()
     if not database_path.is_absolute():
         database_path = base_dir / database_path
-    if database_path.exists() and database_path.is_dir():
+    if database_url is None and database_path.exists() and database_path.is_dir():
         reader.problems.append(f"DATABASE_PATH must name a file, but {db_raw!r} is a folder")
+    shard_count, shard_ids = _shards(reader)
+    uvloop, orjson = _speedup(reader, "UVLOOP"), _speedup(reader, "ORJSON")
 
     api_base = (reader.raw("DISCORD_API_BASE") or DEFAULT_API_BASE).rstrip("/")
     api_problem = _api_base_problem(api_base)
@@ -344,4 +366,105 @@ def load_settings(
         discord_api_base=api_base,
         course_name=course_name,
         warnings=tuple(reader.warnings),
+        database_url=database_url,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        uvloop=uvloop,
+        orjson=orjson,
     )
+
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+_URL_EXAMPLE = "postgresql://attendance:PASSWORD@127.0.0.1:5432/attendance or sqlite:///data/attendance.db"
+
+
+def shown_url(url: str) -> str:
+    """A database URL with its password replaced by ***, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return parts._replace(netloc=f"{user}@{netloc[-1]}").geturl()
+
+
+def _database_url(reader: _Reader) -> tuple[str | None, str | None]:
+    """DATABASE_URL (it wins over DATABASE_PATH): (the PostgreSQL URL, None), or (None, the SQLite
+    path a sqlite:/// URL names, else DATABASE_PATH)."""
+    path = reader.raw("DATABASE_PATH")
+    url = reader.raw("DATABASE_URL")
+    if url is None:
+        return None, path
+    if path is not None:
+        reader.warnings.append("DATABASE_PATH is ignored: DATABASE_URL is set and wins")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        reader.problems.append(f"DATABASE_URL is not a URL such as {_URL_EXAMPLE} (its port is not a number)")
+        return None, None
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        if parts.netloc or not parts.path.strip("/"):
+            reader.problems.append(f"DATABASE_URL sqlite:/// must be followed by the file's path, as in {_URL_EXAMPLE}")
+            return None, None
+        return None, parts.path[1:]  # sqlite:///relative/file, sqlite:////absolute/file
+    if scheme not in _POSTGRES_SCHEMES:
+        reader.problems.append(
+            f"DATABASE_URL must start with postgresql:// or sqlite:///, as in {_URL_EXAMPLE}, not {scheme or 'nothing'}://"
+        )
+        return None, None
+    if not parts.hostname or not parts.path.strip("/") or port == 0:
+        reader.problems.append(
+            f"DATABASE_URL must name the server and the database, as in {_URL_EXAMPLE}: {shown_url(url)} does not"
+        )
+        return None, None
+    return url, None
+
+
+MAX_SHARDS = 64
+
+
+def _shards(reader: _Reader) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT and SHARD_IDS: how many shards in all, and which of them this process runs."""
+    count_raw, ids_raw = reader.raw("SHARD_COUNT"), reader.raw("SHARD_IDS")
+    if count_raw is None:
+        if ids_raw is not None:
+            reader.problems.append(
+                "SHARD_IDS needs SHARD_COUNT (the number of shards in all), for example SHARD_COUNT=2"
+            )
+        return None, None
+    count = reader.integer("SHARD_COUNT", 1, 1, MAX_SHARDS, "shards")
+    if ids_raw is None:
+        return count, None
+    ids: list[int] = []
+    for part in ids_raw.split(","):
+        text = part.strip()
+        if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) >= count:
+            reader.problems.append(
+                f"SHARD_IDS must list shard numbers from 0 to {count - 1} separated by commas, for example "
+                f"SHARD_IDS=0,1, not {ids_raw!r}"
+            )
+            return count, None
+        ids.append(int(text))
+    if len(set(ids)) != len(ids):
+        reader.problems.append(f"SHARD_IDS lists a shard twice: {ids_raw!r}")
+        return count, None
+    return count, tuple(sorted(ids))
+
+
+def _speedup(reader: _Reader, name: str) -> bool:
+    """UVLOOP or ORJSON: on or off (unset: off); on while its package is missing is a warning, not an error."""
+    import sys
+
+    from . import messages, speedups
+
+    raw = reader.raw(name)
+    value = speedups.parse_switch(raw)
+    if value is None:
+        reader.problems.append(f"{name} must be on or off, not {raw!r}")
+        return False
+    module = speedups.SWITCHES[name]
+    if value and not speedups.installed(module):
+        reader.warnings.append(messages.speedup_missing(name, module, sys.executable))
+    return value

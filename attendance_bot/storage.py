@@ -28,6 +28,7 @@ from .models import (
     Student,
     UTCDateTimeField,
     WrongAttempt,
+    backend,
     database,
 )
 from .records import ExportRow
@@ -126,15 +127,55 @@ def failure(action: str, exc: BaseException) -> StorageError:
     """The one way a database error becomes what a user is told: logged with its real cause, and a
     StorageError saying what could not be done (and that nothing changed)."""
     log.error("Database error while %s: %s", action, _root_cause(exc))
+    drop_broken_connection()
     return StorageError(messages.database_failure(action))
+
+
+def drop_broken_connection() -> None:
+    """After a failure on PostgreSQL, let go of this thread's connection (the server may have
+    restarted under it), so the next call takes a fresh one from the pool and recording resumes by
+    itself when the server is back. Never inside a transaction still open."""
+    if backend() != "postgresql" or database.is_closed() or database.in_transaction():
+        return
+    try:
+        database.close()
+    except Exception as exc:  # a dead connection may fail to close: it is dropped either way
+        log.debug("Closing the failed connection: %s", exc)
 
 
 # -- transactions ---------------------------------------------------------------------------
 
 
 def immediate() -> AbstractContextManager[Any]:
-    """A write transaction that takes SQLite's write lock at once (no upgrade from a read lock to fail)."""
-    return database.atomic("IMMEDIATE")
+    """A write transaction: on SQLite it takes the write lock at once (no upgrade from a read lock
+    to fail); on PostgreSQL a plain transaction, where the unique indexes are the final word on one
+    open session per course and one record per student per session."""
+    if backend() == "sqlite":
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+# PostgreSQL's advisory lock key for opening sessions ("attn" in ASCII): any number, the same in every process.
+_OPENING_LOCK = 0x6174746E
+
+
+def lock_for_opening() -> None:
+    """Inside immediate(): hold the right to open sessions until the transaction ends. SQLite's
+    IMMEDIATE transaction holds it already (one writer); on PostgreSQL another process could read
+    the same open sessions meanwhile and give its session the same window offset."""
+    if backend() == "postgresql":
+        _run("SELECT pg_advisory_xact_lock(?)", (_OPENING_LOCK,))
+
+
+def _run(sql: str, params: Sequence[object] = ()) -> Any:
+    """Execute one of this module's statements, written with `?` placeholders, in the open
+    database's own placeholder style; the cursor."""
+    return database.execute_sql(_placeholders(sql, database.param), params)
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(sql: str, param: str) -> str:
+    return sql if param == "?" else sql.replace("?", param)
 
 
 # -- open sessions ----------------------------------------------------------------------------
@@ -174,14 +215,14 @@ def open_sessions() -> list[OpenSession]:
     One prepared statement (peewee's own query costs 10x on the hot path), each value converted
     as peewee converts it.
     """
-    rows = [_open_session(found) for found in database.execute_sql(_OPEN_SESSIONS).fetchall()]
+    rows = [_open_session(found) for found in _run(_OPEN_SESSIONS).fetchall()]
     rows.sort(key=lambda o: (o.row.opened_at, o.row.id))
     return rows
 
 
 def find_open_session(course_id: int) -> Session | None:
     """A course's open session's row, or None: the one way every caller finds it."""
-    found = database.execute_sql(_OPEN_SESSION_OF_COURSE, (course_id,)).fetchone()
+    found = _run(_OPEN_SESSION_OF_COURSE, (course_id,)).fetchone()
     return None if found is None else _open_session(found).row
 
 
@@ -366,18 +407,14 @@ def recent_wrong_and_present(
     sessions = ", ".join("?" * len(session_ids))
     for chunk in _chunks(list(user_ids), MAX_VARIABLES - 2 - len(session_ids)):  # + sessions, time or server
         marks = ", ".join("?" * len(chunk))
-        cursor = database.execute_sql(
-            _RECENT_WRONG.format(sessions=sessions, marks=marks), (*session_ids, *chunk, stamp)
-        )
+        cursor = _run(_RECENT_WRONG.format(sessions=sessions, marks=marks), (*session_ids, *chunk, stamp))
         for user_id, attempted_at in cursor.fetchall():
             wrong.setdefault(user_id, []).append(_from_db(attempted_at))
-        cursor = database.execute_sql(_PRESENT.format(sessions=sessions, marks=marks), (*session_ids, *chunk))
+        cursor = _run(_PRESENT.format(sessions=sessions, marks=marks), (*session_ids, *chunk))
         for session_id, user_id, status, source in cursor.fetchall():
             present[(session_id, user_id)] = Held(status, source)
         if guild_id is not None:
-            cursor = database.execute_sql(
-                _MARKED_BY_KEY.format(sessions=sessions, marks=marks), (*session_ids, guild_id, *chunk)
-            )
+            cursor = _run(_MARKED_BY_KEY.format(sessions=sessions, marks=marks), (*session_ids, guild_id, *chunk))
             for session_id, user_id, status, source in cursor.fetchall():
                 present[(session_id, user_id)] = Held(status, source)
     return wrong, present
@@ -436,7 +473,7 @@ def insert_events(rows: Sequence[EventRow]) -> None:
 
 def _write_rows(statement: Callable[[int], str], width: int, rows: Sequence[tuple[object, ...]]) -> None:
     for chunk in _chunks(list(rows), MAX_VARIABLES // width):
-        database.execute_sql(statement(len(chunk)), [value for row in chunk for value in row])
+        _run(statement(len(chunk)), [value for row in chunk for value in row])
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -469,11 +506,11 @@ def export_slices(session_id: str | None, size: int, *, course_id: int | None = 
     The statement runs at once; the slices are read as they are asked for.
     """
     if session_id is not None:
-        cursor = database.execute_sql(_EXPORT_SESSION, (session_id,))
+        cursor = _run(_EXPORT_SESSION, (session_id,))
     elif course_id is not None:
-        cursor = database.execute_sql(_EXPORT_COURSE, (course_id,))
+        cursor = _run(_EXPORT_COURSE, (course_id,))
     else:
-        cursor = database.execute_sql(_EXPORT_ALL)
+        cursor = _run(_EXPORT_ALL)
     return _slices(cursor, size)
 
 
@@ -563,3 +600,34 @@ def insert_seed_registrations(rows: Sequence[dict[str, Any]]) -> None:
 def insert_seed_events(rows: Sequence[dict[str, Any]]) -> None:
     """Append a seed import's events, one per record and registration brought in."""
     _insert_many(Event, rows)
+
+
+# -- copy-db writes (attendance_bot/copydb.py) -----------------------------------------------------
+# Whole tables copied from another database, row values as that database stored them; the table and
+# column names are the target's own (read from its schema), every value a bound parameter.
+
+
+def empty_tables(tables: Sequence[str]) -> None:
+    """Delete every row of these tables, in the order given (dependents first)."""
+    for table in tables:
+        _run(f'DELETE FROM "{table}"')
+
+
+def insert_copied_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Insert rows as they are (ids included), as few statements as the variable limit allows."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    for chunk in _chunks(list(rows), max(1, MAX_VARIABLES // len(columns))):
+        sql = f'INSERT INTO "{table}" ({names}) VALUES {_values(len(columns), len(chunk))}'
+        _run(sql, [value for row in chunk for value in row])
+
+
+def advance_id_sequences(tables: Sequence[str]) -> None:
+    """PostgreSQL: set each table's id sequence past its highest id, so the next insert after a copy
+    (which wrote the ids itself) does not collide. SQLite takes the highest id + 1 by itself."""
+    if backend() != "postgresql":
+        return
+    for table in tables:
+        _run(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f'COALESCE((SELECT MAX("id") FROM "{table}"), 0) + 1, false)'
+        )

@@ -1,6 +1,6 @@
 """Subprocess worker for the concurrency test: submit many codes to one database at once.
 
-Run as `python tests/_workers.py DB_PATH WORKER COUNT RESUBMIT EPOCH GO_FILE`; prints JSON with the
+Run as `python tests/_workers.py DATABASE WORKER COUNT RESUBMIT EPOCH GO_FILE`; prints JSON with the
 user ids whose submission was acknowledged (recorded or updated) and any errors.
 """
 
@@ -18,14 +18,15 @@ def first_user(worker: int) -> int:
 
 
 def main(argv: list[str]) -> int:
-    db_path, worker, count, resubmit, epoch, go_file = argv
+    database, worker, count, resubmit, epoch, go_file = argv
     worker, count, resubmit = int(worker), int(count), int(resubmit)
     from attendance_bot.attendance import AttendanceService
     from attendance_bot.models import close_db, init_db
     from attendance_bot.settings import load_settings
 
-    settings = load_settings(None, environ={"DATABASE_PATH": db_path}, require_discord=False)
-    init_db(settings.database_path)
+    key = "DATABASE_URL" if database.startswith("postgresql://") else "DATABASE_PATH"  # a file or a URL
+    settings = load_settings(None, environ={key: database}, require_discord=False)
+    init_db(settings.database_target)
     instant = datetime.fromtimestamp(float(epoch), timezone.utc)
     service = AttendanceService(settings, lambda: instant)
     code = service.current_code().code  # computed here, from the stored secret and the instant

@@ -28,6 +28,8 @@ from attendance_bot.settings import Settings
 if TYPE_CHECKING:
     from conftest import FakeClock
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 T0 = datetime(2024, 9, 2, 9, 0, 0, tzinfo=timezone.utc)  # where the `clock` fixture starts
 
 
@@ -194,7 +196,7 @@ def test_throttle_survives_a_restart(service: AttendanceService, settings: Setti
     _wrong(service, clock, FREE_WRONG_ATTEMPTS + 2)  # the next try waits 60 s
     clock.advance(20)
     close_db()
-    init_db(settings.database_path)
+    init_db(settings.database_target)
     restarted = AttendanceService(settings, clock)
     result = submit(restarted, right_code(restarted))
     assert (result.outcome, result.retry_after) == (Outcome.THROTTLED, pytest.approx(throttle_wait(7) - 20))

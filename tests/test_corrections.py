@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _backends import dropping_trigger, refusing_trigger
 from _course import ATTENDANCE_CHANNEL_ID, GUILD_ID
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -29,7 +30,7 @@ from attendance_bot.corrections import (
 )
 from attendance_bot.courses import CourseService
 from attendance_bot.errors import StorageError, UnknownCourse, UnknownSession
-from attendance_bot.models import Attendance, Event, database
+from attendance_bot.models import Attendance, Event, backend, database
 from attendance_bot.records import StudentRef
 from attendance_bot.roster import RosterRow, RosterService
 from attendance_bot.settings import Settings
@@ -37,6 +38,8 @@ from attendance_bot.students import StudentService
 
 if TYPE_CHECKING:
     from conftest import FakeClock
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 T0 = datetime(2024, 9, 2, 9, 0, 0, tzinfo=timezone.utc)  # where the `clock` fixture starts
 
@@ -84,17 +87,21 @@ def _events() -> list[tuple[Any, ...]]:
 
 @pytest.fixture(autouse=True)
 def append_only(db: Any) -> Iterator[None]:
-    """Events are never updated or deleted: SQLite refuses it for the test's connection, and the
-    table at the end starts with the table as it was."""
+    """Events are never updated or deleted: the database refuses it (on SQLite for the test's
+    connection), and the table at the end starts with the table as it was."""
     for verb in ("UPDATE", "DELETE"):
-        database.execute_sql(
-            f"CREATE TEMP TRIGGER event_no_{verb.lower()} BEFORE {verb} ON main.event "
-            "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
-        )
+        for sql in refusing_trigger(
+            backend(), f"event_no_{verb.lower()}", "event", verb, "events are append-only", temp=True
+        ):
+            database.execute_sql(sql)
     before = _events()
     yield
     after = _events()
     assert after[: len(before)] == before
+    if backend() == "postgresql":  # not a temporary trigger there: the next test's database is the same
+        for verb in ("UPDATE", "DELETE"):
+            for sql in dropping_trigger(backend(), f"event_no_{verb.lower()}", "event"):
+                database.execute_sql(sql)
 
 
 @pytest.fixture
@@ -474,14 +481,14 @@ def test_marking_a_check_ins_own_status_makes_it_stand(
 
 def test_a_failing_event_leaves_no_mark(corrections: CorrectionService, course_id: int, class_day: str) -> None:
     """The record and its event are one transaction: no event, no change."""
-    database.execute_sql(
-        "CREATE TEMP TRIGGER event_fails BEFORE INSERT ON main.event BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-    )
+    for sql in refusing_trigger(backend(), "event_fails", "event", "INSERT", "disk on fire", temp=True):
+        database.execute_sql(sql)
     text = refused(lambda: corrections.mark(course_id, "S1", "absent", actor="inst"), StorageError)
     assert text == messages.database_failure("correcting the record")
     refused(lambda: corrections.mark(course_id, "S3", "absent", actor="inst"), StorageError)
     refused(lambda: corrections.remove(course_id, "bob", class_day, actor="inst"), StorageError)
-    database.execute_sql("DROP TRIGGER event_fails")
+    for sql in dropping_trigger(backend(), "event_fails", "event"):
+        database.execute_sql(sql)
 
 
 @pytest.mark.parametrize("typed", ["here", "", "Present!", "p", "=cmd|' /C calc'!A0", "x" * 6000, "absenté"])

@@ -3,23 +3,27 @@ several courses side by side (own codes, own channels, a shared channel, nothing
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from _course import ADMIN_CHANNEL_ID, ATTENDANCE_CHANNEL_ID, GUILD_ID
 
-from attendance_bot import codes, messages
+from attendance_bot import codes, messages, storage
 from attendance_bot.attendance import FIRST_WAIT_SECONDS, AttendanceService, free_offset_ms
 from attendance_bot.courses import CourseService
 from attendance_bot.errors import CourseError, CourseNeeded, SessionAlreadyOpen, UnknownCourse, UnknownSession
-from attendance_bot.models import close_db, init_db
+from attendance_bot.models import Session, close_db, init_db
 from attendance_bot.records import FREE_WRONG_ATTEMPTS, CourseInfo, Outcome, Submission
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:
     from conftest import FakeClock
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 OTHER_GUILD = 900000000000000100
 ADMIN_B, ATTENDANCE_B = 900000000000000012, 900000000000000013
@@ -146,7 +150,7 @@ def test_the_env_course_is_created_then_followed(settings_factory: Callable[...,
     settings = settings_factory(
         ADMIN_CHANNEL_ID=str(ADMIN_B), ATTENDANCE_CHANNEL_ID=str(ATTENDANCE_B), COURSE_NAME="Math"
     )
-    init_db(settings.database_path)
+    init_db(settings.database_target)
     try:
         courses = CourseService(settings)
         made = courses.sync_env_course(None)
@@ -278,3 +282,44 @@ def test_the_shell_needs_a_course_name_when_several_could_be_meant(
         service.current_code()
     assert caught.value.names == ["b", "default"]
     assert str(caught.value) == messages.shell_course_needed(["b", "default"])
+
+
+def test_a_session_opened_while_another_process_opens_one_gets_its_own_window_offset(
+    service: AttendanceService, courses: CourseService, db: object
+) -> None:
+    """Opening is serialised across processes: a course opened while another connection is in the
+    middle of opening a session (its transaction not yet committed) waits for it, then takes the
+    middle of the gap instead of the same window offset (on PostgreSQL an advisory lock does what
+    SQLite's one writer does)."""
+    other = add(courses, "Other", 800000000000000011, 800000000000000012)
+    holding, release = threading.Event(), threading.Event()
+
+    def opening_elsewhere() -> None:  # another process, as far as the database can tell: its own connection
+        try:
+            with storage.immediate():
+                storage.lock_for_opening()
+                storage.create_session(
+                    session_id="ELSEWHERE-0001",
+                    secret=codes.new_secret(),
+                    interval=other.interval,
+                    code_length=4,
+                    grace_seconds=0,
+                    opened_at=datetime.now(timezone.utc),
+                    opened_by="test",
+                    course_id=other.id,
+                    window_offset_ms=0,
+                )
+                holding.set()
+                release.wait(10)
+        finally:
+            close_db()
+
+    thread = threading.Thread(target=opening_elsewhere)
+    thread.start()
+    assert holding.wait(10)
+    threading.Timer(0.5, release.set).start()  # commits while our open waits for it
+    default = courses.find("default")
+    mine = service.open_session(default.id)
+    thread.join(10)
+    offsets = {s.session_id: s.window_offset_ms for s in Session.select()}
+    assert offsets == {"ELSEWHERE-0001": 0, mine.session_id: default.interval * 500}  # the middle of the gap

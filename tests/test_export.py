@@ -20,6 +20,8 @@ from attendance_bot.settings import Settings
 if TYPE_CHECKING:
     from conftest import FakeClock
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 T0 = datetime(2024, 9, 2, 9, 0, 0, tzinfo=timezone.utc)  # where the `clock` fixture starts
 
 UTC = ZoneInfo("UTC")

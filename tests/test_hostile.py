@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from _backends import environ
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -18,12 +19,15 @@ from hypothesis import strategies as st
 from attendance_bot import messages
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET, normalise
+from attendance_bot.errors import UnknownSession
 from attendance_bot.management import main
 from attendance_bot.records import Outcome
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:
     from conftest import FakeClock
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -190,6 +194,14 @@ def test_manage_export_output_argument_never_crashes(name: str, tmp_path: Path) 
         assert err.getvalue().count("\n") == 1, err.getvalue()
 
 
+@pytest.mark.parametrize("typed", NASTY)
+def test_a_hostile_session_id_is_an_unknown_session(service: AttendanceService, typed: str) -> None:
+    """Any typed session id (NUL included, which PostgreSQL cannot even compare) is an unknown session."""
+    service.open_session()
+    with pytest.raises(UnknownSession):
+        service.get_session(typed)
+
+
 def test_unknown_session_reply_does_not_echo_control_characters(service: AttendanceService) -> None:
     """A hostile session id is shown shortened and without control characters."""
     out, err = io.StringIO(), io.StringIO()
@@ -198,7 +210,7 @@ def test_unknown_session_reply_does_not_echo_control_characters(service: Attenda
         ["--env-file", "/dev/null", "export", "--session", evil],
         stdout=out,
         stderr=err,
-        environ={"DATABASE_PATH": str(service.settings.database_path)},
+        environ=environ(service.settings),
     )
     line = err.getvalue()
     assert line.count("\n") == 1 and len(line) < 400

@@ -20,6 +20,8 @@ from attendance_bot.models import Attendance, Event, RosterEntry
 from attendance_bot.roster import MAX_BYTES, MAX_ROWS, RosterError, RosterRow, RosterService, parse_roster
 from attendance_bot.students import StudentService
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 ID_RULE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 DISCORD_RULE = re.compile(r"[a-z0-9_.]{2,32}")
 
@@ -295,14 +297,11 @@ def test_a_failed_import_changes_nothing(
 
 def test_a_database_failure_is_one_storage_error(roster: RosterService, course_id: int, db: Path) -> None:
     """A database error during an import is the StorageError sentence; nothing is imported, no event written."""
-    import sqlite3
-    from contextlib import closing
+    from _backends import execute, kind, refusing_trigger
 
     from attendance_bot.errors import StorageError
 
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute("CREATE TRIGGER no_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
-        conn.commit()
+    execute(db, *refusing_trigger(kind(db), "no_events", "event", "INSERT", "disk says no"))
     with pytest.raises(StorageError) as caught:
         roster.import_roster(course_id, _rows("S1,Ada,\n"), replace=False, actor="t")
     assert str(caught.value) == messages.database_failure("importing the roster")

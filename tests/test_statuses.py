@@ -3,13 +3,12 @@ an event for every check-in written in the same transaction."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from _backends import execute, fetch, kind, refusing_trigger
 
 from attendance_bot import messages
 from attendance_bot.attendance import AttendanceService
@@ -28,18 +27,15 @@ def check_in(service: AttendanceService, user_id: int = 1, username: str = "ada"
     return service.submit(user_id=user_id, username=username, code=service.current_code().code)
 
 
-def records(db: Path) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
-        return conn.execute(
-            "SELECT user_id, session_id, status, source, student_key FROM attendance ORDER BY id"
-        ).fetchall()
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
-def events(db: Path) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
-        return conn.execute(
-            "SELECT session_id, user_id, actor, action, old_status, new_status, source FROM event ORDER BY id"
-        ).fetchall()
+def records(db: Path | str) -> list[tuple[object, ...]]:
+    return fetch(db, "SELECT user_id, session_id, status, source, student_key FROM attendance ORDER BY id")
+
+
+def events(db: Path | str) -> list[tuple[object, ...]]:
+    return fetch(db, "SELECT session_id, user_id, actor, action, old_status, new_status, source FROM event ORDER BY id")
 
 
 @pytest.mark.parametrize(
@@ -189,9 +185,7 @@ def test_a_failing_event_write_records_nothing(service: AttendanceService, db: P
     """The event is written in the check-in's transaction: if it cannot be, the record is not
     written either and the student is not told they are present."""
     service.open_session()
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute("CREATE TRIGGER no_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
-        conn.commit()
+    execute(db, *refusing_trigger(kind(db), "no_events", "event", "INSERT", "disk says no"))
     with pytest.raises(StorageError):
         check_in(service)
     assert records(db) == []

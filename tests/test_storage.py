@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from _backends import columns, connect, fetch, integrity_errors, placeholders
 from _workers import first_user
 
 from attendance_bot import messages
@@ -29,34 +30,34 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
-def rows(path: Path, sql: str = "SELECT user_id, username, timestamp, date_id, session_id FROM attendance") -> list:
-    """Read the file with a separate plain sqlite3 connection: what another process would see."""
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(sql).fetchall()
+
+def rows(db: Path | str, sql: str = "SELECT user_id, username, timestamp, date_id, session_id FROM attendance") -> list:
+    """Read the database with a separate plain connection (sqlite3 or psycopg): what another process would see."""
+    return fetch(db, sql)
 
 
 def right_code(service: AttendanceService) -> str:
     return service.current_code().code
 
 
-def test_attendance_table_keeps_the_seed_columns_first(service: AttendanceService, db: Path) -> None:
+def test_attendance_table_keeps_the_seed_columns_first(service: AttendanceService, db: Path | str) -> None:
     """Table `attendance` starts with the seed's columns, in the seed's order."""
-    columns = [r[1] for r in rows(db, "PRAGMA table_info(attendance)")]
-    assert columns[:6] == ["id", "user_id", "username", "timestamp", "date_id", "session_id"]
+    assert columns(db, "attendance")[:6] == ["id", "user_id", "username", "timestamp", "date_id", "session_id"]
 
 
-def test_user_and_session_are_unique_in_the_database(service: AttendanceService, db: Path) -> None:
+def test_user_and_session_are_unique_in_the_database(service: AttendanceService, db: Path | str) -> None:
     """The database itself refuses a second row for the same student and session."""
     insert = (
         "INSERT INTO attendance (user_id, username, timestamp, date_id, session_id, submitted_at)"
         " VALUES (?, ?, ?, ?, ?, ?)"
     )
     values = (1, "a", "2024-09-02 09:00:00", "2024-09-02", "S", "2024-09-02 09:00:00.000000")
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute(insert, values)
-        with pytest.raises(sqlite3.IntegrityError):
-            conn.execute(insert, values)
+    with connect(db) as conn:
+        conn.execute(placeholders(db, insert), values)
+        with pytest.raises(integrity_errors()):
+            conn.execute(placeholders(db, insert), values)
 
 
 def test_last_submission_wins(service: AttendanceService, clock: FakeClock, db: Path) -> None:
@@ -102,16 +103,17 @@ def test_only_one_session_is_open_at_a_time(service: AttendanceService, clock: F
     assert [s.session.session_id for s in service.sessions()] == [session.session_id]
 
 
-def test_one_open_session_is_kept_by_the_database(service: AttendanceService, db: Path) -> None:
+def test_one_open_session_is_kept_by_the_database(service: AttendanceService, db: Path | str) -> None:
     """Even a writer that skips the service cannot store a second open session."""
     service.open_session()
-    with closing(sqlite3.connect(db)) as conn, pytest.raises(sqlite3.IntegrityError):
+    with connect(db) as conn, pytest.raises(integrity_errors()):
         conn.execute(
             "INSERT INTO session (session_id, secret, interval, code_length, grace_seconds, opened_at, open_flag)"
             " VALUES ('X', 'S', 15, 4, 15, '2024-09-02 09:00:00.000000', 1)"
         )
 
 
+@pytest.mark.sqlite_only("the SQLite file's mode and folder")
 def test_database_file_is_private_and_its_folder_is_created(
     settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
@@ -152,6 +154,7 @@ def test_an_existing_readable_database_is_made_private(tmp_path: Path, caplog: p
     ]
 
 
+@pytest.mark.sqlite_only("SQLite's -wal and -shm files")
 def test_wal_side_files_are_private_too(service: AttendanceService, db: Path) -> None:
     """The -wal and -shm files (which hold recent records and secrets) are 0600 as well."""
     service.open_session()
@@ -160,6 +163,7 @@ def test_wal_side_files_are_private_too(service: AttendanceService, db: Path) ->
     assert [stat.S_IMODE(p.stat().st_mode) for p in side] == [0o600, 0o600]
 
 
+@pytest.mark.sqlite_only("SQLite's journal mode")
 def test_database_uses_wal(db: Path) -> None:
     """The file is in WAL mode, so readers do not block the bot's writes."""
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
@@ -191,7 +195,7 @@ def test_records_survive_a_restart(service: AttendanceService, settings: Setting
     session = service.open_session()
     service.submit(user_id=1, username="a", code=right_code(service))
     close_db()
-    init_db(settings.database_path)
+    init_db(settings.database_target)
     again = AttendanceService(settings, clock)
     assert again.open_session_info() == session
     assert again.current_code().code == right_code(service)
@@ -204,7 +208,7 @@ WORKERS, PER_WORKER, RESUBMIT = 4, 750, 100
 def test_concurrent_processes_lose_and_duplicate_nothing(
     service: AttendanceService, clock: FakeClock, db: Path, tmp_path: Path
 ) -> None:
-    """4 processes submit 3,400 codes at once to one file: each acknowledged student is there exactly once."""
+    """4 processes submit 3,400 codes at once to one database: each acknowledged student is there exactly once."""
     session = service.open_session()
     instant = clock.advance(5)  # same window: every worker computes the same code itself
     go = tmp_path / "go"
@@ -255,6 +259,7 @@ def test_concurrent_processes_lose_and_duplicate_nothing(
     assert service.close_session().count == WORKERS * PER_WORKER
 
 
+@pytest.mark.sqlite_only("a database file made by an older release")
 def test_the_pre_course_fixture_database_reads_with_this_code(
     tmp_path: Path, settings_factory: Callable[..., Settings]
 ) -> None:

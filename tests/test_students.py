@@ -12,6 +12,8 @@ from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import Event, Student
 from attendance_bot.students import MAX_NAME, StudentError, StudentService, clean_name, clean_student_id
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 OTHER_GUILD = 900000000000000100
 
 

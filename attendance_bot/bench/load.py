@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..emulator import Emulator, InteractionHandle, Member
 from ..emulator.interactions import NoReply
@@ -28,8 +29,11 @@ FLOOD = "flood"  # a session opened hours ago, one account flooding its first co
 SEEDED = "seeded"  # N at once over a database of N students x EXPORT_SESSIONS past sessions
 EXPORT = "export"  # the same, with /export_csv of every record sent in the middle of the burst
 COURSES = "courses"  # N students in many courses of several servers at once, and the code messages' edits
+SHARDS = "shards"  # the same over SHARD_SERVERS servers, run by SHARD_PROCESSES bot processes of one shard each
 FLOOD_AGE_HOURS = 8
 DEFAULT_COURSES = 20  # the issue's "20 courses in 3 servers"
+SHARD_PROCESSES = 2  # issue 10: "two shard processes x 10 servers"
+SHARD_SERVERS = 10
 FLOOD_IN_FLIGHT = 4  # the flooder's interactions in flight: each one is sent again once answered
 
 
@@ -53,13 +57,15 @@ class Scenario:
             return f"{self.count} at once + export"
         if self.mode == COURSES:
             return f"{self.count} in {self.courses} courses"
+        if self.mode == SHARDS:
+            return f"{self.count} in {self.courses} courses, {SHARD_PROCESSES} shards"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
 
 
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
-_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000}
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000}
 
 
 def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenario]:
@@ -68,7 +74,8 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
     `flood[:N]` (default 200) is N honest students during a flood of an 8-hour-old session;
     `export[:N]` (default 1000) is a burst of N over N x 40 past records, then the same burst with
     an export of those records in the middle (two rows, side by side); `courses[:N]` (default
-    3000) is N students shared among `courses` courses of three servers, all at once.
+    3000) is N students shared among `courses` courses of three servers, all at once; `shards[:N]`
+    (default 3000) the same over ten servers, run by two bot processes of one shard each.
     """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):
@@ -81,13 +88,13 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
             count = int(size) if colon else _MODE_DEFAULTS[mode]
             out += [Scenario(count, mode=SEEDED), Scenario(count, mode=EXPORT)] if mode == EXPORT else []
             out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
-            out += [Scenario(count, mode=COURSES, courses=courses)] if mode == COURSES else []
+            out += [Scenario(count, mode=mode, courses=courses)] if mode in (COURSES, SHARDS) else []
             continue
         number, _, suffix = token.partition("/")
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
             raise ValueError(
                 f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
-                "flood[:N], export[:N] or courses[:N]"
+                "flood[:N], export[:N], courses[:N] or shards[:N]"
             )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:
@@ -118,6 +125,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     extras: dict[str, str] = field(default_factory=dict)  # figures of one mode (flood, export, courses), as text
     figures: dict[str, float] = field(default_factory=dict)  # the same as numbers, for the medians of rounds
+    round: int | None = None  # which round of the run (its bots are compared with that round's bare bot)
 
     def percentile(self, q: float, *, answer: bool = False) -> float | None:
         """Nearest-rank percentile of the callback latency (or of the final answer's)."""
@@ -326,17 +334,26 @@ async def collect(
     return acked
 
 
-def check_database(path: Path, acked: Mapping[str, set[int]], result: Result, *, seeded: int = 0) -> None:
-    """sqlite3, not the bot's code: every student acknowledged in a session (`acked`: session id →
-    user ids) has exactly one row in that session, nothing more (besides the `seeded` rows of past
-    sessions the scenario put there before the bot started)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+def read_rows(database: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query, read beside the bot and not through its code: sqlite3 (read-only) for
+    an SQLite file, psycopg for a PostgreSQL URL."""
+    if isinstance(database, str):
+        import psycopg
+
+        with psycopg.connect(database, connect_timeout=10) as conn:
+            return list(conn.execute(sql))  # type: ignore[arg-type]  # the bench's own constant queries
+    con = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
-        rows = con.execute(
-            "SELECT session_id, user_id, COUNT(*) FROM attendance GROUP BY session_id, user_id"
-        ).fetchall()
+        return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def check_database(database: Path | str, acked: Mapping[str, set[int]], result: Result, *, seeded: int = 0) -> None:
+    """Every student acknowledged in a session (`acked`: session id → user ids) has exactly one row in
+    that session, nothing more (besides the `seeded` rows of past sessions the scenario put there
+    before the bot started); read with sqlite3 or psycopg (read_rows), not the bot's code."""
+    rows = read_rows(database, "SELECT session_id, user_id, COUNT(*) FROM attendance GROUP BY session_id, user_id")
     stored: dict[str, dict[int, int]] = {session_id: {} for session_id in acked}
     other = 0
     for session_id, user_id, count in rows:

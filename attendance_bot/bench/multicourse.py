@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 from .. import messages
 from ..emulator import Emulator, InteractionHandle, Member
 from . import load, seed
-from .procs import BotKind, start_bot
+from .procs import BotKind, BotProcess, start_bot
 
 if TYPE_CHECKING:
     from .runner import Options
@@ -56,11 +55,25 @@ def share(students: int, courses: int, index: int) -> int:
     return students // courses + (1 if index < students % courses else 0)
 
 
-def build_world(emu: Emulator, courses: int, students: int) -> list[Course]:
-    """`courses` courses in turn over the default server and up to two new ones, each with an admin
-    and an attendance channel of its own, and `students` new members shared among them (each one
-    a member of its course's server only). Built before any bot connects."""
-    guilds = [emu.default_guild, *(emu.add_guild(f"Bench Server {n}") for n in range(2, min(SERVERS, courses) + 1))]
+def build_world(
+    emu: Emulator, courses: int, students: int, *, servers: int = SERVERS, shards: int | None = None
+) -> list[Course]:
+    """`courses` courses in turn over the default server and up to `servers` - 1 new ones, each with
+    an admin and an attendance channel of its own, and `students` new members shared among them
+    (each one a member of its course's server only). With `shards`, the new servers' ids spread
+    the servers evenly over that many shards (Discord's `(guild_id >> 22) % shards`). Built before
+    any bot connects."""
+    guilds = [emu.default_guild]
+    on_shard = [0] * (shards or 1)
+    if shards:
+        on_shard[emu.shard_of(emu.guild_id, shards)] += 1
+    for n in range(2, min(servers, courses) + 1):
+        if shards:
+            shard = on_shard.index(min(on_shard))
+            on_shard[shard] += 1
+            guilds.append(emu.add_guild(f"Bench Server {n}", shard=(shard, shards)))
+        else:
+            guilds.append(emu.add_guild(f"Bench Server {n}"))
     world = []
     for index in range(courses):
         guild, number = guilds[index % len(guilds)], index + 1
@@ -94,17 +107,13 @@ def narrowest_gap(offsets: Sequence[float], interval: float) -> float:
     return min((b - a for a, b in zip(points, [*points[1:], points[0] + interval], strict=True)), default=interval)
 
 
-def session_windows(path: Path) -> dict[str, tuple[int, float]]:
-    """Each session's interval and window offset (seconds), read with sqlite3 as the bot stored them."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = con.execute("SELECT session_id, interval, window_offset_ms FROM session").fetchall()
-    finally:
-        con.close()
+def session_windows(database: Path | str) -> dict[str, tuple[int, float]]:
+    """Each session's interval and window offset (seconds), read beside the bot as it stored them."""
+    rows = load.read_rows(database, 'SELECT session_id, "interval", window_offset_ms FROM session')
     return {session_id: (int(interval), (offset or 0) / 1000) for session_id, interval, offset in rows}
 
 
-async def open_all(emu: Emulator, courses: Sequence[Course], database: Path, timeout: float) -> list[Opened]:
+async def open_all(emu: Emulator, courses: Sequence[Course], database: Path | str, timeout: float) -> list[Opened]:
     """`/open_attendance course:<name>` in every course's admin channel at once; once the bot has
     posted every code message, the sessions as the database has them."""
     before = {c.name: {m.id for m in emu.messages(c.place.attendance_channel_id)} for c in courses}
@@ -172,38 +181,57 @@ def _title(emu: Emulator, message_id: int) -> str | None:
 
 
 async def run_scenario(
-    kind: BotKind, emu: Emulator, world: Sequence[Course], scenario: load.Scenario, database: Path, opts: Options
+    kind: BotKind,
+    emu: Emulator,
+    world: Sequence[Course],
+    scenario: load.Scenario,
+    database: Path | str,
+    opts: Options,
+    *,
+    shards: int | None = None,
 ) -> load.Result:
     """Courses made in a fresh database, a fresh bot, every session opened, every class at once,
-    `opts.course_windows` windows of code-message edits judged, every session closed."""
+    `opts.course_windows` windows of code-message edits judged, every session closed.
+
+    With `shards`, that many bot processes share the database, each running one shard of that
+    many (SHARD_COUNT, SHARD_IDS); they start one after the other, and their CPU and peak RSS are
+    added up."""
     result = load.Result(scenario, kind.name)
     courses = world[: scenario.courses]
     env_place = seed.Place(emu.guild_id, emu.admin_channel_id, emu.attendance_channel_id)
     seed.courses(database, [(c.name, c.place) for c in courses], interval=opts.interval, env_place=env_place)
     began = time.time()
-    bot = await start_bot(kind, emu, database, interval=opts.interval)
+    bots: list[BotProcess] = []
     try:
+        for shard in range(shards or 1):
+            if shards:
+                bots.append(
+                    await start_bot(kind, emu, database, interval=opts.interval, shard_count=shards, shard_ids=(shard,))
+                )
+            else:
+                bots.append(await start_bot(kind, emu, database, interval=opts.interval))
         opened = await open_all(emu, courses, database, opts.timeout)
         await asyncio.sleep(opts.settle)
         classes = [(o, o.course.students[: share(scenario.count, len(courses), i)]) for i, o in enumerate(opened)]
-        bot_cpu, bench_cpu, started = bot.cpu_seconds(), time.process_time(), time.perf_counter()
+        bot_cpu, bench_cpu, started = _cpu(bots), time.process_time(), time.perf_counter()
         since = time.time()
         handles = await fire(emu, classes)
         acked = await load.collect(handles, opts.timeout, lambda content: content.startswith(load.OK_PREFIX), result)
         answered = time.time() - since
         result.wall = time.perf_counter() - started
-        result.bot_cpu = bot.cpu_seconds() - bot_cpu
+        result.bot_cpu = _cpu(bots) - bot_cpu
         result.bench_cpu = time.process_time() - bench_cpu
-        result.rss_kb = bot.status_kb("VmHWM")
+        result.rss_kb = sum(bot.status_kb("VmHWM") for bot in bots)
         until = since + opts.course_windows * opts.window
         await asyncio.sleep(max(0.0, until + opts.window - time.time()))  # the last boundary gets a whole window
-        if not bot.alive():
-            result.notes.append(f"the bot exited with {bot.proc.returncode} during the scenario")
+        for bot in bots:
+            if not bot.alive():
+                result.notes.append(f"the bot exited with {bot.proc.returncode} during the scenario")
         if result.answered > result.ok:
             result.notes.append(f"{result.answered - result.ok} answered but not accepted")
         by_session = {o.session_id: {m.id for m in students} & acked for o, students in classes}
         load.check_database(database, by_session, result)
-        if bot.alive():
+        if all(bot.alive() for bot in bots):
             await close_all(emu, opened, by_session, result, opts.timeout)
         judge(
             result,
@@ -216,11 +244,59 @@ async def run_scenario(
             windows=opts.course_windows,
             answered=answered,
         )
+        if shards:
+            shard_figures(result, emu, classes, shards, since=since, until=until)
     finally:
-        await bot.stop()
+        for bot in bots:
+            await bot.stop()
         emu.forget_interactions()
         gc.collect()
     return result
+
+
+def _cpu(bots: Sequence[BotProcess]) -> float:
+    return sum(bot.cpu_seconds() for bot in bots)
+
+
+def shard_figures(
+    result: load.Result,
+    emu: Emulator,
+    classes: Sequence[tuple[Opened, Sequence[Member]]],
+    shards: int,
+    *,
+    since: float,
+    until: float,
+) -> None:
+    """How the servers and students fell on the shards (one process each), and whether each code
+    message was edited once per window (two processes rotating one server's message edit it twice)."""
+    servers: dict[int, set[int]] = {}
+    students: dict[int, int] = {}
+    for o, members in classes:
+        shard = emu.shard_of(o.course.place.guild_id, shards)
+        servers.setdefault(shard, set()).add(o.course.place.guild_id)
+        students[shard] = students.get(shard, 0) + len(members)
+    result.extras["shards"] = "; ".join(
+        f"shard {s} (process {s + 1}): {len(servers.get(s, ()))} servers, {students.get(s, 0)} students"
+        for s in range(shards)
+    )
+    boundaries = extra = 0
+    for o, _ in classes:
+        suffix = f"/messages/{o.message_id}"
+        edits = sorted(
+            t
+            for t, method, path, status in emu.request_log
+            if method == "PATCH" and path.endswith(suffix) and status < 300 and since <= t < until
+        )
+        lags = boundary_lags(edits, o.interval, o.offset, since, until)
+        boundaries += len(lags)
+        extra += max(0, len(edits) - sum(1 for _, lag in lags if lag is not None))
+    result.figures["extra edits"] = float(extra)
+    result.extras["edits per window"] = (
+        f"{extra} edit(s) beyond one per window boundary over {boundaries} boundaries"
+        + (": a server's code message rotated by more than one process?" if extra else "")
+    )
+    if extra:
+        result.notes.append(f"{extra} code-message edits beyond one per window: rotated by more than one process?")
 
 
 def judge(

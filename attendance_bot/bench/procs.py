@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,21 +23,55 @@ READY_LINE = "Bot is ready!"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+SPEEDUPS = ("uvloop", "orjson")  # the speed-ups a bot can run with (attendance_bot/speedups.py)
+
+
 @dataclass(frozen=True)
 class BotKind:
-    """Which bot to run: ours (manage.py run) or the bare ceiling."""
+    """Which bot to run: ours (manage.py run) on SQLite or on PostgreSQL, or the bare ceiling; each
+    with the speed-ups it switches on (UVLOOP, ORJSON; every other one is switched off)."""
 
-    name: str
-    commands: tuple[str, ...]
+    program: str  # "ours" or "bare"
+    postgres: bool = False
+    speedups: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """As the table shows it: ours, ours-pg or bare, then +uvloop, +orjson."""
+        return self.program + ("-pg" if self.postgres else "") + "".join(f"+{s}" for s in self.speedups)
+
+    @property
+    def ours(self) -> bool:
+        return self.program == "ours"
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return ("here", "open_attendance", "close_attendance") if self.ours else ("here",)
 
     def argv(self) -> list[str]:
-        if self.name == "ours":
+        if self.ours:
             return [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"]
-        return [sys.executable, "-u", "-m", "attendance_bot.bench.barebot"]
+        return [sys.executable, "-u", "-m", "attendance_bot.bench.start_bare"]
+
+    def env(self) -> dict[str, str]:
+        """UVLOOP and ORJSON, each on or off."""
+        return {name: "on" if module in self.speedups else "off" for name, module in _SWITCHES.items()}
 
 
-OURS = BotKind("ours", ("here", "open_attendance", "close_attendance"))
-BARE = BotKind("bare", ("here",))
+_SWITCHES = {"UVLOOP": "uvloop", "ORJSON": "orjson"}
+OURS = BotKind("ours")
+OURS_PG = BotKind("ours", postgres=True)
+BARE = BotKind("bare")
+
+
+def parse_kind(text: str) -> BotKind:
+    """`ours`, `ours-pg` or `bare`, then any of `+uvloop` and `+orjson` (ValueError otherwise)."""
+    base, *extras = text.strip().split("+")
+    programs = {"ours": OURS, "ours-pg": OURS_PG, "bare": BARE}
+    if base not in programs or any(e not in SPEEDUPS for e in extras) or len(set(extras)) != len(extras):
+        raise ValueError(f"bad bot {text!r}: use ours, ours-pg or bare, optionally followed by +uvloop and/or +orjson")
+    kind = programs[base]
+    return BotKind(kind.program, kind.postgres, tuple(s for s in SPEEDUPS if s in extras))
 
 
 class BotProcess:
@@ -107,16 +142,38 @@ class BotProcess:
 
 
 async def start_bot(
-    kind: BotKind, emu: Emulator, database_path: Path, *, interval: int | None, timeout: float = 60.0
+    kind: BotKind,
+    emu: Emulator,
+    database: Path | str,
+    *,
+    interval: int | None,
+    timeout: float = 60.0,
+    shard_count: int | None = None,
+    shard_ids: Sequence[int] = (),
 ) -> BotProcess:
-    """Spawn the bot on 127.0.0.1 against ``emu`` and return once its commands are registered."""
+    """Spawn the bot on 127.0.0.1 against ``emu`` and return once its commands are registered.
+
+    ``database``: an SQLite file (DATABASE_PATH) or a PostgreSQL URL (DATABASE_URL). With
+    ``shard_count`` the process runs ``shard_ids`` of that many shards (SHARD_COUNT, SHARD_IDS)
+    and is ready once each of them is connected. The speed-ups the kind names are switched on,
+    every other one off, and the bot must say it uses them.
+    """
     env = dict(os.environ)
+    for name in ("DATABASE_PATH", "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS"):
+        env.pop(name, None)
     env.update(emu.bot_env())
+    env.update(kind.env())
     env.update(
-        DATABASE_PATH=str(database_path),
         BENCH_GUILD_ID=str(emu.guild_id),
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p),
     )
+    if isinstance(database, str):
+        env["DATABASE_URL"] = database
+    else:
+        env["DATABASE_PATH"] = str(database)
+    if shard_count is not None:
+        env["SHARD_COUNT"] = str(shard_count)
+        env["SHARD_IDS"] = ",".join(str(i) for i in shard_ids)
     if interval is not None:
         env["CODE_ROTATION_INTERVAL"] = str(interval)
     else:
@@ -132,14 +189,25 @@ async def start_bot(
     )
     bot = BotProcess(kind, proc)
     deadline = time.monotonic() + timeout
+
+    def connected() -> bool:
+        if shard_count is None:
+            return emu.gateway.identify_count > baseline and emu.gateway.connected
+        return emu.gateway.identify_count >= baseline + len(shard_ids) and set(shard_ids) <= set(
+            emu.gateway.connected_shards
+        )
+
     try:
-        while not (bot.ready.is_set() and emu.gateway.identify_count > baseline and emu.gateway.connected):
+        while not (bot.ready.is_set() and connected()):
             if not bot.alive():
                 raise RuntimeError(f"{kind.name} bot exited with {proc.returncode}:\n{bot.output()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{kind.name} bot not ready after {timeout:.0f}s:\n{bot.output()}")
             await asyncio.sleep(0.05)
         await emu.wait_for_bot(max(deadline - time.monotonic(), 1.0), commands=kind.commands)
+        missing = [s for s in kind.speedups if not any(line.startswith(f"Using {s} ") for line in bot.tail)]
+        if missing:
+            raise RuntimeError(f"{kind.name} bot runs without {', '.join(missing)}:\n{bot.output()}")
     except BaseException:
         await bot.stop(5)
         raise

@@ -48,10 +48,11 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 
 def _ceilings(results: Sequence[Result]) -> dict[int, Result]:
-    """Our result at each index, paired with the bare run of the same scenario nearest to it.
+    """Each other bot's result at each index, paired with the bare run of the same scenario in the
+    same round (the runner numbers its rounds), or, for results without a round, the nearest one.
 
-    The runner runs both bots back to back for each scenario, so with a scenario listed twice
-    each of ours is compared with the bare run of its own round, not with another round's.
+    The runner runs every bot back to back for each scenario, so with a scenario listed twice each
+    row is compared with the bare run of its own round, not with another round's.
     """
     bare = [(j, r) for j, r in enumerate(results) if r.bot == "bare"]
     pairs: dict[int, Result] = {}
@@ -59,6 +60,8 @@ def _ceilings(results: Sequence[Result]) -> dict[int, Result]:
         if r.bot == "bare":
             continue
         same = [(abs(j - i), j < i, b) for j, b in bare if b.scenario == r.scenario]
+        if r.round is not None:
+            same = [t for t in same if t[2].round == r.round]
         if same:
             pairs[i] = min(same, key=lambda t: (t[0], t[1]))[2]
     return pairs
@@ -106,30 +109,37 @@ def summary(results: Sequence[Result]) -> list[str]:
     """For each scenario run more than once: the median and range of the ours/bare ratios, or,
     where there is no bare run to compare with, of our own p99s and the scenario's figures."""
     ceilings = _ceilings(results)
-    rounds: dict[str, list[tuple[float, float]]] = {}
+    rounds: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for i, ceiling in ceilings.items():
         ours, p99, bare_p99 = results[i], results[i].percentile(0.99), ceiling.percentile(0.99)
         if ceiling.throughput and p99 is not None and bare_p99:
-            rounds.setdefault(ours.scenario.name, []).append((ours.throughput / ceiling.throughput, p99 / bare_p99))
+            rounds.setdefault((ours.scenario.name, ours.bot), []).append(
+                (ours.throughput / ceiling.throughput, p99 / bare_p99)
+            )
     lines = []
-    for name, pairs in rounds.items():
+    for (name, bot), pairs in rounds.items():
         if len(pairs) < 2:
             continue
         throughput, p99 = sorted(t for t, _ in pairs), sorted(p for _, p in pairs)
         lines.append(
-            f"{name}, {len(pairs)} rounds: throughput ours/bare median {statistics.median(throughput):.2f} "
-            f"({throughput[0]:.2f}-{throughput[-1]:.2f}), p99 ours/bare median {statistics.median(p99):.2f} "
-            f"({p99[0]:.2f}-{p99[-1]:.2f})"
+            f"{_label(name, bot)}, {len(pairs)} rounds: throughput {bot}/bare median "
+            f"{statistics.median(throughput):.2f} ({throughput[0]:.2f}-{throughput[-1]:.2f}), p99 {bot}/bare median "
+            f"{statistics.median(p99):.2f} ({p99[0]:.2f}-{p99[-1]:.2f})"
         )
     return lines + _own_medians([r for i, r in enumerate(results) if r.bot != "bare" and i not in ceilings])
 
 
+def _label(scenario: str, bot: str) -> str:
+    """A scenario's name in the medians' lines, with the bot unless it is plain "ours"."""
+    return scenario if bot == "ours" else f"{scenario} ({bot})"
+
+
 def _own_medians(results: Sequence[Result]) -> list[str]:
-    rounds: dict[str, list[Result]] = {}
+    rounds: dict[tuple[str, str], list[Result]] = {}
     for r in results:
-        rounds.setdefault(r.scenario.name, []).append(r)
+        rounds.setdefault((r.scenario.name, r.bot), []).append(r)
     lines = []
-    for name, runs in rounds.items():
+    for (name, bot), runs in rounds.items():
         if len(runs) < 2:
             continue
         series: dict[str, list[float]] = {
@@ -145,7 +155,7 @@ def _own_medians(results: Sequence[Result]) -> list[str]:
             values = sorted(v for v in values if not math.isnan(v))
             if values:
                 parts.append(f"{key} median {statistics.median(values):.0f} ({values[0]:.0f}-{values[-1]:.0f})")
-        lines.append(f"{name}, {len(runs)} rounds: " + ", ".join(parts))
+        lines.append(f"{_label(name, bot)}, {len(runs)} rounds: " + ", ".join(parts))
     return lines
 
 

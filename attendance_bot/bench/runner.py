@@ -19,7 +19,8 @@ from pathlib import Path
 from ..emulator import Emulator, InteractionHandle, Member
 from ..emulator.interactions import NoReply
 from . import load, multicourse, report, seed
-from .procs import BARE, OURS, BotKind, start_bot
+from .pg import PREFIX, BenchPostgres
+from .procs import BotKind, parse_kind, start_bot
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Options:
     flood_windows: int = 2  # how many code windows the flood lasts at least (edits measured over them)
     courses: int = load.DEFAULT_COURSES  # how many courses the courses scenario has
     course_windows: int = 4  # how many code windows of the courses scenario's edits are judged
+    postgres: BenchPostgres | None = None  # the server of the -pg bots' databases (--postgres)
 
     @property
     def window(self) -> float:
@@ -60,18 +62,32 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"(1000) over N x {seed.EXPORT_SESSIONS} past records, beside the same burst with /export_csv of them "
         f"in the middle (our bot only); courses[:N] = N students (3000) shared among --courses courses in "
         f"{multicourse.SERVERS} servers, all at once, then the lag of the code messages' edits over 4 windows "
-        f"(2 with --quick; our bot only); default {load.DEFAULT_SCENARIOS}",
+        f"(2 with --quick; our bot only); shards[:N] = the same (3000) over {load.SHARD_SERVERS} servers spread "
+        f"over {load.SHARD_PROCESSES} shards, run by {load.SHARD_PROCESSES} processes of our bot sharing one "
+        f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
         "--repeat",
         type=int,
         default=1,
-        help="run each scenario N times (both bots each round) and print the "
-        "median ours/bare ratios (where the bare bot does not run, the medians of our own figures); one round "
-        "varies by 10-20 %%, so one proves little (default 1)",
+        help="run each scenario N times (every bot each round) and print the median ratios of each bot to the "
+        "bare bot (where the bare bot does not run, the medians of our own figures); one round varies by 10-20 %%, "
+        "so one proves little (default 1)",
     )
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {load.QUICK_SCENARIOS}, 5 s codes")
-    parser.add_argument("--bots", default="ours,bare", help="which bots to run: ours, bare or both (default)")
+    parser.add_argument(
+        "--bots",
+        help="comma-separated bots, each run in every round in this order: ours (SQLite), ours-pg (PostgreSQL, "
+        "needs --postgres), bare; each may add +uvloop and/or +orjson (e.g. ours+uvloop, ours+uvloop+orjson: "
+        "UVLOOP=on, ORJSON=on; the others run with both off); default ours,bare, or ours,ours-pg,bare with --postgres",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://user[:password]@host:port[/maintenance-db]; the database part, "
+        "default postgres, is only where CREATE/DROP DATABASE run): each run of ours-pg gets a fresh database "
+        f"named {PREFIX}... on it, dropped afterwards unless --keep; adds ours-pg to the default bots",
+    )
     parser.add_argument(
         "--courses",
         type=int,
@@ -82,7 +98,9 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--timeout", type=float, help="seconds after the last dispatch before an answer is lost")
     parser.add_argument("--settle", type=float, help="seconds to let the bot settle before and after a scenario")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
-    parser.add_argument("--keep", action="store_true", help="keep the databases (their folder is printed)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the databases (their folder and PostgreSQL names are printed)"
+    )
     args = parser.parse_args(argv)
     try:
         default = load.QUICK_SCENARIOS if args.quick else load.DEFAULT_SCENARIOS
@@ -91,12 +109,24 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         parser.error(str(exc))
     if args.courses < 1:
         parser.error("--courses must be at least 1")
-    if any(s.mode == load.COURSES and s.count < s.courses for s in scenarios):
-        parser.error("courses:N needs at least one student per course (N >= --courses)")
-    kinds = {"ours": OURS, "bare": BARE}
-    names = [b.strip() for b in args.bots.split(",") if b.strip()]
-    if not names or any(n not in kinds for n in names):
-        parser.error("--bots takes ours, bare or ours,bare")
+    if any(s.mode in (load.COURSES, load.SHARDS) and s.count < s.courses for s in scenarios):
+        parser.error("courses:N and shards:N need at least one student per course (N >= --courses)")
+    default_bots = "ours,ours-pg,bare" if args.postgres else "ours,bare"
+    names = [b.strip() for b in (args.bots or default_bots).split(",") if b.strip()]
+    try:
+        bots = [parse_kind(n) for n in names]
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not bots or len({b.name for b in bots}) != len(bots):
+        parser.error("--bots takes one or more different bots, e.g. ours,ours-pg,bare")
+    postgres = None
+    if args.postgres:
+        try:
+            postgres = BenchPostgres(args.postgres)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if any(b.postgres for b in bots) and postgres is None:
+        parser.error("ours-pg runs on PostgreSQL: name the server with --postgres URL")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     interval = args.interval if args.interval is not None else (5 if args.quick else None)
@@ -104,7 +134,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         parser.error("--interval must be at least 5 (the bot's minimum)")
     return Options(
         scenarios=[s for s in scenarios for _ in range(args.repeat)],
-        bots=[kinds[n] for n in names],
+        bots=bots,
         interval=interval,
         timeout=args.timeout if args.timeout is not None else (20.0 if args.quick else 60.0),
         settle=args.settle if args.settle is not None else (0.5 if args.quick else 2.0),
@@ -113,6 +143,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         flood_windows=1 if args.quick else 2,
         courses=args.courses,
         course_windows=2 if args.quick else 4,
+        postgres=postgres,
     )
 
 
@@ -129,7 +160,12 @@ async def _start_emulator(students: int) -> tuple[Emulator, list[Member]]:
 
 
 async def run_scenario(
-    kind: BotKind, emu: Emulator, students: Sequence[Member], scenario: load.Scenario, database: Path, opts: Options
+    kind: BotKind,
+    emu: Emulator,
+    students: Sequence[Member],
+    scenario: load.Scenario,
+    database: Path | str,
+    opts: Options,
 ) -> load.Result:
     """A fresh bot process and database, one session, the load, the checks, then stop the bot."""
     result = load.Result(scenario, kind.name)
@@ -146,7 +182,7 @@ async def run_scenario(
     flood: load.Flood | None = None
     try:
         session_id = ""
-        if kind is OURS:
+        if kind.ours:
             if old_session is not None:
                 session_id = old_session[0]
                 message_id = await load.code_message(emu, session_id, before)
@@ -168,7 +204,7 @@ async def run_scenario(
                 return content == "ok"
 
         await asyncio.sleep(opts.settle)
-        if scenario.spread and kind is OURS:
+        if scenario.spread and kind.ours:
             await load.next_rotation(emu, message_id, 2 * opts.window + 5)
         crowd = students[: scenario.count]
         if old_session is not None:
@@ -201,7 +237,7 @@ async def run_scenario(
             result.notes.append(f"the bot exited with {bot.proc.returncode} during the scenario")
         if result.answered > result.ok:
             result.notes.append(f"{result.answered - result.ok} answered but not accepted")
-        if kind is OURS:
+        if kind.ours:
             load.check_database(database, {session_id: acked}, result, seeded=seeded)
             if bot.alive():
                 closed = await load.close_session(emu)
@@ -257,7 +293,7 @@ async def _finish_export(export: InteractionHandle, seeded: int, result: load.Re
 def _progress(r: load.Result) -> str:
     p99 = r.percentile(0.99)
     line = (
-        f"{r.bot:>4} {r.scenario.name:>16}: answered {r.answered}/{r.sent}, ok {r.ok}, lost {r.lost}, "
+        f"{r.bot:>7} {r.scenario.name:>16}: answered {r.answered}/{r.sent}, ok {r.ok}, lost {r.lost}, "
         f"dup {'-' if r.duplicates is None else r.duplicates}, p99 {'-' if p99 is None else f'{p99 * 1000:.0f} ms'}, "
         f"{r.throughput:.0f}/s, bot CPU {r.bot_cpu:.1f}s, bench CPU {r.bench_cpu:.1f}s in {r.wall:.1f}s, "
         f"RSS {r.rss_kb / 1024:.1f} MB"
@@ -266,40 +302,87 @@ def _progress(r: load.Result) -> str:
 
 
 async def run(opts: Options) -> list[load.Result]:
-    """Every scenario against every bot, interleaved so both see the same machine state."""
+    """Every scenario against every bot, interleaved so all of them see the same machine state."""
     workdir = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
-    default_guild = [s for s in opts.scenarios if s.mode != load.COURSES]
+    default_guild = [s for s in opts.scenarios if s.mode not in (load.COURSES, load.SHARDS)]
     crowd = max((s.count + (1 if s.mode == load.FLOOD else 0) for s in default_guild), default=0)  # + the flooder
     classes = max((s.count for s in opts.scenarios if s.mode == load.COURSES), default=0)
+    sharded = max((s.count for s in opts.scenarios if s.mode == load.SHARDS), default=0)
     emulators: dict[str, tuple[Emulator, list[Member]]] = {}
-    world: list[multicourse.Course] = []
+    worlds: dict[str, list[multicourse.Course]] = {}
+    shard_worlds: dict[str, tuple[Emulator, list[multicourse.Course]]] = {}  # an emulator of their own, sharded
     results: list[load.Result] = []
+    kept: list[str] = []
+    if opts.postgres is not None:
+        _say(f"PostgreSQL {opts.postgres.check()} at {opts.postgres.shown}")
     try:
         for kind in opts.bots:
             emulators[kind.name] = await _start_emulator(crowd)
-        if classes and OURS.name in emulators:
-            world = multicourse.build_world(emulators[OURS.name][0], opts.courses, classes)
+            if kind.ours and classes:
+                worlds[kind.name] = multicourse.build_world(emulators[kind.name][0], opts.courses, classes)
+            if kind.ours and sharded:
+                emu = Emulator(shards=load.SHARD_PROCESSES)
+                await emu.start()
+                shard_worlds[kind.name] = (emu, [])  # stopped at the end even if the world fails
+                world = multicourse.build_world(
+                    emu, opts.courses, sharded, servers=load.SHARD_SERVERS, shards=load.SHARD_PROCESSES
+                )
+                shard_worlds[kind.name] = (emu, world)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
-                if scenario.mode and kind is not OURS:  # the bare bot has no sessions, floods, exports or courses
+                if scenario.mode and not kind.ours:  # the bare bot has no sessions, floods, exports or courses
                     continue
                 emu, students = emulators[kind.name]
-                database = workdir / f"{index}-{kind.name}.db"
-                if scenario.mode == load.COURSES:
-                    result = await multicourse.run_scenario(kind, emu, world, scenario, database, opts)
-                else:
-                    result = await run_scenario(kind, emu, students, scenario, database, opts)
+                database = _database(kind, index, workdir, opts)
+                try:
+                    if scenario.mode == load.COURSES:
+                        result = await multicourse.run_scenario(kind, emu, worlds[kind.name], scenario, database, opts)
+                    elif scenario.mode == load.SHARDS:
+                        sharded_emu, world = shard_worlds[kind.name]
+                        result = await multicourse.run_scenario(
+                            kind, sharded_emu, world, scenario, database, opts, shards=load.SHARD_PROCESSES
+                        )
+                    else:
+                        result = await run_scenario(kind, emu, students, scenario, database, opts)
+                finally:
+                    if isinstance(database, str):
+                        _release(database, opts, kept)
+                result.round = index
                 results.append(result)
                 _say(_progress(result))
                 await asyncio.sleep(opts.settle)
     finally:
-        for emu, _ in emulators.values():
+        for emu, _ in [*emulators.values(), *shard_worlds.values()]:
             await emu.stop()
+        if opts.postgres is not None and not opts.keep:
+            opts.postgres.drop_all()
         if opts.keep:
-            _say(f"databases kept in {workdir}")
+            on_server = f" and on {opts.postgres.shown}: {', '.join(kept)}" if opts.postgres and kept else ""
+            _say(f"databases kept in {workdir}{on_server}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return results
+
+
+def _database(kind: BotKind, index: int, workdir: Path, opts: Options) -> Path | str:
+    """A fresh database for one run of one bot: an SQLite file in the run's folder, or a new
+    database on the --postgres server (its URL)."""
+    if kind.postgres:
+        assert opts.postgres is not None
+        return opts.postgres.create(f"{index}_{kind.name}")
+    return workdir / f"{index}-{kind.name}.db"
+
+
+def _release(url: str, opts: Options, kept: list[str]) -> None:
+    """Drop a run's PostgreSQL database at once (the server keeps no bench leftovers), unless --keep."""
+    assert opts.postgres is not None
+    if opts.keep:
+        kept.append(url.rsplit("/", 1)[1])
+        return
+    try:
+        opts.postgres.drop(url)
+    except Exception as exc:  # the run goes on; drop_all tries again at the end
+        log.warning("could not drop %s: %s", url.rsplit("/", 1)[1], exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Databases prepared before the bot starts: a session opened hours ago, a term of past records, or courses."""
+"""Databases (SQLite files or PostgreSQL URLs) prepared before the bot starts: a session opened
+hours ago, a term of past records, or courses."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from .. import codes, storage
 from ..attendance import AttendanceService
 from ..courses import CourseService
-from ..models import close_db, init_db
+from ..models import close_all, init_db, is_postgres
 from ..settings import Settings, load_settings
 
 EXPORT_SESSIONS = 40  # the issue's export: 1,000 students x 40 sessions = 40,000 rows
@@ -26,15 +27,20 @@ class Place:
     attendance_channel_id: int
 
 
-def _settings(path: Path, interval: int | None, place: Place) -> Settings:
+def _settings(database: Path | str, interval: int | None, place: Place) -> Settings:
+    """The bot's settings for `database`: an SQLite file, or a PostgreSQL URL (a str)."""
     environ = {
-        "DATABASE_PATH": str(path),
         "ADMIN_CHANNEL_ID": str(place.admin_channel_id),
         "ATTENDANCE_CHANNEL_ID": str(place.attendance_channel_id),
     }
+    if is_postgres(database):
+        environ["DATABASE_URL"] = str(database)
+    else:
+        environ["DATABASE_PATH"] = str(database)
     if interval is not None:
         environ["CODE_ROTATION_INTERVAL"] = str(interval)
-    return load_settings(None, environ=environ, base_dir=path.parent, require_discord=False)
+    base = Path.cwd() if is_postgres(database) else Path(database).parent
+    return load_settings(None, environ=environ, base_dir=base, require_discord=False)
 
 
 def _course(settings: Settings, place: Place) -> int:
@@ -44,12 +50,14 @@ def _course(settings: Settings, place: Place) -> int:
     return course.id
 
 
-def courses(path: Path, named: Sequence[tuple[str, Place]], *, interval: int | None, env_place: Place) -> list[int]:
+def courses(
+    database: Path | str, named: Sequence[tuple[str, Place]], *, interval: int | None, env_place: Place
+) -> list[int]:
     """Create courses in a fresh database, as `/course create` would (CourseService's rules), before
     the bot starts; their ids. The `.env` course (at `env_place`) is left for the bot to make."""
-    init_db(path)
+    init_db(database)
     try:
-        service = CourseService(_settings(path, interval, env_place))
+        service = CourseService(_settings(database, interval, env_place))
         return [
             service.create(
                 name=name,
@@ -60,33 +68,33 @@ def courses(path: Path, named: Sequence[tuple[str, Place]], *, interval: int | N
             for name, place in named
         ]
     finally:
-        close_db()
+        close_all()  # a PostgreSQL pool's connections too: the bot's database is not held open
 
 
-def old_session(path: Path, *, interval: int | None, age: timedelta, place: Place) -> tuple[str, str]:
+def old_session(database: Path | str, *, interval: int | None, age: timedelta, place: Place) -> tuple[str, str]:
     """Open a session `age` ago in a fresh database (the bot resumes it on start).
 
     Returns its id and its first code, the one shown in its first window. The clock offset
     lives in the database row only: the bot runs on the real clock, as in a real class.
     """
     opened = datetime.now(timezone.utc) - age
-    init_db(path)
+    init_db(database)
     try:
-        settings = _settings(path, interval, place)
+        settings = _settings(database, interval, place)
         service = AttendanceService(settings, clock=lambda: opened)
         session = service.open_session(_course(settings, place), opened_by="bench")
         return session.session_id, service.code_at(session, opened).code
     finally:
-        close_db()
+        close_all()  # a PostgreSQL pool's connections too: the bot's database is not held open
 
 
 def past_records(
-    path: Path, *, students: int, sessions: int = EXPORT_SESSIONS, interval: int | None, place: Place
+    database: Path | str, *, students: int, sessions: int = EXPORT_SESSIONS, interval: int | None, place: Place
 ) -> int:
     """Fill a fresh database with `sessions` closed sessions of `students` records each; the row count."""
-    settings = _settings(path, interval, place)
+    settings = _settings(database, interval, place)
     start = datetime.now(timezone.utc) - timedelta(days=sessions + 1)
-    init_db(path)
+    init_db(database)
     try:
         course_id = _course(settings, place)
         with storage.immediate():
@@ -109,7 +117,7 @@ def past_records(
                 )
         return students * sessions
     finally:
-        close_db()
+        close_all()  # a PostgreSQL pool's connections too: the bot's database is not held open
 
 
 def _record(user_id: int, session_id: str, opened: datetime) -> storage.AttendanceRow:

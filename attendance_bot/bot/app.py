@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import os
@@ -23,6 +24,7 @@ from ..courses import env_course
 from ..errors import AttendanceError
 from ..models import init_db
 from ..settings import Settings, everyone_role_problem
+from ..shards import runs_server
 from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
@@ -43,25 +45,37 @@ CLOSE_DATABASE_SECONDS = 0.5
 LOGIN_TIMEOUT_SECONDS = 30.0
 # Collect young objects every 20,000 allocations instead of 700 (see _tune_garbage_collection).
 GC_THRESHOLDS = (20_000, 20, 20)
+# Discord's gateway closes over the shards: 4010 invalid shard, 4011 sharding required.
+SHARD_CLOSE_CODES = (4010, 4011)
 
 
 class StartupError(Exception):
     """The bot cannot start; the message says why and what to do."""
 
 
+def _intents() -> nextcord.Intents:
+    """No privileged intents: the servers and their channels only."""
+    intents = nextcord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
 class AttendanceBot(commands.Bot):
     """The nextcord bot: no privileged intents, one cog, one code rotation task."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:
-        intents = nextcord.Intents.none()
-        intents.guilds = True
-        super().__init__(intents=intents, help_command=None)
+        super().__init__(intents=_intents(), help_command=None)
+        self._assemble(settings, clock, out)
+
+    def _assemble(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:
+        """Everything besides nextcord's client: the database thread, the service, rotation, the cog."""
         use_major_buckets(self.http)
         self.settings = settings
         self.out = out
         self.db = DatabaseWorker()
         self.service = AttendanceService(settings, clock)
-        self.rotator = CodeRotator(self, self.service, self.db, clock)
+        looks_after = functools.partial(runs_server, shard_count=settings.shard_count, shard_ids=settings.shard_ids)
+        self.rotator = CodeRotator(self, self.service, self.db, clock, looks_after)
         self.batcher = SubmissionBatcher(self.service, self.db)
         self.cog = AttendanceCog(self, self.service, self.db, self.rotator, self.batcher)
         self._announced = False
@@ -148,6 +162,29 @@ class AttendanceBot(commands.Bot):
         self.db.shutdown(CLOSE_DATABASE_SECONDS)
 
 
+class ShardedAttendanceBot(AttendanceBot, commands.AutoShardedBot):
+    """The same bot over Discord shards: nextcord's AutoShardedBot runs SHARD_IDS of SHARD_COUNT (all of
+    them when SHARD_IDS is unset), and only those shards' servers have their code messages rotated here."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:
+        # Not super().__init__: commands.Bot's would start a plain Client, without the shards.
+        commands.AutoShardedBot.__init__(
+            self,
+            intents=_intents(),
+            help_command=None,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+        )
+        self._assemble(settings, clock, out)
+
+
+def build_bot(settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> AttendanceBot:
+    """The sharded bot when SHARD_COUNT is set; otherwise one connection, as Discord recommends below 2,500 servers."""
+    if settings.shard_count is None:
+        return AttendanceBot(settings, clock, out)
+    return ShardedAttendanceBot(settings, clock, out)
+
+
 def _tune_garbage_collection() -> None:
     """Keep the cyclic GC's pauses out of a class's burst of check-ins.
 
@@ -174,8 +211,8 @@ async def serve(
     """Log in, register commands, connect, and run until closed (SIGINT/SIGTERM close cleanly)."""
     out = out or sys.stdout
     apply_api_base(settings.discord_api_base)
-    init_db(settings.database_path, defaults=env_course(settings))
-    bot = AttendanceBot(settings, clock, out)
+    init_db(settings.database_target, defaults=env_course(settings))
+    bot = build_bot(settings, clock, out)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     if install_signal_handlers:
@@ -227,11 +264,20 @@ async def _start(bot: AttendanceBot, settings: Settings) -> None:
             course.attendance_channel_id,
         )
     pruned = await bot.db.run(bot.service.prune_wrong_attempts)
+    bot.cog.remember_courses(await bot.db.run(bot.service.courses.courses))  # for a warning if it becomes unreadable
     if pruned:
         log.info("Deleted %d wrong attempt(s) that no longer count", pruned)
     bot.install()
     bot.connected_once = True
-    await bot.connect(reconnect=True)
+    if settings.shard_count is not None:
+        shards = ",".join(map(str, settings.shard_ids)) if settings.shard_ids is not None else "all"
+        log.info("Running shard(s) %s of %d", shards, settings.shard_count)
+    try:
+        await bot.connect(reconnect=True)
+    except nextcord.ConnectionClosed as exc:
+        if exc.code not in SHARD_CLOSE_CODES:
+            raise
+        raise StartupError(messages.shards_refused(exc.code, settings.shard_count, settings.shard_ids)) from None
 
 
 def _unreachable_reason(exc: BaseException) -> str:

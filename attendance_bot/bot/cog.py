@@ -133,6 +133,9 @@ class AttendanceCog(RecordCommands, commands.Cog):
         self.batcher = batcher
         self.rotator = rotator
         self._last_storage_warning: dict[int | None, float] = {}
+        # Each server's courses as last read, so a database that cannot be read at all (a PostgreSQL
+        # server down) still lets the warning find the admin channels.
+        self._known_courses: dict[int, list[CourseInfo]] = {}
         self.in_flight = InFlight()
         self._public_deferrals: set[int] = set()  # interactions whose deferred answer is public
 
@@ -158,6 +161,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
         if interaction.guild_id is None:
             raise NotAllowed(messages.not_in_a_server_reply())
         courses = await self.db.run(self.courses.courses, interaction.guild_id)
+        self._known_courses[interaction.guild_id] = courses
         if not self._manages_server(interaction) and not any(self._instructs(interaction, c) for c in courses):
             raise NotAllowed(messages.not_admin_reply())
         return courses
@@ -642,20 +646,35 @@ class AttendanceCog(RecordCommands, commands.Cog):
             messages.registered_reply(done.student_id, done.name, done.updated), ephemeral=True
         )
 
+    def remember_courses(self, courses: list[CourseInfo]) -> None:
+        """Keep the courses read at start, by server, for a warning while the database cannot be read."""
+        for course in courses:
+            if course.guild_id is not None:
+                self._known_courses.setdefault(course.guild_id, []).append(course)
+
     async def _warn_storage_failure(self, interaction: nextcord.Interaction) -> None:
         """Tell the admin channels of the courses taking attendance where a check-in failed, once per
-        few minutes per server, that submissions are failing (if the database can still be read)."""
+        few minutes per server, that submissions are failing (when the database cannot be read at all,
+        as while a PostgreSQL server is down, the courses as last read say where)."""
         guild_id, channel_id = interaction.guild_id, interaction.channel_id
         loop = asyncio.get_running_loop()
         if loop.time() - self._last_storage_warning.get(guild_id, -STORAGE_WARNING_COOLDOWN) < STORAGE_WARNING_COOLDOWN:
             return
         self._last_storage_warning[guild_id] = loop.time()
-        try:
-            courses = await self.db.run(self.courses.courses, guild_id, archived=False) if guild_id else []
-        except Exception as exc:  # the database cannot even be read: the log is all there is
-            log.error("Could not find the admin channels to warn about the database failure: %s", exc)
+        if not guild_id:
             return
-        admin_channels = {c.admin_channel_id for c in courses if c.attendance_channel_id == channel_id}
+        try:
+            courses = await self.db.run(self.courses.courses, guild_id)
+        except Exception as exc:  # the database cannot even be read: the courses as last read, if any
+            courses = self._known_courses.get(guild_id, [])
+            if not courses:
+                log.error("Could not find the admin channels to warn about the database failure: %s", exc)
+                return
+        else:
+            self._known_courses[guild_id] = courses
+        admin_channels = {
+            c.admin_channel_id for c in courses if c.attendance_channel_id == channel_id and not c.archived
+        }
         for admin_channel in sorted(c for c in admin_channels if c is not None):
             try:
                 await self.bot.get_partial_messageable(admin_channel).send(messages.storage_warning())

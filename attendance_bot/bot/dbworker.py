@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Any, ParamSpec, TypeVar
 
+import peewee
+
 from ..models import close_db
+from ..storage import drop_broken_connection
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +84,11 @@ class DatabaseWorker:
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+        return await loop.run_in_executor(self._executor, functools.partial(_guarded, func, *args, **kwargs))
 
     def start(self, func: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
         """Queue func behind every job already queued, without waiting for it (it reports back by itself)."""
-        self._executor.submit(func, *args, **kwargs)
+        self._executor.submit(_guarded, func, *args, **kwargs)
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Close the connection on its own thread and stop the thread (a second call does nothing).
@@ -101,6 +104,17 @@ class DatabaseWorker:
         if not finished:
             log.warning("A database job was still running after %.1f s; not waiting for it", timeout or 0.0)
         return finished
+
+
+def _guarded(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run one job on the database thread; a database error that escaped it (a read, which no
+    storage.failure() handled) lets go of the thread's connection when PostgreSQL's server may have
+    restarted under it, so the next job reconnects instead of failing on a dead connection for ever."""
+    try:
+        return func(*args, **kwargs)
+    except peewee.PeeweeException:
+        drop_broken_connection()
+        raise
 
 
 async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:

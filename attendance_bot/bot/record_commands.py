@@ -36,7 +36,7 @@ def report_in_process(settings: Settings, course_id: int) -> Report:
     """A course's report (totals CSV and heat-map PNG), made in a process of its own: drawing a
     semester holds a Python interpreter for about 1.5 s, and the bot's must go on answering `/here`.
     The process reads the database with a connection of its own and imports matplotlib itself."""
-    init_db(settings.database_path, create=False, upgrade=False)
+    init_db(settings.database_target, create=False, upgrade=False)
     try:
         return make_report(settings, course_id)
     finally:

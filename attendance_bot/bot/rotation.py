@@ -79,6 +79,9 @@ class CodeRotator:
     finds the same message ids and edits them again. Sessions' windows start at different
     instants (see attendance.free_offset_ms), so each round has few messages to edit; each is
     edited in a task of its own, within Discord's rate limits (nextcord waits out a 429).
+
+    With shards, `looks_after(guild_id)` says which servers' messages are this process's (those of
+    its shards); the other processes' sessions are left alone.
     """
 
     def __init__(
@@ -87,11 +90,13 @@ class CodeRotator:
         service: AttendanceService,
         db: DatabaseWorker,
         clock: Callable[[], datetime],
+        looks_after: Callable[[int | None], bool] = lambda guild_id: True,
     ) -> None:
         self._client = client
         self._service = service
         self._db = db
         self._clock = clock
+        self._looks_after = looks_after
         self._wake = asyncio.Event()
         self._shown: dict[str, _Shown] = {}
         self._failures: dict[str, int] = {}
@@ -146,6 +151,7 @@ class CodeRotator:
         """
         now = self._clock()
         live = await self._db.run(self._service.live_codes, now)
+        live = [entry for entry in live if self._looks_after(entry[0].guild_id)]
         open_ids = {session.session_id for session, _, _ in live}
         gone = [shown for sid, shown in self._shown.items() if sid not in open_ids and sid not in self._updating]
         if gone:
@@ -320,6 +326,8 @@ class CodeRotator:
         closed_title = messages.closed_card("", 0, now).title
         for info in recent:
             if info.closed_at is None or not (info.message_id and info.channel_id and info.message_posted_at):
+                continue
+            if not self._looks_after(info.guild_id):
                 continue
             try:
                 await self._pace.wait()

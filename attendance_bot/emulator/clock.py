@@ -37,7 +37,7 @@ class SnowflakeGenerator:
 
     def next(self) -> int:
         """Return a new, strictly increasing snowflake."""
-        ms = int(self._clock.now().timestamp() * 1000) - DISCORD_EPOCH_MS
+        ms = self._now_ms()
         if ms <= self._last_ms:
             ms = self._last_ms
             self._increment += 1
@@ -48,6 +48,22 @@ class SnowflakeGenerator:
             self._increment = 0
         self._last_ms = ms
         return (ms << 22) | (self._worker << 17) | self._increment
+
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new snowflake that Discord's shard rule, ``(id >> 22) % shard_count``, puts on ``shard_id``.
+
+        Its timestamp is the first millisecond after every id made so far (and not before now) that
+        falls on that shard: at most ``shard_count - 1`` ms ahead of the clock.
+        """
+        if not 0 <= shard_id < shard_count:
+            raise ValueError(f"shard {shard_id} is not one of {shard_count} shard(s)")
+        ms = max(self._now_ms(), self._last_ms + 1)
+        ms += (shard_id - ms) % shard_count
+        self._last_ms, self._increment = ms, 0
+        return (ms << 22) | (self._worker << 17)
+
+    def _now_ms(self) -> int:
+        return int(self._clock.now().timestamp() * 1000) - DISCORD_EPOCH_MS
 
 
 def snowflake_time(snowflake: int) -> datetime:

@@ -1,4 +1,4 @@
-"""Gateway websocket: hello/heartbeat, identify -> READY/GUILD_CREATE, resume with replay, dispatch."""
+"""Gateway websocket: hello/heartbeat, identify -> READY/GUILD_CREATE, resume with replay, shards, dispatch."""
 
 from __future__ import annotations
 
@@ -41,6 +41,41 @@ _EVENT_INTENTS: dict[str, int] = {
 
 _REPLAY_BUFFER = 100_000
 
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+_GUILD_EVENTS = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")  # the guild's id is the payload's "id"
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard that receives a guild's events, by Discord's rule: ``(guild_id >> 22) % shard_count``.
+
+    Events of no guild (direct messages) go to shard 0.
+    """
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
+
+def _guild_of(event: str, data: Any) -> int | None:
+    """The guild an event belongs to (None for a DM or an event of no guild)."""
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("id") if event in _GUILD_EVENTS else data.get("guild_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_shard(raw: Any) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard`` as (shard id, shard count): [0, 1] when absent, None when invalid."""
+    if raw is None:
+        return 0, 1
+    if not (isinstance(raw, list) and len(raw) == 2 and all(type(x) is int for x in raw)):
+        return None
+    shard_id, shard_count = raw
+    if shard_count < 1 or not 0 <= shard_id < shard_count:
+        return None
+    return shard_id, shard_count
+
 
 class _Connection:
     """One websocket with an ordered outgoing queue drained by a single writer task."""
@@ -74,11 +109,18 @@ class _Connection:
 
 
 class GatewaySession:
-    """A gateway session; survives disconnects so the client can RESUME."""
+    """A gateway session of one shard; survives disconnects so the client can RESUME.
 
-    def __init__(self, session_id: str, intents: int) -> None:
+    ``label`` names the token alias it identified with (None: the bot's own token).
+    """
+
+    def __init__(
+        self, session_id: str, intents: int, shard: tuple[int, int] = (0, 1), label: str | None = None
+    ) -> None:
         self.session_id = session_id
         self.intents = intents
+        self.shard_id, self.shard_count = shard
+        self.label = label
         self.seq = 0
         self.buffer: deque[tuple[int, str]] = deque(maxlen=_REPLAY_BUFFER)
         self.conn: _Connection | None = None
@@ -88,17 +130,35 @@ class GatewaySession:
         need = _EVENT_INTENTS.get(event)
         return need is None or bool(self.intents & need)
 
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session's shard receives the events of ``guild_id`` (None: DMs, shard 0)."""
+        return shard_of(guild_id, self.shard_count) == self.shard_id
+
 
 class Gateway:
-    """Gateway endpoint and dispatcher for the emulated bot."""
+    """Gateway endpoint and dispatcher for the emulated bot, over one or several shards.
+
+    Each shard has its own session (``shard_sessions``), possibly from different processes; an event
+    goes to the session of the shard that owns its guild, as on Discord. ``shards`` is the shard
+    count the emulator expects (None: any); ``current`` is the session identified or resumed last.
+    """
 
     heartbeat_interval_ms = 41250
 
-    def __init__(self, state: WorldState, token: str, resume_url: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        state: WorldState,
+        token: str,
+        resume_url: Callable[[], str],
+        aliases: dict[str, str] | None = None,
+    ) -> None:
         self._state = state
         self._token = token
         self._resume_url = resume_url
-        self.sessions: dict[str, GatewaySession] = {}
+        self._aliases = aliases if aliases is not None else {}  # more tokens of the bot -> their label
+        self.shards: int | None = None
+        self.sessions: dict[str, GatewaySession] = {}  # the resumable ones, by session id
+        self.shard_sessions: dict[int, GatewaySession] = {}  # the one receiving each shard's events
         self.current: GatewaySession | None = None
         self.identify_count = 0
         self.resume_count = 0
@@ -112,6 +172,22 @@ class Gateway:
     def connected(self) -> bool:
         """True when the current session has a live websocket."""
         return self.current is not None and self.current.conn is not None
+
+    @property
+    def connected_shards(self) -> list[int]:
+        """The shards whose session has a live websocket."""
+        return sorted(sid for sid, session in self.shard_sessions.items() if session.conn is not None)
+
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The session that receives the events of ``guild_id`` (None: DMs, which go to shard 0)."""
+        for session in self.shard_sessions.values():
+            if session.owns(guild_id):
+                return session
+        return None
+
+    def wanted(self, event: str) -> bool:
+        """Whether any shard's session takes ``event`` (its intents)."""
+        return any(session.wants(event) for session in self.shard_sessions.values())
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """aiohttp handler for ``/gateway``."""
@@ -161,11 +237,14 @@ class Gateway:
         else:
             log.debug("gateway op %s ignored", op)
 
-    def _token_ok(self, token: Any) -> bool:
+    @staticmethod
+    def _bare(token: Any) -> str:
         token = str(token or "")
-        if token.startswith("Bot "):
-            token = token[4:]
-        return secrets.compare_digest(token, self._token)
+        return token[4:] if token.startswith("Bot ") else token
+
+    def _token_ok(self, token: Any) -> bool:
+        token = self._bare(token)
+        return secrets.compare_digest(token, self._token) or token in self._aliases
 
     async def _identify(self, conn: _Connection, d: dict[str, Any]) -> None:
         if conn.session is not None:
@@ -175,22 +254,41 @@ class Gateway:
             log.debug("identify with bad token")
             await conn.close(4004)
             return
-        session = GatewaySession(secrets.token_hex(16), int(d.get("intents") or 0))
-        self.sessions = {session.session_id: session}  # older sessions can no longer resume
+        shard = _parse_shard(d.get("shard"))
+        if shard is None:
+            log.debug("identify with invalid shard %r", d.get("shard"))
+            await conn.close(CLOSE_INVALID_SHARD)
+            return
+        shard_id, shard_count = shard
+        if self.shards is not None and shard_count != self.shards:
+            log.debug("identify with %d shard(s); the emulator expects %d", shard_count, self.shards)
+            await conn.close(CLOSE_SHARDING_REQUIRED)
+            return
+        label = self._aliases.get(self._bare(d.get("token")))
+        session = GatewaySession(secrets.token_hex(16), int(d.get("intents") or 0), shard, label)
+        # The shard's older session, and every session of another shard count, no longer receive
+        # events nor resume; the other shards' sessions carry on.
+        for old in list(self.shard_sessions.values()):
+            if old.shard_id == shard_id or old.shard_count != shard_count:
+                del self.shard_sessions[old.shard_id]
+                self.sessions.pop(old.session_id, None)
+        self.shard_sessions[shard_id] = session
+        self.sessions[session.session_id] = session
         self.current = session
         session.conn = conn
         conn.session = session
         self.identify_count += 1
         st = self._state
+        owned = [guild for guild in st.guilds.values() if session.owns(guild.id)]
         ready = {
             "v": 10,
             "user": {**st.bot.user_payload(), "verified": True, "mfa_enabled": False, "email": None},
             "user_settings": {},
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in st.guilds],
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in owned],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
-            "shard": d.get("shard") or [0, 1],
+            "shard": [shard_id, shard_count],
             "application": {"id": str(st.app_id), "flags": 0},
             "private_channels": [],
             "relationships": [],
@@ -200,14 +298,14 @@ class Gateway:
             "auth_session_id_hash": secrets.token_hex(8),
             "_trace": ["emulator-gateway"],
         }
-        self.dispatch("READY", ready)
-        for guild in st.guilds.values():
+        self.dispatch("READY", ready, session)
+        for guild in owned:
             self.send_guild_create(guild, session)
         session.ready_at = time.monotonic()
         self.ready_event.set()
         for callback in self.on_ready:
             callback(session)
-        log.debug("bot identified, session %s", session.session_id)
+        log.debug("bot identified, session %s, shard %d of %d", session.session_id, shard_id, shard_count)
 
     async def _resume(self, conn: _Connection, d: dict[str, Any]) -> None:
         session = self.sessions.get(str(d.get("session_id")))
@@ -229,12 +327,13 @@ class Gateway:
                 replayed += 1
         self.resume_count += 1
         self.current = session
-        self.dispatch("RESUMED", {"_trace": ["emulator-gateway"]})
+        self.dispatch("RESUMED", {"_trace": ["emulator-gateway"]}, session)
         log.debug("session %s resumed from seq %s, replayed %d events", session.session_id, last, replayed)
 
     def dispatch(self, event: str, data: Any, session: GatewaySession | None = None) -> bool:
-        """Send (or buffer for resume) an event on the current session; False when there is none."""
-        session = session or self.current
+        """Send (or buffer for resume) an event on ``session``, else on the session of the shard that
+        owns the event's guild (shard 0 for an event of no guild); False when there is none."""
+        session = session or self.session_for(_guild_of(event, data))
         if session is None:
             return False
         if not session.wants(event):
@@ -247,12 +346,13 @@ class Gateway:
         return True
 
     def send_guild_create(self, guild: Guild, session: GatewaySession | None = None, *, joined: bool = False) -> bool:
-        """GUILD_CREATE for ``guild`` (members as the session's intents allow); False without a session.
+        """GUILD_CREATE for ``guild`` (members as the session's intents allow) on ``session``, else on
+        its shard's; False without a session.
 
         After READY the guild becomes available (``unavailable: false``); a guild the bot ``joined``
         during the session comes without that field, which is how clients tell a join (on_guild_join).
         """
-        session = session or self.current
+        session = session or self.session_for(guild.id)
         if session is None:
             return False
         all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
@@ -271,9 +371,10 @@ class Gateway:
         if self.current is not None and self.current.conn is not None:
             self.current.conn.send_json(OP_RECONNECT, None)
 
-    async def drop(self, code: int = 4000) -> None:
-        """Close the bot's websocket with ``code`` (session stays resumable)."""
-        session = self.current
+    async def drop(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Close the websocket of the current session, or of ``shard``'s, with ``code`` (the session
+        stays resumable)."""
+        session = self.current if shard is None else self.shard_sessions.get(shard)
         if session is None or session.conn is None:
             return
         conn = session.conn

@@ -149,6 +149,8 @@ class RestApi:
         self.emu = emu
         self.state = emu.state
         self.request_log: deque[tuple[float, str, str, int]] = deque(maxlen=20000)
+        # (unix time, method, path, status, alias) of each request made with a token alias
+        self.alias_log: deque[tuple[float, str, str, int, str]] = deque(maxlen=20000)
         self.downloads: list[tuple[int, str]] = []  # (attachment id, filename) of each upload served
         self.request_count = 0
         self.limiter = RateLimiter()
@@ -207,6 +209,8 @@ class RestApi:
         sub = path[len(API_PREFIX) :]
         method = request.method
         self.request_count += 1
+        authorization = request.headers.get("Authorization") or ""
+        alias = self.emu.token_aliases.get(authorization[4:]) if authorization.startswith("Bot ") else None
         exc = request.match_info.http_exception
         if exc is not None:
             return self._unknown_route(method, sub, exc.status)
@@ -216,10 +220,10 @@ class RestApi:
                 await asyncio.sleep(fault.delay)
             if fault.status:
                 resp = self._fault_response(request, fault)
-                self._log(method, sub, resp.status)
+                self._log(method, sub, resp.status, alias)
                 return resp
         if not (sub.startswith("/interactions/") or sub.startswith("/webhooks/") or sub == "/gateway"):
-            if request.headers.get("Authorization") != self._auth:
+            if authorization != self._auth and alias is None:
                 self._log(method, sub, 401)
                 return error(401, 0, "401: Unauthorized")
         headers: dict[str, str] = {}
@@ -228,17 +232,20 @@ class RestApi:
             if not verdict.allowed:
                 scope = "global" if verdict.is_global else "user"
                 resp = self._too_many(verdict.retry_after, verdict.headers, scope=scope, is_global=verdict.is_global)
-                self._log(method, sub, 429)
+                self._log(method, sub, 429, alias)
                 return resp
             headers = verdict.headers
         resp = await handler(request)
         if headers:
             resp.headers.update(headers)
-        self._log(method, sub, resp.status)
+        self._log(method, sub, resp.status, alias)
         return resp
 
-    def _log(self, method: str, sub: str, status: int) -> None:
-        self.request_log.append((time.time(), method, sub, status))
+    def _log(self, method: str, sub: str, status: int, alias: str | None = None) -> None:
+        now = time.time()
+        self.request_log.append((now, method, sub, status))
+        if alias is not None:
+            self.alias_log.append((now, method, sub, status, alias))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s", method, sub, status)
 
@@ -348,7 +355,7 @@ class RestApi:
         return json_response(
             {
                 "url": self.emu.gateway_url,
-                "shards": 1,
+                "shards": self.emu.gateway.shards or 1,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,

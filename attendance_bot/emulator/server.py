@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .clock import Clock
 from .faults import Faults
-from .gateway import Gateway
+from .gateway import Gateway, shard_of
 from .guilds import GuildHandle
 from .interactions import (
     APPLICATION_COMMAND,
@@ -60,6 +60,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         rate_limits: bool = True,
+        shards: int | None = None,
     ) -> None:
         from .state import WorldState
 
@@ -71,7 +72,9 @@ class Emulator:
         self.faults = Faults()
         self.unknown_routes: list[tuple[str, str]] = []
         self.ack_deadline: float | None = None  # set to 3.0 to expire unanswered interactions like Discord
-        self.gateway = Gateway(self.state, self.token, lambda: self.gateway_url)
+        self.token_aliases: dict[str, str] = {}  # more tokens of the bot (see token_alias) -> their name
+        self.gateway = Gateway(self.state, self.token, lambda: self.gateway_url, self.token_aliases)
+        self.gateway.shards = shards
         self.rest = RestApi(self)
         self.rate_limits = rate_limits
         self._interactions: dict[int, InteractionRecord] = {}
@@ -132,6 +135,42 @@ class Emulator:
     def gateway_url(self) -> str:
         """Websocket URL returned by GET /gateway."""
         return f"ws://{self.host}:{self.port}/gateway"
+
+    def token_alias(self, name: str) -> str:
+        """Another token of the same bot, accepted wherever its token is; REST requests made with it
+        are logged under ``name`` (``requests_by``) and gateway sessions carry it as their ``label``.
+
+        Discord gives a bot one token, which all its processes share: this exists only so that tests
+        can tell apart several processes of one bot. The same name gives the same token.
+        """
+        for token, known in self.token_aliases.items():
+            if known == name:
+                return token
+        token = _random_bot_token(self.state.app_id)
+        self.token_aliases[token] = name
+        return token
+
+    # -- shards -----------------------------------------------------------------------------
+
+    @property
+    def shards(self) -> int | None:
+        """The shard count ``GET /gateway/bot`` recommends and IDENTIFY must carry (None: 1 recommended,
+        any count accepted). An IDENTIFY with another count is closed with 4011 (sharding required), an
+        invalid ``shard`` (id not below the count) with 4010."""
+        return self.gateway.shards
+
+    @shards.setter
+    def shards(self, count: int | None) -> None:
+        self.gateway.shards = count
+
+    def shard_of(self, guild_id: int, shard_count: int | None = None) -> int:
+        """The shard that receives ``guild_id``'s events: ``(guild_id >> 22) % shard_count`` (default: ``shards``)."""
+        return shard_of(guild_id, shard_count or self.shards or 1)
+
+    @property
+    def connected_shards(self) -> list[int]:
+        """The shards whose gateway session has a live websocket."""
+        return self.gateway.connected_shards
 
     # -- world accessors --------------------------------------------------------------------
 
@@ -212,14 +251,16 @@ class Emulator:
     def _run_here(self, fn: Any) -> Any:
         return fn(self)
 
-    def add_guild(self, name: str | None = None) -> GuildHandle:
-        """A new guild of the default shape with the bot in it (GUILD_CREATE at once if the bot is connected).
+    def add_guild(self, name: str | None = None, *, shard: tuple[int, int] | None = None) -> GuildHandle:
+        """A new guild of the default shape with the bot in it (GUILD_CREATE at once to its shard's
+        session, if connected).
 
         Its own @everyone role (id == guild id), Instructor (Manage Server), the bot's managed role and
         Student; #instructors, #attendance, #general and a voice channel under a category; an owner, an
-        instructor and three students, all new users (usernames prefixed ``gN_``).
+        instructor and three students, all new users (usernames prefixed ``gN_``). ``shard`` (shard id,
+        shard count) gives it an id that Discord's shard rule puts on that shard.
         """
-        guild = self.state.add_guild(name or f"Emulated Classroom {len(self.state.guilds) + 1}")
+        guild = self.state.add_guild(name or f"Emulated Classroom {len(self.state.guilds) + 1}", shard=shard)
         self.gateway.send_guild_create(guild, joined=True)
         return GuildHandle(guild, self._run_here)
 
@@ -399,8 +440,8 @@ class Emulator:
     ) -> InteractionHandle:
         st = self.state
         ctx = interaction_context(st, member, channel_id)
-        if self.gateway.current is None:
-            raise NoReply("bot is not connected to the emulator gateway (no session)")
+        if self.gateway.session_for(ctx.guild.id) is None:
+            raise NoReply("bot is not connected to the emulator gateway (no session for this guild's shard)")
         parts = command.split()
         cmd = st.find_command(parts[0], ctx.guild.id)
         if cmd is None:
@@ -529,7 +570,7 @@ class Emulator:
     def _announce_create(self, msg: Message) -> None:
         if msg.ephemeral:
             return
-        if not self.gateway.current or not self.gateway.current.wants("MESSAGE_CREATE"):
+        if not self.gateway.wanted("MESSAGE_CREATE"):
             return
         payload = self.state.message_payload(msg)
         guild = self.state.guilds.get(msg.guild_id or 0)
@@ -543,7 +584,7 @@ class Emulator:
         self.gateway.dispatch("MESSAGE_CREATE", payload)
 
     def _announce_update(self, msg: Message) -> None:
-        if msg.ephemeral or not self.gateway.current or not self.gateway.current.wants("MESSAGE_UPDATE"):
+        if msg.ephemeral or not self.gateway.wanted("MESSAGE_UPDATE"):
             return
         payload = self.state.message_payload(msg)
         if msg.guild_id is not None:
@@ -552,9 +593,10 @@ class Emulator:
 
     # -- gateway controls -------------------------------------------------------------------
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close the bot's websocket; the client reconnects and RESUMEs (missed events are replayed)."""
-        await self.gateway.drop(code)
+    async def drop_gateway(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Close the bot's websocket (the current session's, or ``shard``'s); the client reconnects and
+        RESUMEs (missed events are replayed)."""
+        await self.gateway.drop(code, shard=shard)
 
     async def gateway_outage(self, down: bool = True) -> None:
         """Take the gateway down (the bot's websocket closed, reconnects refused with 503) or bring it back."""
@@ -597,3 +639,14 @@ class Emulator:
     def requests(self, method: str | None = None, path_contains: str = "") -> list[tuple[float, str, str, int]]:
         """Filtered request log."""
         return [r for r in self.rest.request_log if (method is None or r[1] == method) and path_contains in r[2]]
+
+    def requests_by(
+        self, alias: str | None = None, method: str | None = None, path_contains: str = ""
+    ) -> list[tuple[float, str, str, int, str]]:
+        """Requests made with a token alias (``alias``, or any), filtered: (unix time, method, path,
+        status, alias)."""
+        return [
+            r
+            for r in self.rest.alias_log
+            if (alias is None or r[4] == alias) and (method is None or r[1] == method) and path_contains in r[2]
+        ]

@@ -74,14 +74,18 @@ class WorldState:
 
     # -- world construction -------------------------------------------------------------------
 
-    def add_guild(self, name: str) -> Guild:
-        """A new guild of the default shape (its own roles, channels, owner, instructor and 3 students)."""
-        return self._build_guild(name, prefix=f"g{len(self.guilds) + 1}_", owner_name="owner")
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A new guild of the default shape (its own roles, channels, owner, instructor and 3 students).
 
-    def _build_guild(self, name: str, *, prefix: str, owner_name: str) -> Guild:
+        ``shard`` (shard id, shard count) picks an id that Discord's shard rule puts on that shard.
+        """
+        return self._build_guild(name, prefix=f"g{len(self.guilds) + 1}_", owner_name="owner", shard=shard)
+
+    def _build_guild(self, name: str, *, prefix: str, owner_name: str, shard: tuple[int, int] | None = None) -> Guild:
         now = self.clock.now()
         owner_id = self.ids.next()
-        guild = Guild(self.ids.next(), name, owner_id, now)
+        guild_id = self.ids.next_on_shard(*shard) if shard is not None else self.ids.next()
+        guild = Guild(guild_id, name, owner_id, now)
         self.guilds[guild.id] = guild
         gid = guild.id
         # @everyone role id == guild id, as on Discord

@@ -222,9 +222,38 @@ class EmulatorThread:
         """See ``Emulator.guild``."""
         return self._handle(lambda e: e.guild(guild_id))
 
-    def add_guild(self, name: str | None = None) -> GuildHandle:
+    def add_guild(self, name: str | None = None, *, shard: tuple[int, int] | None = None) -> GuildHandle:
         """See ``Emulator.add_guild``."""
-        return self._handle(lambda e: e.add_guild(name))
+        return self._handle(lambda e: e.add_guild(name, shard=shard))
+
+    # -- shards and token aliases --------------------------------------------------------------
+
+    @property
+    def shards(self) -> int | None:
+        """See ``Emulator.shards``."""
+        return self.run(lambda e: e.shards)
+
+    @shards.setter
+    def shards(self, count: int | None) -> None:
+        self.run(lambda e: setattr(e, "shards", count))
+
+    def shard_of(self, guild_id: int, shard_count: int | None = None) -> int:
+        """See ``Emulator.shard_of``."""
+        return self.run(lambda e: e.shard_of(guild_id, shard_count))
+
+    def connected_shards(self) -> list[int]:
+        """See ``Emulator.connected_shards``."""
+        return self.run(lambda e: e.connected_shards)
+
+    def token_alias(self, name: str) -> str:
+        """See ``Emulator.token_alias``."""
+        return self.run(lambda e: e.token_alias(name))
+
+    def requests_by(
+        self, alias: str | None = None, method: str | None = None, path_contains: str = ""
+    ) -> list[tuple[float, str, str, int, str]]:
+        """See ``Emulator.requests_by``."""
+        return self.run(lambda e: e.requests_by(alias, method, path_contains))
 
     def add_text_channel(self, name: str, *, guild_id: int | None = None) -> int:
         """See ``Emulator.add_text_channel``."""
@@ -291,9 +320,9 @@ class EmulatorThread:
         """See ``Emulator.post_message``."""
         return self._call(self.emu.post_message(member, channel_id, content), 10)
 
-    def drop_gateway(self, code: int = 4000) -> None:
+    def drop_gateway(self, code: int = 4000, *, shard: int | None = None) -> None:
         """See ``Emulator.drop_gateway``."""
-        self._call(self.emu.drop_gateway(code), 10)
+        self._call(self.emu.drop_gateway(code, shard=shard), 10)
 
     def gateway_outage(self, down: bool = True) -> None:
         """See ``Emulator.gateway_outage``."""

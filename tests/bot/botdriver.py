@@ -16,11 +16,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
 
-from attendance_bot import messages
+from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET
 from attendance_bot.emulator import EmulatorThread, Message
-from attendance_bot.models import close_db, database, init_db
+from attendance_bot.models import close_all, init_db, is_postgres
 from attendance_bot.records import CurrentCode, ExportRow, SessionInfo
 from attendance_bot.settings import Settings, load_settings
 
@@ -56,29 +56,36 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str = ""
 # -- the database, seen from the test process --------------------------------------------------
 
 
-class Db:
-    """The bot's SQLite file, opened briefly from the test process (the code is stateless)."""
+def database_environ(target: Path | str) -> dict[str, str]:
+    """The variable that names a database: DATABASE_URL for a PostgreSQL URL, else DATABASE_PATH."""
+    return {"DATABASE_URL": str(target)} if is_postgres(target) else {"DATABASE_PATH": str(target)}
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+
+class Db:
+    """The bot's database (its SQLite file, or its PostgreSQL database's URL), opened briefly from
+    the test process (the code is stateless)."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.target = target
+        self.path = target  # the SQLite-only tests' name for it (a file there)
 
     def settings(self) -> Settings:
-        environ = {"DATABASE_PATH": str(self.path), "CODE_ROTATION_INTERVAL": str(INTERVAL)}
+        environ = {**database_environ(self.target), "CODE_ROTATION_INTERVAL": str(INTERVAL)}
         return load_settings(None, environ=environ, require_discord=False)
 
     @contextmanager
     def service(self, clock: Callable[[], datetime] | None = None) -> Iterator[AttendanceService]:
-        """The service over the bot's file, inside one IMMEDIATE transaction.
+        """The service over the bot's database, inside one transaction (IMMEDIATE on SQLite).
 
         IMMEDIATE: the service's own deferred transactions fail at once with "database is locked"
         when the bot commits between their read and their write (see the report).
         """
-        init_db(self.path)
+        init_db(self.target)
         try:
-            with database.atomic("IMMEDIATE"):
+            with storage.immediate():
                 yield AttendanceService(self.settings(), clock) if clock else AttendanceService(self.settings())
         finally:
-            close_db()
+            close_all()
 
     def open_session(self) -> SessionInfo | None:
         with self.service() as service:
@@ -108,14 +115,15 @@ class Db:
 # -- the bot process ---------------------------------------------------------------------------
 
 
-def bot_env(emu: EmulatorThread, db_path: Path, **extra: str) -> dict[str, str]:
-    """The bot's environment: the emulator's base URL and token, the channels, a database in tmp."""
+def bot_env(emu: EmulatorThread, database: Path | str, **extra: str) -> dict[str, str]:
+    """The bot's environment: the emulator's base URL and token, the channels, the database (a file
+    in tmp, or a PostgreSQL URL: DATABASE_URL)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "CODE_", "DATABASE_"))}
     for key in ("ADMIN_CHANNEL_ID", "ATTENDANCE_CHANNEL_ID", "ADMIN_ROLE_ID", "GUILD_ID", "TIMEZONE"):
         env.pop(key, None)
     env.update(emu.bot_env())
     env.update(
-        DATABASE_PATH=str(db_path),
+        **database_environ(database),
         CODE_ROTATION_INTERVAL=str(INTERVAL),
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",

@@ -1,8 +1,10 @@
-"""Fixtures for the end-to-end tests: one emulator per module, the real bot as a subprocess."""
+"""Fixtures for the end-to-end tests: one emulator per module, the real bot as a subprocess, its
+database an SQLite file or (in modules marked `backends`) a PostgreSQL database of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,20 @@ class World:
         return self.emu.add_member(name, display_name=name.title())
 
 
+@contextmanager
+def bot_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[Path | str]:
+    """A new database for a bot: a file in `folder`, or on PostgreSQL a new database (dropped afterwards)."""
+    if backend != "postgresql":
+        yield folder / "data" / "attendance.db"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.create_database("bot")
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
 @pytest.fixture(scope="module")
 def emu() -> Iterator[EmulatorThread]:
     with EmulatorThread() as thread:
@@ -44,15 +60,17 @@ def emu() -> Iterator[EmulatorThread]:
 
 
 @pytest.fixture(scope="module")
-def shared_world(emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def shared_world(
+    emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory, backend: str, request: pytest.FixtureRequest
+) -> Iterator[World]:
     """One bot process for the module (it is the database that tests must not share state through)."""
-    path = tmp_path_factory.mktemp("bot") / "data" / "attendance.db"
-    env = bot_env(emu, path)
-    bot = BotProcess(emu, env).start()
-    try:
-        yield World(emu, bot, Db(path), env)
-    finally:
-        bot.stop()
+    with bot_database(request, backend, tmp_path_factory.mktemp("bot")) as database:
+        env = bot_env(emu, database)
+        bot = BotProcess(emu, env).start()
+        try:
+            yield World(emu, bot, Db(database), env)
+        finally:
+            bot.stop()
 
 
 @pytest.fixture
@@ -70,14 +88,13 @@ def world(shared_world: World) -> Iterator[World]:
 
 
 @pytest.fixture
-def fresh_world(tmp_path: Path) -> Iterator[World]:
+def fresh_world(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[World]:
     """A bot of its own, on an emulator of its own, with a fresh database (not started: the test
     starts, kills and restarts it). Its own emulator keeps its gateway apart from the module's
     shared bot, so test order does not matter."""
-    with EmulatorThread() as emu:
-        path = tmp_path / "data" / "attendance.db"
-        env = bot_env(emu, path)
-        world = World(emu, BotProcess(emu, env), Db(path), env)
+    with EmulatorThread() as emu, bot_database(request, backend, tmp_path) as database:
+        env = bot_env(emu, database)
+        world = World(emu, BotProcess(emu, env), Db(database), env)
         try:
             yield world
         finally:

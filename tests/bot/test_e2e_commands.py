@@ -13,6 +13,8 @@ from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS, u
 from attendance_bot.errors import NoOpenSession, SessionAlreadyOpen, UnknownSession
 from attendance_bot.records import Outcome, SubmitResult
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 
 def _accepted(session_id: str) -> str:
     return messages.submit_reply(SubmitResult(Outcome.RECORDED, session_id))

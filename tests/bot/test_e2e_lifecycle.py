@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import signal
 
+import pytest
 from botdriver import COMMANDS, INTERVAL, BotProcess, live_card, manage, read_card, session_messages, wait_until
 from conftest import World
 
 from attendance_bot import messages
 from attendance_bot.records import Outcome, SubmitResult
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 STARTUP_LINES = ["Configuration validated successfully", "Starting Discord bot...", "Bot is ready!"]
 

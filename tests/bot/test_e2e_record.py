@@ -3,23 +3,24 @@ the emulator, and every new instructor command refused to a student."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from _backends import execute, fetch
 from botdriver import live_card
 from conftest import World
 
 from attendance_bot import messages
 from attendance_bot.emulator import Member
 from attendance_bot.models import UTC_FORMAT
+from attendance_bot.records import STATUSES
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
 def query(world: World, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(f"file:{world.db.path}?mode=ro", uri=True)) as con:
-        return con.execute(sql, params).fetchall()
+    return fetch(world.db.target, sql, params, read_only=True)
 
 
 def snapshot(world: World) -> dict[str, list[tuple[Any, ...]]]:
@@ -58,9 +59,10 @@ def test_a_check_in_after_late_after_minutes_is_late_and_told_so(world: World) -
     session = world.db.open_session()
     assert session is not None and "5 minutes after now count as late" in (reply.content or "")
     earlier = (datetime.now(timezone.utc) - timedelta(minutes=6)).strftime(UTC_FORMAT)
-    with closing(sqlite3.connect(world.db.path)) as con:  # the session opened 6 minutes ago
-        con.execute("UPDATE session SET opened_at = ? WHERE session_id = ?", (earlier, session.session_id))
-        con.commit()
+    # the session opened 6 minutes ago
+    execute(
+        world.db.target, "UPDATE session SET opened_at = ? WHERE session_id = ?", params=(earlier, session.session_id)
+    )
     ada = world.student("ada_late")
     answer = world.here(ada, world.db.code_for(live_card(world.emu, session.session_id)))
     assert "marked late" in (answer.content or "") and "5 minutes" in (answer.content or "")
@@ -161,9 +163,58 @@ def test_a_student_forging_an_instructor_command_is_refused_and_nothing_changes(
     """Every new instructor command, sent by a student through the gateway in the admin channel
     (Discord's permission default bypassed), is refused; no record, event, course or session changes."""
     mallory = world.student(f"mallory_{command.replace(' ', '_')}")
-    world.open()
     before = snapshot(world)
     reply = world.emu.invoke(mallory, world.emu.admin_channel_id, command, **options)
     assert reply.content == messages.not_admin_reply()
     assert reply.ephemeral and not reply.files
     assert snapshot(world) == before
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"student": "no-such-student", "status": "excused"}, messages.student_unknown("no-such-student", "default")),
+        (
+            {"student": "=cmd|' /C calc'!A0", "status": "present"},
+            messages.student_unknown("=cmd|' /C calc'!A0", "default"),
+        ),
+        ({"student": "\u202eevil", "status": "late"}, messages.student_unknown("\u202eevil", "default")),
+    ],
+)
+def test_a_mark_of_nobody_is_one_sentence_and_changes_nothing(
+    world: World, options: dict[str, Any], expected: str
+) -> None:
+    """An instructor marking a student the course does not know gets one sentence; nothing changes."""
+    world.open()
+    before = snapshot(world)
+    assert admin(world, "attendance mark", **options) == expected
+    assert snapshot(world) == before
+
+
+def test_a_forged_status_outside_the_choices_is_refused(world: World) -> None:
+    """A status outside the option's choices, forged through the gateway, is refused by the service
+    with the list of statuses; nothing changes."""
+    hal = world.student("hal_forged")
+    checked_in(world, hal)
+    before = snapshot(world)
+    reply = admin(world, "attendance mark", student=str(hal.id), status="bogus")
+    assert reply == messages.status_invalid("bogus", STATUSES)
+    assert snapshot(world) == before
+
+
+@pytest.mark.parametrize("fmt", ["full", "gradebook"])
+def test_export_formats_come_as_their_own_files(world: World, fmt: str) -> None:
+    """/export_csv format:full has the statuses and the course; format:gradebook has the totals columns."""
+    ivy = world.student(f"ivy_{fmt}")
+    session_id, _ = checked_in(world, ivy)
+    reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "export_csv", format=fmt)
+    assert reply.ephemeral and len(reply.files) == 1
+    name, data = reply.files[0]
+    assert name == f"attendance_all_{fmt}.csv"
+    header = data.split(b"\r\n", 1)[0].decode()
+    if fmt == "full":
+        assert header.endswith("student_id,student_name,status,source,course")
+        assert f"{ivy.id},ivy_{fmt}".encode() in data and b",present,code,default" in data
+    else:
+        assert header.startswith("student_id,name,discord,") and session_id in header
+        assert header.endswith("sessions,present,late,excused,absent,rate")
