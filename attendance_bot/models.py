@@ -150,7 +150,7 @@ class Attendance(BaseModel):
     # are the table's too (0003_gradebook), for statements that do not name these columns.
     status = peewee.TextField(default="present", constraints=[peewee.SQL("DEFAULT 'present'")])
     source = peewee.TextField(default="code", constraints=[peewee.SQL("DEFAULT 'code'")])
-    student_key = peewee.TextField(null=True)  # the student id folded (students.student_key), for marks
+    student_key = peewee.TextField(null=True)  # the student id folded (students.student_key), for marks (0004_marks)
 
     class Meta:
         table_name = "attendance"

@@ -515,6 +515,7 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.migration_step_done("0002_courses"),
         "  3 earlier session(s) now belong to course 'default'",
         messages.migration_step_done("0003_gradebook"),
+        messages.migration_step_done("0004_marks"),
     ]
     assert _counts(old_database) == counts
     assert _counts(backup) == counts

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from attendance_bot import messages, migrations
+from attendance_bot import codes, messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.errors import StorageError
 from attendance_bot.migrations import CourseDefaults
@@ -18,6 +18,9 @@ from attendance_bot.models import MODELS, close_db, database, init_db
 from attendance_bot.settings import Settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "attendance-v1.db"
+# Made by the release at version 3 (d9e24d2): a course, a closed and an open session, records, a
+# registration with its event, two roster entries; no student_key, user_id NOT NULL.
+FIXTURE_V3 = Path(__file__).parent / "fixtures" / "attendance-v3.db"
 GUILD = 111111111111111111  # the server the fixture's sessions remember
 V1_TABLES = ("session", "attendance", "wrong_attempt")
 
@@ -94,13 +97,14 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
     database.connect()
     try:
         assert migrations.schema_version() == 1
-        assert migrations.pending() == ["0002_courses", "0003_gradebook"]
+        assert migrations.pending() == ["0002_courses", "0003_gradebook", "0004_marks"]
         done = migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))
         assert done[0] == messages.backup_made(Path(f"{old_copy}.bak-1"))
         assert done[1] == messages.migration_step_done("0002_courses")
         assert "3 earlier session(s) now belong to course 'Math 101'" in done[2]
         assert done[3] == messages.migration_step_done("0003_gradebook")
-        assert migrations.schema_version() == migrations.latest() == 3
+        assert done[4] == messages.migration_step_done("0004_marks")
+        assert migrations.schema_version() == migrations.latest() == 4
         assert migrations.upgrade(old_copy) == []
     finally:
         close_db()
@@ -220,4 +224,59 @@ def test_the_migration_runner_is_peewees(old_copy: Path) -> None:
         "0001_initial",
         "0002_courses",
         "0003_gradebook",
+        "0004_marks",
     ]
+
+
+def test_a_version_3_database_upgrades_with_every_row_kept_and_takes_marks(
+    tmp_path: Path, settings_factory: Callable[..., Settings]
+) -> None:
+    """The release before marks: every row of every table survives column for column, a backup of
+    version 3 is made, the open session shows the same code, and afterwards a record may name a
+    student id without an account (user_id NULL), one per student id per session."""
+    copy = tmp_path / "attendance.db"
+    copy.write_bytes(FIXTURE_V3.read_bytes())
+    tables = ("course", "session", "attendance", "student", "roster_entry", "event")
+    before = {t: table_rows(FIXTURE_V3, t, ", ".join(v1_columns_of(FIXTURE_V3, t))) for t in tables}
+    with closing(sqlite3.connect(copy)) as conn:
+        secret, opened = conn.execute("SELECT secret, opened_at FROM session WHERE open_flag = 1").fetchone()
+    init_db(copy)
+    close_db()
+    for table in tables:
+        assert table_rows(copy, table, ", ".join(v1_columns_of(FIXTURE_V3, table))) == before[table], table
+    assert table_rows(Path(f"{copy}.bak-3"), "attendance") == table_rows(FIXTURE_V3, "attendance")
+    assert [r[:2] for r in table_rows(copy, "schema_migration")][-1] == (4, "0004_marks")
+    settings = settings_factory(DATABASE_PATH=str(copy))
+    init_db(copy)
+    try:
+        service = AttendanceService(settings)
+        session = service.open_session_info(service.courses.find("Math 101").id)
+        assert session is not None
+        assert session.opened_at.strftime("%Y-%m-%d %H:%M:%S.%f") == opened
+        moment = session.opened_at
+        assert service.code_at(session, moment).code == codes.CodeSpec(
+            secret=secret, interval=session.interval, length=session.code_length, grace_seconds=session.grace_seconds
+        ).code_at(moment.timestamp())
+    finally:
+        close_db()
+    with closing(sqlite3.connect(copy)) as conn:
+        row = (
+            "2026-11-30 09:00:00",
+            "2026-11-30",
+            session.session_id,
+            "2026-11-30 09:00:00.000000",
+            "excused",
+            "manual",
+        )
+        insert = (
+            "INSERT INTO attendance (user_id, username, timestamp, date_id, session_id, submitted_at, status, "
+            "source, student_key) VALUES (NULL, '', ?, ?, ?, ?, ?, ?, 's-1004')"
+        )
+        conn.execute(insert, row)
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(insert, row)
+
+
+def v1_columns_of(path: Path, table: str) -> list[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]

@@ -63,10 +63,6 @@ def up(migrator, db):
         migrator.add_column(
             "attendance", "source", peewee.TextField(default="code", constraints=[peewee.SQL("DEFAULT 'code'")])
         ),
-        # An instructor's mark names the student id; a roster student with no linked account has no user_id.
-        migrator.add_column("attendance", "student_key", peewee.TextField(null=True)),
-        migrator.drop_not_null("attendance", "user_id"),
-        migrator.add_index("attendance", ("session_id", "student_key"), True),
         migrator.add_column("course", "late_after", peewee.IntegerField(null=True)),
         migrator.add_column("session", "late_after", peewee.IntegerField(null=True)),
     )
