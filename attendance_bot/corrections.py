@@ -24,6 +24,7 @@ from . import messages, storage
 from .attendance import RECENT_SESSIONS, Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError, UnknownCourse, UnknownSession
+from .export import BIDI_CONTROLS
 from .models import Attendance, Course, Event, RosterEntry, Session, Student
 from .records import STATUSES, Choice, Correction, CourseInfo, HistoryEvent, StudentRef
 from .settings import Settings
@@ -35,8 +36,6 @@ MAX_TYPED = 200  # longer input is no student and no session: refused without a 
 _MENTION = re.compile(r"<@!?([0-9]{15,22})>")
 _SNOWFLAKE = re.compile(r"[0-9]{15,22}")
 _TOKEN = re.compile(r"(student|user):(.+)")
-# Characters that reorder or hide text (Trojan Source): removed from reasons and labels.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class CorrectionError(AttendanceError):
@@ -89,7 +88,7 @@ def clean_reason(typed: str | None) -> str | None:
 
 
 def _hidden(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in BIDI_CONTROLS
 
 
 def _plain(text: str) -> str:

@@ -66,7 +66,7 @@ LETTERS = {"present": "P", "late": "L", "excused": "E", "absent": "A"}
 COMPUTED = "computed"  # the `source` of an absence computed at read (no record is stored)
 CHUNK = 500  # rows per slice handed to a pacing caller
 # Characters that reorder or hide text (Trojan Source); control characters become spaces.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 Row = Sequence[str]
 Pace = Callable[[Iterator[list[Row]]], Iterable[list[Row]]]
@@ -77,10 +77,10 @@ def text_cell(value: str | None) -> str:
     control characters (line breaks included) made spaces, then a formula start neutralised."""
     if not value:
         return ""
-    if value.isprintable() and not _BIDI_CONTROLS.intersection(value):
+    if value.isprintable() and not BIDI_CONTROLS.intersection(value):
         return _cell(value)
     text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value if ch not in _BIDI_CONTROLS
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value if ch not in BIDI_CONTROLS
     )
     return _cell(text.strip())  # stripped: a control character before "=" hid the formula start
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import messages
 from .errors import AttendanceError
-from .export import _BIDI_CONTROLS, _cell, document, slices, text_cell
+from .export import BIDI_CONTROLS, _cell, document, slices, text_cell
 from .gradebook import GradebookService
 from .records import Gradebook, GradebookRow, GradebookStudent
 from .settings import Settings
@@ -129,7 +129,7 @@ def label(text: str | None, limit: int = MAX_LABEL) -> str:
     kept = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Zs") else ch
         for ch in text
-        if ch not in _BIDI_CONTROLS and unicodedata.category(ch) != "Cf"
+        if ch not in BIDI_CONTROLS and unicodedata.category(ch) != "Cf"
     )
     kept = " ".join(kept.split())
     if len(kept) > limit:

@@ -6,7 +6,6 @@ import asyncio
 import io
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import nextcord
 from nextcord.ext import commands
@@ -21,7 +20,8 @@ from ..settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_COD
 from ..students import MAX_NAME, MAX_STUDENT_ID, StudentService
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker, paced
-from .record_commands import ADMIN_PERMISSIONS, MAX_AUTOCOMPLETE, RecordCommands, typed_options
+from .options import ADMIN_PERMISSIONS, COURSE_OPTION, MAX_AUTOCOMPLETE, course_option, typed_options
+from .record_commands import RecordCommands
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,6 @@ class InFlight:
 
 # The bot's permissions a course's channels need, by channel: (label, needs Embed Links).
 _POST_PERMISSIONS = (("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
-COURSE_OPTION = "course"
-
-
-def _course_option(description: str = "The course (default: the one this is the admin channel of)") -> Any:
-    return nextcord.SlashOption(
-        name=COURSE_OPTION, description=description, required=False, max_length=50, default=None
-    )
 
 
 class AttendanceCog(RecordCommands, commands.Cog):
@@ -416,7 +409,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
             description="The roster CSV: a header student_id,name (and optionally discord); at most 5 MB",
             required=True,
         ),
-        course: str | None = _course_option(),
+        course: str | None = course_option(),
         replace: bool = nextcord.SlashOption(
             name="replace",
             description="Also remove the students the file does not list (their records stay)",
@@ -484,7 +477,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
     async def open_attendance(
         self,
         interaction: nextcord.Interaction,
-        course: str | None = _course_option(),
+        course: str | None = course_option(),
         late_after: int | None = nextcord.SlashOption(
             name="late_after",
             description="Minutes after opening from which a check-in is late, this session only (0: never)",
@@ -512,7 +505,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
         description="Close the open attendance session",
         default_member_permissions=ADMIN_PERMISSIONS,
     )
-    async def close_attendance(self, interaction: nextcord.Interaction, course: str | None = _course_option()) -> None:
+    async def close_attendance(self, interaction: nextcord.Interaction, course: str | None = course_option()) -> None:
         await interaction.response.defer()  # public, like the summary; a refusal is made private again
         self._public_deferrals.add(interaction.id)  # until answered: the error handler looks here
         found = await self._admin_course(interaction, course)
@@ -536,7 +529,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
             max_length=64,
             default=None,
         ),
-        course: str | None = _course_option(),
+        course: str | None = course_option(),
         fmt: str = nextcord.SlashOption(
             name="format",
             description="records: one row per check-in (default); full: with statuses and absences; "

@@ -19,16 +19,15 @@ from ..gradebook import GradebookService
 from ..models import close_db, init_db
 from ..records import STATUSES, Choice, CourseInfo
 from ..report import Report, make_report
+from .options import ADMIN_PERMISSIONS, MAX_AUTOCOMPLETE, course_option, typed_options
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
-ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
 MAX_REASON = 200
 MAX_STUDENT_OPTION = 100
-MAX_AUTOCOMPLETE = 25
 MAX_REPLY = 1900  # under Discord's 2,000 characters: longer answers come as a text file too
 
 
@@ -71,41 +70,24 @@ def _reason_option() -> Any:
     )
 
 
-def _course_option() -> Any:
-    return nextcord.SlashOption(
-        name="course",
-        description="The course (default: the one this is the admin channel of)",
-        required=False,
-        max_length=50,
-        default=None,
-    )
-
-
-def typed_options(interaction: nextcord.Interaction) -> dict[str, object]:
-    """The options of the (sub-)command as Discord sent them, by name (values before nextcord
-    converts them; in an autocomplete, the others as typed so far)."""
-    options = (interaction.data or {}).get("options") or []
-    while options and options[0].get("type") in (1, 2):  # a sub-command (group): its own options
-        options = options[0].get("options") or []
-    return {option["name"]: option.get("value") for option in options}
-
-
 def _choices(found: list[Choice]) -> dict[str, str]:
     return {choice.label: choice.value for choice in found[:MAX_AUTOCOMPLETE]}
 
 
-def _text_or_file(lines: list[str], filename: str) -> tuple[str, nextcord.File | None]:
-    """The reply: all of it when it fits, else its first lines and the whole as a text file."""
+async def _send_lines(interaction: nextcord.Interaction, lines: list[str], filename: str) -> None:
+    """A private follow-up: all the lines when they fit, else their first ones and the whole as a text file."""
     text = "\n".join(lines)
     if len(text) <= MAX_REPLY:
-        return text, None
+        await interaction.followup.send(text, ephemeral=True)
+        return
     shown: list[str] = []
     for line in lines:
         if len("\n".join([*shown, line])) > MAX_REPLY - 80:
             break
         shown.append(line)
     note = messages.history_truncated(len(lines) - len(shown), filename)
-    return "\n".join([*shown, note]), nextcord.File(io.BytesIO(text.encode("utf-8")), filename=filename)
+    file = nextcord.File(io.BytesIO(text.encode("utf-8")), filename=filename)
+    await interaction.followup.send("\n".join([*shown, note]), file=file, ephemeral=True)
 
 
 class RecordCommands:
@@ -140,7 +122,7 @@ class RecordCommands:
         ),
         session: str | None = _session_option(False),
         reason: str | None = _reason_option(),
-        course: str | None = _course_option(),
+        course: str | None = course_option(),
     ) -> None:
         await interaction.response.defer(ephemeral=True)
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
@@ -156,7 +138,7 @@ class RecordCommands:
         student: str = _student_option("Student id, name, Discord name, id or mention"),
         session: str = _session_option(True),
         reason: str | None = _reason_option(),
-        course: str | None = _course_option(),
+        course: str | None = course_option(),
     ) -> None:
         await interaction.response.defer(ephemeral=True)
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
@@ -170,7 +152,7 @@ class RecordCommands:
         self,
         interaction: nextcord.Interaction,
         student: str = _student_option("Student id, name, Discord name, id or mention"),
-        course: str | None = _course_option(),
+        course: str | None = course_option(),
     ) -> None:
         await interaction.response.defer(ephemeral=True)
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
@@ -184,15 +166,10 @@ class RecordCommands:
         if not events:
             await interaction.followup.send(messages.history_empty(messages.student_who(who)), ephemeral=True)
             return
-        lines = [messages.history_line(event, tz) for event in events]
-        text, file = _text_or_file(lines, "history.txt")
-        if file is None:
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.followup.send(text, file=file, ephemeral=True)
+        await _send_lines(interaction, [messages.history_line(event, tz) for event in events], "history.txt")
 
     @attendance.subcommand(name="report", description="Per-student totals (CSV) and a heat map (PNG)")
-    async def attendance_report(self, interaction: nextcord.Interaction, course: str | None = _course_option()) -> None:
+    async def attendance_report(self, interaction: nextcord.Interaction, course: str | None = course_option()) -> None:
         await interaction.response.defer(ephemeral=True)
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
         settings = self.service.settings  # type: ignore[attr-defined]
@@ -287,11 +264,7 @@ class RecordCommands:
             course_id=course_id,
         )
         tz = self.service.settings.timezone  # type: ignore[attr-defined]
-        text, file = _text_or_file(messages.my_attendance_lines(mine, tz), "my_attendance.txt")
-        if file is None:
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.followup.send(text, file=file, ephemeral=True)
+        await _send_lines(interaction, messages.my_attendance_lines(mine, tz), "my_attendance.txt")
 
     @my_attendance.on_autocomplete("course")
     async def _my_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
