@@ -878,12 +878,21 @@ def _roster_arguments(parser: argparse.ArgumentParser) -> None:
     actions.required = True
 
     import_help = (
-        "import a course's roster from the LMS's CSV (header student_id,name and optionally discord; UTF-8, "
-        "comma- or semicolon-separated): new students are added and changed ones updated; a malformed file is "
+        "import a course's roster from the LMS's CSV: a header student_id,name and optionally discord, or a "
+        "Moodle, Canvas or Google Classroom export as it comes, or any header with --columns (UTF-8; comma-, "
+        "semicolon- or tab-separated): new students are added and changed ones updated; a malformed file is "
         "refused with its line number and nothing is imported"
     )
     imports = actions.add_parser("import", help=import_help, description=import_help)
     imports.add_argument("file", metavar="FILE", help="the roster CSV (at most 5 MB, 10,000 students)")
+    imports.add_argument(
+        "--columns",
+        metavar="KEY=COLUMN,...",
+        help='the columns to read, as the header writes them, e.g. student_id="ID number",name="Full name",'
+        'discord="Discord"; name="First name+Last name" joins two columns with a space. Keys not given are read '
+        "from the columns named student_id, name and discord, or as the Moodle, Canvas or Google Classroom "
+        "export has them",
+    )
     imports.add_argument(
         "--replace",
         action="store_true",
@@ -905,8 +914,9 @@ def _roster(ctx: Context) -> int:
 
 
 def _roster_import(ctx: Context) -> int:
-    from .roster import MAX_BYTES, RosterService, parse_roster
+    from .roster import MAX_BYTES, RosterService, parse_columns, parse_roster
 
+    columns = None if ctx.options.columns is None else parse_columns(ctx.options.columns)  # before the file
     path = Path(ctx.options.file)
     try:
         with path.open("rb") as file:
@@ -915,7 +925,7 @@ def _roster_import(ctx: Context) -> int:
         raise CommandError(messages.roster_unreadable(str(path), exc.strerror or "not a readable file")) from exc
     except ValueError as exc:  # a NUL in the name
         raise CommandError(messages.roster_unreadable(str(path), "not a usable file name")) from exc
-    rows = parse_roster(data)  # refused before the database is opened
+    rows = parse_roster(data, columns)  # refused before the database is opened
     service = ctx.service(writes=True)
     course = ctx.course(service)
     user = os.environ.get("USER") or "shell"

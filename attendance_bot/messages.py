@@ -617,11 +617,57 @@ def roster_no_students() -> str:
     return "The roster file has a header but no students: nothing was imported."
 
 
-def roster_missing_columns(missing: list[str], found: list[str]) -> str:
-    seen = ", ".join(shown(name) for name in found if name.strip()) or "none"
+_ROSTER_COLUMNS_EXAMPLE = 'student_id="ID number",name="First name+Last name"'
+_ROSTER_COLUMNS_SHOWN = 20  # a gradebook export can have hundreds of columns
+
+
+def _roster_columns_option(from_discord: bool) -> str:
+    """How the columns are named where the file came from: `/course roster`'s option or manage.py's."""
+    return "columns:" if from_discord else "--columns "
+
+
+def _roster_columns_found(found: list[str]) -> str:
+    """A header's cells, each quoted and separated by ` | ` (trailing empty cells left out)."""
+    cells = list(found)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    listed = " | ".join('"' + shown(cell.strip(), 40).replace('"', "'") + '"' for cell in cells[:_ROSTER_COLUMNS_SHOWN])
+    more = len(cells) - _ROSTER_COLUMNS_SHOWN
+    return (listed + (f" | … and {more} more" if more > 0 else "")) or "none"
+
+
+def roster_missing_columns(missing: list[str], found: list[str], *, from_discord: bool = False) -> str:
     return (
-        f"Line 1 of the roster file lacks the column(s) {', '.join(missing)} (found: {seen}): the header must name "
-        "student_id and name, and may name discord."
+        f"Line 1 of the roster file lacks the column(s) {', '.join(missing)}; the columns found: "
+        f"{_roster_columns_found(found)}. Expected a header naming student_id and name (and optionally discord), "
+        "or a Moodle export (ID number, First name, Last name), a Canvas gradebook (Student, ID, SIS User ID) or "
+        "a Google Classroom export (Last Name, First Name, Email Address); for other columns say which to use: "
+        f"{_roster_columns_option(from_discord)}{_ROSTER_COLUMNS_EXAMPLE}."
+    )
+
+
+def roster_no_such_column(key: str, column: str, found: list[str], *, from_discord: bool = False) -> str:
+    return (
+        f'Line 1 of the roster file has no column "{shown(column, 40)}" (given for {key}); the columns found: '
+        f"{_roster_columns_found(found)}. Name each column as the header writes it, e.g. "
+        f"{_roster_columns_option(from_discord)}{_ROSTER_COLUMNS_EXAMPLE}."
+    )
+
+
+def roster_bad_columns(typed: str, *, from_discord: bool = False) -> str:
+    option = _roster_columns_option(from_discord).strip()
+    return (
+        f'{option} {quoted(typed, 100)} is not KEY="Column" pairs separated by commas (the keys student_id, name '
+        f"and discord, each at most once): e.g. {_roster_columns_option(from_discord)}{_ROSTER_COLUMNS_EXAMPLE} "
+        '(name="A+B" joins two columns with a space).'
+    )
+
+
+def roster_empty_student_id(line: int, column: str, *, from_discord: bool = False) -> str:
+    return (
+        f'Line {line} of the roster file has no student id (its "{shown(column, 40)}" cell is empty): fill it in '
+        "the LMS and export again, or name the column that holds the ids: "
+        f'{_roster_columns_option(from_discord)}student_id="COLUMN".'
     )
 
 

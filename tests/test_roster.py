@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from attendance_bot import management, messages, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import Attendance, Event, RosterEntry
-from attendance_bot.roster import MAX_BYTES, MAX_ROWS, RosterError, RosterRow, RosterService, parse_roster
+from attendance_bot.roster import (
+    MAX_BYTES,
+    MAX_ROWS,
+    RosterError,
+    RosterRow,
+    RosterService,
+    parse_columns,
+    parse_roster,
+)
 from attendance_bot.students import StudentService
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -134,6 +142,138 @@ def test_more_than_the_row_limit_is_refused() -> None:
     assert str(error) == messages.roster_too_many_rows(MAX_ROWS)
     assert error.line == MAX_ROWS + 2
     assert len(parse_roster(data[: data.rindex(b"S")])) == MAX_ROWS
+
+
+# -- the LMS's own exports ----------------------------------------------------------------------
+
+ROSTERS = Path(__file__).parent / "fixtures" / "rosters"
+ADA, CHARLES, GRACE = ("S1001", "Ada Lovelace"), ("S1002", "Charles Babbage"), ("S1003", "Grace Hopper")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("moodle-participants.csv", [ADA, CHARLES, GRACE, ("S1004", "José Núñez García")]),
+        ("moodle-grades.txt", [ADA, CHARLES, GRACE]),
+        ("canvas-gradebook.csv", [("S1001", "Lovelace, Ada"), ("S1002", "Babbage, Charles"),
+                                  ("S1003", "Hopper, Grace"), ("10599", "Student, Test")]),
+        ("google-classroom.csv", [("ada.lovelace", "Ada Lovelace"), ("charles.babbage", "Charles Babbage"),
+                                  ("grace.hopper", "Grace Hopper")]),
+        ("plain.tsv", [("S1001", "Lovelace, Ada"), ("S1002", "Charles Babbage")]),
+    ],
+    ids=["moodle-participants", "moodle-grades-tab", "canvas", "google-classroom", "plain-tab"],
+)  # fmt: skip
+def test_an_lms_export_is_read_as_it_comes(fixture: str, expected: list[tuple[str, str]]) -> None:
+    """Moodle (id = ID number, name = first + last), Canvas (SIS User ID, else ID; Student as given; its
+    Points Possible row skipped), Google Classroom (the email's local part; its summary rows skipped), tabs."""
+    rows = parse_roster((ROSTERS / fixture).read_bytes())
+    assert [(row.student_id, row.name) for row in rows] == expected
+    assert [row.discord for row in rows] == (["ada.l", None] if fixture == "plain.tsv" else [None] * len(expected))
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"idnumber,firstname,lastname,email\nS1,Ada,Lovelace,a@x.org\n", RosterRow("S1", "Ada Lovelace", None)),
+        (b"Username,First name,Last name\nalovelace,Ada,Lovelace\n", RosterRow("alovelace", "Ada Lovelace", None)),
+        (b"ID number;First name;Last name;Discord\nS1;Ada;Lovelace;@Ada.L\n", RosterRow("S1", "Ada Lovelace", "ada.l")),
+        (b'Student,ID,Section\n"Lovelace, Ada",10501,A\n', RosterRow("10501", "Lovelace, Ada", None)),
+        (b"First Name,Last Name,Email Address\nAda,,ada@x.org\n", RosterRow("ada", "Ada", None)),
+    ],
+    ids=["moodle-field-names", "moodle-username", "moodle-discord", "canvas-no-sis", "google-first-name-only"],
+)
+def test_lms_headers_in_their_variants(data: bytes, expected: RosterRow) -> None:
+    """Moodle's upload field names, Username where there is no ID number, a discord column beside an
+    LMS's columns, a Canvas export without SIS columns, a name of one part."""
+    assert parse_roster(data) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("typed", "data", "expected"),
+    [
+        ('student_id="ID number",name="Full name",discord="Discord"',
+         b"ID number,Full name,Discord\nS1,Ada Lovelace,ada\n", RosterRow("S1", "Ada Lovelace", "ada")),
+        ("student_id=ID number,name=Full name",  # as the shell leaves `student_id="ID number",name="Full name"`
+         b"ID number\tFull name\nS1\tAda Lovelace\n", RosterRow("S1", "Ada Lovelace", None)),
+        ('student_id="Matrikel",name="Vorname+Nachname"',
+         "Matrikel;Vorname;Nachname\n4711;Jürgen;Groß\n".encode(), RosterRow("4711", "Jürgen Groß", None)),
+        ('name = "Vorname" + "Nachname" , student_id = matrikel',
+         b"Matrikel,Vorname,Nachname\n4711,Ada,Lovelace\n", RosterRow("4711", "Ada Lovelace", None)),
+        ("student_id=Username", b"ID number,First name,Last name,Username\n,Ada,Lovelace,alovelace\n",
+         RosterRow("alovelace", "Ada Lovelace", None)),
+        ('student_id="No., Matr."', b'"No., Matr.",name\n7,Ada\n', RosterRow("7", "Ada", None)),
+        ('name="A+B"', b"student_id,A+B\nS1,Ada\n", RosterRow("S1", "Ada", None)),
+    ],
+    ids=["quoted", "shell-unquoted-tab", "joined-name", "spaces-and-quoted-parts", "over-an-lms-layout",
+         "comma-in-column", "plus-in-column"],
+)  # fmt: skip
+def test_columns_names_the_columns_to_use(typed: str, data: bytes, expected: RosterRow) -> None:
+    """--columns KEY="Column": any header; name="A+B" joins columns with a space; keys it does not name
+    come from the LMS's layout or the plain header."""
+    assert parse_roster(data, parse_columns(typed)) == [expected]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "student_id", "id=ID number", 'student_id="ID number",student_id=X', 'name=""', 'student_id="ID', "name=+"],
+    ids=["empty", "no-value", "unknown-key", "key-twice", "empty-value", "unclosed-quote", "empty-part"],
+)
+def test_a_malformed_columns_option_is_refused(typed: str) -> None:
+    """One sentence that shows the option as typed and how it is written."""
+    with pytest.raises(RosterError) as caught:
+        parse_columns(typed)
+    assert str(caught.value) == messages.roster_bad_columns(typed, from_discord=False)
+
+
+def test_a_header_we_do_not_know_shows_the_columns_found() -> None:
+    """The columns found, separated visibly; the headers expected; how to name them with --columns."""
+    error = refused(b"Matrikel;Vorname;Nachname;;\n4711;Ada;Lovelace;;\n")
+    text = str(error)
+    assert text == messages.roster_missing_columns(["student_id", "name"], ["Matrikel", "Vorname", "Nachname", "", ""])
+    assert '"Matrikel" | "Vorname" | "Nachname"' in text
+    assert "Moodle" in text and "Canvas" in text and "Google Classroom" in text
+    assert '--columns student_id="ID number",name="First name+Last name"' in text
+    assert error.line == 1
+    with pytest.raises(RosterError) as caught:
+        parse_roster(b"Matrikel\n4711\n", from_discord=True)
+    assert 'columns:student_id="ID number"' in str(caught.value) and "--columns" not in str(caught.value)
+
+
+def test_columns_naming_a_column_the_file_lacks_is_refused() -> None:
+    """The column asked for, and the columns found."""
+    error = refused_with(b"ID number,First name\nS1,Ada\n", 'student_id="ID number",name="First name+Surname"')
+    assert str(error) == messages.roster_no_such_column(
+        "name", "Surname", ["ID number", "First name"], from_discord=False
+    )
+    assert '"ID number" | "First name"' in str(error)
+
+
+def test_columns_naming_only_the_id_says_the_name_is_missing() -> None:
+    """With --columns student_id=X on a header with no name column, the refusal asks for the name only."""
+    error = refused_with(b"Matrikel,Vorname\n4711,Ada\n", "student_id=Matrikel")
+    assert str(error) == messages.roster_missing_columns(["name"], ["Matrikel", "Vorname"])
+
+
+@pytest.mark.parametrize(
+    ("data", "column", "line"),
+    [
+        (b"ID number,First name,Last name\nS1,Ada,Lovelace\n,Charles,Babbage\n", "ID number", 3),
+        (b'Student,ID,SIS User ID\n"Lovelace, Ada",,\n', "SIS User ID", 2),
+        (b"Last Name,First Name,Email Address\nLovelace,Ada,\n", "Email Address", 2),
+    ],
+    ids=["moodle", "canvas", "google"],
+)
+def test_an_empty_id_in_an_lms_export_names_its_column(data: bytes, column: str, line: int) -> None:
+    """A student with no id is refused, naming the column it was read from and --columns."""
+    error = refused(data)
+    assert (str(error), error.line) == (messages.roster_empty_student_id(line, column, from_discord=False), line)
+
+
+def refused_with(data: bytes, typed: str) -> RosterError:
+    with pytest.raises(RosterError) as caught:
+        parse_roster(data, parse_columns(typed))
+    assert "\n" not in str(caught.value)
+    return caught.value
 
 
 # -- hostile values -------------------------------------------------------------------------------
@@ -403,6 +543,33 @@ def test_manage_roster_refuses_files_that_are_not_rosters(
     assert cli("roster", "list")[1] == messages.roster_is_empty("Math 101") + "\n"
 
 
+def test_manage_roster_imports_lms_exports(cli) -> None:  # type: ignore[no-untyped-def]
+    """A Moodle, a Canvas and a Google Classroom export import as they come from the LMS."""
+    for fixture, added in (("moodle-participants.csv", 4), ("canvas-gradebook.csv", 1), ("google-classroom.csv", 3)):
+        status, out, err = cli("roster", "import", str(ROSTERS / fixture))
+        assert (status, err) == (0, ""), fixture
+        assert out.startswith(f"Roster of 'Math 101': {added} added, "), (fixture, out)
+    status, out, _ = cli("roster", "list")
+    ids = [line.split()[0] for line in out.splitlines()[1:]]
+    assert ids == ["10599", "ada.lovelace", "charles.babbage", "grace.hopper", "S1001", "S1002", "S1003", "S1004"]
+    assert "Lovelace, Ada" in out and "José Núñez García" in out
+
+
+def test_manage_roster_columns_option(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--columns names the columns of any file; a malformed one is refused before the file is read."""
+    path = tmp_path / "export.csv"
+    path.write_bytes("Matrikelnummer;Vorname;Nachname;Discord\r\n4711;Jürgen;Groß;jgross\r\n".encode())
+    status, out, err = cli("roster", "import", str(path))
+    assert (status, out) == (1, "")
+    assert '"Matrikelnummer" | "Vorname" | "Nachname" | "Discord"' in err and "--columns" in err
+    columns = 'student_id="Matrikelnummer",name="Vorname+Nachname"'
+    status, out, err = cli("roster", "import", str(path), "--columns", columns)
+    assert (status, err, out) == (0, "", messages.roster_imported("Math 101", 1, 0, 0, 0, 1) + "\n")
+    assert "Jürgen Groß" in cli("roster", "list")[1] and "jgross" in cli("roster", "list")[1]
+    status, out, err = cli("roster", "import", str(tmp_path / "absent.csv"), "--columns", "id=X")
+    assert (status, out, err) == (1, "", f"Error: {messages.roster_bad_columns('id=X', from_discord=False)}\n")
+
+
 def test_manage_roster_names_a_missing_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A file that cannot be read is one line naming it."""
     status, _, err = cli("roster", "import", str(tmp_path / "nope.csv"))
@@ -416,3 +583,4 @@ def test_manage_roster_help_describes_both_actions(capsys: pytest.CaptureFixture
     assert management.main(["roster", "import", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--replace" in text and "their attendance records stay" in text and "--course NAME" in text
+    assert "--columns" in text and "Moodle" in text and "Canvas" in text and "Google Classroom" in text

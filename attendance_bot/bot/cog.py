@@ -406,7 +406,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
         interaction: nextcord.Interaction,
         file: nextcord.Attachment = nextcord.SlashOption(
             name="file",
-            description="The roster CSV: a header student_id,name (and optionally discord); at most 5 MB",
+            description="The roster CSV (student_id,name[,discord], or Moodle/Canvas/Google Classroom's); max 5 MB",
             required=True,
         ),
         course: str | None = course_option(),
@@ -416,14 +416,22 @@ class AttendanceCog(RecordCommands, commands.Cog):
             required=False,
             default=False,
         ),
+        columns: str | None = nextcord.SlashOption(
+            name="columns",
+            description='Other headers: student_id="ID number",name="First name+Last name"',
+            required=False,
+            max_length=500,
+        ),
     ) -> None:
-        from ..roster import RosterService, parse_roster, refuse_size
+        from ..roster import RosterService, parse_columns, parse_roster, refuse_size
 
         await interaction.response.defer(ephemeral=True)
         found = await self._admin_course(interaction, course)
+        named = None if columns is None else parse_columns(columns, from_discord=True)
         refuse_size(file.size)  # before a byte is downloaded
         data = await self._download_roster(file)
-        rows = await asyncio.to_thread(parse_roster, data)  # off the loop; refused whole, before the database
+        # off the loop; refused whole, before the database
+        rows = await asyncio.to_thread(parse_roster, data, named, from_discord=True)
         rosters = RosterService(self.service.settings, self.service.clock)
         actor = str(interaction.user.id if interaction.user else "unknown")
         report = await self.db.run(rosters.import_roster, found.id, rows, replace=bool(replace), actor=actor)

@@ -6,6 +6,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +197,34 @@ def test_another_servers_instructor_is_refused(world: World, second: GuildHandle
     reply = _roster(world, visitor, admin, upload)
     assert reply.content == messages.not_admin_reply()
     assert (_entries(world, "Roster 109"), _events(world), world.emu.downloads()) == ([], events, downloads)
+
+
+MOODLE = Path(__file__).resolve().parent.parent / "fixtures" / "rosters" / "moodle-participants.csv"
+
+
+def test_a_moodle_export_is_imported_as_it_comes(world: World) -> None:
+    """Moodle's participants download, attached as it is: ID number and first + last name are taken."""
+    admin = _new_course(world, "Roster 110")
+    reply = _import(world, admin, MOODLE.read_bytes(), "courseid_42_participants.csv", content_type="text/csv")
+    assert reply.content == messages.roster_imported("Roster 110", 4, 0, 0, 0, 4)
+    assert _entries(world, "Roster 110") == [
+        ("S1001", "Ada Lovelace", None),
+        ("S1002", "Charles Babbage", None),
+        ("S1003", "Grace Hopper", None),
+        ("S1004", "José Núñez García", None),
+    ]
+
+
+def test_the_columns_option_names_other_columns(world: World) -> None:
+    """An unknown header is refused showing its columns and `columns:`; with columns: it is imported."""
+    admin = _new_course(world, "Roster 111")
+    data = "Matrikel\tVorname\tNachname\r\n4711\tJürgen\tGroß\r\n".encode()
+    reply = _import(world, admin, data)
+    assert reply.content == messages.roster_missing_columns(
+        ["student_id", "name"], ["Matrikel", "Vorname", "Nachname"], from_discord=True
+    )
+    assert '"Matrikel" | "Vorname" | "Nachname"' in reply.content and "columns:" in reply.content
+    assert _entries(world, "Roster 111") == []
+    reply = _import(world, admin, data, columns='student_id="Matrikel",name="Vorname+Nachname"')
+    assert reply.content == messages.roster_imported("Roster 111", 1, 0, 0, 0, 1)
+    assert _entries(world, "Roster 111") == [("4711", "Jürgen Groß", None)]
