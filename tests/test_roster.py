@@ -331,6 +331,56 @@ def test_hostile_values_are_refused_or_obey_the_rules(rows: list[tuple[str, str,
         assert row.discord is None or DISCORD_RULE.fullmatch(row.discord)
 
 
+LMS_HEADERS = (
+    ("ID number", "First name", "Last name", "Email address"),
+    ("Student", "ID", "SIS User ID", "Section"),
+    ("Last Name", "First Name", "Email Address", "Quiz 1"),
+    ("Matrikel", "Vorname", "Nachname", "Discord"),  # read with --columns
+)
+
+
+@given(
+    header=st.sampled_from(LMS_HEADERS),
+    rows=st.lists(st.tuples(HOSTILE, HOSTILE, HOSTILE, HOSTILE), max_size=5),
+    sep=st.sampled_from([",", ";", "\t"]),
+)
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_values_in_lms_exports_are_refused_or_obey_the_rules(
+    header: tuple[str, ...], rows: list[tuple[str, str, str, str]], sep: str
+) -> None:
+    """The same rules whatever the layout: joined names, email local parts and Canvas's fallback
+    id give a RosterError (one sentence) or rows whose values obey them."""
+    columns = (
+        parse_columns("student_id=Matrikel,name=Vorname+Nachname,discord=Discord") if "Matrikel" in header else None
+    )
+    lines = [header, *rows]
+    text = "".join(sep.join(_cell(v) for v in line) + "\r\n" for line in lines)
+    try:
+        parsed = parse_roster(text.encode("utf-8", "surrogatepass"), columns)
+    except RosterError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    keys = [row.student_id.casefold() for row in parsed]
+    assert len(keys) == len(set(keys))
+    for row in parsed:
+        assert ID_RULE.fullmatch(row.student_id)
+        assert 0 < len(row.name) <= 100 and row.name == row.name.strip()
+        assert not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in row.name)
+        assert row.discord is None or DISCORD_RULE.fullmatch(row.discord)
+
+
+@given(typed=st.text(max_size=80))
+@hsettings(max_examples=300)
+def test_any_columns_value_is_read_or_one_sentence(typed: str) -> None:
+    """Whatever is typed as --columns: RosterColumns with known keys, or one sentence."""
+    try:
+        columns = parse_columns(typed)
+    except RosterError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert set(columns.wanted) <= {"student_id", "name", "discord"} and all(columns.wanted.values())
+
+
 @given(
     name=st.sampled_from(["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\u202eAda", "Ada \U0001f469\u200d\U0001f52c"])
 )
