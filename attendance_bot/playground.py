@@ -10,12 +10,14 @@ import re
 import shlex
 import sys
 import threading
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from . import messages
 from .emulated import bot_running, embed_lines, emulated_settings, humane, quiet_logging
+from .export import BIDI_CONTROLS
 
 REPLY_TIMEOUT = 30.0  # a report of a large course takes a while; Discord's own limit is 15 minutes
 WATCH_SECONDS = 0.2  # how often the channels are looked at for new messages and edits
@@ -108,7 +110,8 @@ class Playground:
     # -- output ------------------------------------------------------------------------------
 
     def line(self, text: str = "") -> None:
-        self.out.write(humane(text, self._channel_names()) + "\n")
+        """One line on the terminal: Discord markup rendered; no control or text-reordering character."""
+        self.out.write(_printable(humane(text, self._channel_names())) + "\n")
         self.out.flush()
 
     def _channel_names(self) -> dict[int, str]:
@@ -391,6 +394,15 @@ class Playground:
             self.line(messages.playground_empty_channel(channel.name))
         for message in found[-SHOWN_MESSAGES:]:
             self._print_message(channel.name, message, now=True)
+
+
+def _printable(text: str) -> str:
+    """`text` without what would steer a terminal: text-reordering characters dropped, controls made spaces."""
+    if text.isprintable() and not BIDI_CONTROLS.intersection(text):
+        return text
+    return "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text if ch not in BIDI_CONTROLS
+    )
 
 
 def _title(message: Any) -> str:

@@ -129,6 +129,7 @@ def test_a_class_typed_at_the_prompt(tmp_path: Path) -> None:
 
 SCRIPT = """\
 help
+as ada: /here 7K\x1b[31mQ3\u202e
 people
 # a comment line does nothing
 /here 7KQ3
@@ -171,6 +172,12 @@ def test_a_piped_script_runs_to_quit_and_ends_cleanly(scripted: subprocess.Compl
     assert "teacher: /open_attendance\n" not in scripted.stdout  # the one after quit never ran
     assert "#attendance  bot → ada (only ada sees this): There is no attendance session open" in scripted.stdout
     assert scripted.stdout.rstrip().splitlines()[-1].startswith("Playground closed: the bot stopped.")
+
+
+def test_no_raw_control_characters_reach_the_terminal(scripted: subprocess.CompletedProcess[str]) -> None:
+    """A typed escape sequence or text-reordering character is echoed without it (the command still runs)."""
+    assert "  #attendance  ada: /here 7K [31mQ3\n" in scripted.stdout
+    assert "\x1b" not in scripted.stdout and "\u202e" not in scripted.stdout
 
 
 def test_help_lists_what_can_be_typed(scripted: subprocess.CompletedProcess[str]) -> None:
