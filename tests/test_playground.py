@@ -261,3 +261,21 @@ def test_the_configured_database_is_refused(tmp_path: Path) -> None:
     assert status == 1
     assert "is the configured database" in err.getvalue() and err.getvalue().count("\n") == 1
     assert live.read_bytes() == b"the real records"
+
+
+def test_in_process_the_end_of_input_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """main([...], stdin=...) runs a session in this process; at its end no thread of it is left running."""
+    before = set(threading.enumerate())
+    out = io.StringIO()
+    database = tmp_path / "playground.db"
+    status = main(
+        ["--env-file", "/dev/null", "playground", "--database", str(database)],
+        stdout=out,
+        stderr=io.StringIO(),
+        environ={},
+        stdin=io.StringIO("as ada: /here 7KQ3\n"),
+    )
+    assert status == 0, out.getvalue()
+    assert "  #attendance  ada: /here 7KQ3\n" in out.getvalue()
+    assert out.getvalue().endswith(messages.playground_stopped(database) + "\n")
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
