@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
 import sys
-import time
-from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from .settings import Settings, load_settings
+from .emulated import Indented, bot_running, embed_lines, emulated_settings, humane, quiet_logging, wait_for
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 DEMO_INTERVAL = 5  # the shortest window, so the class fits in half a minute
 _CODE_IN_EMBED = re.compile(r"/here ([0-9A-Z]+)")
-
-
-def _local_clock(unix: int) -> str:
-    """HH:MM in this machine's zone, as a Discord client shows `<t:UNIX:t>`."""
-    return datetime.fromtimestamp(unix, timezone.utc).astimezone().strftime("%H:%M")
-
-
-def _strip_markdown(text: str) -> str:
-    return re.sub(r"[`*#]", "", text).strip()
 
 
 class _Narrator:
@@ -39,15 +27,8 @@ class _Narrator:
         self.step = 0
 
     def line(self, text: str = "") -> None:
-        self.out.write(self._humane(text) + "\n")
+        self.out.write(humane(text, self.channel_names) + "\n")
         self.out.flush()
-
-    def _humane(self, text: str) -> str:
-        """Render Discord markup as a client would: <#id> as #name, <t:UNIX:R> as 'in N s'."""
-        text = re.sub(r"<#(\d+)>", lambda m: "#" + self.channel_names.get(int(m.group(1)), m.group(1)), text)
-        now = time.time()
-        text = re.sub(r"<t:(\d+):R>", lambda m: f"in {max(0, round(int(m.group(1)) - now))} s", text)
-        return re.sub(r"<t:(\d+):t>", lambda m: _local_clock(int(m.group(1))), text)
 
     def heading(self, text: str) -> None:
         self.step += 1
@@ -68,75 +49,23 @@ class _Narrator:
         title = embed.get("title", "")
         note = f", edited {edits}×" if edits else ""
         self.line(f"    #{self.channel_names.get(channel_id, channel_id)}  code message ({title}{note}):")
-        for part in _strip_markdown(embed.get("description", "")).splitlines():
-            if part.strip():
-                self.line(f"      │ {part.strip()}")
-        fields = " · ".join(f"{f['name']}: {f['value']}" for f in embed.get("fields", []))
-        if fields:
-            self.line(f"      │ {fields}")
-
-
-async def _wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"demo: timed out waiting for {what}")
+        for part in embed_lines(embed):
+            self.line(f"      │ {part}")
 
 
 async def _play(database_path: Path, out: IO[str]) -> int:
-    from .bot.app import serve
     from .emulator import Emulator
 
     async with Emulator(app_name="AttendanceBot", guild_name="Intro to Databases") as emu:
-        settings = load_settings(
-            None,
-            environ={
-                **emu.bot_env(),
-                "DATABASE_PATH": str(database_path),
-                "CODE_ROTATION_INTERVAL": str(DEMO_INTERVAL),
-            },
-        )
+        settings = emulated_settings(emu, database_path, CODE_ROTATION_INTERVAL=str(DEMO_INTERVAL))
         talk = _Narrator(out, {emu.admin_channel_id: "admin", emu.attendance_channel_id: "attendance"})
         talk.line("attendance_bot demo: the real nextcord bot against a local Discord emulator")
         talk.line(f"  emulator: {emu.base_url} (loopback only; no Discord account or network needed)")
         talk.line(f"  database: {database_path}")
         talk.line(f"  codes change every {DEMO_INTERVAL} s here (15 s by default); the previous code is still accepted")
         talk.heading("The bot starts")
-        bot_out = _Indented(out, "    ")
-        bot_out.write("Configuration validated successfully\n")  # what `manage.py run` prints first
-        bot_task = asyncio.create_task(serve(settings, out=bot_out, install_signal_handlers=False))
-        try:
-            await emu.wait_for_bot(timeout=30, commands=("open_attendance", "close_attendance", "export_csv", "here"))
-            await _wait_for(lambda: "Bot is ready!" in bot_out.seen, 30, "the bot to be ready")
+        async with bot_running(emu, settings, out):
             return await _class(emu, settings, talk)
-        finally:
-            bot_task.cancel()
-            try:
-                await bot_task
-            except (asyncio.CancelledError, Exception) as exc:  # the demo's result is already decided
-                log.debug("bot task ended with %r", exc)
-
-
-class _Indented(io.TextIOBase):
-    """A text stream that indents each line it passes on."""
-
-    def __init__(self, out: IO[str], prefix: str) -> None:
-        self._out = out
-        self._prefix = prefix
-        self.seen = ""
-
-    def write(self, text: str) -> int:
-        self.seen += text
-        for line in text.splitlines(keepends=True):
-            self._out.write(self._prefix + line if line.strip() else line)
-        return len(text)
-
-    def flush(self) -> None:
-        self._out.flush()
 
 
 async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
@@ -166,7 +95,7 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     talk.heading("The instructor opens attendance in the admin channel")
     talk.command(teacher.username, admin, "/open_attendance")
     talk.reply(await emu.invoke(teacher, admin, "open_attendance"))
-    message = await _wait_for(code_message, 10, "the code message")
+    message = await wait_for(code_message, 10, "the code message")
     talk.card(room, message.embeds[0], len(message.edits))
     first_code = shown_code()
 
@@ -184,7 +113,7 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     talk.reply(await emu.invoke(students["barbara"], admin, "close_attendance"))
 
     talk.heading(f"The code rotates (new code at the next {DEMO_INTERVAL}-second boundary)")
-    await _wait_for(lambda: shown_code() not in ("", first_code), DEMO_INTERVAL + 5, "the next code")
+    await wait_for(lambda: shown_code() not in ("", first_code), DEMO_INTERVAL + 5, "the next code")
     message = code_message()
     talk.card(room, message.embeds[0], len(message.edits))
     second_code = shown_code()
@@ -193,7 +122,7 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     await here("alan", second_code)
 
     talk.heading("Another rotation later, a late student uses the first code")
-    await _wait_for(lambda: shown_code() not in ("", first_code, second_code), DEMO_INTERVAL + 5, "a third code")
+    await wait_for(lambda: shown_code() not in ("", first_code, second_code), DEMO_INTERVAL + 5, "a third code")
     await here("ken", first_code)
     await here("ken", shown_code())
     talk.line("    grace checks in again: the last submission wins, one record per student")
@@ -202,7 +131,7 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     talk.heading("The instructor closes attendance")
     talk.command(teacher.username, admin, "/close_attendance")
     talk.reply(await emu.invoke(teacher, admin, "close_attendance"))
-    await _wait_for(
+    await wait_for(
         lambda: code_message() and "closed" in code_message().embeds[0].get("title", "").lower(), 10, "the final edit"
     )
     message = code_message()
@@ -224,7 +153,7 @@ def _shell_view(settings: Settings, talk: _Narrator) -> int:
 
     talk.heading("On the bot's machine")
     environ = {"DATABASE_PATH": str(settings.database_path)}
-    shell = _Indented(talk.out, "      ")
+    shell = Indented(talk.out, "      ")
     for args in (["sessions"], ["export"]):
         talk.line(f"    $ DATABASE_PATH={settings.database_path} .venv/bin/python manage.py {' '.join(args)}")
         status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ=environ)
@@ -239,6 +168,5 @@ def _shell_view(settings: Settings, talk: _Narrator) -> int:
 def run_demo(database_path: Path, out: IO[str] | None = None) -> int:
     """Play the demo class; 0 when every step behaved."""
     out = out or sys.stdout
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("nextcord.client").addFilter(lambda record: "PyNaCl" not in record.getMessage())
+    quiet_logging()
     return asyncio.run(_play(database_path, out))

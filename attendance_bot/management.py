@@ -46,6 +46,7 @@ class Context:
     stdout: IO[str]
     stderr: IO[str]
     environ: Mapping[str, str]
+    stdin: IO[str]
 
     def settings(self, *, require_discord: bool = False) -> Settings:
         """Settings from --env-file (which must exist) or ./.env (which may be missing) and the environment."""
@@ -282,25 +283,32 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 def _demo(ctx: Context) -> int:
     from .demo import run_demo
 
+    return run_demo(_scratch_database(ctx, "demo"), ctx.stdout)
+
+
+def _scratch_database(ctx: Context, what: str) -> Path:
+    """--database of `demo` or `playground`, emptied for a new run: never the configured database, nor
+    a file that is not a SQLite database (a typo must not delete notes)."""
     path = Path(ctx.options.database)
     if not path.is_absolute():
         path = PROJECT_DIR / path
     shown = quoted(str(path), 200)
+    example = f"data/{what}.db"
     if _is_database_file(path, ctx.settings()):
         raise CommandError(
-            f"--database {shown} is the configured database (DATABASE_PATH), and the demo deletes its database "
-            "at each run: choose another file, such as data/demo.db."
+            f"--database {shown} is the configured database (DATABASE_PATH), and the {what} deletes its database "
+            f"at each run: choose another file, such as {example}."
         )
     if path.exists() and not path.is_file():
-        raise CommandError(f"--database {shown} is not a file: name the demo's database file, such as data/demo.db.")
+        raise CommandError(f"--database {shown} is not a file: name the {what}'s database file, such as {example}.")
     if path.is_file() and path.stat().st_size and not _looks_like_sqlite(path):
         raise CommandError(
-            f"--database {shown} is not a SQLite database, and the demo deletes its database at each run: "
-            "choose a new file name, such as data/demo.db."
+            f"--database {shown} is not a SQLite database, and the {what} deletes its database at each run: "
+            f"choose a new file name, such as {example}."
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return run_demo(path, ctx.stdout)
+    return path
 
 
 def _looks_like_sqlite(path: Path) -> bool:
@@ -309,6 +317,44 @@ def _looks_like_sqlite(path: Path) -> bool:
             return file.read(16) == b"SQLite format 3\x00"
     except OSError:
         return False
+
+
+# -- playground -----------------------------------------------------------------------------
+
+
+def _playground_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="FILE",
+        default="data/playground.db",
+        help="the playground's database (default: data/playground.db; it is replaced at each start, so it may not "
+        "be DATABASE_PATH's database or any other file that is not an earlier playground's database)",
+    )
+    parser.add_argument(
+        "--files",
+        metavar="DIR",
+        help="where the files the bot attaches (CSV exports, reports) are saved, as new 0600 files "
+        "(default: playground-files beside the database)",
+    )
+
+
+@command(
+    "playground",
+    "the real bot on the local Discord emulator with a prompt where you type as the instructor or a student, "
+    "e.g. `as teacher: /open_attendance`, `as ada: /here 7KQ3` (stdin: a terminal or a script; `help` at the "
+    "prompt lists the rest; no Discord needed)",
+    _playground_arguments,
+)
+def _playground(ctx: Context) -> int:
+    from .playground import run_playground
+
+    path = _scratch_database(ctx, "playground")
+    files = Path(ctx.options.files) if ctx.options.files else path.parent / "playground-files"
+    if not files.is_absolute():
+        files = PROJECT_DIR / files
+    if files.exists() and not files.is_dir():
+        raise CommandError(f"--files {quoted(str(files), 200)} is not a folder: name a folder for the files.")
+    return run_playground(path, files, ctx.stdin, ctx.stdout)
 
 
 # -- check ----------------------------------------------------------------------------------
@@ -1341,6 +1387,7 @@ def main(
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    stdin: IO[str] | None = None,
 ) -> int:
     """Run one subcommand; return its exit status (errors: one line on stderr, status 1)."""
     stdout = stdout or sys.stdout
@@ -1350,7 +1397,7 @@ def main(
         options = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage or help
         return int(exc.code or 0)
-    ctx = Context(options, stdout, stderr, os.environ if environ is None else environ)
+    ctx = Context(options, stdout, stderr, os.environ if environ is None else environ, stdin or sys.stdin)
     handler = COMMANDS[options.command][0]
     try:
         return handler(ctx)
