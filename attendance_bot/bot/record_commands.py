@@ -18,7 +18,7 @@ from ..errors import AttendanceError, NotAllowed
 from ..gradebook import GradebookService
 from ..models import close_db, init_db
 from ..records import STATUSES, Choice, CourseInfo
-from ..report import Report, make_report
+from ..report import MAX_ATTACHMENTS, Report, attachments, make_report
 from .options import ADMIN_PERMISSIONS, MAX_AUTOCOMPLETE, course_option, typed_options
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def report_in_process(settings: Settings, course_id: int) -> Report:
     The process reads the database with a connection of its own and imports matplotlib itself."""
     init_db(settings.database_target, create=False, upgrade=False)
     try:
-        return make_report(settings, course_id)
+        return make_report(settings, course_id, max_pages=MAX_ATTACHMENTS - 1)  # the pages one message takes
     finally:
         close_db()
 
@@ -174,14 +174,7 @@ class RecordCommands:
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
         settings = self.service.settings  # type: ignore[attr-defined]
         report = await make_report_elsewhere(settings, found.id)
-        await interaction.followup.send(
-            messages.report_reply(report.course_name, report.students, report.sessions),
-            files=[
-                nextcord.File(io.BytesIO(report.csv_data), filename=report.csv_name),
-                nextcord.File(io.BytesIO(report.png_data), filename=report.png_name),
-            ],
-            ephemeral=True,
-        )
+        await _send_report(interaction, report)
 
     @attendance_mark.on_autocomplete("student")
     async def _mark_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
@@ -269,6 +262,23 @@ class RecordCommands:
     @my_attendance.on_autocomplete("course")
     async def _my_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
         await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+
+async def _send_report(interaction: nextcord.Interaction, report: Report) -> None:
+    """The report's files as one private follow-up: the CSV and the heat map's pages that fit, with
+    a reply that says which pages are left to `manage.py report`."""
+    files = attachments(report)
+    reply = messages.report_reply(
+        report.course_name,
+        report.students,
+        report.sessions,
+        pages=report.pages,
+        per_page=report.per_page,
+        attached=len(files) - 1,
+    )
+    await interaction.followup.send(
+        reply, files=[nextcord.File(io.BytesIO(data), filename=name) for name, data in files], ephemeral=True
+    )
 
 
 def _actor(interaction: nextcord.Interaction) -> str:
