@@ -1034,6 +1034,28 @@ def report_written(csv_path: str, png_paths: list[str], students: int, sessions:
     )
 
 
+def report_queued_reply(course_name: str, ahead: int) -> str:
+    """A `/attendance report` that waits for the reports before it (one is made at a time)."""
+    return (
+        f"Reports are made one at a time: the report of {course_name} is queued behind {ahead} other"
+        f"{'s' if ahead != 1 else ''}. It will appear here when made."
+    )
+
+
+def report_queue_full(waiting: int) -> str:
+    return f"{waiting} reports are waiting to be made already: ask again in a minute. Nothing was changed."
+
+
+def report_stopping_reply() -> str:
+    """A report asked for, or being made, while the bot stops."""
+    return "The bot is stopping, so this report was not made: ask again when it is back."
+
+
+def report_failed_reply() -> str:
+    """The report's worker process ended without a report (its error is in the bot's log)."""
+    return "The report could not be made (the reason is in the bot's log). Nothing was changed: try again."
+
+
 def report_needs_matplotlib() -> str:
     return "The report's heat map needs matplotlib: install it with `pip install -r requirements.txt`."
 
