@@ -10,6 +10,7 @@ import pytest
 from _backends import execute, fetch
 from botdriver import live_card, most_children, wait_until
 from conftest import World
+from faultkit import accepted_replies, answered, burst, contents, crowd
 
 from attendance_bot import messages
 from attendance_bot.emulator import Member
@@ -158,6 +159,26 @@ def test_reports_asked_at_once_are_made_one_at_a_time_and_each_answered(world: W
         report = ms[-1]
         assert [name for name, _ in report.files] == ["attendance_report_default.csv", "attendance_report_default.png"]
         assert report.ephemeral and b"kim_reports" in report.files[0][1]
+
+
+def test_a_class_checks_in_while_reports_are_drawn(world: World) -> None:
+    """A burst of 100 /here while three reports are drawn and queued: every student is answered
+    present, and every report still comes."""
+    emu, instructor, channel = world.emu, world.emu.instructor, world.emu.admin_channel_id
+    session_id, _ = world.open()
+    code = world.db.code_for(live_card(emu, session_id))
+    students = crowd(emu, "burst_report", 100)
+    reports = emu.run(lambda e: [e.dispatch_interaction(instructor, channel, "attendance report") for _ in range(3)])
+    wait_until(lambda: answered(emu, reports) == 2, 30, "two reports told they are queued")
+    handles = burst(emu, students, code)
+    wait_until(lambda: answered(emu, handles) == len(handles), 60, "an answer to every /here")
+    assert set(contents(emu, handles).values()) <= accepted_replies(session_id)
+
+    def made() -> bool:
+        shown = emu.run(lambda e: [e.interaction_messages(h.id) for h in reports])
+        return all(any(m.files for m in ms) for ms in shown)
+
+    wait_until(made, 60, "every report")
 
 
 def test_my_attendance_shows_a_students_own_sessions_privately(world: World) -> None:
