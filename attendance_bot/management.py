@@ -28,6 +28,7 @@ from .messages import MANAGE
 from .migrations import fold
 from .models import close_db, init_db
 from .records import CourseInfo
+from .report import PAGE_STUDENTS
 from .settings import Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -1123,20 +1124,22 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         "-o",
         metavar="DIR",
-        help="the folder to write the two files in (default: the current folder); each is written 0600",
+        help="the folder to write the files in (default: the current folder); each is written 0600",
     )
     parser.add_argument("--force", action="store_true", help="replace the files if they exist already")
 
 
 @command(
     "report",
-    "a course's attendance report, two files: attendance_report_<course>.csv (student_id,name,discord,sessions,"
+    "a course's attendance report: attendance_report_<course>.csv (student_id,name,discord,sessions,"
     "present,late,excused,absent,rate; rate = (present + late) / (sessions - excused)) and "
-    "attendance_report_<course>.png, a heat map of every student in every session",
+    "attendance_report_<course>.png, a heat map of every student in every session; a course of more "
+    f"than {PAGE_STUDENTS} students gets one picture per {PAGE_STUDENTS}: attendance_report_<course>-1.png, -2.png ...",
     _report_arguments,
 )
 def _report(ctx: Context) -> int:
-    from .report import make_report, report_names
+    from .gradebook import GradebookService
+    from .report import page_count, report_names, report_of
 
     service = ctx.service()
     course = ctx.course(service)
@@ -1147,15 +1150,18 @@ def _report(ctx: Context) -> int:
         is_folder = False
     if not is_folder:
         raise CommandError(messages.report_output_not_a_folder(quoted(str(folder), 200)))
-    targets = [folder / name for name in report_names(course.name)]
-    for target in targets:  # both refused before either is written
+    book = GradebookService(service.settings).gradebook(course.id)
+    csv_name, png_names = report_names(course.name, page_count(len(book.rows)))
+    targets = [folder / name for name in (csv_name, *png_names)]
+    for target in targets:  # every file refused before any is drawn or written
         _check_export_target(target, service.settings, force=ctx.options.force)
-    report = make_report(service.settings, course.id)
+    report = report_of(book)
     _write_private(targets[0], report.csv_data)
-    _write_private(targets[1], report.png_data)
+    for target, picture in zip(targets[1:], report.pictures, strict=True):
+        _write_private(target, picture.data)
     ctx.write(
         messages.report_written(
-            quoted(str(targets[0]), 200), quoted(str(targets[1]), 200), report.students, report.sessions
+            quoted(str(targets[0]), 200), [quoted(str(t), 200) for t in targets[1:]], report.students, report.sessions
         )
     )
     return 0

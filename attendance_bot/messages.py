@@ -1118,13 +1118,31 @@ def history_server_needed(guild_ids: list[int | None]) -> str:
 _STATUS_MARK = {"present": "✅", "late": "🕒", "excused": "🟦", "absent": "❌"}
 
 
-def report_reply(course_name: str, students: int, sessions: int) -> str:
-    """What `/attendance report` says above its two attachments."""
-    return (
+def report_reply(
+    course_name: str, students: int, sessions: int, *, pages: int = 1, per_page: int = 0, attached: int = 1
+) -> str:
+    """What `/attendance report` says above its attachments: the CSV and `attached` of the heat
+    map's `pages` (a large course's pages past what one message takes are named, with where to get them)."""
+    text = (
         f"Attendance report of {course_name}: {students} student{'s' if students != 1 else ''}, "
         f"{sessions} session{'s' if sessions != 1 else ''}. The CSV has each student's totals "
-        "(rate = (present + late) / (sessions − excused)); the PNG shows every session."
+        "(rate = (present + late) / (sessions − excused)); "
     )
+    if pages == 1:
+        return text + "the PNG shows every session."
+    text += f"the heat map comes in {pages} pages of {per_page} students."
+    if attached < pages:
+        left = f"page {pages}" if attached + 1 == pages else f"pages {attached + 1}-{pages}"
+        text += (
+            f" Discord takes {attached + 1} files in a message: {left} are not attached; every student is in "
+            "the CSV, and `python manage.py report` on the bot's computer writes every page."
+        )
+    return text
+
+
+def report_page_title(title: str, page: int, pages: int, first: int, last: int) -> str:
+    """A heat map page's title: the course's title, then which students and which page."""
+    return f"{title}, students {first}-{last}, page {page} of {pages}"
 
 
 def history_truncated(more: int, filename: str) -> str:
@@ -1191,11 +1209,35 @@ def report_nothing_yet() -> str:
     return "No students or no sessions yet: the report fills in as sessions are held."
 
 
-def report_written(csv_path: str, png_path: str, students: int, sessions: int) -> str:
+def report_written(csv_path: str, png_paths: list[str], students: int, sessions: int) -> str:
+    """`manage.py report`'s last line: the CSV and every page of the heat map."""
+    pictures = png_paths[0] if len(png_paths) == 1 else f"{len(png_paths)} pages: {', '.join(png_paths)}"
     return (
         f"Wrote the report of {students} student{'s' if students != 1 else ''} × {sessions} "
-        f"session{'s' if sessions != 1 else ''}: {csv_path} and {png_path}"
+        f"session{'s' if sessions != 1 else ''}: {csv_path} and {pictures}"
     )
+
+
+def report_queued_reply(course_name: str, ahead: int) -> str:
+    """A `/attendance report` that waits for the reports before it (one is made at a time)."""
+    return (
+        f"Reports are made one at a time: the report of {course_name} is queued behind {ahead} other"
+        f"{'s' if ahead != 1 else ''}. It will appear here when made."
+    )
+
+
+def report_queue_full(waiting: int) -> str:
+    return f"{waiting} reports are waiting to be made already: ask again in a minute. Nothing was changed."
+
+
+def report_stopping_reply() -> str:
+    """A report asked for, or being made, while the bot stops."""
+    return "The bot is stopping, so this report was not made: ask again when it is back."
+
+
+def report_failed_reply() -> str:
+    """The report's worker process ended without a report (its error is in the bot's log)."""
+    return "The report could not be made (the reason is in the bot's log). Nothing was changed: try again."
 
 
 def report_needs_matplotlib() -> str:
@@ -1210,7 +1252,7 @@ def session_without_course(session_id: str) -> str:
 
 
 def report_output_not_a_folder(path: str) -> str:
-    return f"--output {path} is not a folder: name the folder to write the report's two files in."
+    return f"--output {path} is not a folder: name the folder to write the report's files in."
 
 
 def export_format_reply(count: int, session_id: str | None, fmt: str) -> str:

@@ -1,4 +1,5 @@
-"""The attendance report of a course: a CSV of per-student totals and a PNG heat map of every cell.
+"""The attendance report of a course: a CSV of per-student totals and a PNG heat map of every cell,
+in pages of PAGE_STUDENTS students (one picture for a small course).
 
 matplotlib is imported only inside heatmap_png(), with the Agg canvas and no pyplot (no global
 figure state, safe on a worker thread): the bot starts without it, as fast as before.
@@ -36,14 +37,30 @@ HEAD_INCHES = 2.0  # the title, the legend and the sessions' ids above the grid
 MIN_WIDTH_INCHES = 7.0
 WIDE_LEGEND_INCHES = 9.0  # the legend fits on one line from this width; two lines below it
 
+# A page of the heat map: 200 students make a picture some 3,000 px tall (one of 5,227 students
+# was 73,408 px, 9.6 MB and 28 s to draw). Discord takes 10 files in a message, 10 MiB of them in
+# all: the CSV and up to 9 pages are sent; `manage.py report` writes every page.
+PAGE_STUDENTS = 200
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
 
 class ReportError(AttendanceError):
     """A report that cannot be made (the message says why and what to do)."""
 
 
 @dataclass(frozen=True)
+class Picture:
+    """One page of the heat map: its file name and its PNG."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Report:
-    """The two files of a course's report, ready to attach or write."""
+    """The files of a course's report, ready to attach or write: the CSV and the heat map's pages
+    (`pictures`: the first `limit` of the `pages` there are, all of them unless a limit was asked)."""
 
     course_id: int
     course_name: str
@@ -51,24 +68,28 @@ class Report:
     sessions: int
     csv_name: str
     csv_data: bytes
-    png_name: str
-    png_data: bytes
+    pictures: tuple[Picture, ...]
+    pages: int
+    per_page: int
 
 
-def make_report(settings: Settings, course_id: int) -> Report:
-    """Read a course (CourseError if unknown) and build both files (ReportError without matplotlib).
+def make_report(settings: Settings, course_id: int, *, max_pages: int | None = None) -> Report:
+    """Read a course (CourseError if unknown) and build its files (ReportError without matplotlib),
+    the heat map's first `max_pages` pages only when given (the rest are counted, not drawn).
 
-    For a thread other than the event loop's (`asyncio.to_thread`): a few queries on that
-    thread's own connection (call models.close_db() on it afterwards, as cog.export_document
-    does), then about 1.5 s of drawing for 300 students x 40 sessions.
+    For a process or thread other than the bot's event loop: a few queries on that thread's own
+    connection (call models.close_db() afterwards), then about 1.5 s of drawing for 300 students x
+    40 sessions.
     """
     book = GradebookService(settings).gradebook(course_id)
-    return report_of(book)
+    return report_of(book, max_pages=max_pages)
 
 
-def report_of(book: Gradebook) -> Report:
-    """Both files of a gradebook already read."""
-    csv_name, png_name = report_names(book.course_name)
+def report_of(book: Gradebook, *, per_page: int = PAGE_STUDENTS, max_pages: int | None = None) -> Report:
+    """The files of a gradebook already read, in pages of `per_page` students."""
+    pages = page_count(len(book.rows), per_page)
+    csv_name, png_names = report_names(book.course_name, pages)
+    drawn = heatmap_pages(book, per_page=per_page, limit=max_pages)
     return Report(
         book.course_id,
         book.course_name,
@@ -76,15 +97,38 @@ def report_of(book: Gradebook) -> Report:
         len(book.sessions),
         csv_name,
         report_csv(book),
-        png_name,
-        heatmap_png(book),
+        tuple(Picture(name, data) for name, data in zip(png_names, drawn, strict=False)),
+        pages,
+        per_page,
     )
 
 
-def report_names(course_name: str) -> tuple[str, str]:
-    """The CSV's and the PNG's file names for a course."""
+def page_count(students: int, per_page: int = PAGE_STUDENTS) -> int:
+    """How many pages the heat map of `students` has (one at least: an empty course says so)."""
+    return max(1, -(-students // per_page))
+
+
+def report_names(course_name: str, pages: int = 1) -> tuple[str, list[str]]:
+    """The CSV's file name and the PNGs' for a course: `<stem>.png` alone, or `<stem>-1.png` … `<stem>-N.png`."""
     stem = f"attendance_report_{file_stem(course_name)}"
-    return f"{stem}.csv", f"{stem}.png"
+    if pages == 1:
+        return f"{stem}.csv", [f"{stem}.png"]
+    return f"{stem}.csv", [f"{stem}-{n}.png" for n in range(1, pages + 1)]
+
+
+def attachments(
+    report: Report, *, count: int = MAX_ATTACHMENTS, limit: int = MAX_ATTACHMENT_BYTES
+) -> list[tuple[str, bytes]]:
+    """The files one Discord message takes: the CSV, then the pictures in order while they fit
+    (`count` files, `limit` bytes together); the pages after the first that does not fit stay out."""
+    files = [(report.csv_name, report.csv_data)]
+    size = len(report.csv_data)
+    for picture in report.pictures:
+        if len(files) >= count or size + len(picture.data) > limit:
+            break
+        files.append((picture.name, picture.data))
+        size += len(picture.data)
+    return files
 
 
 def file_stem(name: str) -> str:
@@ -159,9 +203,18 @@ def _drawable() -> frozenset[int]:
     return frozenset(ft2font.FT2Font(path).get_charmap())
 
 
-def heatmap_png(book: Gradebook) -> bytes:
-    """The PNG: one row per student, one column per session, each cell coloured by its status
-    (blank: no status), with a legend; legible at 200 students x 40 sessions."""
+def heatmap_pages(book: Gradebook, *, per_page: int = PAGE_STUDENTS, limit: int | None = None) -> list[bytes]:
+    """The heat map's pages, `per_page` students each (the first `limit` pages only, when given)."""
+    pages = page_count(len(book.rows), per_page)
+    if limit is not None:
+        pages = min(pages, limit)
+    return [heatmap_png(book, page=n, per_page=per_page) for n in range(1, pages + 1)]
+
+
+def heatmap_png(book: Gradebook, *, page: int = 1, per_page: int = PAGE_STUDENTS) -> bytes:
+    """One page of the heat map: one row per student (the page's `per_page`), one column per
+    session, each cell coloured by its status (blank: no status), with a legend; legible at 200
+    students x 40 sessions."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -171,7 +224,13 @@ def heatmap_png(book: Gradebook) -> bytes:
     except ImportError as exc:
         raise ReportError(messages.report_needs_matplotlib()) from exc
 
-    students, sessions = len(book.rows), len(book.sessions)
+    pages = page_count(len(book.rows), per_page)
+    first = (page - 1) * per_page
+    rows = book.rows[first : first + per_page]
+    students, sessions = len(rows), len(book.sessions)
+    title = messages.report_title(book.course_name, len(book.rows), sessions)
+    if pages > 1:
+        title = messages.report_page_title(title, page, pages, first + 1, first + students)
     width = max(MIN_WIDTH_INCHES, LABEL_INCHES + sessions * COLUMN_INCHES + 0.5)
     height = HEAD_INCHES + max(students, 4) * ROW_INCHES + 0.3
     figure = Figure(figsize=(width, height), dpi=DPI)
@@ -182,7 +241,7 @@ def heatmap_png(book: Gradebook) -> bytes:
     figure.text(
         0.01,
         1 - 0.15 / height,
-        label(messages.report_title(book.course_name, students, sessions), 120),
+        label(title, 160),
         fontsize=11,
         va="top",
         parse_math=False,
@@ -200,7 +259,7 @@ def heatmap_png(book: Gradebook) -> bytes:
         axes.set_axis_off()
         axes.text(0.5, 0.5, messages.report_nothing_yet(), ha="center", va="center", fontsize=10, parse_math=False)
         return _png(figure)
-    grid = [[BLANK if cell is None else CODES.get(cell.status, BLANK) for cell in row.cells] for row in book.rows]
+    grid = [[BLANK if cell is None else CODES.get(cell.status, BLANK) for cell in row.cells] for row in rows]
     colours = ListedColormap(COLOURS)
     axes.imshow(
         grid,
@@ -214,7 +273,7 @@ def heatmap_png(book: Gradebook) -> bytes:
     axes.set_xticks([])
     axes.set_yticks([])
     beside = blended_transform_factory(axes.transAxes, axes.transData)
-    for y, row in enumerate(book.rows):
+    for y, row in enumerate(rows):
         axes.text(
             -0.01,
             y,
@@ -240,7 +299,7 @@ def heatmap_png(book: Gradebook) -> bytes:
         )
     axes.vlines([x - 0.5 for x in range(1, sessions)], -0.5, students - 0.5, colors="white", linewidth=0.5)
     axes.hlines([y - 0.5 for y in range(1, students)], -0.5, sessions - 0.5, colors="white", linewidth=0.5)
-    on_roster = sum(1 for row in book.rows if row.student.on_roster)
+    on_roster = sum(1 for row in rows if row.student.on_roster)
     if 0 < on_roster < students:  # a line under the roster when students not on it follow
         axes.hlines([on_roster - 0.5], -0.5, sessions - 0.5, colors="black", linewidth=1.2)
     for side in axes.spines.values():
@@ -262,11 +321,18 @@ def _png(figure: object) -> bytes:
 
 __all__ = [
     "HEADER",
+    "MAX_ATTACHMENTS",
+    "MAX_ATTACHMENT_BYTES",
+    "PAGE_STUDENTS",
+    "Picture",
     "Report",
     "ReportError",
+    "attachments",
+    "heatmap_pages",
     "heatmap_png",
     "label",
     "make_report",
+    "page_count",
     "report_csv",
     "report_names",
     "report_of",

@@ -38,7 +38,7 @@ def test_report_bench_prints_the_machine_and_its_timings() -> None:
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert lines[0].startswith("Machine: ")
     assert re.fullmatch(
-        r"report of 12 students x 3 sessions \(median of 1\): read \d+ ms, CSV \d+ ms, PNG \d+ ms \(\d+ KB\), "
+        r"report of 12 students x 3 sessions \(median of 1\): read \d+ ms, CSV \d+ ms, PNG \d+ ms \(1 page, \d+ KB\), "
         r"total \d+ ms: (within|OVER) the 2 s target",
         lines[1],
     ), lines[1]

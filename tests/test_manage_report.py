@@ -8,9 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from _semester import CSV_ROWS, build_semester
+from _semester import CSV_ROWS, T0, add_session, build_semester, course_id
 
 from attendance_bot.management import main
+from attendance_bot.models import RosterEntry
+from attendance_bot.report import MAX_ATTACHMENT_BYTES
 from attendance_bot.settings import Settings
 
 
@@ -50,6 +52,38 @@ def test_report_writes_both_files_privately(settings: Settings, semester: int, t
     for path in (csv_file, png_file):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert str(csv_file) in stdout and str(png_file) in stdout and "7 students × 4 sessions" in stdout
+
+
+def test_report_of_1200_students_writes_six_pages(settings: Settings, db: Path, tmp_path: Path) -> None:
+    """A course of 1,200 roster students: the CSV and six pictures of 200 students, -1 to -6, each
+    under Discord's attachment limit and 0600; the line written names every page."""
+    course = course_id()
+    add_session(course, 0)
+    add_session(course, 1)
+    RosterEntry.insert_many(
+        [
+            {
+                "course_id": course,
+                "student_id": f"S{n:04d}",
+                "student_key": f"s{n:04d}",
+                "name": f"Student {n}",
+                "added_at": T0,
+            }
+            for n in range(1200)
+        ]
+    ).execute()
+    status, stdout, stderr = run(settings, tmp_path, "report", "-o", str(tmp_path))
+    assert status == 0, stderr
+    pages = [tmp_path / f"attendance_report_default-{n}.png" for n in range(1, 7)]
+    assert sorted(p.name for p in tmp_path.glob("attendance_report_*")) == sorted(
+        ["attendance_report_default.csv", *(p.name for p in pages)]
+    )
+    for page in pages:
+        data = page.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) < MAX_ATTACHMENT_BYTES
+        assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert len(rows((tmp_path / "attendance_report_default.csv").read_bytes())) == 1201
+    assert "6 pages" in stdout and all(str(page) in stdout for page in pages)
 
 
 def test_report_refuses_to_replace_files_without_force(settings: Settings, semester: int, tmp_path: Path) -> None:

@@ -19,8 +19,23 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from attendance_bot import messages
 from attendance_bot.records import Cell, Gradebook, GradebookRow, GradebookSession, GradebookStudent, Totals
-from attendance_bot.report import HEADER, file_stem, heatmap_png, label, make_report, report_csv, report_names
+from attendance_bot.report import (
+    HEADER,
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    PAGE_STUDENTS,
+    attachments,
+    file_stem,
+    heatmap_pages,
+    heatmap_png,
+    label,
+    make_report,
+    report_csv,
+    report_names,
+    report_of,
+)
 from attendance_bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,9 +120,10 @@ def test_csv_header_line_is_exact_crlf_and_has_no_bom(settings: Settings, semest
 def test_report_files_are_named_after_the_course(settings: Settings, semester: int) -> None:
     """attendance_report_<course>.csv and .png, the course name made safe for a file name."""
     report = make_report(settings, semester)
-    assert (report.csv_name, report.png_name) == ("attendance_report_default.csv", "attendance_report_default.png")
-    assert (report.students, report.sessions) == (7, 4)
-    assert png_size(report.png_data)[0] > 0
+    assert report.csv_name == "attendance_report_default.csv"
+    assert [p.name for p in report.pictures] == ["attendance_report_default.png"]
+    assert (report.students, report.sessions, report.pages) == (7, 4, 1)
+    assert png_size(report.pictures[0].data)[0] > 0
 
 
 @pytest.mark.parametrize(
@@ -117,7 +133,8 @@ def test_report_files_are_named_after_the_course(settings: Settings, semester: i
 def test_file_stems_are_safe(name: str, stem: str) -> None:
     """A course name becomes letters, digits, '.', '_' and '-' only (no folder, no hidden file)."""
     assert file_stem(name) == stem
-    assert report_names(name)[0] == f"attendance_report_{stem}.csv"
+    assert report_names(name) == (f"attendance_report_{stem}.csv", [f"attendance_report_{stem}.png"])
+    assert report_names(name, 2)[1] == [f"attendance_report_{stem}-1.png", f"attendance_report_{stem}-2.png"]
 
 
 def test_png_of_200_students_by_40_sessions_is_legible() -> None:
@@ -126,6 +143,55 @@ def test_png_of_200_students_by_40_sessions_is_legible() -> None:
     width, height = png_size(data)
     assert width >= 40 * 20 and height >= 200 * 14
     assert len(data) < 2 * 1024 * 1024
+
+
+def test_a_course_of_1200_students_comes_in_pages_under_the_attachment_limit() -> None:
+    """1,200 students x 3 sessions: six pictures of 200 students each, every one a legible PNG (14 px
+    a row) no taller than a page and under Discord's attachment limit, named -1 to -6."""
+    assert PAGE_STUDENTS == 200
+    report = report_of(synthetic(1200, 3))
+    assert report.pages == 6 and len(report.pictures) == 6
+    assert [p.name for p in report.pictures] == [f"attendance_report_Course-{n}.png" for n in range(1, 7)]
+    for picture in report.pictures:
+        width, height = png_size(picture.data)
+        assert 200 * 14 <= height < 200 * 14 + 400 and width > 0
+        assert len(picture.data) < MAX_ATTACHMENT_BYTES
+    files = attachments(report)
+    assert [name for name, _ in files] == [report.csv_name, *(p.name for p in report.pictures)]
+    reply = messages.report_reply(
+        report.course_name, report.students, report.sessions, pages=report.pages, per_page=report.per_page, attached=6
+    )
+    assert "6 pages of 200 students" in reply and "manage.py report" not in reply
+
+
+def test_pages_past_one_message_are_left_to_the_csv_and_manage_py() -> None:
+    """More pages than a message takes (10 files: the CSV and 9 pictures): only 9 are drawn and
+    attached, and the reply says how many are left out and where to get them."""
+    report = report_of(synthetic(60, 2), per_page=5, max_pages=MAX_ATTACHMENTS - 1)
+    assert report.pages == 12 and len(report.pictures) == 9
+    files = attachments(report)
+    assert len(files) == MAX_ATTACHMENTS and files[0][0] == report.csv_name
+    assert sum(len(data) for _, data in files) <= MAX_ATTACHMENT_BYTES
+    reply = messages.report_reply(
+        report.course_name, report.students, report.sessions, pages=12, per_page=5, attached=len(files) - 1
+    )
+    assert "pages 10-12" in reply and "manage.py report" in reply and "CSV" in reply
+
+
+def test_pictures_over_the_attachment_limit_are_left_out_not_sent() -> None:
+    """The files of one message stay under the limit together: pictures that would pass it stay out."""
+    report = report_of(synthetic(30, 2), per_page=10)
+    sizes = [len(p.data) for p in report.pictures]
+    limit = len(report.csv_data) + sizes[0] + sizes[1] // 2
+    files = attachments(report, limit=limit)
+    assert [name for name, _ in files] == [report.csv_name, report.pictures[0].name]
+
+
+def test_one_page_keeps_the_single_picture_name() -> None:
+    """A course of up to 200 students keeps one PNG, attendance_report_<course>.png, and a plain reply."""
+    report = report_of(synthetic(PAGE_STUDENTS, 2))
+    assert report.pages == 1 and [p.name for p in report.pictures] == ["attendance_report_Course.png"]
+    assert len(heatmap_pages(synthetic(PAGE_STUDENTS + 1, 2), limit=1)) == 1
 
 
 def test_png_of_an_empty_course_is_still_a_png() -> None:

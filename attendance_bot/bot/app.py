@@ -34,9 +34,10 @@ from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
 
-# A stop (SIGTERM, SIGINT) ends the process within 5 s in every state. Of that time: committing
-# and answering the check-ins already taken, then their last replies, then closing the gateway
-# and HTTP, then the database thread.
+# A stop (SIGTERM, SIGINT) ends the process within 5 s in every state. Of that time: ending the
+# report worker (reports.STOP_WORKER_SECONDS), committing and answering the check-ins already taken,
+# then their last replies (the reports' among them), then closing the gateway and HTTP, then the
+# database thread.
 FINISH_SUBMISSIONS_SECONDS = 2.5
 SETTLE_REPLIES_SECONDS = 0.8
 CLOSE_DISCORD_SECONDS = 0.8
@@ -140,7 +141,8 @@ class AttendanceBot(commands.Bot):
     async def close(self) -> None:
         """Stop in order, within a few seconds whatever the state (also called by nextcord itself).
 
-        New `/here` are answered that the bot is restarting; the check-ins already taken are
+        New `/here` are answered that the bot is restarting; the report worker is ended, and every
+        report asked for is answered that it was not made; the check-ins already taken are
         committed and answered (or, past the deadline, told they were not recorded or not
         confirmed); only then are the gateway and the HTTP session closed, so no answer meets a
         closed session; the database thread goes last.
@@ -151,6 +153,7 @@ class AttendanceBot(commands.Bot):
 
     async def _close_in_order(self) -> None:
         self.batcher.stop()
+        await self.cog.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.rotator.stop()
         await self.batcher.finish(FINISH_SUBMISSIONS_SECONDS)
         if not await self.cog.in_flight.settle(SETTLE_REPLIES_SECONDS):

@@ -3,11 +3,8 @@ and `/my_attendance` (students), as a part of the one cog (its checks and its er
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import nextcord
@@ -16,10 +13,10 @@ from .. import messages
 from ..corrections import CorrectionService
 from ..errors import AttendanceError, NotAllowed
 from ..gradebook import GradebookService
-from ..models import close_db, init_db
 from ..records import STATUSES, Choice, CourseInfo
-from ..report import Report, make_report
+from ..report import Report, attachments
 from .options import ADMIN_PERMISSIONS, MAX_AUTOCOMPLETE, course_option, typed_options
+from .reports import ReportWorker
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -29,28 +26,6 @@ log = logging.getLogger(__name__)
 MAX_REASON = 200
 MAX_STUDENT_OPTION = 100
 MAX_REPLY = 1900  # under Discord's 2,000 characters: longer answers come as a text file too
-
-
-def report_in_process(settings: Settings, course_id: int) -> Report:
-    """A course's report (totals CSV and heat-map PNG), made in a process of its own: drawing a
-    semester holds a Python interpreter for about 1.5 s, and the bot's must go on answering `/here`.
-    The process reads the database with a connection of its own and imports matplotlib itself."""
-    init_db(settings.database_target, create=False, upgrade=False)
-    try:
-        return make_report(settings, course_id)
-    finally:
-        close_db()
-
-
-async def make_report_elsewhere(settings: Settings, course_id: int) -> Report:
-    """Run report_in_process in a fresh process (spawned: nothing of the bot's state is copied),
-    gone when the report is made."""
-    loop = asyncio.get_running_loop()
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        return await loop.run_in_executor(pool, report_in_process, settings, course_id)
-    finally:
-        pool.shutdown(wait=False)  # the process ends by itself; the event loop does not wait for it
 
 
 def _student_option(description: str) -> Any:
@@ -96,10 +71,12 @@ class RecordCommands:
     # Set by AttendanceCog.__init__ (its checks, its database worker).
     corrections: CorrectionService
     gradebooks: GradebookService
+    reports: ReportWorker
 
     def _record_services(self, settings: Settings, clock: Any) -> None:
         self.corrections = CorrectionService(settings, clock)
         self.gradebooks = GradebookService(settings)
+        self.reports = ReportWorker(settings)  # the bot's stop ends its process
 
     @nextcord.slash_command(
         name="attendance",
@@ -172,16 +149,11 @@ class RecordCommands:
     async def attendance_report(self, interaction: nextcord.Interaction, course: str | None = course_option()) -> None:
         await interaction.response.defer(ephemeral=True)
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
-        settings = self.service.settings  # type: ignore[attr-defined]
-        report = await make_report_elsewhere(settings, found.id)
-        await interaction.followup.send(
-            messages.report_reply(report.course_name, report.students, report.sessions),
-            files=[
-                nextcord.File(io.BytesIO(report.csv_data), filename=report.csv_name),
-                nextcord.File(io.BytesIO(report.png_data), filename=report.png_name),
-            ],
-            ephemeral=True,
-        )
+
+        async def queued(ahead: int) -> None:
+            await interaction.followup.send(messages.report_queued_reply(found.name, ahead), ephemeral=True)
+
+        await _send_report(interaction, await self.reports.make(found.id, queued))
 
     @attendance_mark.on_autocomplete("student")
     async def _mark_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
@@ -269,6 +241,23 @@ class RecordCommands:
     @my_attendance.on_autocomplete("course")
     async def _my_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
         await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+
+async def _send_report(interaction: nextcord.Interaction, report: Report) -> None:
+    """The report's files as one private follow-up: the CSV and the heat map's pages that fit, with
+    a reply that says which pages are left to `manage.py report`."""
+    files = attachments(report)
+    reply = messages.report_reply(
+        report.course_name,
+        report.students,
+        report.sessions,
+        pages=report.pages,
+        per_page=report.per_page,
+        attached=len(files) - 1,
+    )
+    await interaction.followup.send(
+        reply, files=[nextcord.File(io.BytesIO(data), filename=name) for name, data in files], ephemeral=True
+    )
 
 
 def _actor(interaction: nextcord.Interaction) -> str:

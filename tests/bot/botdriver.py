@@ -53,6 +53,51 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str = ""
         time.sleep(poll)
 
 
+def child_pids(pid: int) -> set[int]:
+    """The processes `pid` has started and not yet reaped, read from /proc (every thread's children)."""
+    found: set[int] = set()
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return found
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as listed:
+                found.update(int(child) for child in listed.read().split())
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@contextmanager
+def most_children(pid: int, poll: float = 0.01) -> Iterator[list[int]]:
+    """Watch `pid`'s child processes while the block runs; the list holds the most seen at once."""
+    most = [0]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            most[0] = max(most[0], len(child_pids(pid)))
+            time.sleep(poll)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield most
+    finally:
+        stop.set()
+        watcher.join()
+
+
 # -- the database, seen from the test process --------------------------------------------------
 
 

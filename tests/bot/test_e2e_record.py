@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from _backends import execute, fetch
-from botdriver import live_card
+from botdriver import live_card, most_children, wait_until
 from conftest import World
+from faultkit import accepted_replies, answered, burst, contents, crowd
 
 from attendance_bot import messages
 from attendance_bot.emulator import Member
@@ -133,6 +134,51 @@ def test_report_attaches_the_totals_csv_and_the_heat_map(world: World) -> None:
     assert csv_data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate\r\n")
     assert b"fay_report" in csv_data
     assert png_data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_reports_asked_at_once_are_made_one_at_a_time_and_each_answered(world: World) -> None:
+    """Four /attendance report at once: each gets its CSV and PNG, the three that wait are told
+    their place first, and the bot never runs more than one report process at a time."""
+    checked_in(world, world.student("kim_reports"))
+    emu, instructor, channel = world.emu, world.emu.instructor, world.emu.admin_channel_id
+    assert world.bot.proc is not None
+    with most_children(world.bot.proc.pid) as most:
+        handles = emu.run(
+            lambda e: [e.dispatch_interaction(instructor, channel, "attendance report") for _ in range(4)]
+        )
+
+        def made() -> list[list[Any]] | None:
+            shown = emu.run(lambda e: [e.interaction_messages(h.id) for h in handles])
+            return shown if all(any(m.files for m in ms) for ms in shown) else None
+
+        shown = wait_until(made, 60, "a report for every request")
+    assert most[0] == 1, f"{most[0]} report processes at once"
+    queued = sorted(ms[0].content for ms in shown if not ms[0].files)
+    assert queued == sorted(messages.report_queued_reply("default", n) for n in (1, 2, 3))
+    for ms in shown:
+        report = ms[-1]
+        assert [name for name, _ in report.files] == ["attendance_report_default.csv", "attendance_report_default.png"]
+        assert report.ephemeral and b"kim_reports" in report.files[0][1]
+
+
+def test_a_class_checks_in_while_reports_are_drawn(world: World) -> None:
+    """A burst of 100 /here while three reports are drawn and queued: every student is answered
+    present, and every report still comes."""
+    emu, instructor, channel = world.emu, world.emu.instructor, world.emu.admin_channel_id
+    session_id, _ = world.open()
+    code = world.db.code_for(live_card(emu, session_id))
+    students = crowd(emu, "burst_report", 100)
+    reports = emu.run(lambda e: [e.dispatch_interaction(instructor, channel, "attendance report") for _ in range(3)])
+    wait_until(lambda: answered(emu, reports) == 2, 30, "two reports told they are queued")
+    handles = burst(emu, students, code)
+    wait_until(lambda: answered(emu, handles) == len(handles), 60, "an answer to every /here")
+    assert set(contents(emu, handles).values()) <= accepted_replies(session_id)
+
+    def made() -> bool:
+        shown = emu.run(lambda e: [e.interaction_messages(h.id) for h in reports])
+        return all(any(m.files for m in ms) for ms in shown)
+
+    wait_until(made, 60, "every report")
 
 
 def test_my_attendance_shows_a_students_own_sessions_privately(world: World) -> None:

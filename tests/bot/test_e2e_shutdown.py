@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import time
 
-from botdriver import live_card, wait_until
+import pytest
+from botdriver import alive, child_pids, live_card, wait_until
 from conftest import World
 from faultkit import accepted_replies, answered, burst, contents, crowd, row_counts, write_lock_held
 
@@ -65,3 +68,69 @@ def test_sigterm_while_gateway_is_down_exits_quickly(fresh_world: World) -> None
         emu.gateway_outage(False)
     assert code == 0, bot.output()
     assert took < EXIT_WITHIN, f"exited {took:.1f} s after SIGTERM"
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "Ctrl-C"])
+def test_a_stop_during_a_report_ends_its_process_and_answers(fresh_world: World, stop: str) -> None:
+    """SIGTERM, or Ctrl-C in a terminal (SIGINT to the bot and to its child alike), while a report's
+    process is at work: the bot exits 0 within 5 s, the instructor is told the bot is stopping, and
+    the report's process does not outlive it."""
+    emu = fresh_world.emu
+    bot = fresh_world.bot.start()
+    assert bot.proc is not None
+    handle = emu.run(lambda e: e.dispatch_interaction(emu.instructor, emu.admin_channel_id, "attendance report"))
+    workers = wait_until(lambda: child_pids(bot.proc.pid), 30, "the report's process", poll=0.005)
+    started = time.monotonic()
+    if stop == "SIGTERM":
+        bot.proc.send_signal(signal.SIGTERM)
+    else:  # the terminal signals its whole foreground process group
+        for pid in (bot.proc.pid, *workers):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+    code = bot.proc.wait(EXIT_WITHIN + 30)
+    took = time.monotonic() - started
+    assert code == 0, bot.output()
+    assert took < EXIT_WITHIN, f"exited {took:.1f} s after {stop}"
+    wait_until(lambda: not any(alive(pid) for pid in workers), 2, "the report's process to end")
+    assert emu.run(lambda e: [m.content for m in e.interaction_messages(handle.id)]) == [
+        messages.report_stopping_reply()
+    ]
+
+
+def test_a_killed_bot_leaves_no_report_process_behind(fresh_world: World) -> None:
+    """The bot killed outright (SIGKILL: no stop in order) while a report is drawn: its process
+    notices and ends by itself instead of drawing for nobody."""
+    emu = fresh_world.emu
+    bot = fresh_world.bot.start()
+    assert bot.proc is not None
+    emu.run(lambda e: e.dispatch_interaction(emu.instructor, emu.admin_channel_id, "attendance report"))
+    workers = wait_until(lambda: child_pids(bot.proc.pid), 30, "the report's process", poll=0.005)
+    bot.proc.kill()
+    bot.proc.wait(10)
+    wait_until(lambda: not any(alive(pid) for pid in workers), 5, "the orphaned report process to end")
+
+
+def test_sigterm_with_reports_queued_answers_every_one(fresh_world: World) -> None:
+    """Three reports asked at once, one drawing and two queued, then SIGTERM: the bot exits 0 within
+    5 s, every request is answered (queued, then stopping), and no report process survives."""
+    emu = fresh_world.emu
+    bot = fresh_world.bot.start()
+    assert bot.proc is not None
+    handles = emu.run(
+        lambda e: [e.dispatch_interaction(emu.instructor, emu.admin_channel_id, "attendance report") for _ in range(3)]
+    )
+    wait_until(lambda: answered(emu, handles) == 2, 30, "two requests told they are queued")
+    workers = wait_until(lambda: child_pids(bot.proc.pid), 30, "the report's process", poll=0.005)
+    started = time.monotonic()
+    bot.proc.send_signal(signal.SIGTERM)
+    code = bot.proc.wait(EXIT_WITHIN + 30)
+    took = time.monotonic() - started
+    assert code == 0, bot.output()
+    assert took < EXIT_WITHIN, f"exited {took:.1f} s after SIGTERM"
+    wait_until(lambda: not any(alive(pid) for pid in workers), 2, "the report's process to end")
+    shown = emu.run(lambda e: [[m.content for m in e.interaction_messages(h.id)] for h in handles])
+    assert all(said[-1] == messages.report_stopping_reply() for said in shown), shown
+    assert sorted(said[0] for said in shown if len(said) == 2) == [
+        messages.report_queued_reply("default", 1),
+        messages.report_queued_reply("default", 2),
+    ]
