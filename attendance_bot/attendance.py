@@ -14,6 +14,7 @@ from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
 from .records import (
+    COUNTED_STATUSES,
     FREE_WRONG_ATTEMPTS,
     MAX_LATE_AFTER,
     ClosedSession,
@@ -78,6 +79,11 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
         course_name=course_name,
         late_after=row.late_after,
     )
+
+
+def _counted() -> peewee.Expression:
+    """The records "N present" counts: present or late, never an instructor's absent or excused."""
+    return Attendance.status.in_(COUNTED_STATUSES)
 
 
 def _spec(row: Session) -> codes.CodeSpec:
@@ -354,9 +360,10 @@ class AttendanceService:
         return _info(self._session_row(session_id, course_id))
 
     def sessions(self, course_id: int | None = None, *, every_course: bool = False) -> list[SessionSummary]:
-        """A course's sessions (or every course's), oldest first, with their count of students."""
+        """A course's sessions (or every course's), oldest first, with their count of students present or late."""
         counts = dict(
             Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
+            .where(_counted())
             .group_by(Attendance.session_id)
             .tuples()
         )
@@ -376,7 +383,7 @@ class AttendanceService:
         ids = [o.row.session_id for o in live]
         counts = dict(
             Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
-            .where(Attendance.session_id.in_(ids))
+            .where(Attendance.session_id.in_(ids) & _counted())
             .group_by(Attendance.session_id)
             .tuples()
         )
@@ -390,7 +397,8 @@ class AttendanceService:
         return [_info(r) for r in rows]
 
     def count(self, session_id: str) -> int:
-        return Attendance.select().where(Attendance.session_id == session_id).count()
+        """How many students were there: the session's records present or late ("N present")."""
+        return Attendance.select().where((Attendance.session_id == session_id) & _counted()).count()
 
     def record_message(self, session_id: str, *, channel_id: int, message_id: int, posted_at: datetime) -> None:
         """Remember where a session's code message is, so a restart edits the same one."""

@@ -31,7 +31,7 @@ from .models import (
     backend,
     database,
 )
-from .records import ExportRow
+from .records import COUNTED_STATUSES, ExportRow
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -492,7 +492,7 @@ _EXPORT = (
 # The default (`records`) export holds the records that say the student was there: present or late
 # (an instructor's excused or absent mark is in the `full` format only). A database without marks
 # holds nothing else, so its export is today's, byte for byte.
-EXPORTED_STATUSES = ("present", "late")
+EXPORTED_STATUSES = COUNTED_STATUSES
 _COUNTED = f"a.{_col(Attendance, 'status')} IN ({', '.join(repr(s) for s in EXPORTED_STATUSES)}) "
 _EXPORT_ALL = _EXPORT.format(where=f"WHERE {_COUNTED}")
 _EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? AND {_COUNTED}")
