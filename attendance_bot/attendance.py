@@ -14,6 +14,7 @@ from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
 from .records import (
+    COUNTED_STATUSES,
     FREE_WRONG_ATTEMPTS,
     MAX_LATE_AFTER,
     ClosedSession,
@@ -80,6 +81,11 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
     )
 
 
+def _counted() -> peewee.Expression:
+    """The records "N present" counts: present or late, never an instructor's absent or excused."""
+    return Attendance.status.in_(COUNTED_STATUSES)
+
+
 def _spec(row: Session) -> codes.CodeSpec:
     return codes.CodeSpec(
         secret=row.secret,
@@ -114,10 +120,17 @@ _VERDICT_RANK = {
 class _Batch:
     """The submissions typed in one channel in one transaction: read what the rules need once,
     write in bulk. The candidates are the open sessions of the courses taking attendance there:
-    usually one; where sections share a channel, the code says whose session it is."""
+    usually one; where sections share a channel, the code says whose session it is.
+
+    Repeats are folded: a re-check-in whose student's previous event in that session is a check-in
+    or re-check-in of the same UTC minute adds no event (the record's time still moves on), so one
+    student writes at most one check-in event per session per minute however often they type. The
+    first check-in always has its event, and so does the first attempt after an instructor's mark.
+    """
 
     def __init__(self, candidates: list[Session], now: datetime, user_ids: list[int]) -> None:
         self.candidates = candidates
+        self.sessions = {row.session_id: row for row in candidates}
         self.now = now
         self.specs = {row.session_id: _spec(row) for row in candidates}
         self.opened = {row.session_id: row.opened_at.timestamp() for row in candidates}
@@ -135,7 +148,14 @@ class _Batch:
         )
         self.new_wrong: list[storage.WrongAttemptRow] = []
         self.records: dict[tuple[str, int], storage.AttendanceRow] = {}
-        self.events: list[storage.EventRow] = []
+        self.events: dict[tuple[str, int], storage.EventRow] = {}  # at most one per student and session
+        # When each (session, student) last had a check-in logged or folded: a code record's last
+        # submission; for an instructor's record, the latest event when it is a check-in.
+        self.logged = {key: held.submitted_at for key, held in self.present.items() if held.source == "code"}
+        marked = [key for key, held in self.present.items() if held.source != "code"]
+        if marked:
+            self.logged.update(storage.last_check_ins(marked, candidates[0].guild_id))
+        self.stood: dict[tuple[str, int], storage.Held] = {}  # instructors' marks that landed before the write
         utc = now.astimezone(timezone.utc)
         self.stamp = storage.stored_time(utc)
         self.timestamp = utc.strftime("%Y-%m-%d %H:%M:%S")
@@ -199,23 +219,14 @@ class _Batch:
         held = self.present.get(key)
         # A re-check-in keeps the first one's status (it can only have been as early).
         status = held.status if held is not None else self.status[session_id]
-        self.events.append(
-            storage.EventRow(
-                at=self.stamp,
-                course_id=row.course_id,
-                session_id=session_id,
-                guild_id=row.guild_id,
-                user_id=submission.user_id,
-                actor=submission.username,
-                action="check-in" if held is None else "re-check-in",
-                old_status=None if held is None else held.status,
-                new_status=status,
-                source="code",
-            )
-        )
+        last = self.logged.get(key)
+        if held is None or last is None or not storage.same_minute(last, self.stamp):
+            old = held.status if held is not None else None
+            self.events[key] = self._event(row, submission.user_id, submission.username, old, status)
+        self.logged[key] = self.stamp
         if held is not None and held.source == "manual":  # the instructor's record stands
             return SubmitResult(Outcome.KEPT, session_id, code=result.normalised, status=held.status)
-        self.present[key] = storage.Held(status, "code")
+        self.present[key] = storage.Held(status, "code", self.stamp)
         # A later submission in the batch replaces this one: last submission wins.
         self.records[key] = storage.AttendanceRow(
             user_id=submission.user_id,
@@ -236,12 +247,52 @@ class _Batch:
             late_after=row.late_after,
         )
 
+    def _event(self, row: Session, user_id: int, actor: str, old: str | None, new: str) -> storage.EventRow:
+        """A check-in's event (a re-check-in where the student had a record)."""
+        return storage.EventRow(
+            at=self.stamp,
+            course_id=row.course_id,
+            session_id=row.session_id,
+            guild_id=row.guild_id,
+            user_id=user_id,
+            actor=actor,
+            action="check-in" if old is None else "re-check-in",
+            old_status=old,
+            new_status=new,
+            source="code",
+        )
+
     def write(self) -> None:
-        """Bulk-write the wrong attempts, upsert the records (last submission wins) and append an
-        event for every check-in, in the caller's transaction."""
+        """Bulk-write the wrong attempts, upsert the records (last submission wins) and append the
+        check-ins' events, in the caller's transaction.
+
+        The outcome is taken from what the upsert did: a record it did not write is one an
+        instructor set after this batch read it (another process, on PostgreSQL), and it stands;
+        its event becomes a re-check-in of old = new, and settle() tells the student so.
+        """
         storage.insert_wrong_attempts(self.new_wrong)
-        storage.upsert_attendance(list(self.records.values()))
-        storage.insert_events(self.events)
+        written = storage.upsert_attendance(list(self.records.values()))
+        if len(written) < len(self.records):
+            stood = [key for key in self.records if key not in written]
+            found = storage.records_held(stood)
+            for key in stood:
+                held = found.get(key)
+                if held is None:  # cannot be: the upsert found it there and (PostgreSQL) locked it
+                    log.warning("Check-in of %s in session %s neither written nor found", key[1], key[0])
+                    continue
+                self.stood[key] = held
+                record = self.records[key]
+                self.events[key] = self._event(
+                    self.sessions[key[0]], record.user_id, record.username, held.status, held.status
+                )
+        storage.insert_events(list(self.events.values()))
+
+    def settle(self, result: SubmitResult, user_id: int) -> SubmitResult:
+        """The reply to a submission after the write: an instructor's record that stood is kept."""
+        held = self.stood.get((result.session_id or "", user_id))
+        if held is None or result.outcome not in (Outcome.RECORDED, Outcome.UPDATED):
+            return result
+        return SubmitResult(Outcome.KEPT, result.session_id, code=result.code, status=held.status)
 
 
 class AttendanceService:
@@ -354,9 +405,10 @@ class AttendanceService:
         return _info(self._session_row(session_id, course_id))
 
     def sessions(self, course_id: int | None = None, *, every_course: bool = False) -> list[SessionSummary]:
-        """A course's sessions (or every course's), oldest first, with their count of students."""
+        """A course's sessions (or every course's), oldest first, with their count of students present or late."""
         counts = dict(
             Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
+            .where(_counted())
             .group_by(Attendance.session_id)
             .tuples()
         )
@@ -376,7 +428,7 @@ class AttendanceService:
         ids = [o.row.session_id for o in live]
         counts = dict(
             Attendance.select(Attendance.session_id, peewee.fn.COUNT(Attendance.id))
-            .where(Attendance.session_id.in_(ids))
+            .where(Attendance.session_id.in_(ids) & _counted())
             .group_by(Attendance.session_id)
             .tuples()
         )
@@ -390,7 +442,8 @@ class AttendanceService:
         return [_info(r) for r in rows]
 
     def count(self, session_id: str) -> int:
-        return Attendance.select().where(Attendance.session_id == session_id).count()
+        """How many students were there: the session's records present or late ("N present")."""
+        return Attendance.select().where((Attendance.session_id == session_id) & _counted()).count()
 
     def record_message(self, session_id: str, *, channel_id: int, message_id: int, posted_at: datetime) -> None:
         """Remember where a session's code message is, so a restart edits the same one."""
@@ -470,9 +523,10 @@ class AttendanceService:
                             results[index] = refusal
                         continue
                     batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes])
-                    for index in indexes:
-                        results[index] = batch.judge(submissions[index])
+                    judged = [(index, batch.judge(submissions[index])) for index in indexes]
                     batch.write()
+                    for index, result in judged:
+                        results[index] = batch.settle(result, submissions[index].user_id)
         except peewee.DatabaseError as exc:
             raise storage.failure("recording attendance", exc) from exc
         return [r for r in results if r is not None]

@@ -28,6 +28,8 @@ class Outcome(enum.Enum):
 
 # The statuses of a record; a check-in gives present or late, an instructor any of them.
 STATUSES = ("present", "late", "excused", "absent")
+# The statuses that say the student was there: what "N present" counts and the `records` export holds.
+COUNTED_STATUSES = ("present", "late")
 MAX_LATE_AFTER = 240  # minutes; 0 means never late
 
 
@@ -83,7 +85,7 @@ class SessionSummary:
     """One line of the session list."""
 
     session: SessionInfo
-    count: int
+    count: int  # records present or late (COUNTED_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ class SubmitResult:
 
 @dataclass(frozen=True)
 class ClosedSession:
-    """A session that was just closed and how many students it recorded."""
+    """A session that was just closed and how many students were there (present or late)."""
 
     session: SessionInfo
     count: int

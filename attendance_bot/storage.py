@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -31,7 +32,7 @@ from .models import (
     backend,
     database,
 )
-from .records import ExportRow
+from .records import COUNTED_STATUSES, ExportRow
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 # Each write is one multi-row statement per chunk, not executemany: executemany steps SQLite once
 # per row and hands the GIL back to the event loop each time, which a busy loop pays for.
 MAX_VARIABLES = 900  # bound variables per statement, under SQLite's old limit of 999
+# The upsert says which rows it wrote with RETURNING (PostgreSQL; SQLite from 3.35). Without it
+# (an older SQLite) every row is written: the IMMEDIATE transaction holds the write lock from the
+# batch's read to its commit, so no instructor's mark can land in between.
+SQLITE_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 
 
 class AttendanceRow(NamedTuple):
@@ -373,7 +378,7 @@ _RECENT_WRONG = (
 
 _PRESENT = (
     f"SELECT {_col(Attendance, 'session_id')}, {_col(Attendance, 'user_id')}, {_col(Attendance, 'status')}, "
-    f"{_col(Attendance, 'source')} FROM {_table(Attendance)} "
+    f"{_col(Attendance, 'source')}, {_col(Attendance, 'submitted_at')} FROM {_table(Attendance)} "
     f"WHERE {_col(Attendance, 'session_id')} IN ({{sessions}}) AND {_col(Attendance, 'user_id')} IN ({{marks}})"
 )
 
@@ -381,18 +386,38 @@ _PRESENT = (
 # key): it belongs to the account registered with that student id in the server now.
 _MARKED_BY_KEY = (
     f"SELECT a.{_col(Attendance, 'session_id')}, st.{_col(Student, 'user_id')}, a.{_col(Attendance, 'status')}, "
-    f"a.{_col(Attendance, 'source')} FROM {_table(Attendance)} AS a JOIN {_table(Student)} AS st "
+    f"a.{_col(Attendance, 'source')}, a.{_col(Attendance, 'submitted_at')} "
+    f"FROM {_table(Attendance)} AS a JOIN {_table(Student)} AS st "
     f"ON st.{_col(Student, 'student_key')} = a.{_col(Attendance, 'student_key')} "
     f"WHERE a.{_col(Attendance, 'session_id')} IN ({{sessions}}) AND a.{_col(Attendance, 'user_id')} IS NULL "
     f"AND st.{_col(Student, 'guild_id')} = ? AND st.{_col(Student, 'user_id')} IN ({{marks}})"
 )
 
 
+# The check-in events of some students in some sessions, in the order written (for folding repeats
+# against an instructor's mark: the latest says whether the last attempt was logged this minute).
+_CHECK_IN_EVENTS = (
+    f"SELECT {_col(Event, 'session_id')}, {_col(Event, 'user_id')}, {_col(Event, 'action')}, {_col(Event, 'at')} "
+    f"FROM {_table(Event)} WHERE {{server}} AND {_col(Event, 'user_id')} IN ({{marks}}) "
+    f"AND {_col(Event, 'session_id')} IN ({{sessions}}) ORDER BY {_col(Event, 'id')}"
+)
+_OF_SERVER = f"{_col(Event, 'guild_id')} = ?"  # the index (guild_id, user_id)
+_OF_NO_SERVER = f"{_col(Event, 'guild_id')} IS NULL"
+CHECK_IN_ACTIONS = ("check-in", "re-check-in")
+
+
 class Held(NamedTuple):
-    """A student's record in a session as it stands before a batch: its status and who set it."""
+    """A student's record in a session as it stands before a batch: its status, who set it and
+    when it was last submitted (as stored)."""
 
     status: str
     source: str  # code or manual
+    submitted_at: str
+
+
+def same_minute(stored: str, other: str) -> bool:
+    """Whether two stored times fall in the same UTC minute of the clock (YYYY-MM-DD HH:MM)."""
+    return stored[:16] == other[:16]
 
 
 def recent_wrong_and_present(
@@ -411,13 +436,47 @@ def recent_wrong_and_present(
         for user_id, attempted_at in cursor.fetchall():
             wrong.setdefault(user_id, []).append(_from_db(attempted_at))
         cursor = _run(_PRESENT.format(sessions=sessions, marks=marks), (*session_ids, *chunk))
-        for session_id, user_id, status, source in cursor.fetchall():
-            present[(session_id, user_id)] = Held(status, source)
+        for session_id, user_id, status, source, submitted_at in cursor.fetchall():
+            present[(session_id, user_id)] = Held(status, source, submitted_at)
         if guild_id is not None:
             cursor = _run(_MARKED_BY_KEY.format(sessions=sessions, marks=marks), (*session_ids, guild_id, *chunk))
-            for session_id, user_id, status, source in cursor.fetchall():
-                present[(session_id, user_id)] = Held(status, source)
+            for session_id, user_id, status, source, submitted_at in cursor.fetchall():
+                present[(session_id, user_id)] = Held(status, source, submitted_at)
     return wrong, present
+
+
+def records_held(keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Held]:
+    """The records of these (session, student) pairs as they stand now, read by account (what the
+    upsert's conflict key names)."""
+    session_ids = sorted({session_id for session_id, _ in keys})
+    wanted = set(keys)
+    held: dict[tuple[str, int], Held] = {}
+    sessions = ", ".join("?" * len(session_ids))
+    for chunk in _chunks(sorted({user_id for _, user_id in keys}), MAX_VARIABLES - len(session_ids)):
+        marks = ", ".join("?" * len(chunk))
+        cursor = _run(_PRESENT.format(sessions=sessions, marks=marks), (*session_ids, *chunk))
+        for session_id, user_id, status, source, submitted_at in cursor.fetchall():
+            if (session_id, user_id) in wanted:
+                held[(session_id, user_id)] = Held(status, source, submitted_at)
+    return held
+
+
+def last_check_ins(keys: Sequence[tuple[str, int]], guild_id: int | None) -> dict[tuple[str, int], str]:
+    """For these (session, student) pairs: when the latest event of the student in the session was
+    written (as stored), where that event is a check-in or re-check-in (a later mark or removal
+    leaves the pair out)."""
+    session_ids = sorted({session_id for session_id, _ in keys})
+    wanted = set(keys)
+    latest: dict[tuple[str, int], tuple[str, str]] = {}
+    server, server_params = (_OF_NO_SERVER, ()) if guild_id is None else (_OF_SERVER, (guild_id,))
+    sessions = ", ".join("?" * len(session_ids))
+    for chunk in _chunks(sorted({user_id for _, user_id in keys}), MAX_VARIABLES - 1 - len(session_ids)):
+        marks = ", ".join("?" * len(chunk))
+        sql = _CHECK_IN_EVENTS.format(server=server, marks=marks, sessions=sessions)
+        for session_id, user_id, action, at in _run(sql, (*server_params, *chunk, *session_ids)).fetchall():
+            if (session_id, user_id) in wanted:
+                latest[(session_id, user_id)] = (action, at)
+    return {key: at for key, (action, at) in latest.items() if action in CHECK_IN_ACTIONS}
 
 
 # -- the hot path's writes --------------------------------------------------------------------
@@ -438,15 +497,17 @@ def _insert_wrong(rows: int) -> str:
 
 
 @functools.cache
-def _upsert_attendance(rows: int) -> str:
+def _upsert_attendance(rows: int, returning: bool) -> str:
     """Upsert of `rows` distinct students' records: last submission wins, but never over an
-    instructor's mark."""
+    instructor's mark; with `returning`, the (session, student) of each row written (inserted or
+    replaced: a row the WHERE skips is not returned)."""
     return (
         f"INSERT INTO {_table(Attendance)} ({_columns(Attendance, AttendanceRow)}) "
         f"VALUES {_values(len(AttendanceRow._fields), rows)} "
         f"ON CONFLICT ({', '.join(_col(Attendance, f) for f in _ATTENDANCE_KEY)}) DO UPDATE SET "
         + ", ".join(f"{_col(Attendance, f)} = excluded.{_col(Attendance, f)}" for f in _REPLACED)
         + f" WHERE {_table(Attendance)}.{_col(Attendance, 'source')} = 'code'"
+        + (f" RETURNING {_col(Attendance, 'session_id')}, {_col(Attendance, 'user_id')}" if returning else "")
     )
 
 
@@ -461,9 +522,21 @@ def insert_wrong_attempts(rows: Sequence[WrongAttemptRow]) -> None:
     _write_rows(_insert_wrong, len(WrongAttemptRow._fields), rows)
 
 
-def upsert_attendance(rows: Sequence[AttendanceRow]) -> None:
-    """Write distinct students' records; one already there is replaced (last submission wins)."""
-    _write_rows(_upsert_attendance, len(AttendanceRow._fields), rows)
+def upsert_attendance(rows: Sequence[AttendanceRow]) -> set[tuple[str, int]]:
+    """Write distinct students' records; one already there is replaced (last submission wins)
+    unless an instructor set it. Returns the (session_id, user_id) of the rows written, from what
+    the statement did: on PostgreSQL an instructor's mark committed after the batch read the
+    record is left standing, and its row is not among them."""
+    returning = backend() == "postgresql" or SQLITE_HAS_RETURNING
+    width = len(AttendanceRow._fields)
+    written: set[tuple[str, int]] = set()
+    for chunk in _chunks(list(rows), MAX_VARIABLES // width):
+        cursor = _run(_upsert_attendance(len(chunk), returning), [value for row in chunk for value in row])
+        if returning:
+            written.update((session_id, user_id) for session_id, user_id in cursor.fetchall())
+        else:
+            written.update((row.session_id, row.user_id) for row in chunk)
+    return written
 
 
 def insert_events(rows: Sequence[EventRow]) -> None:
@@ -492,7 +565,7 @@ _EXPORT = (
 # The default (`records`) export holds the records that say the student was there: present or late
 # (an instructor's excused or absent mark is in the `full` format only). A database without marks
 # holds nothing else, so its export is today's, byte for byte.
-EXPORTED_STATUSES = ("present", "late")
+EXPORTED_STATUSES = COUNTED_STATUSES
 _COUNTED = f"a.{_col(Attendance, 'status')} IN ({', '.join(repr(s) for s in EXPORTED_STATUSES)}) "
 _EXPORT_ALL = _EXPORT.format(where=f"WHERE {_COUNTED}")
 _EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? AND {_COUNTED}")

@@ -20,6 +20,7 @@ from attendance_bot.attendance import (
     throttle_wait,
 )
 from attendance_bot.codes import ALPHABET
+from attendance_bot.corrections import CorrectionService
 from attendance_bot.errors import NoOpenSession, SessionClosed, UnknownSession
 from attendance_bot.models import WrongAttempt, close_db, init_db
 from attendance_bot.records import Outcome, Submission, SubmitResult
@@ -346,6 +347,28 @@ def test_sessions_lists_every_session_with_its_count(service: AttendanceService,
     submit(service, right_code(service), 99)
     listed = [(s.session.session_id, s.count, s.session.is_open) for s in service.sessions()]
     assert listed == [(first, 3, False), (second, 1, True)]
+
+
+def test_counts_are_of_present_and_late_only(service: AttendanceService, settings: Settings, clock: FakeClock) -> None:
+    """ "N present" (the code message's count, `sessions`, the close) counts the present and the late,
+    not an instructor's marks of absent or excused, nor a check-in the instructor then excused."""
+    session = service.open_session(late_after=1)
+    corrections = CorrectionService(settings, clock)
+    course_id = service.course(None).id
+    submit(service, right_code(service), 1001, "ada")
+    clock.advance(120)
+    submit(service, right_code(service), 1002, "bob")  # late
+    submit(service, right_code(service), 1003, "cyd")
+    corrections.mark(course_id, "cyd", "excused", actor="teacher")
+    corrections.mark(course_id, "700000000000000004", "absent", actor="teacher")
+    corrections.mark(course_id, "700000000000000005", "excused", actor="teacher")
+    corrections.mark(course_id, "700000000000000006", "late", actor="teacher")
+    ((_, _, live),) = service.live_codes(clock.now)
+    assert live == 3
+    assert service.count(session.session_id) == 3
+    assert [s.count for s in service.sessions()] == [3]
+    assert service.close_session().count == 3
+    assert [s.count for s in service.sessions(every_course=True)] == [3]
 
 
 # -- batches (one commit for many submissions) ----------------------------------------------

@@ -181,10 +181,15 @@ def test_unreadable_database_fails_clearly(env: dict[str, str]) -> None:
 
 
 def test_sessions_lists_counts_and_marks_the_open_one(env: dict[str, str]) -> None:
-    """`sessions` shows each session with its count; the open one has a star."""
+    """`sessions` shows each session with its count of present and late (not the instructor's
+    absent or excused marks, as `close` says too); the open one has a star."""
     first = manage("open", env=env).stdout.decode().split()[2].rstrip(";")
-    _submit_correct(env, first, [(1001, "ada"), (1002, "grace")])
-    assert manage("close", env=env).returncode == 0
+    _submit_correct(env, first, [(1001, "ada"), (1002, "grace"), (1003, "alan")])
+    for student, status in (("grace", "excused"), ("700000000000000004", "absent"), ("alan", "late")):
+        assert manage("mark", "--student", student, "--status", status, env=env).returncode == 0
+    closed = manage("close", env=env)
+    assert closed.returncode == 0
+    assert closed.stdout.decode().strip() == f"Closed session {first} of course 'default': 2 present."
     second = manage("open", env=env).stdout.decode().split()[2].rstrip(";")
     listing = manage("sessions", env=env).stdout.decode().splitlines()
     rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in listing[1:]}

@@ -1,20 +1,26 @@
-"""Statuses in the `/here` hot path: late by the session's rule, an instructor's record stands, and
-an event for every check-in written in the same transaction."""
+"""Statuses in the `/here` hot path: late by the session's rule, an instructor's record stands (also
+when the mark lands mid-batch from another process), and check-in events written in the same
+transaction, repeats within a minute folded."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _backends import execute, fetch, kind, refusing_trigger
 
-from attendance_bot import messages
+from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
+from attendance_bot.corrections import CorrectionService
 from attendance_bot.errors import CourseError, StorageError
 from attendance_bot.models import Attendance, Event, Student
-from attendance_bot.records import Outcome, SubmitResult
+from attendance_bot.records import Outcome, Submission, SubmitResult
+from attendance_bot.settings import Settings
 from attendance_bot.students import student_key
 
 if TYPE_CHECKING:
@@ -190,3 +196,192 @@ def test_a_failing_event_write_records_nothing(service: AttendanceService, db: P
         check_in(service)
     assert records(db) == []
     assert Event.select().count() == 0
+
+
+# -- repeated check-ins are folded (issue 15, item 8) ----------------------------------------------
+
+
+def check_ins(db: Path | str, user_id: int = 1) -> list[tuple[object, ...]]:
+    """The student's check-in and re-check-in events: action, old and new status."""
+    return fetch(
+        db,
+        "SELECT action, old_status, new_status FROM event WHERE user_id = ? AND source = 'code' ORDER BY id",
+        (user_id,),
+    )
+
+
+def test_repeats_within_a_minute_are_one_event(service: AttendanceService, clock: FakeClock, db: Path) -> None:
+    """Many identical /here of one student in one minute (alone and in one batch) make one event; a
+    repeat in the next minute makes a second, and the record's time is the last submission's."""
+    service.open_session()
+    clock.advance(5)
+    assert check_in(service).outcome is Outcome.RECORDED
+    for _ in range(30):
+        clock.advance(1)
+        assert check_in(service).outcome is Outcome.UPDATED
+    code = service.current_code().code
+    batch = service.submit_many([Submission(1, "ada", code) for _ in range(200)])
+    assert {r.outcome for r in batch} == {Outcome.UPDATED}
+    assert check_ins(db) == [("check-in", None, "present")]
+    clock.advance(60)
+    check_in(service)
+    for _ in range(10):
+        clock.advance(1)
+        check_in(service)
+    assert check_ins(db) == [("check-in", None, "present"), ("re-check-in", "present", "present")]
+    (stored,) = Attendance.select()
+    assert stored.submitted_at == clock.now
+
+
+def test_repeats_against_an_instructors_mark_are_one_event_a_minute(
+    service: AttendanceService, clock: FakeClock, db: Path
+) -> None:
+    """A student whose record the instructor set, typing the right code over and over, gets the
+    "set by your instructor" reply each time and one re-check-in event per minute."""
+    session = service.open_session()
+    Attendance.create(
+        user_id=1,
+        username="ada",
+        timestamp="2024-09-02 09:00:00",
+        date_id="2024-09-02",
+        session_id=session.session_id,
+        submitted_at=clock.now,
+        status="excused",
+        source="manual",
+    )
+    for _ in range(20):
+        clock.advance(2)
+        result = check_in(service)
+        assert (result.outcome, result.status) == (Outcome.KEPT, "excused")
+    assert check_ins(db) == [("re-check-in", "excused", "excused")]
+    clock.advance(60)
+    check_in(service)
+    assert check_ins(db) == [("re-check-in", "excused", "excused")] * 2
+    assert records(db) == [(1, session.session_id, "excused", "manual", None)]
+
+
+def test_a_first_check_in_always_has_its_event(service: AttendanceService, clock: FakeClock, db: Path) -> None:
+    """A check-in after the instructor removed the record is a new check-in with its own event, even
+    within the minute of the last one."""
+    session = service.open_session()
+    check_in(service)
+    Attendance.delete().execute()
+    clock.advance(5)
+    assert check_in(service).outcome is Outcome.RECORDED
+    assert check_ins(db) == [("check-in", None, "present")] * 2
+    assert records(db) == [(1, session.session_id, "present", "code", None)]
+
+
+def test_the_first_check_in_after_a_mark_has_its_event_within_the_minute(
+    service: AttendanceService, settings: Settings, clock: FakeClock, db: Path
+) -> None:
+    """A student checks in, the instructor excuses them seconds later, and the student types the code
+    again in the same minute: that attempt against the mark is in the history (then folded)."""
+    service.open_session()
+    check_in(service)
+    clock.advance(10)
+    CorrectionService(settings, clock).mark(service.course(None).id, "ada", "excused", actor="teacher")
+    for _ in range(3):
+        clock.advance(10)
+        assert check_in(service).outcome is Outcome.KEPT
+    actions = fetch(db, "SELECT action, old_status, new_status FROM event WHERE user_id = 1 ORDER BY id")
+    assert actions == [
+        ("check-in", None, "present"),
+        ("mark", "present", "excused"),
+        ("re-check-in", "excused", "excused"),
+    ]
+
+
+# -- an instructor's mark landing during a check-in (issue 15, item 6) -----------------------------
+
+RACER = 700_000_000_000_000_001  # an account id the shell's `mark --student` takes as one
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize(("earlier", "mark"), [(True, "excused"), (False, "absent")])
+def test_a_mark_from_another_process_between_read_and_write_is_what_the_student_is_told(
+    service: AttendanceService,
+    clock: FakeClock,
+    db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    earlier: bool,
+    mark: str,
+) -> None:
+    """On PostgreSQL (READ COMMITTED) `manage.py mark` in another process commits after the batch has
+    read the student's record and before it writes: the student is told the instructor's status, and
+    the history ends with the mark and a re-check-in of old = new, as the record says. (On SQLite the
+    batch's IMMEDIATE transaction holds the write lock from the read on: the mark waits.)"""
+    session = service.open_session()
+    sid = session.session_id
+    clock.advance(5)
+    if earlier:
+        assert check_in(service, RACER).outcome is Outcome.RECORDED
+        clock.advance(60)  # a re-check-in a minute later: not folded
+    read = storage.recent_wrong_and_present
+    marking: list[subprocess.Popen[bytes]] = []
+
+    def read_then_mark(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
+        env = {**os.environ, "DATABASE_URL": db, "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "--env-file", "/dev/null", "mark", "--student", str(RACER), "--status", mark],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        marking.append(proc)
+        try:  # the mark commits now; were it made to wait for this transaction, it lands after it
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        return found
+
+    monkeypatch.setattr(storage, "recent_wrong_and_present", read_then_mark)
+    result = check_in(service, RACER)
+    monkeypatch.undo()
+    (proc,) = marking
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+
+    assert records(db) == [(RACER, sid, mark, "manual", None)]
+    assert (result.outcome, result.status) == (Outcome.KEPT, mark)
+    assert "set by your instructor" in messages.submit_reply(result)
+    history = fetch(
+        db, "SELECT action, old_status, new_status, source FROM event WHERE user_id = ? ORDER BY id", (RACER,)
+    )
+    before = [("check-in", None, "present", "code")] if earlier else []
+    assert history == [
+        *before,
+        ("mark", "present" if earlier else None, mark, "manual"),
+        ("re-check-in", mark, mark, "code"),
+    ]
+
+
+@pytest.mark.sqlite_only("an SQLite older than 3.35 has no RETURNING")
+def test_without_returning_sqlite_gives_the_same_outcomes(
+    service: AttendanceService, clock: FakeClock, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an SQLite without RETURNING the upsert is written as before (its write lock keeps marks
+    out): a check-in, a re-check-in a minute later and one against a mark get the usual replies."""
+    monkeypatch.setattr(storage, "SQLITE_HAS_RETURNING", False)
+    session = service.open_session()
+    sid = session.session_id
+    assert check_in(service, 1).outcome is Outcome.RECORDED
+    clock.advance(60)
+    assert check_in(service, 1).outcome is Outcome.UPDATED
+    Attendance.create(
+        user_id=2,
+        username="bob",
+        timestamp="2024-09-02 09:00:00",
+        date_id="2024-09-02",
+        session_id=sid,
+        submitted_at=clock.now,
+        status="absent",
+        source="manual",
+    )
+    assert (check_in(service, 2).outcome, check_in(service, 2).status) == (Outcome.KEPT, "absent")
+    assert records(db) == [(1, sid, "present", "code", None), (2, sid, "absent", "manual", None)]
+    assert check_ins(db, 1) == [("check-in", None, "present"), ("re-check-in", "present", "present")]
+    assert check_ins(db, 2) == [("re-check-in", "absent", "absent")]

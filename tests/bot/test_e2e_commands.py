@@ -184,11 +184,24 @@ def test_resubmission_last_wins(world: World) -> None:
 
 
 def test_close_finalises_message_and_gives_count(world: World) -> None:
-    """/close_attendance replies with the total and the code message becomes "Closed — N present"."""
+    """/close_attendance replies with the total and the code message becomes "Closed — N present",
+    N the present and late only (a check-in the instructor excused and an absent mark are not)."""
     session_id, _ = world.open()
     card = live_card(world.emu, session_id)
     for name in ("closer1", "closer2"):
         assert world.here(world.student(name), card.code).content == _accepted(session_id)
+    for name, status in (("closer3", "excused"), ("closerabsent", "absent")):  # marks count as no one present
+        marked = world.student(name)
+        if status == "excused":
+            assert world.here(marked, card.code).content == _accepted(session_id)
+        mark = world.emu.invoke(
+            world.emu.instructor,
+            world.emu.admin_channel_id,
+            "attendance mark",
+            student=f"<@{marked.id}>",
+            status=status,
+        )
+        assert status in (mark.content or ""), mark.content
     reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "close_attendance")
     assert reply.content == messages.closed_reply(session_id, 2)
     closed_at = world.db.session(session_id).closed_at

@@ -42,6 +42,19 @@ def test_count_on_the_message_follows_checkins(world: World) -> None:
         lambda: (c := live_card(world.emu, session_id)).count == 1 and c, 2 * INTERVAL + 2, "the count to show 1"
     )
     assert later.message_id == card.message_id
+    # The instructor's marks of absent and excused are no one present: after them the count stays 1
+    # (the edit after next reads the database after the marks).
+    for name, status in (("markedabsent", "absent"), ("markedexcused", "excused")):
+        reply = world.emu.invoke(
+            world.emu.instructor,
+            world.emu.admin_channel_id,
+            "attendance mark",
+            student=f"<@{world.student(name).id}>",
+            status=status,
+        )
+        assert status in (reply.content or ""), reply.content
+    after = next_card(world.emu, session_id, next_card(world.emu, session_id, later))
+    assert after.count == 1
 
 
 def test_manage_open_is_picked_up(world: World) -> None:
@@ -54,11 +67,15 @@ def test_manage_open_is_picked_up(world: World) -> None:
 
 
 def test_manage_close_is_picked_up(world: World) -> None:
-    """`manage.py close` in a shell: the running bot finalises the code message within one window."""
+    """`manage.py close` in a shell: the running bot finalises the code message within one window; its
+    count and the shell's are of the present only (not a student the instructor excused)."""
     session_id, _ = world.open()
     card = live_card(world.emu, session_id)
     world.here(world.student("shellclose"), card.code)
-    manage(world.env, "close")
+    excused = world.student("shellexcused")
+    manage(world.env, "mark", "--student", str(excused.id), "--status", "excused")
+    closed = manage(world.env, "close").stdout.decode()
+    assert closed.strip().endswith(f"{session_id} of course 'default': 1 present."), closed
     closed_at = world.db.session(session_id).closed_at
     expected = messages.closed_card(session_id, 1, closed_at)
 
