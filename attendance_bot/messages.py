@@ -590,6 +590,10 @@ def discord_unreachable(api_base: str, reason: str) -> str:
     )
 
 
+def stopped_during_startup() -> str:
+    return "Stopped (Ctrl-C or SIGTERM) during start-up, before the bot was connected to Discord."
+
+
 # -- roster ------------------------------------------------------------------------------------
 # A course's roster from the LMS (attendance_bot/roster.py, `manage.py roster`). Every refusal of
 # a roster file is one sentence; `line` counts from 1, the header being line 1.
