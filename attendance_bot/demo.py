@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -112,13 +113,16 @@ async def _play(database_path: Path, out: IO[str]) -> int:
         try:
             await emu.wait_for_bot(timeout=30, commands=("open_attendance", "close_attendance", "export_csv", "here"))
             await _wait_for(lambda: "Bot is ready!" in bot_out.seen, 30, "the bot to be ready")
-            return await _class(emu, settings, talk)
+            status = await _class(emu, settings, talk)
         finally:
             bot_task.cancel()
             try:
                 await bot_task
             except (asyncio.CancelledError, Exception) as exc:  # the demo's result is already decided
                 log.debug("bot task ended with %r", exc)
+    # Only once the bot has closed its connections: the shell opens the database anew, and a
+    # connection the bot still held would keep the -wal and -shm files after the demo.
+    return _shell_view(settings, talk) if status == 0 else status
 
 
 class _Indented(io.TextIOBase):
@@ -215,25 +219,34 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     for _, data in reply.files:
         for row in data.decode("utf-8").splitlines():
             talk.line(f"      {row}")
-    return _shell_view(settings, talk)
+    return 0
 
 
 def _shell_view(settings: Settings, talk: _Narrator) -> int:
-    """What `manage.py sessions` and `manage.py export` print on the machine running the bot."""
-    from .management import main
+    """What `manage.py sessions` and `manage.py export` print on the bot's machine, run as shown."""
+    from .management import PROJECT_DIR, main
 
-    talk.heading("On the bot's machine")
-    environ = {"DATABASE_PATH": str(settings.database_path)}
+    path = settings.database_path
+    shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+    # DATABASE_URL, not DATABASE_PATH: it wins over .env's DATABASE_URL and DATABASE_PATH alike, so
+    # the commands read the demo's database whatever this machine's .env configures.
+    url = f"sqlite:///{shown}"
+    talk.heading("On the bot's machine (the bot stopped)")
     shell = _Indented(talk.out, "      ")
     for args in (["sessions"], ["export"]):
-        talk.line(f"    $ DATABASE_PATH={settings.database_path} .venv/bin/python manage.py {' '.join(args)}")
-        status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ=environ)
+        talk.line(f"    $ {demo_command(url, args[0])}")
+        status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ={"DATABASE_URL": url})
         if status != 0:
             return status
     talk.line()
     talk.line("Demo finished: every step above went through the real bot and a Discord emulator on 127.0.0.1.")
-    talk.line(f"The database stays at {settings.database_path} for `.venv/bin/python manage.py export` and `sessions`.")
+    talk.line(f"The database stays at {shown}; read it with `{demo_command(url, 'export')}` (or `sessions`).")
     return 0
+
+
+def demo_command(url: str, command: str) -> str:
+    """A manage.py command on the demo's database, as typed in the project folder."""
+    return f"DATABASE_URL={shlex.quote(url)} .venv/bin/python manage.py {command}"
 
 
 def run_demo(database_path: Path, out: IO[str] | None = None) -> int:
