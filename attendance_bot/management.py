@@ -14,12 +14,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 from urllib.parse import urlsplit
 
 import peewee
 
-from . import bigtext, messages, migrations, models
+from . import __version__, bigtext, messages, migrations, models
 from .attendance import AttendanceService
 from .courses import env_course
 from .errors import AttendanceError, ConfigurationError, CourseError, CourseNeeded, NoOpenSession, quoted
@@ -118,8 +118,26 @@ class Context:
             raise CommandError(f"--session needs a session id: `{MANAGE} sessions` lists them.")
         return raw.strip()
 
+    def actor(self) -> str:
+        """Who did it, for the events and sessions this command writes: shell:<the OS user>."""
+        return f"shell:{os_user(self.environ)}"
+
     def write(self, line: str = "") -> None:
         self.stdout.write(line + "\n")
+
+
+def os_user(environ: Mapping[str, str]) -> str:
+    """The OS user running the shell: the login name the environment gives (getpass's order), else
+    the account of this process's uid (cron, systemd and containers often set no $USER), else uid=N."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if environ.get(name):
+            return environ[name]
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no pwd module, or a uid without an account
+        return f"uid={os.getuid()}"
 
 
 Handler = Callable[[Context], int]
@@ -580,10 +598,9 @@ def _open_arguments(parser: argparse.ArgumentParser) -> None:
 def _open(ctx: Context) -> int:
     service = ctx.service(create=True, writes=True)
     course = ctx.course(service)
-    user = os.environ.get("USER") or "shell"
     late = ctx.options.late_after
     late_after = None if late is None else _whole("--late-after", late, "minutes")
-    info = service.open_session(course.id, opened_by=f"shell:{user}", late_after=late_after)
+    info = service.open_session(course.id, opened_by=ctx.actor(), late_after=late_after)
     current = service.current_code(info.session_id)
     ctx.write(
         f"Opened session {info.session_id}{_of(course.name)}; code now {current.code} "
@@ -918,9 +935,8 @@ def _roster_import(ctx: Context) -> int:
     rows = parse_roster(data)  # refused before the database is opened
     service = ctx.service(writes=True)
     course = ctx.course(service)
-    user = os.environ.get("USER") or "shell"
     report = RosterService(service.settings, service.clock).import_roster(
-        course.id, rows, replace=ctx.options.replace, actor=f"shell:{user}"
+        course.id, rows, replace=ctx.options.replace, actor=ctx.actor()
     )
     ctx.write(
         messages.roster_imported(
@@ -1297,9 +1313,8 @@ def _mark(ctx: Context) -> int:
         course_id = service.get_session(session_id).course_id
     if course_id is None:  # a session of a database older than courses that no course took
         course_id = ctx.course(service).id
-    user = os.environ.get("USER") or "shell"
     correction = CorrectionService(service.settings, service.clock).mark(
-        course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=f"shell:{user}"
+        course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=ctx.actor()
     )
     ctx.write(messages.marked_reply(correction))
     return 0
@@ -1308,12 +1323,28 @@ def _mark(ctx: Context) -> int:
 # -- entry point ----------------------------------------------------------------------------
 
 
+class _UsageError(Exception):
+    """A mistyped command or option: one line on stderr and exit status 1, like every other error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line (naming the command and its --help) and
+    status 1 instead of the usage text and status 2; subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("manage.py")
+        what = "options" if command else "commands"
+        raise _UsageError(f"{self.prog}: {' '.join(message.split())} (`{MANAGE}{command} --help` lists the {what})")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="manage.py",
         description="attendance_bot: rotating-code attendance for Discord. Admin tasks from the shell; "
-        f"run from the project folder as `{MANAGE} COMMAND`.",
+        f"run from the project folder as `{MANAGE} COMMAND`. Errors, mistyped options included, are one "
+        "line on stderr and exit status 1.",
     )
+    parser.add_argument("--version", action="version", version=f"attendance_bot {__version__}")
     parser.add_argument("--env-file", metavar="PATH", help=ENV_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -1338,8 +1369,11 @@ def main(
     parser = build_parser()
     try:
         options = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage or help
+    except SystemExit as exc:  # argparse printed --help or --version
         return int(exc.code or 0)
+    except _UsageError as exc:
+        stderr.write(f"Error: {exc}\n")
+        return 1
     ctx = Context(options, stdout, stderr, os.environ if environ is None else environ)
     handler = COMMANDS[options.command][0]
     try:
