@@ -288,7 +288,10 @@ class CourseService:
         if row.guild_id is None and guild_id is not None:
             with storage.immediate():
                 storage.update_course(row.id, guild_id=guild_id)
-        return self.edit(row.id, **fields)
+        changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
+        if not changed:  # a restart with the same .env: nothing to write, nothing to log
+            return self.get(row.id)
+        return self.edit(row.id, **changed)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from botdriver import ROOT, bot_env
+from botdriver import ROOT, BotProcess, bot_env
 from conftest import World
 
 from attendance_bot import messages
@@ -98,3 +98,16 @@ def test_ctrl_c_while_discord_does_not_answer_says_stopped(tmp_path) -> None:  #
     assert proc.returncode == 0, err
     assert messages.stopped_during_startup() in out
     assert "Cannot reach Discord" not in out + err and "Traceback" not in err, err
+
+
+def test_a_restart_with_the_same_env_course_logs_no_change(fresh_world: World) -> None:
+    """The `.env` course is created at the first start; a restart with the same `.env` changes nothing,
+    so it logs no "Changed course" (a log that said it at every start hid the starts that did change it)."""
+    first = fresh_world.bot.start()
+    assert "Created course 'default'" in first.output()
+    assert first.signal(signal.SIGTERM) == 0
+    again = BotProcess(fresh_world.emu, fresh_world.env).start()
+    fresh_world.bot = again
+    log = "".join(again.stderr)
+    assert "Course 'default' from .env" in log
+    assert "Changed course" not in log and "Created course" not in log
