@@ -315,5 +315,6 @@ class CourseService:
         query = Course.select().where((Course.name_key == fold(name)) & (Course.guild_id == guild_id))
         if course_id is not None:
             query = query.where(Course.id != course_id)
-        if query.exists():
-            raise CourseError(messages.course_name_taken(name))
+        taken = query.first()
+        if taken is not None:  # named as it is stored: the spelling typed may differ in case and spaces
+            raise CourseError(messages.course_name_taken(taken.name))

@@ -109,6 +109,15 @@ class Context:
             return None
         return self.course(service).id
 
+    def open_course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
+        """The course whose open session `close` and `code` act on: as course_id, except that without
+        --course or --session the one course with a session open is meant, however many courses there are."""
+        if session_id is None and self.options.course is None:
+            open_now = [c for c in service.courses.courses() if c.open_session_id]
+            if len(open_now) == 1:
+                return open_now[0].id
+        return self.course_id(service, session_id)
+
     def session_id(self) -> str | None:
         """--session as given, stripped once here (a pasted id often carries a space), or None."""
         raw = self.options.session
@@ -616,14 +625,15 @@ def _close_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "close",
-    "close a course's open session (or --session ID); a running bot finalises its message",
+    "close a course's open session (or --session ID; without either option, the one session open in any "
+    "course); a running bot finalises its message",
     _close_arguments,
 )
 def _close(ctx: Context) -> int:
     service = ctx.service(writes=True)
     session_id = ctx.session_id()
     try:
-        closed = service.close_session(session_id, course_id=ctx.course_id(service, session_id))
+        closed = service.close_session(session_id, course_id=ctx.open_course_id(service, session_id))
     except NoOpenSession as exc:
         raise _nothing_open(exc, ctx) from exc
     ctx.write(f"Closed session {closed.session.session_id}{_of(closed.session.course_name)}: {closed.count} present.")
@@ -678,8 +688,8 @@ def _sessions(ctx: Context) -> int:
 
 @command(
     "courses",
-    "list every course: name, server, admin / attendance / display channel, instructor role, code length, "
-    "interval and grace, and its open session (or archived, or -)",
+    "list every course: name, server (- until the bot knows it), admin / attendance / display channel, "
+    "instructor role, code length, interval, grace and late rule, and its open session (or archived, or -)",
 )
 def _courses(ctx: Context) -> int:
     service = ctx.service()
@@ -693,15 +703,18 @@ def _courses(ctx: Context) -> int:
     width = max(20, *(len(c.name) for c in courses))
     ctx.write(
         f"{'course':<{width}} {'server':<20} {'admin channel':<20} {'attendance channel':<20} "
-        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6}  session"
+        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8}  session"
     )
     for c in courses:
         state = "archived" if c.archived else (c.open_session_id or "-")
+        late = f"{c.late_after} min" if c.late_after else "-"
         ctx.write(
             f"{c.name:<{width}} {_id(c.guild_id):<20} {_id(c.admin_channel_id):<20} "
             f"{_id(c.attendance_channel_id):<20} {_id(c.display_channel_id):<20} {_id(c.instructor_role_id):<20} "
-            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6}  {state}"
+            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8}  {state}"
         )
+    if any(c.guild_id is None for c in courses):
+        ctx.write(messages.courses_without_server())
     if _env_course_missing(service):
         ctx.write(messages.env_course_not_added(service.settings.course_name))
     return 0
@@ -842,8 +855,20 @@ def _course_add(ctx: Context) -> int:
     guild_id = _guild(ctx, settings, default=True)
     if guild_id is None:
         raise CommandError(messages.guild_needed())
+    beside_env = settings.defines_course
+    if beside_env:  # refused before the database is opened (which adds the .env course)
+        if fold(str(fields["name"])) == fold(settings.course_name):
+            raise CommandError(messages.course_add_is_env_course(settings.course_name))
+        channels = (fields["admin_channel_id"], fields["attendance_channel_id"])
+        if channels == (settings.admin_channel_id, settings.attendance_channel_id):
+            raise CommandError(messages.env_course_has_these_channels(settings.course_name, str(fields["name"])))
     service = ctx.service(create=True, writes=True)
     course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
+    if course.admin_channel_id == course.attendance_channel_id:
+        ctx.stderr.write(f"Warning: {messages.same_admin_and_attendance_channel()}\n")
+    if beside_env:
+        count = len(service.courses.courses(archived=False))
+        ctx.stderr.write(f"Warning: {messages.course_added_beside_env_course(settings.course_name, count)}\n")
     ctx.write(messages.course_added(course))
     return 0
 
@@ -1132,11 +1157,16 @@ def _code_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@command("code", "show the current code of a course's open session (--watch for a projector view)", _code_arguments)
+@command(
+    "code",
+    "show the current code of a course's open session (without --course or --session, the one session open in "
+    "any course; --watch for a projector view)",
+    _code_arguments,
+)
 def _code(ctx: Context) -> int:
     service = ctx.service()
     session_id = ctx.session_id()
-    course_id = ctx.course_id(service, session_id)
+    course_id = ctx.open_course_id(service, session_id)
     try:
         if not ctx.options.watch:
             current = service.current_code(session_id, course_id=course_id)
@@ -1334,7 +1364,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("manage.py")
         what = "options" if command else "commands"
-        raise _UsageError(f"{self.prog}: {' '.join(message.split())} (`{MANAGE}{command} --help` lists the {what})")
+        # argparse echoes unrecognized arguments as typed: no control or reordering character reaches the terminal
+        shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(message.split()))
+        raise _UsageError(f"{self.prog}: {shown} (`{MANAGE}{command} --help` lists the {what})")
 
 
 def build_parser() -> argparse.ArgumentParser:

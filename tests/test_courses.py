@@ -62,7 +62,7 @@ def test_names_are_unique_per_server_whatever_their_case(courses: CourseService)
     """'DEFAULT ' clashes with 'default' in the same server; another server may use it."""
     with pytest.raises(CourseError) as caught:
         add(courses, " DEFAULT ", ADMIN_B, ATTENDANCE_B)
-    assert str(caught.value) == messages.course_name_taken("DEFAULT")
+    assert str(caught.value) == messages.course_name_taken("default")  # as stored, not as typed
     other = add(courses, "DEFAULT", ADMIN_X, ATTENDANCE_X, guild=OTHER_GUILD)
     assert other.name == "DEFAULT"
     assert [c.name for c in courses.courses(GUILD_ID)] == ["default"]

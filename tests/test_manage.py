@@ -547,6 +547,7 @@ def test_version_prints_the_package_version(env: dict[str, str]) -> None:
         (("export", "--format", "xlsx"), "invalid choice: 'xlsx'"),
         (("course", "add", "--name", "Algebra"), "manage.py course add: the following arguments are required"),
         (("close", "--frobnicate"), "unrecognized arguments: --frobnicate"),
+        (("close", "--x\x1b[2J\u202e"), "unrecognized arguments: --x\\x1b[2J\\u202e"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_one(args: tuple[str, ...], expected: str, env: dict[str, str]) -> None:
