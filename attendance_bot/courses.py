@@ -288,7 +288,10 @@ class CourseService:
         if row.guild_id is None and guild_id is not None:
             with storage.immediate():
                 storage.update_course(row.id, guild_id=guild_id)
-        return self.edit(row.id, **fields)
+        changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
+        if not changed:  # a restart with the same .env: nothing to write, nothing to log
+            return self.get(row.id)
+        return self.edit(row.id, **changed)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -312,5 +315,6 @@ class CourseService:
         query = Course.select().where((Course.name_key == fold(name)) & (Course.guild_id == guild_id))
         if course_id is not None:
             query = query.where(Course.id != course_id)
-        if query.exists():
-            raise CourseError(messages.course_name_taken(name))
+        taken = query.first()
+        if taken is not None:  # named as it is stored: the spelling typed may differ in case and spaces
+            raise CourseError(messages.course_name_taken(taken.name))

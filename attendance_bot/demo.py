@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -65,7 +66,10 @@ async def _play(database_path: Path, out: IO[str]) -> int:
         talk.line(f"  codes change every {DEMO_INTERVAL} s here (15 s by default); the previous code is still accepted")
         talk.heading("The bot starts")
         async with bot_running(emu, settings, out):
-            return await _class(emu, settings, talk)
+            status = await _class(emu, settings, talk)
+    # Only once the bot has closed its connections: the shell opens the database anew, and a
+    # connection the bot still held would keep the -wal and -shm files after the demo.
+    return _shell_view(settings, talk) if status == 0 else status
 
 
 async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
@@ -144,25 +148,34 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     for _, data in reply.files:
         for row in data.decode("utf-8").splitlines():
             talk.line(f"      {row}")
-    return _shell_view(settings, talk)
+    return 0
 
 
 def _shell_view(settings: Settings, talk: _Narrator) -> int:
-    """What `manage.py sessions` and `manage.py export` print on the machine running the bot."""
-    from .management import main
+    """What `manage.py sessions` and `manage.py export` print on the bot's machine, run as shown."""
+    from .management import PROJECT_DIR, main
 
-    talk.heading("On the bot's machine")
-    environ = {"DATABASE_PATH": str(settings.database_path)}
+    path = settings.database_path
+    shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+    # DATABASE_URL, not DATABASE_PATH: it wins over .env's DATABASE_URL and DATABASE_PATH alike, so
+    # the commands read the demo's database whatever this machine's .env configures.
+    url = f"sqlite:///{shown}"
+    talk.heading("On the bot's machine (the bot stopped)")
     shell = Indented(talk.out, "      ")
     for args in (["sessions"], ["export"]):
-        talk.line(f"    $ DATABASE_PATH={settings.database_path} .venv/bin/python manage.py {' '.join(args)}")
-        status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ=environ)
+        talk.line(f"    $ {demo_command(url, args[0])}")
+        status = main(["--env-file", "/dev/null", *args], stdout=shell, stderr=shell, environ={"DATABASE_URL": url})
         if status != 0:
             return status
     talk.line()
     talk.line("Demo finished: every step above went through the real bot and a Discord emulator on 127.0.0.1.")
-    talk.line(f"The database stays at {settings.database_path} for `.venv/bin/python manage.py export` and `sessions`.")
+    talk.line(f"The database stays at {shown}; read it with `{demo_command(url, 'export')}` (or `sessions`).")
     return 0
+
+
+def demo_command(url: str, command: str) -> str:
+    """A manage.py command on the demo's database, as typed in the project folder."""
+    return f"DATABASE_URL={shlex.quote(url)} .venv/bin/python manage.py {command}"
 
 
 def run_demo(database_path: Path, out: IO[str] | None = None) -> int:

@@ -14,12 +14,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 from urllib.parse import urlsplit
 
 import peewee
 
-from . import bigtext, messages, migrations, models
+from . import __version__, bigtext, messages, migrations, models
 from .attendance import AttendanceService
 from .courses import env_course
 from .errors import AttendanceError, ConfigurationError, CourseError, CourseNeeded, NoOpenSession, quoted
@@ -111,6 +111,15 @@ class Context:
             return None
         return self.course(service).id
 
+    def open_course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
+        """The course whose open session `close` and `code` act on: as course_id, except that without
+        --course or --session the one course with a session open is meant, however many courses there are."""
+        if session_id is None and self.options.course is None:
+            open_now = [c for c in service.courses.courses() if c.open_session_id]
+            if len(open_now) == 1:
+                return open_now[0].id
+        return self.course_id(service, session_id)
+
     def session_id(self) -> str | None:
         """--session as given, stripped once here (a pasted id often carries a space), or None."""
         raw = self.options.session
@@ -120,8 +129,26 @@ class Context:
             raise CommandError(f"--session needs a session id: `{MANAGE} sessions` lists them.")
         return raw.strip()
 
+    def actor(self) -> str:
+        """Who did it, for the events and sessions this command writes: shell:<the OS user>."""
+        return f"shell:{os_user(self.environ)}"
+
     def write(self, line: str = "") -> None:
         self.stdout.write(line + "\n")
+
+
+def os_user(environ: Mapping[str, str]) -> str:
+    """The OS user running the shell: the login name the environment gives (getpass's order), else
+    the account of this process's uid (cron, systemd and containers often set no $USER), else uid=N."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if environ.get(name):
+            return environ[name]
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no pwd module, or a uid without an account
+        return f"uid={os.getuid()}"
 
 
 Handler = Callable[[Context], int]
@@ -627,10 +654,9 @@ def _open_arguments(parser: argparse.ArgumentParser) -> None:
 def _open(ctx: Context) -> int:
     service = ctx.service(create=True, writes=True)
     course = ctx.course(service)
-    user = os.environ.get("USER") or "shell"
     late = ctx.options.late_after
     late_after = None if late is None else _whole("--late-after", late, "minutes")
-    info = service.open_session(course.id, opened_by=f"shell:{user}", late_after=late_after)
+    info = service.open_session(course.id, opened_by=ctx.actor(), late_after=late_after)
     current = service.current_code(info.session_id)
     ctx.write(
         f"Opened session {info.session_id}{_of(course.name)}; code now {current.code} "
@@ -646,14 +672,15 @@ def _close_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "close",
-    "close a course's open session (or --session ID); a running bot finalises its message",
+    "close a course's open session (or --session ID; without either option, the one session open in any "
+    "course); a running bot finalises its message",
     _close_arguments,
 )
 def _close(ctx: Context) -> int:
     service = ctx.service(writes=True)
     session_id = ctx.session_id()
     try:
-        closed = service.close_session(session_id, course_id=ctx.course_id(service, session_id))
+        closed = service.close_session(session_id, course_id=ctx.open_course_id(service, session_id))
     except NoOpenSession as exc:
         raise _nothing_open(exc, ctx) from exc
     ctx.write(f"Closed session {closed.session.session_id}{_of(closed.session.course_name)}: {closed.count} present.")
@@ -708,8 +735,8 @@ def _sessions(ctx: Context) -> int:
 
 @command(
     "courses",
-    "list every course: name, server, admin / attendance / display channel, instructor role, code length, "
-    "interval and grace, and its open session (or archived, or -)",
+    "list every course: name, server (- until the bot knows it), admin / attendance / display channel, "
+    "instructor role, code length, interval, grace and late rule, and its open session (or archived, or -)",
 )
 def _courses(ctx: Context) -> int:
     service = ctx.service()
@@ -723,15 +750,18 @@ def _courses(ctx: Context) -> int:
     width = max(20, *(len(c.name) for c in courses))
     ctx.write(
         f"{'course':<{width}} {'server':<20} {'admin channel':<20} {'attendance channel':<20} "
-        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6}  session"
+        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8}  session"
     )
     for c in courses:
         state = "archived" if c.archived else (c.open_session_id or "-")
+        late = f"{c.late_after} min" if c.late_after else "-"
         ctx.write(
             f"{c.name:<{width}} {_id(c.guild_id):<20} {_id(c.admin_channel_id):<20} "
             f"{_id(c.attendance_channel_id):<20} {_id(c.display_channel_id):<20} {_id(c.instructor_role_id):<20} "
-            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6}  {state}"
+            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8}  {state}"
         )
+    if any(c.guild_id is None for c in courses):
+        ctx.write(messages.courses_without_server())
     if _env_course_missing(service):
         ctx.write(messages.env_course_not_added(service.settings.course_name))
     return 0
@@ -872,8 +902,20 @@ def _course_add(ctx: Context) -> int:
     guild_id = _guild(ctx, settings, default=True)
     if guild_id is None:
         raise CommandError(messages.guild_needed())
+    beside_env = settings.defines_course
+    if beside_env:  # refused before the database is opened (which adds the .env course)
+        if fold(str(fields["name"])) == fold(settings.course_name):
+            raise CommandError(messages.course_add_is_env_course(settings.course_name))
+        channels = (fields["admin_channel_id"], fields["attendance_channel_id"])
+        if channels == (settings.admin_channel_id, settings.attendance_channel_id):
+            raise CommandError(messages.env_course_has_these_channels(settings.course_name, str(fields["name"])))
     service = ctx.service(create=True, writes=True)
     course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
+    if course.admin_channel_id == course.attendance_channel_id:
+        ctx.stderr.write(f"Warning: {messages.same_admin_and_attendance_channel()}\n")
+    if beside_env:
+        count = len(service.courses.courses(archived=False))
+        ctx.stderr.write(f"Warning: {messages.course_added_beside_env_course(settings.course_name, count)}\n")
     ctx.write(messages.course_added(course))
     return 0
 
@@ -975,9 +1017,8 @@ def _roster_import(ctx: Context) -> int:
     rows = parse_roster(data, columns)  # refused before the database is opened
     service = ctx.service(writes=True)
     course = ctx.course(service)
-    user = os.environ.get("USER") or "shell"
     report = RosterService(service.settings, service.clock).import_roster(
-        course.id, rows, replace=ctx.options.replace, actor=f"shell:{user}"
+        course.id, rows, replace=ctx.options.replace, actor=ctx.actor()
     )
     ctx.write(
         messages.roster_imported(
@@ -1178,11 +1219,16 @@ def _code_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@command("code", "show the current code of a course's open session (--watch for a projector view)", _code_arguments)
+@command(
+    "code",
+    "show the current code of a course's open session (without --course or --session, the one session open in "
+    "any course; --watch for a projector view)",
+    _code_arguments,
+)
 def _code(ctx: Context) -> int:
     service = ctx.service()
     session_id = ctx.session_id()
-    course_id = ctx.course_id(service, session_id)
+    course_id = ctx.open_course_id(service, session_id)
     try:
         if not ctx.options.watch:
             current = service.current_code(session_id, course_id=course_id)
@@ -1359,9 +1405,8 @@ def _mark(ctx: Context) -> int:
         course_id = service.get_session(session_id).course_id
     if course_id is None:  # a session of a database older than courses that no course took
         course_id = ctx.course(service).id
-    user = os.environ.get("USER") or "shell"
     correction = CorrectionService(service.settings, service.clock).mark(
-        course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=f"shell:{user}"
+        course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=ctx.actor()
     )
     ctx.write(messages.marked_reply(correction))
     return 0
@@ -1370,12 +1415,30 @@ def _mark(ctx: Context) -> int:
 # -- entry point ----------------------------------------------------------------------------
 
 
+class _UsageError(Exception):
+    """A mistyped command or option: one line on stderr and exit status 1, like every other error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line (naming the command and its --help) and
+    status 1 instead of the usage text and status 2; subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("manage.py")
+        what = "options" if command else "commands"
+        # argparse echoes unrecognized arguments as typed: no control or reordering character reaches the terminal
+        shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(message.split()))
+        raise _UsageError(f"{self.prog}: {shown} (`{MANAGE}{command} --help` lists the {what})")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="manage.py",
         description="attendance_bot: rotating-code attendance for Discord. Admin tasks from the shell; "
-        f"run from the project folder as `{MANAGE} COMMAND`.",
+        f"run from the project folder as `{MANAGE} COMMAND`. Errors, mistyped options included, are one "
+        "line on stderr and exit status 1.",
     )
+    parser.add_argument("--version", action="version", version=f"attendance_bot {__version__}")
     parser.add_argument("--env-file", metavar="PATH", help=ENV_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -1401,8 +1464,11 @@ def main(
     parser = build_parser()
     try:
         options = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage or help
+    except SystemExit as exc:  # argparse printed --help or --version
         return int(exc.code or 0)
+    except _UsageError as exc:
+        stderr.write(f"Error: {exc}\n")
+        return 1
     ctx = Context(options, stdout, stderr, os.environ if environ is None else environ, stdin or sys.stdin)
     handler = COMMANDS[options.command][0]
     try:

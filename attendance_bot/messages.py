@@ -549,6 +549,43 @@ def edits_env_course(name: str) -> str:
     )
 
 
+def course_added_beside_env_course(env_name: str, count: int) -> str:
+    return (
+        f".env defines course {env_name!r} too (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID), so there are {count} "
+        "courses now: `open`, `export` and `sessions` take --course NAME where several could be meant, and "
+        "`close` and `code` act on the one session open."
+    )
+
+
+def env_course_has_these_channels(env_name: str, name: str) -> str:
+    return (
+        f"These are the channels of course {env_name!r}, which .env defines (ADMIN_CHANNEL_ID and "
+        f"ATTENDANCE_CHANNEL_ID): to call that course {name!r}, set COURSE_NAME in .env instead; or give the new "
+        "course channels of its own."
+    )
+
+
+def course_add_is_env_course(env_name: str) -> str:
+    return (
+        f"Course {env_name!r} is the one .env defines (COURSE_NAME, ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID), "
+        "added by the bot when it starts: change it in .env, or give the new course another name."
+    )
+
+
+def same_admin_and_attendance_channel() -> str:
+    return (
+        "the admin channel and the attendance channel are the same channel: instructors then work where students "
+        "type /here (the close summary is posted there too); a separate admin channel is usual."
+    )
+
+
+def courses_without_server() -> str:
+    return (
+        "server -: not known yet; the bot fills it in when it starts (the server of the course's admin channel, "
+        "or GUILD_ID)."
+    )
+
+
 def course_added(course: CourseInfo) -> str:
     return (
         f"Added course {course.name!r} in server {course.guild_id}: admin channel {course.admin_channel_id}, "
@@ -726,6 +763,10 @@ def discord_unreachable(api_base: str, reason: str) -> str:
         f"Cannot reach Discord at {api_base} ({reason}): check the "
         "network connection, and DISCORD_API_BASE if it is set (unset, the bot uses discord.com)."
     )
+
+
+def stopped_during_startup() -> str:
+    return "Stopped (Ctrl-C or SIGTERM) during start-up, before the bot was connected to Discord."
 
 
 # -- roster ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ several courses side by side (own codes, own channels, a shared channel, nothing
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -61,7 +62,7 @@ def test_names_are_unique_per_server_whatever_their_case(courses: CourseService)
     """'DEFAULT ' clashes with 'default' in the same server; another server may use it."""
     with pytest.raises(CourseError) as caught:
         add(courses, " DEFAULT ", ADMIN_B, ATTENDANCE_B)
-    assert str(caught.value) == messages.course_name_taken("DEFAULT")
+    assert str(caught.value) == messages.course_name_taken("default")  # as stored, not as typed
     other = add(courses, "DEFAULT", ADMIN_X, ATTENDANCE_X, guild=OTHER_GUILD)
     assert other.name == "DEFAULT"
     assert [c.name for c in courses.courses(GUILD_ID)] == ["default"]
@@ -162,6 +163,28 @@ def test_the_env_course_is_created_then_followed(settings_factory: Callable[...,
         assert again is not None
         assert (again.id, again.guild_id, again.admin_channel_id) == (made.id, GUILD_ID, ADMIN_X)
         assert CourseService(settings_factory()).sync_env_course(GUILD_ID) is None
+    finally:
+        close_db()
+
+
+def test_the_env_course_sync_logs_only_what_changed(
+    settings_factory: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """At each start the `.env` course follows `.env`: the same `.env` changes and logs nothing; a moved
+    channel logs that one field."""
+    settings = settings_factory(ADMIN_CHANNEL_ID=str(ADMIN_B), ATTENDANCE_CHANNEL_ID=str(ATTENDANCE_B))
+    init_db(settings.database_target)
+    try:
+        made = CourseService(settings).sync_env_course(GUILD_ID)
+        assert made is not None
+        caplog.set_level(logging.INFO, logger="attendance_bot.courses")
+        caplog.clear()
+        assert CourseService(settings).sync_env_course(GUILD_ID) == made
+        assert caplog.messages == []
+        moved = settings_factory(ADMIN_CHANNEL_ID=str(ADMIN_X), ATTENDANCE_CHANNEL_ID=str(ATTENDANCE_B))
+        again = CourseService(moved).sync_env_course(GUILD_ID)
+        assert again is not None and again.admin_channel_id == ADMIN_X
+        assert caplog.messages == [f"Changed course {made.id}: admin_channel_id"]
     finally:
         close_db()
 

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from attendance_bot.demo import demo_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path) -> None:
-    """The demo runs the real bot on the emulator, narrates each step and leaves its records behind."""
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One demo run (it takes some 15 s) for the tests that read what it printed and left behind."""
+    tmp_path = tmp_path_factory.mktemp("demo")
     database = tmp_path / "demo.db"
-    demo = _demo(tmp_path, database)
+    return database, _demo(tmp_path, database)
+
+
+def test_demo_plays_a_class_and_leaves_a_database_export_can_read(
+    played: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    """The demo runs the real bot on the emulator, narrates each step and leaves its records behind."""
+    database, demo = played
     assert demo.returncode == 0, demo.stdout + demo.stderr
     out = demo.stdout
     startup = [
@@ -39,7 +52,7 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
         "Closed — 5 present.",
         "attendance_all.csv",
         "Demo finished",
-        f"$ DATABASE_PATH={database} .venv/bin/python manage.py sessions",
+        f"$ {demo_command(f'sqlite:///{database}', 'sessions')}",
     ):
         assert expected in out, f"{expected!r} missing from the demo output"
     assert "Traceback" not in demo.stderr
@@ -52,6 +65,40 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(tmp_path: Path
     )
     rows = list(csv.reader(io.StringIO(exported.stdout.decode(), newline="")))
     assert rows[0] == ["user_id", "username", "timestamp", "date_id", "session_id"]
+    assert sorted(r[1] for r in rows[1:]) == ["ada", "alan", "edsger", "grace", "ken"]
+
+
+def test_demo_leaves_only_its_database(played: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """Every connection is closed at the end: no -wal or -shm file stays beside the demo's database."""
+    database, demo = played
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert sorted(p.name for p in database.parent.iterdir() if p.name.startswith(database.name)) == [database.name]
+
+
+def test_the_demos_last_line_gives_a_command_that_reads_its_database(
+    played: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    """The command the demo's last line gives, typed as printed in the project folder, exports the demo's
+    records, even where the environment (or .env) names another database."""
+    _, demo = played
+    commands = re.findall(r"`([^`]+)`", demo.stdout.splitlines()[-1])
+    assert commands and "manage.py export" in commands[0], demo.stdout.splitlines()[-1]
+    exported = subprocess.run(
+        commands[0].replace(".venv/bin/python", shlex.quote(sys.executable)),
+        shell=True,
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "DATABASE_URL": "postgresql://attendance:secret@127.0.0.1:1/attendance",
+            "DATABASE_PATH": str(tmp_path / "elsewhere.db"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.reader(io.StringIO(exported.stdout, newline="")))
     assert sorted(r[1] for r in rows[1:]) == ["ada", "alan", "edsger", "grace", "ken"]
 
 

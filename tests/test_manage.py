@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import pwd
 import re
 import signal
 import stat
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from attendance_bot import messages
+from attendance_bot import __version__, management, messages
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import load_settings
@@ -534,3 +535,68 @@ def test_the_readme_shows_the_sessions_header_as_printed(env: dict[str, str]) ->
     assert printed[0] in readme
     example = readme[readme.index(printed[0]) + 1 :]
     assert len(example[0]) == len(printed[1]) or len(example[1]) == len(printed[1])
+
+
+def test_version_prints_the_package_version(env: dict[str, str]) -> None:
+    """`manage.py --version` prints attendance_bot's version and exits 0, with no configuration."""
+    result = manage("--version", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().strip() == f"attendance_bot {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "the following arguments are required: COMMAND"),
+        (("opne",), "invalid choice: 'opne'"),
+        (("export", "--format", "xlsx"), "invalid choice: 'xlsx'"),
+        (("course", "add", "--name", "Algebra"), "manage.py course add: the following arguments are required"),
+        (("close", "--frobnicate"), "unrecognized arguments: --frobnicate"),
+        (("close", "--x\x1b[2J\u202e"), "unrecognized arguments: --x\\x1b[2J\\u202e"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_one(args: tuple[str, ...], expected: str, env: dict[str, str]) -> None:
+    """A mistyped command or option is an error like any other: one line naming it and where help is, status 1."""
+    result = manage(*args, env=env)
+    assert result.returncode == 1, result.stderr
+    error = result.stderr.decode()
+    assert error.count("\n") == 1 and error.startswith("Error: "), error
+    assert expected in error and "--help" in error
+    assert result.stdout == b""
+
+
+def test_the_shell_names_the_os_user_when_user_is_unset(env: dict[str, str], tmp_path: Path) -> None:
+    """Without $USER or $LOGNAME (cron, systemd, containers), the shell's events still name the account
+    that ran it, as the OS knows it."""
+    assert not {"USER", "LOGNAME", "LNAME", "USERNAME"} & set(env)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,name\nS1,Ada Lovelace\n")
+    for args in (("open",), ("roster", "import", str(roster)), ("mark", "--student", "S1", "--status", "excused")):
+        assert manage(*args, env=env).returncode == 0
+    history = manage("history", "--student", "S1", env=env)
+    assert history.returncode == 0, history.stderr
+    account = pwd.getpwuid(os.getuid()).pw_name
+    assert f"by shell:{account} (manual)" in history.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("environ", "account", "expected"),
+    [
+        ({"LOGNAME": "ada", "USER": "root"}, "nobody", "ada"),
+        ({"USER": "grace"}, "nobody", "grace"),
+        ({}, "alan", "alan"),
+        ({}, None, f"uid={os.getuid()}"),
+    ],
+)
+def test_os_user_falls_back_to_the_account_then_the_uid(
+    environ: dict[str, str], account: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The login name from the environment (getpass's order), else the uid's account, else uid=N."""
+
+    def getpwuid(uid: int) -> object:
+        if account is None:
+            raise KeyError(f"getpwuid(): uid not found: {uid}")
+        return pwd.struct_passwd((account, "x", uid, uid, "", "/", "/bin/sh"))
+
+    monkeypatch.setattr(pwd, "getpwuid", getpwuid)
+    assert management.os_user(environ) == expected

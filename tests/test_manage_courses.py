@@ -35,7 +35,7 @@ OTHER_GUILD = "900000000000000002"
 ENV_CHANNELS = {"ADMIN_CHANNEL_ID": "123456789012345678", "ATTENDANCE_CHANNEL_ID": "123456789012345679"}
 COURSES_HEADER = (
     "course               server               admin channel        attendance channel   display channel      "
-    "instructor role      length  every  grace  session"
+    "instructor role      length  every  grace     late  session"
 )
 
 
@@ -102,7 +102,8 @@ def session_of(opened: str) -> str:
 
 def rows_of(listing: str) -> dict[str, list[str]]:
     """`courses` output: the course name (first column, no spaces in these tests) -> its columns."""
-    return {line.split()[0]: line.split() for line in listing.splitlines()[1:]}
+    lines = [line for line in listing.splitlines()[1:] if line != messages.courses_without_server()]
+    return {line.split()[0]: line.split() for line in lines}
 
 
 def _service(env: dict[str, str]) -> AttendanceService:
@@ -190,7 +191,7 @@ def test_add_edit_archive_and_list_round_trip(env: dict[str, str]) -> None:
     rows = rows_of(listing)
     assert rows["Algebra"] == [
         "Algebra", GUILD, "800000000000000001", "800000000000000002", "800000000000000002",
-        "700000000000000001", "6", "30", "s", "0", "s", "-",
+        "700000000000000001", "6", "30", "s", "0", "s", "-", "-",
     ]  # fmt: skip
     assert rows["Biology"][4:6] == ["800000000000000001", "-"] and rows["Biology"][6:11] == ["4", "15", "s", "15", "s"]
 
@@ -220,6 +221,7 @@ def test_add_edit_archive_and_list_round_trip(env: dict[str, str]) -> None:
         "s",
         "0",
         "s",
+        "-",
         "-",
     ]
     assert rows["Biology"][4] == "800000000000000002" and rows["Biology"][6] == "8"
@@ -257,11 +259,11 @@ def test_duplicate_name_is_refused_in_the_same_server_but_allowed_in_another(env
         "800000000000000002",
         env=env,
     )
-    assert messages.course_name_taken("math 101") in error
+    assert messages.course_name_taken("Math 101") in error  # the course as it is stored, not as typed
     add(env, "MATH 101", OTHER_GUILD)
     assert ok("courses", env=env).count("\n") == 3
     add(env, "Physics")
-    assert messages.course_name_taken("physics") in fails(
+    assert messages.course_name_taken("Physics") in fails(
         "course", "edit", "Math 101", "--guild", GUILD, "--name", "physics", env=env
     )
 
@@ -497,6 +499,95 @@ def test_editing_the_env_course_warns_that_env_wins(env: dict[str, str]) -> None
     assert rows_of(ok("courses", env=env))["default"][3] == ENV_CHANNELS["ATTENDANCE_CHANNEL_ID"]
 
 
+def test_course_add_beside_the_env_course_says_there_are_two(env: dict[str, str]) -> None:
+    """`course add` where .env defines a course: the course is added, and a warning says that .env's
+    course exists too and how commands pick one; then `open --course` and a bare `close` work."""
+    env.update(ENV_CHANNELS)
+    result = manage(
+        "course", "add", "--name", "Algebra", "--guild", GUILD,
+        "--admin-channel", "800000000000000001", "--attendance-channel", "800000000000000002",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr.decode() == f"Warning: {messages.course_added_beside_env_course('default', 2)}\n"
+    assert list(rows_of(ok("courses", env=env))) == ["Algebra", "default"]
+    session_id = session_of(ok("open", "--course", "Algebra", env=env))
+    assert ok("close", env=env).startswith(f"Closed session {session_id} of course 'Algebra'")
+
+
+@pytest.mark.parametrize(
+    ("name", "channels", "expected"),
+    [
+        ("Algebra", ENV_CHANNELS, messages.env_course_has_these_channels("default", "Algebra")),
+        (" DEFAULT", {"ADMIN_CHANNEL_ID": "800000000000000001", "ATTENDANCE_CHANNEL_ID": "800000000000000002"},
+         messages.course_add_is_env_course("default")),
+    ],
+)  # fmt: skip
+def test_course_add_of_the_env_course_again_is_refused(
+    name: str, channels: dict[str, str], expected: str, env: dict[str, str]
+) -> None:
+    """A second course on the .env course's own two channels, or under its name, is refused in one line,
+    before anything is written."""
+    env.update(ENV_CHANNELS)
+    error = fails(
+        "course", "add", "--name", name, "--guild", GUILD,
+        "--admin-channel", channels["ADMIN_CHANNEL_ID"], "--attendance-channel", channels["ATTENDANCE_CHANNEL_ID"],
+        env=env,
+    )  # fmt: skip
+    assert expected in error
+    assert not Path(env["DATABASE_PATH"]).exists()
+
+
+def test_course_add_with_one_channel_for_both_warns(env: dict[str, str]) -> None:
+    """The same channel as admin and attendance channel is allowed, with a one-line warning."""
+    result = manage(
+        "course", "add", "--name", "Seminar", "--guild", GUILD,
+        "--admin-channel", "800000000000000005", "--attendance-channel", "800000000000000005",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr.decode() == f"Warning: {messages.same_admin_and_attendance_channel()}\n"
+    assert rows_of(ok("courses", env=env))["Seminar"][2:4] == ["800000000000000005"] * 2
+
+
+@pytest.mark.parametrize("command", ["close", "code"])
+def test_close_and_code_act_on_the_only_open_session_of_several_courses(command: str, env: dict[str, str]) -> None:
+    """With several courses and exactly one session open, `close` and `code` need no --course; with two
+    open they still ask which."""
+    add(env, "Algebra")
+    add(env, "Biology")
+    biology = session_of(ok("open", "--course", "Biology", env=env))
+    done = ok(command, env=env)
+    assert biology in done and "of course 'Biology'" in done
+    if command == "close":
+        assert rows_of(ok("courses", env=env))["Biology"][-1] == "-"
+        ok("open", "--course", "Biology", env=env)
+    ok("open", "--course", "Algebra", env=env)
+    assert messages.shell_course_needed(["Algebra", "Biology"]) in fails(command, env=env)
+
+
+def test_courses_explains_a_course_without_a_server(env: dict[str, str]) -> None:
+    """A course whose server is not known yet (`-`: the .env course before the bot started) gets a note
+    under the table saying what that means; a listing where every server is known has none."""
+    add(env, "Algebra")
+    assert messages.courses_without_server() not in ok("courses", env=env)
+    env.update(ENV_CHANNELS)
+    ok("open", "--course", "default", env=env)  # adds the .env course; without GUILD_ID its server is unknown
+    listing = ok("courses", env=env).splitlines()
+    assert rows_of("\n".join(listing))["default"][1] == "-"
+    assert listing[-1] == messages.courses_without_server()
+
+
+def test_courses_shows_the_late_rule(env: dict[str, str]) -> None:
+    """The `late` column: the minutes after opening from which a check-in is late, `-` for never."""
+    add(env, "Algebra", GUILD, "--late-after", "10")
+    add(env, "Biology")
+    listing = ok("courses", env=env)
+    assert listing.splitlines()[0] == COURSES_HEADER
+    rows = rows_of(listing)
+    assert rows["Algebra"][-3:] == ["10", "min", "-"] and rows["Biology"][-2:] == ["-", "-"]
+
+
 # -- migrate and check on an older database -------------------------------------------------
 
 
@@ -643,7 +734,7 @@ def test_any_course_name_ends_in_one_line(args: tuple[str, ...], value: str, tmp
     status = management.main(
         ["--env-file", "/dev/null", *args, *option], stdout=out, stderr=err, environ={"DATABASE_PATH": str(database)}
     )
-    assert status in (0, 1, 2)  # 2: argparse's usage error (a value that starts with -)
+    assert status in (0, 1)  # a usage error (a value that starts with -) is one line and 1 too
     if status == 1:
         assert err.getvalue().count("\n") == 1, err.getvalue()
         assert "\x1b" not in err.getvalue() and "\x00" not in err.getvalue()

@@ -159,6 +159,6 @@ def test_export_gradebook_of_one_session(settings: Settings, semester: int, tmp_
 
 
 def test_export_refuses_an_unknown_format(settings: Settings, semester: int, tmp_path: Path) -> None:
-    """--format takes records, full or gradebook only (argparse's usage error, status 2)."""
-    status, _, _ = run(settings, tmp_path, "export", "--format", "xlsx")
-    assert status == 2
+    """--format takes records, full or gradebook only (a usage error: one line, status 1)."""
+    status, _, stderr = run(settings, tmp_path, "export", "--format", "xlsx")
+    assert status == 1 and "invalid choice: 'xlsx'" in stderr and stderr.count("\n") == 1

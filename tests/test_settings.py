@@ -356,3 +356,21 @@ def test_a_mention_of_an_invalid_id_gets_no_use_this_hint(value: str, tmp_path: 
     assert len(problems) == 1
     assert "numeric Discord id" in problems[0]
     assert "use " not in problems[0] and "without <#" not in problems[0]
+
+
+def test_env_example_with_database_url_gives_no_warning(tmp_path: Path) -> None:
+    """`cp .env.example .env`, the token filled in and DATABASE_URL uncommented: no warning that
+    DATABASE_PATH is ignored (the example leaves it commented), and the SQLite default stays as documented."""
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        example.replace("DISCORD_BOT_TOKEN=\n", f"DISCORD_BOT_TOKEN={TOKEN}\n").replace(
+            "#DATABASE_URL=", "DATABASE_URL="
+        )
+    )
+    settings = load_settings(env_file, environ={}, base_dir=tmp_path)
+    assert settings.database_url is not None
+    assert not settings.warnings, settings.warnings
+    env_file.write_text(example.replace("DISCORD_BOT_TOKEN=\n", f"DISCORD_BOT_TOKEN={TOKEN}\n"))
+    plain = load_settings(env_file, environ={}, base_dir=tmp_path)
+    assert (plain.database_url, plain.database_path) == (None, tmp_path / "data" / "attendance.db")

@@ -229,16 +229,32 @@ async def serve(
     try:
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
-            log.info("Stopping: answering the check-ins already taken, then disconnecting")
+            if bot.connected_once:
+                log.info("Stopping: answering the check-ins already taken, then disconnecting")
             await bot.close()
         else:
             running.result()  # a start-up failure, or nextcord's own fatal error
     finally:
         await cancel_and_wait(stopping)
         await bot.close()
-        await cancel_and_wait(running)
+        if stop.is_set():
+            await _abandon(running)
+        else:
+            await cancel_and_wait(running)
         if bot.connected_once:
             log.info("Bot stopped; open sessions stay open for the next start")
+        elif stop.is_set():
+            bot.say(messages.stopped_during_startup())
+
+
+async def _abandon(task: asyncio.Task[None]) -> None:
+    """Cancel start-up after a stop and wait for it: closing the HTTP session under a login that
+    waits for Discord fails that login ("Connector is closed"), which is the stop, not a fault."""
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception) as exc:  # the operator asked to stop
+        log.debug("start-up ended by the stop: %r", exc)
 
 
 async def _start(bot: AttendanceBot, settings: Settings) -> None:
@@ -372,6 +388,6 @@ def run(settings: Settings, *, out: IO[str] | None = None) -> int:
     except StartupError as exc:
         sys.stderr.write(f"Error: {exc}\n")
         return 1
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # before the signal handlers are in place (opening the database)
+        out.write(messages.stopped_during_startup() + "\n")
     return 0

@@ -580,7 +580,7 @@ def test_course_names_are_unique_per_server_whatever_the_case(campus: Campus) ->
     reply = campus.create(
         one.instructor, one.add_text_channel("music-again"), "  MUSIC ", attendance_channel=ours.attendance_channel_id
     )
-    assert reply.content == messages.course_name_taken("MUSIC")
+    assert reply.content == messages.course_name_taken("Music")  # the course as stored, not as typed
     assert [c.name for c in campus.courses(one)].count("Music") == 1
     their_admin, their_attendance = two.add_text_channel("music-admin"), two.add_text_channel("music")
     reply = campus.create(two.instructor, their_admin, "MUSIC", attendance_channel=their_attendance)
