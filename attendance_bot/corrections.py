@@ -3,7 +3,7 @@ append-only event, the autocomplete behind them, and a student's history of even
 
 Who a student is follows the gradebook's rule: a course's students are its roster entries and
 everyone with a record in its sessions; a record belongs to its `student_key`, else to the
-registration of its account in the course's server, else to the roster entry whose `discord` is
+confirmed registration of its account in the course's server, else to the roster entry whose `discord` is
 its username, else to the account itself ("not on the roster"). Every write and its event are
 one transaction; events are never updated or deleted.
 """
@@ -137,7 +137,7 @@ class _Students:
         registered_key: dict[int, str] = {}
         if guild_id is not None:
             rows = Student.select(Student.student_key, Student.user_id, Student.student_id, Student.name).where(
-                Student.guild_id == guild_id
+                (Student.guild_id == guild_id) & (Student.confirmed == True)  # noqa: E712 (a pending claim is nobody's)
             )
             for key, user_id, student_id, name in rows.tuples():
                 self.registered[key] = (user_id, student_id, name)

@@ -480,6 +480,80 @@ def no_course_in_server_reply() -> str:
     return "No course uses this server yet: register once your instructor has set one up."
 
 
+def student_id_roster_other() -> str:
+    return (
+        "The class list gives that student id another Discord account: if it is yours, ask your instructor "
+        "to link it (or to correct the class list)."
+    )
+
+
+def claim_pending_reply(student_id: str, name: str | None) -> str:
+    """`/register` of an id no roster gives this account: a claim an instructor confirms."""
+    who = f" ({name})" if name else ""
+    return (
+        f"⏳ Your claim of student id {student_id}{who} waits for an instructor to confirm it. Until then "
+        "your record is your own check-ins only, and `/my_attendance` shows just those."
+    )
+
+
+def claim_pending_line(student_id: str) -> str:
+    """`/my_attendance`'s line for an account whose claim waits."""
+    return (
+        f"⏳ Your claim of student id {shown(student_id, 40)} waits for an instructor to confirm it: only your "
+        "own check-ins are shown."
+    )
+
+
+def claim_conflict_notice(
+    student_id: str, holder_id: int, holder_confirmed: bool, claimant_id: int, course_names: list[str]
+) -> str:
+    """For a course's admin channel: a second account typed an id another account holds."""
+    holds = "is registered with" if holder_confirmed else "claimed (waiting for confirmation)"
+    courses = ", ".join(_printable(name, 50) for name in course_names)
+    return (
+        f"⚠️ Two accounts claim student id {student_id} ({courses}): <@{holder_id}> ({holder_id}) {holds} it, "
+        f"and <@{claimant_id}> ({claimant_id}) typed it too and was refused. If the second is the student, "
+        f"`/attendance link student:{student_id} account:` them; `/attendance claims` lists the waiting claims."
+    )
+
+
+def claims_lines(course_name: str, claims: list[tuple[str, int, str | None, str | None]]) -> list[str]:
+    """`/attendance claims`: per pending claim (student id, account, name typed, roster name), one line."""
+    if not claims:
+        return [f"No claim of a student id waits in course {_printable(course_name, 50)}."]
+    lines = [
+        f"{len(claims)} claim{'s' if len(claims) != 1 else ''} waiting in course {_printable(course_name, 50)} "
+        "(confirm one with `/attendance link`):"
+    ]
+    for student_id, user_id, typed_name, roster_name in claims:
+        roster = f"on the roster as {_printable(roster_name, 60)}" if roster_name else "on no roster of the course"
+        typed = f", says they are {_printable(typed_name, 60)}" if typed_name else ""
+        lines.append(f"- {_printable(student_id, 40)} ({roster}): <@{user_id}> ({user_id}){typed}")
+    return lines
+
+
+def linked_reply(course_name: str, student_id: str, user_id: int, replaced: list[int]) -> str:
+    """`/attendance link`: the account confirmed, and whose registration of the id it replaced."""
+    gone = ""
+    if replaced:
+        gone = " It replaces the registration of " + ", ".join(f"<@{u}> ({u})" for u in replaced) + "."
+    return (
+        f"✅ <@{user_id}> ({user_id}) is student id {student_id} in this server now (course "
+        f"{_printable(course_name, 50)}): their check-ins count for that student.{gone}"
+    )
+
+
+def link_unknown_account() -> str:
+    return "That Discord account is not one this server knows: pick the student's account from the list."
+
+
+def link_unknown_student(typed: str, course_name: str) -> str:
+    return (
+        f"No student id {shown(typed, 40)} on the roster of course {_printable(course_name, 50)}, and no claim of it "
+        "by someone of the course: pick one from the list."
+    )
+
+
 # -- the shell (manage.py) ---------------------------------------------------------------------
 
 
@@ -947,14 +1021,16 @@ def history_truncated(more: int, filename: str) -> str:
     return f"… and {more} more line{'s' if more != 1 else ''}: the whole history is in {filename}."
 
 
-def my_attendance_lines(courses: list[StudentAttendance], tz: tzinfo) -> list[str]:
-    """What `/my_attendance` shows: per course, each session's status, then the totals and rate."""
+def my_attendance_lines(courses: list[StudentAttendance], tz: tzinfo, pending_claim: str | None = None) -> list[str]:
+    """What `/my_attendance` shows: per course, each session's status, then the totals and rate; first
+    a line saying the account's claim of `pending_claim` waits for an instructor, if it does."""
+    lines: list[str] = [claim_pending_line(pending_claim)] if pending_claim else []
     if not courses:
         return [
+            *lines,
             "You have no attendance record in this server's courses yet: check in with `/here` during a "
-            "session, and `/register` your student id so your instructor can find you."
+            "session, and `/register` your student id so your instructor can find you.",
         ]
-    lines: list[str] = []
     for course in courses:
         totals = course.totals
         rate = f"{totals.rate * 100:.1f} %" if totals.rate is not None else "no rate yet"

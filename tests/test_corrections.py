@@ -124,7 +124,7 @@ def class_day(service: AttendanceService, clock: FakeClock, course_id: int) -> s
         replace=False,
         actor="test",
     )
-    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace")
+    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace", username="ada")
     session = service.open_session(course_id).session_id
     for user_id, username in ((ADA, "ada"), (BOB, "bob"), (EVE, "s2")):
         check_in(service, user_id, username)
@@ -517,7 +517,7 @@ def test_a_mark_folds_a_students_two_records_into_one(
     """Cy marked before her account was linked, then her check-in: the next mark leaves one record."""
     corrections.mark(course_id, "S3", "excused", actor="inst")
     cy = 900000000000000014
-    StudentService().register(guild_id=GUILD_ID, user_id=cy, student_id="s3")
+    StudentService().link(corrections.courses.get(course_id), "s3", cy, actor="inst")
     stamp = storage.stored_time(clock.now)
     values = {
         "user_id": cy,

@@ -47,7 +47,7 @@ def semester(service: AttendanceService, clock: FakeClock) -> dict[str, str]:
     RosterService(service.settings, clock).import_roster(
         course, [RosterRow("S1", "Ada Lovelace", "ada"), RosterRow("S3", "Cy Young", None)], replace=False, actor="t"
     )
-    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace")
+    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace", username="ada")
     clock.set(datetime.now(timezone.utc) + timedelta(minutes=1))  # registrations take the wall clock
     first = service.open_session(course).session_id
     code = service.current_code(course_id=course).code
