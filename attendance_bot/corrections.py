@@ -196,22 +196,21 @@ class _Students:
         return sorted(people, key=lambda p: (not p.on_roster, (p.student_id or "").casefold(), p.username or ""))
 
     def by_student_id(self, typed: str) -> list[_Person]:
+        """The student with this id on the courses' rosters or in their records (a registration
+        elsewhere in the server does not make anyone a student of these courses)."""
         key = student_key(typed)
-        if key in self.by_key:
-            return [self.by_key[key]]
-        if key in self.registered:
-            return [self._registered_person(key)]
-        return []
+        return [self.by_key[key]] if key in self.by_key else []
 
     def by_account(self, user_id: int, *, unseen: bool = True) -> list[_Person]:
-        """The student of a Discord account; with unseen=True an account nobody knows yet is itself."""
+        """The student of a Discord account; with unseen=True an account the courses do not know
+        yet is its registration in the server, else itself (what a mark of a newcomer needs)."""
         found = [p for p in self.everyone() if p.user_id == user_id]
-        if found:
+        if found or not unseen:
             return found
         for key, (registered_user, _, _) in self.registered.items():
             if registered_user == user_id:
                 return [self.by_key.get(key) or self._registered_person(key)]
-        return [_Person(None, None, None, user_id, None, False)] if unseen else []
+        return [_Person(None, None, None, user_id, None, False)]
 
     def by_username(self, typed: str) -> list[_Person]:
         name = typed.removeprefix("@").strip().casefold()
@@ -261,14 +260,19 @@ class CorrectionService:
         )
         return Choice(_fit(_plain(label)), student.value)
 
-    def resolve_student(self, course_id: int | None, guild_id: int | None, typed: str) -> StudentRef:
+    def resolve_student(
+        self, course_id: int | None, guild_id: int | None, typed: str, *, strangers: bool = False
+    ) -> StudentRef:
         """Who `typed` is among a course's students (course_id None: every course of the server):
         an autocomplete value, a mention, `@username`, or else the first that fits of a student id
         (any case), a Discord account id, a username, a full name.
 
-        A Discord account id that is nobody's yet is that account (an instructor may mark a
-        student who never checked in). UnknownStudent when nobody fits, AmbiguousStudent when
-        several do (a username two accounts used, a name two students share): one sentence each.
+        A course's students are its roster and the accounts with records in its sessions: anyone
+        else is as unknown as an id nobody has, so nothing is said about them. With strangers=True
+        (a mark: an instructor may mark a student who never checked in) a Discord account id or
+        mention the course does not know is that account. UnknownStudent when nobody fits,
+        AmbiguousStudent when several do (a username two accounts used, a name two students
+        share): one sentence each.
         """
         course_ids, guild_id, scope = self._scope(course_id, guild_id)
         text = _typed(typed)
@@ -281,9 +285,9 @@ class CorrectionService:
         if token and token.group(1) == "student":
             found = students.by_student_id(token.group(2))
         elif token and _SNOWFLAKE.fullmatch(token.group(2)):
-            found = students.by_account(int(token.group(2)))
+            found = students.by_account(int(token.group(2)), unseen=strangers)
         elif mention:
-            found = students.by_account(int(mention.group(1)))
+            found = students.by_account(int(mention.group(1)), unseen=strangers)
         elif text.startswith("@"):
             found = students.by_username(text)
         else:  # the first that fits: a student id, an account, a username, a full name, a new account
@@ -292,7 +296,7 @@ class CorrectionService:
                 or (students.by_account(account, unseen=False) if account is not None else [])
                 or students.by_username(text)
                 or students.by_name(text)
-                or (students.by_account(account) if account is not None else [])
+                or (students.by_account(account) if account is not None and strangers else [])
             )
         if not found:
             raise UnknownStudent(messages.student_unknown(text, scope))
@@ -385,7 +389,11 @@ class CorrectionService:
         new = clean_status(status)
         why = clean_reason(reason)
         course = self.courses.get(course_id)
-        who = student if isinstance(student, StudentRef) else self.resolve_student(course.id, course.guild_id, student)
+        who = (
+            student
+            if isinstance(student, StudentRef)
+            else self.resolve_student(course.id, course.guild_id, student, strangers=True)
+        )
         now = self.clock()
         try:
             with storage.immediate():

@@ -67,7 +67,7 @@ def semester(service: AttendanceService, clock: FakeClock) -> dict[str, str]:
     clock.advance(60)
     corrections.mark(course, "S3", "excused", second, actor="inst")
     clock.advance(60)
-    corrections.mark(lab.id, "S1", "absent", lab_session, actor="ta")
+    corrections.mark(lab.id, f"<@{ADA}>", "absent", lab_session, actor="ta")  # S1 is on no roster of lab
     return {"first": first, "second": second, "lab": lab_session}
 
 

@@ -175,3 +175,27 @@ def test_a_student_forging_claims_or_link_is_refused_and_nothing_changes(
     assert reply.content == messages.not_admin_reply()
     assert reply.ephemeral
     assert _snapshot(world) == before
+
+
+def test_history_of_someone_of_no_course_of_this_one_is_as_unknown_as_nobody(world: World) -> None:
+    """Two courses in one server: Lee registered and is on the roster of `lab-history` only. In
+    default's admin channel, `/attendance history` of Lee (by mention, account id or student id) is
+    the same "no such student" sentence as an unknown id: nothing about Lee is told."""
+    admin = world.emu.add_text_channel("lab-history-admin")
+    attendance = world.emu.add_text_channel("lab-history")
+    world.emu.invoke(world.emu.instructor, admin, "course create", name="lab-history", attendance_channel=attendance)
+    upload = Upload(b"student_id,name,discord\r\nL7001,Lee Lab,lee_history\r\n", "roster.csv", None, None)
+    world.emu.invoke(world.emu.instructor, admin, "course roster", timeout=15, file=upload)
+    lee = world.student("lee_history")
+    registered = world.emu.invoke(lee, world.emu.general_channel_id, "register", student_id="L7001")
+    assert registered.content == messages.registered_reply("L7001", None, False)
+    try:
+        for typed in (f"<@{lee.id}>", str(lee.id), "L7001", "L7999"):
+            reply = world.emu.invoke(
+                world.emu.instructor, world.emu.admin_channel_id, "attendance history", student=typed, course="default"
+            )
+            assert reply.content == messages.student_unknown(typed, "default")
+        theirs = world.emu.invoke(world.emu.instructor, admin, "attendance history", student=f"<@{lee.id}>")
+        assert "register" in (theirs.content or "")
+    finally:  # the module's other tests use the one course the bot started with
+        world.emu.invoke(world.emu.instructor, admin, "course archive", course="lab-history")
