@@ -127,17 +127,18 @@ class _Person:
 
 
 class _Students:
-    """The students of some courses of one server: their roster entries, the registrations of the
-    server and the accounts with a record in their sessions, joined by the gradebook's rule."""
+    """The students of some courses: their roster entries, the confirmed registrations of their
+    servers and the accounts with a record in their sessions, joined by the gradebook's rule."""
 
-    def __init__(self, course_ids: Sequence[int], guild_id: int | None) -> None:
+    def __init__(self, course_ids: Sequence[int], guild_ids: Sequence[int | None]) -> None:
         self.by_key: dict[str, _Person] = {}
         self.by_user: dict[int, _Person] = {}  # accounts that are no student id's
         self.registered: dict[str, tuple[int, str, str | None]] = {}  # key -> (user_id, student_id, name)
         registered_key: dict[int, str] = {}
-        if guild_id is not None:
+        servers = [g for g in guild_ids if g is not None]
+        if servers:
             rows = Student.select(Student.student_key, Student.user_id, Student.student_id, Student.name).where(
-                (Student.guild_id == guild_id) & (Student.confirmed == True)  # noqa: E712 (a pending claim is nobody's)
+                Student.guild_id.in_(servers) & (Student.confirmed == True)  # noqa: E712 (a pending claim is nobody's)
             )
             for key, user_id, student_id, name in rows.tuples():
                 self.registered[key] = (user_id, student_id, name)
@@ -243,7 +244,7 @@ class CorrectionService:
         needle = _typed(typed).removeprefix("@").casefold()
         if len(needle) > MAX_TYPED:
             return []
-        people = _Students([course.id], course.guild_id).everyone()
+        people = _Students([course.id], [course.guild_id]).everyone()
         found = [p for p in people if not needle or any(needle in field for field in _fields(p))]
         found.sort(key=lambda p: not any(field.startswith(needle) for field in _fields(p)))
         choices = (self.choice(p.ref()) for p in found)
@@ -261,9 +262,16 @@ class CorrectionService:
         return Choice(_fit(_plain(label)), student.value)
 
     def resolve_student(
-        self, course_id: int | None, guild_id: int | None, typed: str, *, strangers: bool = False
+        self,
+        course_id: int | None,
+        guild_id: int | None,
+        typed: str,
+        *,
+        strangers: bool = False,
+        everywhere: bool = False,
     ) -> StudentRef:
-        """Who `typed` is among a course's students (course_id None: every course of the server):
+        """Who `typed` is among a course's students (course_id None: every course of the server, or
+        with everywhere=True every course of the database, as the shell, which has no server, asks):
         an autocomplete value, a mention, `@username`, or else the first that fits of a student id
         (any case), a Discord account id, a username, a full name.
 
@@ -274,11 +282,11 @@ class CorrectionService:
         AmbiguousStudent when several do (a username two accounts used, a name two students
         share): one sentence each.
         """
-        course_ids, guild_id, scope = self._scope(course_id, guild_id)
+        course_ids, guild_ids, scope = self._scope(course_id, guild_id, everywhere)
         text = _typed(typed)
         if not text or len(text) > MAX_TYPED:
             raise UnknownStudent(messages.student_unknown(text, scope))
-        students = _Students(course_ids, guild_id)
+        students = _Students(course_ids, guild_ids)
         token = _TOKEN.fullmatch(text)
         mention = _MENTION.fullmatch(text)
         account = int(text) if _SNOWFLAKE.fullmatch(text) else None
@@ -306,18 +314,25 @@ class CorrectionService:
             raise AmbiguousStudent(messages.student_ambiguous(text, labels), refs)
         return found[0].ref()
 
-    def _scope(self, course_id: int | None, guild_id: int | None) -> tuple[list[int], int | None, str | None]:
-        """The courses to look in, their server, and the course's name (None: the server's courses).
+    def _scope(
+        self, course_id: int | None, guild_id: int | None, everywhere: bool = False
+    ) -> tuple[list[int], list[int | None], str | None]:
+        """The courses to look in, their servers, and the course's name (None: the server's courses,
+        or every course of the database with everywhere=True).
 
         A course of another server is as unknown as no course: nothing crosses servers.
         """
         if course_id is None:
-            ids = [row.id for row in Course.select(Course.id).where(_same_guild(Course.guild_id, guild_id))]
-            return ids, guild_id, None
+            query = Course.select(Course.id, Course.guild_id)
+            if not everywhere:
+                query = query.where(_same_guild(Course.guild_id, guild_id))
+            rows = list(query.tuples())
+            servers = list(dict.fromkeys(g for _, g in rows)) if everywhere else [guild_id]
+            return [i for i, _ in rows], servers, None
         course = self.courses.get(course_id)
         if guild_id is not None and course.guild_id is not None and course.guild_id != guild_id:
             raise UnknownCourse(messages.unknown_course(str(course_id), []))
-        return [course.id], course.guild_id, course.name
+        return [course.id], [course.guild_id], course.name
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -493,12 +508,17 @@ class CorrectionService:
     # -- history ----------------------------------------------------------------------------
 
     def history(
-        self, guild_id: int | None, student: StudentRef | str, course_id: int | None = None
+        self, guild_id: int | None, student: StudentRef | str, course_id: int | None = None, *, everywhere: bool = False
     ) -> list[HistoryEvent]:
         """A student's events, oldest first: their registrations in the server, and the events of
-        the server's courses (or of the course given) that name their account or student id."""
-        course_ids, guild_id, _ = self._scope(course_id, guild_id)
-        who = student if isinstance(student, StudentRef) else self.resolve_student(course_id, guild_id, student)
+        the server's courses (or of the course given; with everywhere=True, of every course of the
+        database and their servers) that name their account or student id."""
+        course_ids, guild_ids, _ = self._scope(course_id, guild_id, everywhere)
+        who = (
+            student
+            if isinstance(student, StudentRef)
+            else self.resolve_student(course_id, guild_id, student, everywhere=everywhere)
+        )
         whose = []
         if who.user_id is not None:
             whose.append(Event.user_id == who.user_id)
@@ -506,7 +526,9 @@ class CorrectionService:
             whose.append(peewee.fn.LOWER(Event.student_id) == who.student_key)
         if not whose:
             return []
-        server_wide = Event.course_id.is_null() & _same_guild(Event.guild_id, guild_id)
+        server_wide = Event.course_id.is_null() & functools.reduce(
+            operator.or_, [_same_guild(Event.guild_id, g) for g in guild_ids] or [peewee.SQL("1 = 0")]
+        )
         query = (
             Event.select()
             .where((Event.course_id.in_(course_ids) | server_wide) & functools.reduce(operator.or_, whose))

@@ -1228,7 +1228,7 @@ def _history_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--course",
         metavar="NAME",
-        help="only this course's events and the registrations (default: every course of the server; "
+        help="only this course's events and the registrations (default: every course of the database; "
         f"`{MANAGE} courses` lists them)",
     )
 
@@ -1240,33 +1240,29 @@ def _history_arguments(parser: argparse.ArgumentParser) -> None:
     _history_arguments,
 )
 def _history(ctx: Context) -> int:
-    from .corrections import CorrectionService
+    from .corrections import AmbiguousStudent, CorrectionService, UnknownStudent
 
     service = ctx.service()
     corrections = CorrectionService(service.settings, service.clock)
-    course_id, guild_id = _history_scope(ctx, service)
-    who = corrections.resolve_student(course_id, guild_id, ctx.options.student)
-    events = corrections.history(guild_id, who, course_id)
+    course = ctx.course(service) if ctx.options.course is not None else None
+    if course is None and not service.courses.courses():
+        raise CommandError(messages.shell_course_needed([]))
+    typed = ctx.options.student
+    course_id = course.id if course is not None else None
+    try:  # the shell has no server: every course of the database, or the one --course names
+        who = corrections.resolve_student(course_id, None, typed, everywhere=True)
+        events = corrections.history(None, who, course_id, everywhere=True)
+    except UnknownStudent as exc:
+        where = course.name if course is not None else None
+        raise CommandError(messages.shell_student_unknown(typed, where, service.settings.database_shown)) from exc
+    except AmbiguousStudent as exc:
+        labels = [corrections.choice(ref).label for ref in exc.choices]
+        raise CommandError(messages.shell_student_ambiguous(typed, labels)) from exc
     if not events:
         ctx.write(messages.history_empty(messages.student_who(who)))
     for event in events:
         ctx.write(messages.history_line(event, service.settings.timezone))
     return 0
-
-
-def _history_scope(ctx: Context, service: AttendanceService) -> tuple[int | None, int | None]:
-    """The course (None: every course) and the server whose events to show."""
-    if ctx.options.course is not None:
-        course = ctx.course(service)
-        return course.id, course.guild_id
-    guilds = sorted({c.guild_id for c in service.courses.courses()}, key=lambda g: (g is None, g or 0))
-    if len(guilds) == 1:
-        return None, guilds[0]
-    if not guilds:
-        raise CommandError(messages.shell_course_needed([]))
-    if service.settings.guild_id in guilds:
-        return None, service.settings.guild_id
-    raise CommandError(messages.history_server_needed(guilds))
 
 
 def _mark_arguments(parser: argparse.ArgumentParser) -> None:

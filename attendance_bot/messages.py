@@ -995,12 +995,21 @@ def history_line(event: HistoryEvent, tz: tzinfo) -> str:
     )
 
 
-def history_server_needed(guild_ids: list[int | None]) -> str:
-    servers = ", ".join(str(g) for g in guild_ids)
+def shell_student_unknown(typed: str, course_name: str | None, database: str) -> str:
+    """`manage.py history`: nobody of the courses looked in answers to what was typed."""
+    where = f"course {_printable(course_name, 50)!r}" if course_name else "any course"
+    if not typed.strip():
+        return "Say which student with --student: a student id, a Discord username (@name), account id or full name."
     return (
-        f"Courses of several servers are in the database (servers {servers}): add --course NAME, or set GUILD_ID "
-        "to the server meant."
+        f"No student {_printable(typed, 60)!r} in {where} of the database {_printable(database, 200)} (its rosters "
+        "and the accounts with check-ins): give a student id, a Discord username (@name), a Discord account id "
+        f"or a full name; `{MANAGE} roster list --course NAME` shows a roster."
     )
+
+
+def shell_student_ambiguous(typed: str, labels: list[str]) -> str:
+    listed = "; ".join(_printable(label, 100) for label in labels[:5]) + ("; …" if len(labels) > 5 else "")
+    return f"{_printable(typed, 60)!r} could be {len(labels)} students ({listed}): give the student id instead."
 
 
 # -- the record's Discord commands (bot/record_commands.py) ------------------------------------
