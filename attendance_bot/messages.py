@@ -517,29 +517,46 @@ def claim_conflict_notice(
     )
 
 
-def claims_lines(course_name: str, claims: list[tuple[str, int, str | None, str | None]]) -> list[str]:
-    """`/attendance claims`: per pending claim (student id, account, name typed, roster name), one line."""
+def _account(user_id: int, mention: bool) -> str:
+    """A Discord account in a sentence: a mention and its id in Discord, the id alone in a terminal."""
+    return f"<@{user_id}> ({user_id})" if mention else f"account {user_id}"
+
+
+def claims_lines(
+    course_name: str, claims: list[tuple[str, int, str | None, str | None]], *, mention: bool = True
+) -> list[str]:
+    """`/attendance claims` (`manage.py claims`: mention=False): per pending claim (student id,
+    account, name typed, roster name), one line."""
     if not claims:
         return [f"No claim of a student id waits in course {_printable(course_name, 50)}."]
     lines = [
         f"{len(claims)} claim{'s' if len(claims) != 1 else ''} waiting in course {_printable(course_name, 50)} "
-        "(confirm one with `/attendance link`):"
+        f"(confirm one with {'`/attendance link`' if mention else f'`{MANAGE} link --student ID --user ACCOUNT_ID`'}):"
     ]
     for student_id, user_id, typed_name, roster_name in claims:
         roster = f"on the roster as {_printable(roster_name, 60)}" if roster_name else "on no roster of the course"
         typed = f", says they are {_printable(typed_name, 60)}" if typed_name else ""
-        lines.append(f"- {_printable(student_id, 40)} ({roster}): <@{user_id}> ({user_id}){typed}")
+        lines.append(f"- {_printable(student_id, 40)} ({roster}): {_account(user_id, mention)}{typed}")
     return lines
 
 
-def linked_reply(course_name: str, student_id: str, user_id: int, replaced: list[int]) -> str:
-    """`/attendance link`: the account confirmed, and whose registration of the id it replaced."""
+def linked_reply(course_name: str, student_id: str, user_id: int, replaced: list[int], *, mention: bool = True) -> str:
+    """`/attendance link` (`manage.py link`: mention=False): the account confirmed, and whose
+    registration of the id it replaced."""
     gone = ""
     if replaced:
-        gone = " It replaces the registration of " + ", ".join(f"<@{u}> ({u})" for u in replaced) + "."
+        gone = " It replaces the registration of " + ", ".join(_account(u, mention) for u in replaced) + "."
+    server = "this server" if mention else "the course's server"
     return (
-        f"✅ <@{user_id}> ({user_id}) is student id {student_id} in this server now (course "
+        f"✅ {_account(user_id, mention)} is student id {student_id} in {server} now (course "
         f"{_printable(course_name, 50)}): their check-ins count for that student.{gone}"
+    )
+
+
+def shell_user_id_invalid(typed: str) -> str:
+    return (
+        f"--user takes a Discord account id (15 to 22 digits), not {_printable(typed, 40)!r}: in Discord, "
+        "with Developer Mode on, right-click the student and Copy User ID."
     )
 
 
@@ -550,7 +567,7 @@ def link_unknown_account() -> str:
 def link_unknown_student(typed: str, course_name: str) -> str:
     return (
         f"No student id {shown(typed, 40)} on the roster of course {_printable(course_name, 50)}, and no claim of it "
-        "by someone of the course: pick one from the list."
+        "by someone of the course: check the id against the roster and the claims."
     )
 
 

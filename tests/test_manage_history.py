@@ -304,3 +304,53 @@ def test_any_student_value_ends_in_one_line(environ: dict[str, str], semester: d
         assert err.count("\n") == 1 and out == ""
     else:
         assert out.endswith("\n")
+
+
+# -- manage.py claims and link (issue 15 item 1, from the shell) ---------------------------------
+
+MAL = 900000000000000021
+CY = 900000000000000013
+
+
+def test_claims_lists_the_waiting_claims_and_link_settles_one(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mallory claims S3 (Cy on the roster, no username): `claims` lists it; `link --student S3
+    --user CY` confirms Cy, replaces Mallory's claim with events naming shell:$USER; `claims` is empty."""
+    init_db(settings.database_path)
+    monkeypatch.setenv("USER", "prof")
+    StudentService().register(guild_id=GUILD_ID, user_id=MAL, student_id="s3", username="mallory")
+    status, out, err = run(environ, "claims", "--course", "default")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == messages.claims_lines("default", [("s3", MAL, None, "Cy Young")], mention=False)
+    status, out, err = run(
+        {**environ, "USER": "prof"}, "link", "--student", "S3", "--user", str(CY), "--course", "default"
+    )
+    assert (status, err) == (0, "")
+    assert out == messages.linked_reply("default", "S3", CY, [MAL], mention=False) + "\n"
+    with contextlib.closing(sqlite3.connect(settings.database_path)) as conn:
+        assert conn.execute(
+            "SELECT user_id, student_id, confirmed FROM student WHERE student_key = 's3'"
+        ).fetchall() == [(CY, "S3", 1)]
+        actions = conn.execute("SELECT action, user_id, actor FROM event WHERE action IN ('link', 'unlink')").fetchall()
+    assert actions == [("unlink", MAL, "shell:prof"), ("link", CY, "shell:prof")]
+    status, out, _ = run(environ, "claims", "--course", "default")
+    assert out == messages.claims_lines("default", [], mention=False)[0] + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--student", "S3", "--user", "cy"], messages.shell_user_id_invalid("cy")),
+        (["--student", "S3", "--user", "12"], messages.shell_user_id_invalid("12")),
+        (["--student", "S99", "--user", str(CY)], messages.link_unknown_student("S99", "default")),
+    ],
+)
+def test_link_refuses_bad_input_and_changes_nothing(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], args: list[str], expected: str
+) -> None:
+    """Not an account id, or an id of no roster or claim of the course: one line, status 1, nothing written."""
+    before = events(settings.database_path)
+    status, out, err = run(environ, "link", *args, "--course", "default")
+    assert (status, out, err) == (1, "", f"Error: {expected}\n")
+    assert events(settings.database_path) == before
