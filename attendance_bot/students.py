@@ -127,8 +127,8 @@ class StudentService:
         """Register a Discord account's student id in a server (again: update it), with its event.
 
         Confirmed when a roster of the server names `username` (the account's Discord username,
-        any case) for that id, or when the account already holds that id confirmed; a pending
-        claim of the id by another account is then dropped, with an event. Else a pending claim.
+        any case) for that id (a pending claim of the id by another account is then dropped, with
+        an event), or when the account already holds that id confirmed. Else a pending claim.
         Refused: a malformed id or name; a server with no course; an id whose roster names another
         username; an id another account holds (StudentIdTaken, whose conflict is for the
         instructors). No refusal says which account holds the id.
@@ -142,9 +142,11 @@ class StudentService:
                 if not courses:
                     raise StudentError(messages.no_course_in_server_reply())
                 key = student_key(sid)
+                own = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
+                kept = own is not None and bool(own.confirmed) and own.student_key == key  # an instructor decided
                 named = _roster_usernames([c.id for c in courses], key)
                 mine = bool(username) and str(username).strip().casefold() in named
-                if named and not mine:
+                if named and not mine and not kept:
                     raise StudentError(messages.student_id_roster_other())
                 holder = Student.get_or_none((Student.guild_id == guild_id) & (Student.student_key == key))
                 if holder is not None and holder.user_id != user_id:
@@ -161,8 +163,7 @@ class StudentService:
                         reason=f"the roster names {str(username).strip()} for it",
                         source="manual",
                     )
-                own = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
-                confirmed = mine or (own is not None and own.confirmed and own.student_key == key)
+                confirmed = mine or kept
                 row, before = storage.save_student(
                     guild_id=guild_id,
                     user_id=user_id,

@@ -252,11 +252,13 @@ def test_the_account_the_roster_names_drops_a_waiting_claim(
     assert (dropped.user_id, dropped.student_id, dropped.actor) == (MAL, "S5", str(eve))
 
 
+@pytest.mark.parametrize(("student_id", "username"), [("S3", "cy"), ("S1", "not_ada")])
 def test_registering_again_keeps_a_confirmed_registration_confirmed(
-    students: StudentService, service: AttendanceService, course_id: int
+    students: StudentService, service: AttendanceService, course_id: int, student_id: str, username: str
 ) -> None:
-    """An instructor's link stands when its account registers the same id again (say, to add a name)."""
-    students.link(service.courses.get(course_id), "S3", CY, actor="inst")
-    again = students.register(guild_id=GUILD_ID, user_id=CY, student_id="S3", name="Cy", username="cy")
+    """An instructor's link stands when its account registers the same id again (say, to add a name),
+    even where the roster gives the id another username: the instructor decided."""
+    students.link(service.courses.get(course_id), student_id, CY, actor="inst")
+    again = students.register(guild_id=GUILD_ID, user_id=CY, student_id=student_id, name="Cy", username=username)
     assert again.confirmed and again.updated
-    assert _rows() == [(CY, "S3", True)]
+    assert _rows() == [(CY, student_id, True)]

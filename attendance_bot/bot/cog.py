@@ -655,6 +655,9 @@ class AttendanceCog(RecordCommands, commands.Cog):
         key = (conflict.guild_id, conflict.student_id.casefold(), conflict.claimant_id)
         if loop.time() - self._told_conflicts.get(key, -CONFLICT_COOLDOWN) < CONFLICT_COOLDOWN:
             return
+        if len(self._told_conflicts) > 1000:  # forget the ones past their cooldown
+            now = loop.time()
+            self._told_conflicts = {k: t for k, t in self._told_conflicts.items() if now - t < CONFLICT_COOLDOWN}
         self._told_conflicts[key] = loop.time()
         text = messages.claim_conflict_notice(
             conflict.student_id,
