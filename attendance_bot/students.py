@@ -225,7 +225,10 @@ class StudentService:
         by someone with a record in its sessions), replacing any other account's registration of
         that id in the course's server; an "unlink" event for each replaced, a "link" event for it."""
         typed = str(student_id).strip()
-        key = student_key(typed)
+        try:
+            key = student_key(clean_student_id(typed))
+        except StudentError:  # no id at all (a NUL, a space, 6,000 characters): nobody of the course
+            raise StudentError(messages.link_unknown_student(typed, course.name)) from None
         now = datetime.now(timezone.utc)
         guild_id = course.guild_id
         try:

@@ -226,14 +226,17 @@ def test_an_instructor_link_confirms_the_account_and_replaces_the_claim(
     assert (cy.student.student_id, cy.totals.present) == ("S3", 1)
 
 
+@pytest.mark.parametrize("typed", ["S99", "S\x001", "x" * 6000, "\u202eS1", "=cmd|' /C calc'!A0", ""])
 def test_a_link_of_an_id_the_course_does_not_know_is_refused(
-    students: StudentService, service: AttendanceService, course_id: int
+    students: StudentService, service: AttendanceService, course_id: int, typed: str
 ) -> None:
-    """Only an id of the course's roster (or one claimed by someone of the course) can be linked."""
+    """Only an id of the course's roster (or one claimed by someone of the course) can be linked;
+    anything else, hostile or not, is one sentence and writes nothing."""
+    events = Event.select().count()
     with pytest.raises(StudentError) as caught:
-        students.link(service.courses.get(course_id), "S99", CY, actor="inst")
-    assert str(caught.value) == messages.link_unknown_student("S99", "default")
-    assert _rows() == []
+        students.link(service.courses.get(course_id), typed, CY, actor="inst")
+    assert str(caught.value) == messages.link_unknown_student(typed.strip(), "default")
+    assert _rows() == [] and Event.select().count() == events
 
 
 def test_the_account_the_roster_names_drops_a_waiting_claim(
