@@ -205,7 +205,7 @@ class RecordCommands:
     ) -> None:
         await interaction.response.defer(ephemeral=True)
         found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
-        if account is None:  # an id Discord could not resolve (forged): nobody to link
+        if not isinstance(account, nextcord.User | nextcord.Member):  # an id Discord sent no user for (forged)
             raise AttendanceError(messages.link_unknown_account())
         typed = student.removeprefix("student:")
         done = await self.db.run(  # type: ignore[attr-defined]

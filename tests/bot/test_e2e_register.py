@@ -199,3 +199,18 @@ def test_history_of_someone_of_no_course_of_this_one_is_as_unknown_as_nobody(wor
         assert "register" in (theirs.content or "")
     finally:  # the module's other tests use the one course the bot started with
         world.emu.invoke(world.emu.instructor, admin, "course archive", course="lab-history")
+
+
+def test_a_link_to_an_account_discord_cannot_resolve_is_refused(world: World) -> None:
+    """An account id forged into the option (no resolved user): one sentence, nothing changes."""
+    _roster(world, "R4001,Una Known,\r\n")
+    before = _snapshot(world)
+    reply = world.emu.invoke(
+        world.emu.instructor,
+        world.emu.admin_channel_id,
+        "attendance link",
+        student="R4001",
+        account=900000000000000999,
+    )
+    assert reply.content == messages.link_unknown_account()
+    assert _snapshot(world) == before
