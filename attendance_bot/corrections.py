@@ -2,10 +2,11 @@
 append-only event, the autocomplete behind them, and a student's history of events.
 
 Who a student is follows the gradebook's rule: a course's students are its roster entries and
-everyone with a record in its sessions; a record belongs to its `student_key`, else to the
-confirmed registration of its account in the course's server, else to the roster entry whose `discord` is
-its username, else to the account itself ("not on the roster"). Every write and its event are
-one transaction; events are never updated or deleted.
+everyone with a record in its sessions (nobody else: an instructor learns nothing of a member of
+no course of theirs); a record belongs to its `student_key`, else to the confirmed registration
+of its account in the course's server, else to the roster entry whose `discord` is its username,
+else to the account itself ("not on the roster"). Every write and its event are one transaction;
+events are never updated or deleted.
 """
 
 from __future__ import annotations

@@ -98,9 +98,9 @@ class GradebookService:
         """What `/my_attendance` shows: a Discord account's record in the courses of a server.
 
         Every course of the server that is not archived (or only `course_id`, archived or not, if
-        it is a course of that server) where the account is a student: through its registration,
-        its records, or the roster's `discord` column when `username` (the account's Discord
-        username) is given. Each with the sessions that count for that student and the totals;
+        it is a course of that server) where the account is a student: through its confirmed
+        registration (a pending claim shows its own records only), its records, or the roster's
+        `discord` column when `username` (the account's Discord username) is given. Each with the sessions that count for that student and the totals;
         courses where the account is nobody are left out, so [] means "no record anywhere".
         """
         if course_id is not None:
