@@ -100,8 +100,9 @@ class GradebookService:
         Every course of the server that is not archived (or only `course_id`, archived or not, if
         it is a course of that server) where the account is a student: through its confirmed
         registration (a pending claim shows its own records only), its records, or the roster's
-        `discord` column when `username` (the account's Discord username) is given. Each with the sessions that count for that student and the totals;
-        courses where the account is nobody are left out, so [] means "no record anywhere".
+        `discord` column when `username` (the account's Discord username) is given. Each with the
+        sessions that count for that student and the totals; courses where the account is nobody
+        are left out, so [] means "no record anywhere".
         """
         if course_id is not None:
             courses = [c for c in self.courses.courses(guild_id) if c.id == course_id]
