@@ -68,13 +68,22 @@ def copy_into_target(source: peewee.Database, *, force: bool) -> list[Copied]:
 
 def _copy_table(source: peewee.Database, table: str) -> None:
     """One table's rows, chunk by chunk; a row the target refuses is CopyRefused naming the table."""
-    columns = [column.name for column in database.get_columns(table)]
+    described = database.get_columns(table)
+    columns = [column.name for column in described]
+    # SQLite keeps a boolean (student.confirmed) as 0 or 1; PostgreSQL's boolean column takes no integer.
+    flags = {i for i, column in enumerate(described) if column.data_type.lower() == "boolean"}
     try:
         for rows in _read(source, table, columns):
+            if flags:
+                rows = [_as_booleans(row, flags) for row in rows]
             storage.insert_copied_rows(table, columns, rows)
     except peewee.DatabaseError as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CopyRefused(messages.copy_failed(table, reason)) from exc
+
+
+def _as_booleans(row: tuple[object, ...], flags: set[int]) -> tuple[object, ...]:
+    return tuple(bool(value) if i in flags and value is not None else value for i, value in enumerate(row))
 
 
 def _count(db: peewee.Database, table: str) -> int:

@@ -2,10 +2,11 @@
 append-only event, the autocomplete behind them, and a student's history of events.
 
 Who a student is follows the gradebook's rule: a course's students are its roster entries and
-everyone with a record in its sessions; a record belongs to its `student_key`, else to the
-registration of its account in the course's server, else to the roster entry whose `discord` is
-its username, else to the account itself ("not on the roster"). Every write and its event are
-one transaction; events are never updated or deleted.
+everyone with a record in its sessions (nobody else: an instructor learns nothing of a member of
+no course of theirs); a record belongs to its `student_key`, else to the confirmed registration
+of its account in the course's server, else to the roster entry whose `discord` is its username,
+else to the account itself ("not on the roster"). Every write and its event are one transaction;
+events are never updated or deleted.
 """
 
 from __future__ import annotations
@@ -127,17 +128,18 @@ class _Person:
 
 
 class _Students:
-    """The students of some courses of one server: their roster entries, the registrations of the
-    server and the accounts with a record in their sessions, joined by the gradebook's rule."""
+    """The students of some courses: their roster entries, the confirmed registrations of their
+    servers and the accounts with a record in their sessions, joined by the gradebook's rule."""
 
-    def __init__(self, course_ids: Sequence[int], guild_id: int | None) -> None:
+    def __init__(self, course_ids: Sequence[int], guild_ids: Sequence[int | None]) -> None:
         self.by_key: dict[str, _Person] = {}
         self.by_user: dict[int, _Person] = {}  # accounts that are no student id's
         self.registered: dict[str, tuple[int, str, str | None]] = {}  # key -> (user_id, student_id, name)
         registered_key: dict[int, str] = {}
-        if guild_id is not None:
+        servers = [g for g in guild_ids if g is not None]
+        if servers:
             rows = Student.select(Student.student_key, Student.user_id, Student.student_id, Student.name).where(
-                Student.guild_id == guild_id
+                Student.guild_id.in_(servers) & (Student.confirmed == True)  # noqa: E712 (a pending claim is nobody's)
             )
             for key, user_id, student_id, name in rows.tuples():
                 self.registered[key] = (user_id, student_id, name)
@@ -196,22 +198,21 @@ class _Students:
         return sorted(people, key=lambda p: (not p.on_roster, (p.student_id or "").casefold(), p.username or ""))
 
     def by_student_id(self, typed: str) -> list[_Person]:
+        """The student with this id on the courses' rosters or in their records (a registration
+        elsewhere in the server does not make anyone a student of these courses)."""
         key = student_key(typed)
-        if key in self.by_key:
-            return [self.by_key[key]]
-        if key in self.registered:
-            return [self._registered_person(key)]
-        return []
+        return [self.by_key[key]] if key in self.by_key else []
 
     def by_account(self, user_id: int, *, unseen: bool = True) -> list[_Person]:
-        """The student of a Discord account; with unseen=True an account nobody knows yet is itself."""
+        """The student of a Discord account; with unseen=True an account the courses do not know
+        yet is its registration in the server, else itself (what a mark of a newcomer needs)."""
         found = [p for p in self.everyone() if p.user_id == user_id]
-        if found:
+        if found or not unseen:
             return found
         for key, (registered_user, _, _) in self.registered.items():
             if registered_user == user_id:
                 return [self.by_key.get(key) or self._registered_person(key)]
-        return [_Person(None, None, None, user_id, None, False)] if unseen else []
+        return [_Person(None, None, None, user_id, None, False)]
 
     def by_username(self, typed: str) -> list[_Person]:
         name = typed.removeprefix("@").strip().casefold()
@@ -244,7 +245,7 @@ class CorrectionService:
         needle = _typed(typed).removeprefix("@").casefold()
         if len(needle) > MAX_TYPED:
             return []
-        people = _Students([course.id], course.guild_id).everyone()
+        people = _Students([course.id], [course.guild_id]).everyone()
         found = [p for p in people if not needle or any(needle in field for field in _fields(p))]
         found.sort(key=lambda p: not any(field.startswith(needle) for field in _fields(p)))
         choices = (self.choice(p.ref()) for p in found)
@@ -261,29 +262,41 @@ class CorrectionService:
         )
         return Choice(_fit(_plain(label)), student.value)
 
-    def resolve_student(self, course_id: int | None, guild_id: int | None, typed: str) -> StudentRef:
-        """Who `typed` is among a course's students (course_id None: every course of the server):
+    def resolve_student(
+        self,
+        course_id: int | None,
+        guild_id: int | None,
+        typed: str,
+        *,
+        strangers: bool = False,
+        everywhere: bool = False,
+    ) -> StudentRef:
+        """Who `typed` is among a course's students (course_id None: every course of the server, or
+        with everywhere=True every course of the database, as the shell, which has no server, asks):
         an autocomplete value, a mention, `@username`, or else the first that fits of a student id
         (any case), a Discord account id, a username, a full name.
 
-        A Discord account id that is nobody's yet is that account (an instructor may mark a
-        student who never checked in). UnknownStudent when nobody fits, AmbiguousStudent when
-        several do (a username two accounts used, a name two students share): one sentence each.
+        A course's students are its roster and the accounts with records in its sessions: anyone
+        else is as unknown as an id nobody has, so nothing is said about them. With strangers=True
+        (a mark: an instructor may mark a student who never checked in) a Discord account id or
+        mention the course does not know is that account. UnknownStudent when nobody fits,
+        AmbiguousStudent when several do (a username two accounts used, a name two students
+        share): one sentence each.
         """
-        course_ids, guild_id, scope = self._scope(course_id, guild_id)
+        course_ids, guild_ids, scope = self._scope(course_id, guild_id, everywhere)
         text = _typed(typed)
         if not text or len(text) > MAX_TYPED:
             raise UnknownStudent(messages.student_unknown(text, scope))
-        students = _Students(course_ids, guild_id)
+        students = _Students(course_ids, guild_ids)
         token = _TOKEN.fullmatch(text)
         mention = _MENTION.fullmatch(text)
         account = int(text) if _SNOWFLAKE.fullmatch(text) else None
         if token and token.group(1) == "student":
             found = students.by_student_id(token.group(2))
         elif token and _SNOWFLAKE.fullmatch(token.group(2)):
-            found = students.by_account(int(token.group(2)))
+            found = students.by_account(int(token.group(2)), unseen=strangers)
         elif mention:
-            found = students.by_account(int(mention.group(1)))
+            found = students.by_account(int(mention.group(1)), unseen=strangers)
         elif text.startswith("@"):
             found = students.by_username(text)
         else:  # the first that fits: a student id, an account, a username, a full name, a new account
@@ -292,7 +305,7 @@ class CorrectionService:
                 or (students.by_account(account, unseen=False) if account is not None else [])
                 or students.by_username(text)
                 or students.by_name(text)
-                or (students.by_account(account) if account is not None else [])
+                or (students.by_account(account) if account is not None and strangers else [])
             )
         if not found:
             raise UnknownStudent(messages.student_unknown(text, scope))
@@ -302,18 +315,25 @@ class CorrectionService:
             raise AmbiguousStudent(messages.student_ambiguous(text, labels), refs)
         return found[0].ref()
 
-    def _scope(self, course_id: int | None, guild_id: int | None) -> tuple[list[int], int | None, str | None]:
-        """The courses to look in, their server, and the course's name (None: the server's courses).
+    def _scope(
+        self, course_id: int | None, guild_id: int | None, everywhere: bool = False
+    ) -> tuple[list[int], list[int | None], str | None]:
+        """The courses to look in, their servers, and the course's name (None: the server's courses,
+        or every course of the database with everywhere=True).
 
         A course of another server is as unknown as no course: nothing crosses servers.
         """
         if course_id is None:
-            ids = [row.id for row in Course.select(Course.id).where(_same_guild(Course.guild_id, guild_id))]
-            return ids, guild_id, None
+            query = Course.select(Course.id, Course.guild_id)
+            if not everywhere:
+                query = query.where(_same_guild(Course.guild_id, guild_id))
+            rows = list(query.tuples())
+            servers = list(dict.fromkeys(g for _, g in rows)) if everywhere else [guild_id]
+            return [i for i, _ in rows], servers, None
         course = self.courses.get(course_id)
         if guild_id is not None and course.guild_id is not None and course.guild_id != guild_id:
             raise UnknownCourse(messages.unknown_course(str(course_id), []))
-        return [course.id], course.guild_id, course.name
+        return [course.id], [course.guild_id], course.name
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -385,7 +405,11 @@ class CorrectionService:
         new = clean_status(status)
         why = clean_reason(reason)
         course = self.courses.get(course_id)
-        who = student if isinstance(student, StudentRef) else self.resolve_student(course.id, course.guild_id, student)
+        who = (
+            student
+            if isinstance(student, StudentRef)
+            else self.resolve_student(course.id, course.guild_id, student, strangers=True)
+        )
         now = self.clock()
         try:
             with storage.immediate():
@@ -485,12 +509,17 @@ class CorrectionService:
     # -- history ----------------------------------------------------------------------------
 
     def history(
-        self, guild_id: int | None, student: StudentRef | str, course_id: int | None = None
+        self, guild_id: int | None, student: StudentRef | str, course_id: int | None = None, *, everywhere: bool = False
     ) -> list[HistoryEvent]:
         """A student's events, oldest first: their registrations in the server, and the events of
-        the server's courses (or of the course given) that name their account or student id."""
-        course_ids, guild_id, _ = self._scope(course_id, guild_id)
-        who = student if isinstance(student, StudentRef) else self.resolve_student(course_id, guild_id, student)
+        the server's courses (or of the course given; with everywhere=True, of every course of the
+        database and their servers) that name their account or student id."""
+        course_ids, guild_ids, _ = self._scope(course_id, guild_id, everywhere)
+        who = (
+            student
+            if isinstance(student, StudentRef)
+            else self.resolve_student(course_id, guild_id, student, everywhere=everywhere)
+        )
         whose = []
         if who.user_id is not None:
             whose.append(Event.user_id == who.user_id)
@@ -498,7 +527,9 @@ class CorrectionService:
             whose.append(peewee.fn.LOWER(Event.student_id) == who.student_key)
         if not whose:
             return []
-        server_wide = Event.course_id.is_null() & _same_guild(Event.guild_id, guild_id)
+        server_wide = Event.course_id.is_null() & functools.reduce(
+            operator.or_, [_same_guild(Event.guild_id, g) for g in guild_ids] or [peewee.SQL("1 = 0")]
+        )
         query = (
             Event.select()
             .where((Event.course_id.in_(course_ids) | server_wide) & functools.reduce(operator.or_, whose))

@@ -4,7 +4,8 @@ The one resolution rule. A course's students are its roster entries plus everyon
 in its sessions. A record belongs to, in this order:
 
 1. its `student_key` (an instructor's mark names the student id);
-2. else the registration (`/register`) of its Discord account in the course's server;
+2. else the confirmed registration (`/register` the roster vouched for, or `/attendance link`) of
+   its Discord account in the course's server (a pending claim counts for nothing);
 3. else the roster entry whose `discord` column is its username (case does not count);
 4. else to nobody on the roster: the student is the Discord account itself.
 
@@ -97,16 +98,19 @@ class GradebookService:
         """What `/my_attendance` shows: a Discord account's record in the courses of a server.
 
         Every course of the server that is not archived (or only `course_id`, archived or not, if
-        it is a course of that server) where the account is a student: through its registration,
-        its records, or the roster's `discord` column when `username` (the account's Discord
-        username) is given. Each with the sessions that count for that student and the totals;
-        courses where the account is nobody are left out, so [] means "no record anywhere".
+        it is a course of that server) where the account is a student: through its confirmed
+        registration (a pending claim shows its own records only), its records, or the roster's
+        `discord` column when `username` (the account's Discord username) is given. Each with the
+        sessions that count for that student and the totals; courses where the account is nobody
+        are left out, so [] means "no record anywhere".
         """
         if course_id is not None:
             courses = [c for c in self.courses.courses(guild_id) if c.id == course_id]
         else:
             courses = self.courses.courses(guild_id, archived=False)
-        registration = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
+        registration = Student.get_or_none(
+            (Student.guild_id == guild_id) & (Student.user_id == user_id) & (Student.confirmed == True)  # noqa: E712
+        )
         key = registration.student_key if registration is not None else None
         found: list[StudentAttendance] = []
         for course in courses:
@@ -154,7 +158,7 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
     by_key: dict[str, _Registration] = {}
     if course.guild_id is not None:
         registered = Student.select(Student.user_id, Student.student_id, Student.student_key, Student.name).where(
-            Student.guild_id == course.guild_id
+            (Student.guild_id == course.guild_id) & (Student.confirmed == True)  # noqa: E712
         )
         for user, sid, key, name in registered.tuples():
             by_user[user] = by_key[key] = _Registration(user, sid, key, name)

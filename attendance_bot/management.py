@@ -1336,7 +1336,7 @@ def _history_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--course",
         metavar="NAME",
-        help="only this course's events and the registrations (default: every course of the server; "
+        help="only this course's events and the registrations (default: every course of the database; "
         f"`{MANAGE} courses` lists them)",
     )
 
@@ -1348,33 +1348,29 @@ def _history_arguments(parser: argparse.ArgumentParser) -> None:
     _history_arguments,
 )
 def _history(ctx: Context) -> int:
-    from .corrections import CorrectionService
+    from .corrections import AmbiguousStudent, CorrectionService, UnknownStudent
 
     service = ctx.service()
     corrections = CorrectionService(service.settings, service.clock)
-    course_id, guild_id = _history_scope(ctx, service)
-    who = corrections.resolve_student(course_id, guild_id, ctx.options.student)
-    events = corrections.history(guild_id, who, course_id)
+    course = ctx.course(service) if ctx.options.course is not None else None
+    if course is None and not service.courses.courses():
+        raise CommandError(messages.shell_course_needed([]))
+    typed = ctx.options.student
+    course_id = course.id if course is not None else None
+    try:  # the shell has no server: every course of the database, or the one --course names
+        who = corrections.resolve_student(course_id, None, typed, everywhere=True)
+        events = corrections.history(None, who, course_id, everywhere=True)
+    except UnknownStudent as exc:
+        where = course.name if course is not None else None
+        raise CommandError(messages.shell_student_unknown(typed, where, service.settings.database_shown)) from exc
+    except AmbiguousStudent as exc:
+        labels = [corrections.choice(ref).label for ref in exc.choices]
+        raise CommandError(messages.shell_student_ambiguous(typed, labels)) from exc
     if not events:
         ctx.write(messages.history_empty(messages.student_who(who)))
     for event in events:
         ctx.write(messages.history_line(event, service.settings.timezone))
     return 0
-
-
-def _history_scope(ctx: Context, service: AttendanceService) -> tuple[int | None, int | None]:
-    """The course (None: every course) and the server whose events to show."""
-    if ctx.options.course is not None:
-        course = ctx.course(service)
-        return course.id, course.guild_id
-    guilds = sorted({c.guild_id for c in service.courses.courses()}, key=lambda g: (g is None, g or 0))
-    if len(guilds) == 1:
-        return None, guilds[0]
-    if not guilds:
-        raise CommandError(messages.shell_course_needed([]))
-    if service.settings.guild_id in guilds:
-        return None, service.settings.guild_id
-    raise CommandError(messages.history_server_needed(guilds))
 
 
 def _mark_arguments(parser: argparse.ArgumentParser) -> None:
@@ -1409,6 +1405,57 @@ def _mark(ctx: Context) -> int:
         course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=ctx.actor()
     )
     ctx.write(messages.marked_reply(correction))
+    return 0
+
+
+def _claims_arguments(parser: argparse.ArgumentParser) -> None:
+    _course_option(parser, "the course whose claims to list")
+
+
+@command(
+    "claims",
+    "the student ids claimed with /register that wait for an instructor: of ids on the course's roster, or by "
+    "accounts with check-ins in it; read-only",
+    _claims_arguments,
+)
+def _claims(ctx: Context) -> int:
+    from .students import StudentService
+
+    service = ctx.service()
+    course = ctx.course(service)
+    claims = StudentService().claims(course)
+    rows = [(c.student_id, c.user_id, c.name, c.roster_name) for c in claims]
+    for line in messages.claims_lines(course.name, rows, mention=False):
+        ctx.write(line)
+    return 0
+
+
+def _link_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--student", metavar="ID", required=True, help="the student id (on the course's roster, or claimed)"
+    )
+    parser.add_argument("--user", metavar="DISCORD_ID", required=True, help="the student's Discord account id")
+    _course_option(parser, "the course whose roster has the id")
+
+
+@command(
+    "link",
+    "confirm a Discord account as a student id of a course (`/attendance link`), replacing any other account's "
+    "registration of it in the course's server, with events",
+    _link_arguments,
+)
+def _link(ctx: Context) -> int:
+    from .students import StudentService
+
+    typed = ctx.options.user.strip()
+    if not re.fullmatch(r"[0-9]{15,22}", typed):
+        raise CommandError(messages.shell_user_id_invalid(ctx.options.user))
+    service = ctx.service(writes=True)
+    course = ctx.course(service)
+    done = StudentService().link(course, ctx.options.student, int(typed), actor=ctx.actor())
+    ctx.write(
+        messages.linked_reply(done.course_name, done.student_id, done.user_id, list(done.replaced), mention=False)
+    )
     return 0
 
 

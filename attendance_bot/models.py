@@ -170,7 +170,10 @@ class WrongAttempt(BaseModel):
 
 
 class Student(BaseModel):
-    """A Discord account's student id in one server (`/register`); `student_key` is the id folded."""
+    """A Discord account's student id in one server (`/register`); `student_key` is the id folded.
+
+    `confirmed`: the roster's `discord` column named the account, an instructor linked it, or an
+    earlier release or a seed import made it; else a pending claim that counts for no record."""
 
     guild_id = peewee.BigIntegerField()
     user_id = peewee.BigIntegerField()
@@ -178,6 +181,7 @@ class Student(BaseModel):
     student_key = peewee.TextField()
     name = peewee.TextField(null=True)
     registered_at = UTCDateTimeField()
+    confirmed = peewee.BooleanField(default=True)
 
     class Meta:
         table_name = "student"

@@ -465,7 +465,9 @@ class RosterService:
         entries = list(RosterEntry.select().where(RosterEntry.course_id == course.id))
         registered: dict[str, int] = {}
         if course.guild_id is not None:
-            query = Student.select(Student.student_key, Student.user_id).where(Student.guild_id == course.guild_id)
+            query = Student.select(Student.student_key, Student.user_id).where(
+                (Student.guild_id == course.guild_id) & (Student.confirmed == True)  # noqa: E712
+            )
             registered = dict(query.tuples())
         by_username = _usernames(course.id) if any(e.discord for e in entries) else {}
         lines = [

@@ -265,10 +265,17 @@ def update_course(course_id: int, **fields: Any) -> None:
 
 
 def save_student(
-    *, guild_id: int, user_id: int, student_id: str, student_key: str, name: str | None, at: datetime
+    *,
+    guild_id: int,
+    user_id: int,
+    student_id: str,
+    student_key: str,
+    name: str | None,
+    at: datetime,
+    confirmed: bool = True,
 ) -> tuple[Student, Student | None]:
-    """Register (or update) a Discord account's student id in a server: the row now, and as it was
-    (IntegrityError if another account of the server has that id)."""
+    """Register (or update) a Discord account's student id in a server, confirmed or a pending
+    claim: the row now, and as it was (IntegrityError if another account of the server has that id)."""
     old = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
     if old is None:
         return (
@@ -279,14 +286,20 @@ def save_student(
                 student_key=student_key,
                 name=name,
                 registered_at=at,
+                confirmed=confirmed,
             ),
             None,
         )
     before = Student(**old.__data__)
-    Student.update(student_id=student_id, student_key=student_key, name=name, registered_at=at).where(
-        Student.id == old.id
-    ).execute()
+    Student.update(
+        student_id=student_id, student_key=student_key, name=name, registered_at=at, confirmed=confirmed
+    ).where(Student.id == old.id).execute()
     return Student.get_by_id(old.id), before
+
+
+def delete_student(row_id: int) -> None:
+    """Remove a registration (a claim dropped, or one an instructor's link replaced); its event is the caller's."""
+    Student.delete().where(Student.id == row_id).execute()
 
 
 def add_event(**fields: Any) -> None:
@@ -390,7 +403,8 @@ _MARKED_BY_KEY = (
     f"FROM {_table(Attendance)} AS a JOIN {_table(Student)} AS st "
     f"ON st.{_col(Student, 'student_key')} = a.{_col(Attendance, 'student_key')} "
     f"WHERE a.{_col(Attendance, 'session_id')} IN ({{sessions}}) AND a.{_col(Attendance, 'user_id')} IS NULL "
-    f"AND st.{_col(Student, 'guild_id')} = ? AND st.{_col(Student, 'user_id')} IN ({{marks}})"
+    f"AND st.{_col(Student, 'guild_id')} = ? AND st.{_col(Student, 'confirmed')} "
+    f"AND st.{_col(Student, 'user_id')} IN ({{marks}})"
 )
 
 
@@ -666,8 +680,9 @@ def insert_seed_records(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def insert_seed_registrations(rows: Sequence[dict[str, Any]]) -> None:
-    """Insert a seed import's registrations (IntegrityError if an account or id of the server has one)."""
-    _insert_many(Student, rows)
+    """Insert a seed import's registrations (IntegrityError if an account or id of the server has one),
+    confirmed: the operator brought them from the seed bot's own database."""
+    _insert_many(Student, [{"confirmed": True, **row} for row in rows])
 
 
 def insert_seed_events(rows: Sequence[dict[str, Any]]) -> None:

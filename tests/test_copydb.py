@@ -23,11 +23,13 @@ from attendance_bot.management import main
 from attendance_bot.models import close_all, init_db
 from attendance_bot.records import Submission
 from attendance_bot.settings import load_settings
+from attendance_bot.students import StudentService
 
 GUILD = 111111111111111111
 ADMIN, ATTENDANCE = 222222222222222222, 333333333333333333
 PASSWORD = "s3cret-Pa55"  # the test server trusts loopback: any password is accepted, and must never be shown
 EVENTS = CHUNK_ROWS * 2 + 17  # more than two chunks of one table
+PENDING = 444444444444444444  # an account whose claim of a student id waits (student.confirmed false)
 
 
 def with_password(url: str) -> str:
@@ -51,6 +53,7 @@ def fill(target: Target) -> None:
             name="default", guild_id=GUILD, admin_channel_id=ADMIN, attendance_channel_id=ATTENDANCE
         )
         build_semester()
+        StudentService().register(guild_id=GUILD, user_id=PENDING, student_id="P1")  # a claim: confirmed false
         storage.insert_wrong_attempts([storage.WrongAttemptRow("20240905-0900-DDDD", 303, storage.stored_time(T0))])
         event = storage.EventRow(
             storage.stored_time(T0), 1, "20240905-0900-DDDD", GUILD, 0, "test", "checked_in", None, "present", "code"
@@ -111,6 +114,7 @@ def test_sqlite_to_postgres_keeps_every_row_and_id(source: Path, empty_pg: str) 
     )
     assert PASSWORD not in out + err
     assert max(int(name[:4]) for _, name in after[migrations.HISTORY_TABLE]) == migrations.latest()
+    assert fetch(empty_pg, "SELECT confirmed FROM student WHERE user_id = ?", (PENDING,)) == [(False,)]
 
 
 def test_postgres_ids_continue_past_the_copied_ones(source: Path, empty_pg: str) -> None:

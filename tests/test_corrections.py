@@ -124,7 +124,7 @@ def class_day(service: AttendanceService, clock: FakeClock, course_id: int) -> s
         replace=False,
         actor="test",
     )
-    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace")
+    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace", username="ada")
     session = service.open_session(course_id).session_id
     for user_id, username in ((ADA, "ada"), (BOB, "bob"), (EVE, "s2")):
         check_in(service, user_id, username)
@@ -215,17 +215,34 @@ def test_a_roster_student_without_an_account_has_no_user_id(
 def test_an_account_nobody_has_seen_is_itself(
     corrections: CorrectionService, course_id: int, class_day: str, typed: str
 ) -> None:
-    """A pasted id or mention of an account that never checked in still names it."""
-    assert corrections.resolve_student(course_id, GUILD_ID, typed) == StudentRef(None, NEW, None, None, None)
+    """A pasted id or mention of an account that never checked in still names it for a mark (an
+    instructor may mark a student who never checked in), never for a history or a removal."""
+    assert corrections.resolve_student(course_id, GUILD_ID, typed, strangers=True) == StudentRef(
+        None, NEW, None, None, None
+    )
+    text = refused(lambda: corrections.resolve_student(course_id, GUILD_ID, typed), UnknownStudent)
+    assert text == messages.student_unknown(typed, "default")
 
 
-def test_a_student_registered_in_the_server_is_found_by_student_id(
-    corrections: CorrectionService, course_id: int, class_day: str
+def test_a_student_of_another_course_of_the_server_is_nobody_here(
+    service: AttendanceService, corrections: CorrectionService, course_id: int, class_day: str, clock: FakeClock
 ) -> None:
-    """A registration of the server counts even before its owner checks in or is on the roster."""
-    StudentService().register(guild_id=GUILD_ID, user_id=NEW, student_id="Z9", name="Zed")
-    assert corrections.resolve_student(course_id, GUILD_ID, "z9") == StudentRef("z9", NEW, "Z9", "Zed", None)
-    assert corrections.resolve_student(course_id, GUILD_ID, f"<@{NEW}>").student_key == "z9"
+    """Lee is on the roster of `lab` (registered, confirmed) and of no course of default's: in
+    default, by student id, mention or account id, Lee gets the same "no such student" sentence as an
+    unknown id, and so does Lee's history; in lab Lee is found."""
+    lab = second_course(service.settings, GUILD_ID, "lab")
+    RosterService(service.settings, clock).import_roster(
+        lab, [RosterRow("L1", "Lee Lab", "lee")], replace=False, actor="t"
+    )
+    StudentService().register(guild_id=GUILD_ID, user_id=NEW, student_id="L1", username="lee")
+    for typed in ("L1", f"<@{NEW}>", str(NEW), "@lee", "Lee Lab"):
+        text = refused(lambda typed=typed: corrections.resolve_student(course_id, GUILD_ID, typed), UnknownStudent)
+        assert text == messages.student_unknown(typed, "default")
+        text = refused(lambda typed=typed: corrections.history(GUILD_ID, typed, course_id), UnknownStudent)
+        assert text == messages.student_unknown(typed, "default")
+    assert refused(lambda: corrections.history(GUILD_ID, "L9", course_id)) == messages.student_unknown("L9", "default")
+    assert corrections.resolve_student(lab, GUILD_ID, "l1") == StudentRef("l1", NEW, "L1", "Lee Lab", "lee", True)
+    assert [e.action for e in corrections.history(GUILD_ID, f"<@{NEW}>", lab)] == ["register"]
 
 
 @pytest.mark.parametrize(
@@ -517,7 +534,7 @@ def test_a_mark_folds_a_students_two_records_into_one(
     """Cy marked before her account was linked, then her check-in: the next mark leaves one record."""
     corrections.mark(course_id, "S3", "excused", actor="inst")
     cy = 900000000000000014
-    StudentService().register(guild_id=GUILD_ID, user_id=cy, student_id="s3")
+    StudentService().link(corrections.courses.get(course_id), "s3", cy, actor="inst")
     stamp = storage.stored_time(clock.now)
     values = {
         "user_id": cy,

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +48,7 @@ def semester(service: AttendanceService, clock: FakeClock) -> dict[str, str]:
     RosterService(service.settings, clock).import_roster(
         course, [RosterRow("S1", "Ada Lovelace", "ada"), RosterRow("S3", "Cy Young", None)], replace=False, actor="t"
     )
-    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace")
+    StudentService().register(guild_id=GUILD_ID, user_id=ADA, student_id="S1", name="Ada Lovelace", username="ada")
     clock.set(datetime.now(timezone.utc) + timedelta(minutes=1))  # registrations take the wall clock
     first = service.open_session(course).session_id
     code = service.current_code(course_id=course).code
@@ -67,7 +68,7 @@ def semester(service: AttendanceService, clock: FakeClock) -> dict[str, str]:
     clock.advance(60)
     corrections.mark(course, "S3", "excused", second, actor="inst")
     clock.advance(60)
-    corrections.mark(lab.id, "S1", "absent", lab_session, actor="ta")
+    corrections.mark(lab.id, f"<@{ADA}>", "absent", lab_session, actor="ta")  # S1 is on no roster of lab
     return {"first": first, "second": second, "lab": lab_session}
 
 
@@ -129,10 +130,15 @@ def test_history_of_a_roster_student_without_an_account(
     assert f"{semester['second']}  mark  - → excused" in out
 
 
-def test_a_student_with_no_events_says_so(settings: Settings, environ: dict[str, str], db: Path) -> None:
-    """An account nobody has seen: one sentence."""
-    status, out, _ = run(environ, "history", "--student", "900000000000000099")
-    assert (status, out) == (0, messages.history_empty("account 900000000000000099") + "\n")
+def test_a_student_with_no_events_says_so(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], clock: FakeClock
+) -> None:
+    """A roster student of whom nothing happened yet: one sentence."""
+    init_db(settings.database_path)
+    course = CourseService(settings).find("default", GUILD_ID).id
+    RosterService(settings, clock).import_roster(course, [RosterRow("S5", "Quiet One", None)], replace=False, actor="t")
+    status, out, _ = run(environ, "history", "--student", "S5")
+    assert (status, out) == (0, messages.history_empty("S5 (Quiet One)") + "\n")
 
 
 @pytest.mark.parametrize("typed", ["S99", "nobody", "", "x" * 6000, "=cmd|' /C calc'!A0", "\u202eS1"])
@@ -146,22 +152,54 @@ def test_an_unknown_student_is_one_line_and_status_one(
     assert "No student" in err or "Say which student" in err
 
 
-def test_courses_of_several_servers_need_a_course_or_guild_id(
-    settings: Settings, environ: dict[str, str], semester: dict[str, str]
+@pytest.mark.parametrize("guild", [None, str(GUILD_ID)])
+def test_without_course_every_course_of_the_database_is_searched(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], clock: FakeClock, guild: str | None
 ) -> None:
-    """Without --course the server must be known: the only one, or GUILD_ID."""
+    """The shell has no server: S001, on the roster of a course of no server beside the server's
+    courses, is found without --course (GUILD_ID set or not), with the events of every course;
+    --course keeps one."""
     init_db(settings.database_path)
+    night = (
+        CourseService(settings)
+        .create(name="night", guild_id=None, admin_channel_id=None, attendance_channel_id=None)
+        .id
+    )
     CourseService(settings).create(
         name="elsewhere",
         guild_id=OTHER_GUILD,
         admin_channel_id=900000000000000052,
         attendance_channel_id=900000000000000053,
     )
-    status, out, err = run(environ, "history", "--student", "S1")
+    RosterService(settings, clock).import_roster(
+        night, [RosterRow("S001", "Night Owl", None)], replace=False, actor="t"
+    )
+    service = AttendanceService(settings, clock)
+    session = service.open_session(night).session_id
+    CorrectionService(settings, clock).mark(night, "S001", "excused", session, reason="shift", actor="inst")
+    env = environ if guild is None else {**environ, "GUILD_ID": guild}
+    status, out, err = run(env, "history", "--student", "s001")
+    assert (status, err) == (0, "")
+    assert [line.split("  ")[1:4] for line in out.splitlines()] == [["night", session, "mark"]]
+    status, out, _ = run(env, "history", "--student", "S1")
+    assert status == 0 and "register" in out and "  lab  " in out and "  default  " in out
+    status, out, err = run(env, "history", "--student", "S001", "--course", "default")
     assert (status, out) == (1, "")
-    assert err == f"Error: {messages.history_server_needed([GUILD_ID, OTHER_GUILD])}\n"
-    status, out, _ = run({**environ, "GUILD_ID": str(GUILD_ID)}, "history", "--student", "S1")
-    assert status == 0 and "register" in out
+    assert err == f"Error: {messages.shell_student_unknown('S001', 'default', settings.database_shown)}\n"
+
+
+@pytest.mark.parametrize("typed", ["S99", "nobody", "=cmd|' /C calc'!A0", "\u202eS1", "900000000000000099"])
+def test_an_unknown_student_is_worded_for_the_shell(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], typed: str
+) -> None:
+    """No "in this server", no "pick one from the list": the database looked in is named, and no
+    raw control character reaches the terminal."""
+    status, out, err = run(environ, "history", "--student", typed)
+    assert (status, out) == (1, "")
+    assert err == f"Error: {messages.shell_student_unknown(typed, None, settings.database_shown)}\n"
+    assert str(settings.database_path) in err
+    assert "this server" not in err and "pick one from the list" not in err
+    assert not any(unicodedata.category(ch)[0] == "C" for ch in err.rstrip("\n"))
 
 
 def test_history_never_creates_a_database(tmp_path: Path) -> None:
@@ -266,3 +304,53 @@ def test_any_student_value_ends_in_one_line(environ: dict[str, str], semester: d
         assert err.count("\n") == 1 and out == ""
     else:
         assert out.endswith("\n")
+
+
+# -- manage.py claims and link (issue 15 item 1, from the shell) ---------------------------------
+
+MAL = 900000000000000021
+CY = 900000000000000013
+
+
+def test_claims_lists_the_waiting_claims_and_link_settles_one(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mallory claims S3 (Cy on the roster, no username): `claims` lists it; `link --student S3
+    --user CY` confirms Cy, replaces Mallory's claim with events naming shell:$USER; `claims` is empty."""
+    init_db(settings.database_path)
+    monkeypatch.setenv("USER", "prof")
+    StudentService().register(guild_id=GUILD_ID, user_id=MAL, student_id="s3", username="mallory")
+    status, out, err = run(environ, "claims", "--course", "default")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == messages.claims_lines("default", [("s3", MAL, None, "Cy Young")], mention=False)
+    status, out, err = run(
+        {**environ, "USER": "prof"}, "link", "--student", "S3", "--user", str(CY), "--course", "default"
+    )
+    assert (status, err) == (0, "")
+    assert out == messages.linked_reply("default", "S3", CY, [MAL], mention=False) + "\n"
+    with contextlib.closing(sqlite3.connect(settings.database_path)) as conn:
+        assert conn.execute(
+            "SELECT user_id, student_id, confirmed FROM student WHERE student_key = 's3'"
+        ).fetchall() == [(CY, "S3", 1)]
+        actions = conn.execute("SELECT action, user_id, actor FROM event WHERE action IN ('link', 'unlink')").fetchall()
+    assert actions == [("unlink", MAL, "shell:prof"), ("link", CY, "shell:prof")]
+    status, out, _ = run(environ, "claims", "--course", "default")
+    assert out == messages.claims_lines("default", [], mention=False)[0] + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--student", "S3", "--user", "cy"], messages.shell_user_id_invalid("cy")),
+        (["--student", "S3", "--user", "12"], messages.shell_user_id_invalid("12")),
+        (["--student", "S99", "--user", str(CY)], messages.link_unknown_student("S99", "default")),
+    ],
+)
+def test_link_refuses_bad_input_and_changes_nothing(
+    settings: Settings, environ: dict[str, str], semester: dict[str, str], args: list[str], expected: str
+) -> None:
+    """Not an account id, or an id of no roster or claim of the course: one line, status 1, nothing written."""
+    before = events(settings.database_path)
+    status, out, err = run(environ, "link", *args, "--course", "default")
+    assert (status, out, err) == (1, "", f"Error: {expected}\n")
+    assert events(settings.database_path) == before

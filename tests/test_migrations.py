@@ -97,14 +97,15 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
     database.connect()
     try:
         assert migrations.schema_version() == 1
-        assert migrations.pending() == ["0002_courses", "0003_gradebook", "0004_marks"]
+        assert migrations.pending() == ["0002_courses", "0003_gradebook", "0004_marks", "0005_claims"]
         done = migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))
         assert done[0] == messages.backup_made(Path(f"{old_copy}.bak-1"))
         assert done[1] == messages.migration_step_done("0002_courses")
         assert "3 earlier session(s) now belong to course 'Math 101'" in done[2]
         assert done[3] == messages.migration_step_done("0003_gradebook")
         assert done[4] == messages.migration_step_done("0004_marks")
-        assert migrations.schema_version() == migrations.latest() == 4
+        assert done[5:] == [messages.migration_step_done("0005_claims")]  # no registration to keep
+        assert migrations.schema_version() == migrations.latest() == 5
         assert migrations.upgrade(old_copy) == []
     finally:
         close_db()
@@ -225,6 +226,7 @@ def test_the_migration_runner_is_peewees(old_copy: Path) -> None:
         "0002_courses",
         "0003_gradebook",
         "0004_marks",
+        "0005_claims",
     ]
 
 
@@ -245,7 +247,7 @@ def test_a_version_3_database_upgrades_with_every_row_kept_and_takes_marks(
     for table in tables:
         assert table_rows(copy, table, ", ".join(v1_columns_of(FIXTURE_V3, table))) == before[table], table
     assert table_rows(Path(f"{copy}.bak-3"), "attendance") == table_rows(FIXTURE_V3, "attendance")
-    assert [r[:2] for r in table_rows(copy, "schema_migration")][-1] == (4, "0004_marks")
+    assert [r[:2] for r in table_rows(copy, "schema_migration")][-2] == (4, "0004_marks")
     settings = settings_factory(DATABASE_PATH=str(copy))
     init_db(copy)
     try:
@@ -280,3 +282,23 @@ def test_a_version_3_database_upgrades_with_every_row_kept_and_takes_marks(
 def v1_columns_of(path: Path, table: str) -> list[str]:
     with closing(sqlite3.connect(path)) as conn:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path) -> None:
+    """The release before claims accepted every registration: after the upgrade they are confirmed
+    (each row as it was), and the upgrade says so."""
+    copy = tmp_path / "attendance.db"
+    copy.write_bytes(FIXTURE_V3.read_bytes())
+    before = table_rows(FIXTURE_V3, "student")
+    assert before
+    database.init(str(copy))
+    database.connect()
+    try:
+        done = migrations.upgrade(copy)
+    finally:
+        close_db()
+    assert done[-2:] == [
+        messages.migration_step_done("0005_claims"),
+        f"  {len(before)} registration kept as confirmed (the release that made them accepted them)",
+    ]
+    assert table_rows(copy, "student") == [(*row, 1) for row in before]

@@ -501,9 +501,11 @@ def test_a_database_failure_is_one_storage_error(roster: RosterService, course_i
 def test_entries_link_by_registration_or_username(
     service: AttendanceService, roster: RosterService, course_id: int
 ) -> None:
-    """Linked: a /register of the server with the id (any case), or a record whose username is the entry's discord."""
+    """Linked: a confirmed registration of the server with the id (any case; here an instructor's link),
+    or a record whose username is the entry's discord; a pending claim links nothing."""
     roster.import_roster(course_id, _rows("S1,Ada,\nS2,Bob,bob.b\nS3,Cy,cy\nS4,Di,\n"), replace=False, actor="t")
-    StudentService().register(guild_id=GUILD_ID, user_id=21, student_id="s1")
+    StudentService().link(service.courses.get(course_id), "s1", 21, actor="t")
+    StudentService().register(guild_id=GUILD_ID, user_id=24, student_id="S4")  # a claim: S4 stays unlinked
     session = service.open_session(course_id)
     code = service.current_code(session.session_id).code
     service.submit(user_id=22, username="Bob.B", code=code, channel_id=ATTENDANCE_CHANNEL_ID, guild_id=GUILD_ID)

@@ -187,6 +187,37 @@ def test_a_mark_made_by_student_id_stands_once_the_account_registers(service: At
     assert records(db) == [(None, sid, "absent", "manual", student_key("S-17"))]
 
 
+def test_a_pending_claim_takes_no_mark_made_by_student_id(service: AttendanceService, db: Path) -> None:
+    """An account whose claim of S-18 waits for an instructor checks in: its own record, present; the
+    instructor's mark of S-18 is not its (a claim changes no one's record), and stays as it was."""
+    session = service.open_session()
+    sid = session.session_id
+    Attendance.create(
+        user_id=None,
+        username="",
+        timestamp="2024-09-02 09:00:00",
+        date_id="2024-09-02",
+        session_id=sid,
+        submitted_at=datetime(2024, 9, 2, 9, tzinfo=timezone.utc),
+        status="excused",
+        source="manual",
+        student_key=student_key("S-18"),
+    )
+    Student.create(
+        guild_id=GUILD_ID,
+        user_id=8,
+        student_id="S-18",
+        student_key=student_key("S-18"),
+        registered_at=datetime(2024, 9, 2, 9, tzinfo=timezone.utc),
+        confirmed=False,
+    )
+    result = service.submit(user_id=8, username="mallory", code=service.current_code().code, guild_id=GUILD_ID)
+    assert (result.outcome, result.status) == (Outcome.RECORDED, "present")
+    assert sorted(records(db), key=str) == sorted(
+        [(None, sid, "excused", "manual", student_key("S-18")), (8, sid, "present", "code", None)], key=str
+    )
+
+
 def test_a_failing_event_write_records_nothing(service: AttendanceService, db: Path) -> None:
     """The event is written in the check-in's transaction: if it cannot be, the record is not
     written either and the student is not told they are present."""

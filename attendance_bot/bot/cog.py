@@ -17,7 +17,7 @@ from ..export import FORMATS, csv_bytes, filename_for
 from ..models import close_db
 from ..records import MAX_LATE_AFTER, CourseInfo, ExportRow, Submission
 from ..settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
-from ..students import MAX_NAME, MAX_STUDENT_ID, StudentService
+from ..students import MAX_NAME, MAX_STUDENT_ID, ClaimConflict, StudentIdTaken, StudentService
 from .batcher import NotRecorded, SubmissionBatcher, Unconfirmed
 from .dbworker import DatabaseWorker, paced
 from .options import ADMIN_PERMISSIONS, COURSE_OPTION, MAX_AUTOCOMPLETE, course_option, typed_options
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # Answer /here within Discord's 3 s even when the database is slow: defer after this long.
 DEFER_AFTER_SECONDS = 2.0
 STORAGE_WARNING_COOLDOWN = 300.0
+CONFLICT_COOLDOWN = 600.0  # seconds between two notices of the same claimant typing the same held id
 # An export's thread runs at most this share of the time: the event loop keeps the rest.
 EXPORT_SHARE = 0.3
 
@@ -131,6 +132,7 @@ class AttendanceCog(RecordCommands, commands.Cog):
         self._known_courses: dict[int, list[CourseInfo]] = {}
         self.in_flight = InFlight()
         self._public_deferrals: set[int] = set()  # interactions whose deferred answer is public
+        self._told_conflicts: dict[tuple[int, str, int], float] = {}  # (server, id, claimant) -> loop time
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -636,16 +638,49 @@ class AttendanceCog(RecordCommands, commands.Cog):
         if interaction.guild_id is None or interaction.user is None:
             raise NotAllowed(messages.not_in_a_server_reply())
         await interaction.response.defer(ephemeral=True)
-        done = await self.db.run(
-            self.students.register,
-            guild_id=interaction.guild_id,
-            user_id=interaction.user.id,
-            student_id=student_id,
-            name=name,
+        try:
+            done = await self.db.run(
+                self.students.register,
+                guild_id=interaction.guild_id,
+                user_id=interaction.user.id,
+                student_id=student_id,
+                name=name,
+                username=interaction.user.name,
+            )
+        except StudentIdTaken as exc:
+            await self._tell_conflict(exc.conflict)
+            raise
+        if done.confirmed:
+            reply = messages.registered_reply(done.student_id, done.name, done.updated)
+        else:
+            reply = messages.claim_pending_reply(done.student_id, done.name)
+        await interaction.followup.send(reply, ephemeral=True)
+
+    async def _tell_conflict(self, conflict: ClaimConflict) -> None:
+        """Tell the admin channels of the courses concerned that a second account typed a held id
+        (once per claimant and id per CONFLICT_COOLDOWN: typing it again floods no one)."""
+        loop = asyncio.get_running_loop()
+        key = (conflict.guild_id, conflict.student_id.casefold(), conflict.claimant_id)
+        if loop.time() - self._told_conflicts.get(key, -CONFLICT_COOLDOWN) < CONFLICT_COOLDOWN:
+            return
+        if len(self._told_conflicts) > 1000:  # forget the ones past their cooldown
+            now = loop.time()
+            self._told_conflicts = {k: t for k, t in self._told_conflicts.items() if now - t < CONFLICT_COOLDOWN}
+        self._told_conflicts[key] = loop.time()
+        text = messages.claim_conflict_notice(
+            conflict.student_id,
+            conflict.holder_id,
+            conflict.holder_confirmed,
+            conflict.claimant_id,
+            list(conflict.course_names),
         )
-        await interaction.followup.send(
-            messages.registered_reply(done.student_id, done.name, done.updated), ephemeral=True
-        )
+        for channel_id in conflict.admin_channel_ids:
+            try:
+                await self.bot.get_partial_messageable(channel_id).send(
+                    text, allowed_mentions=nextcord.AllowedMentions.none()
+                )
+            except nextcord.HTTPException:
+                log.exception("Could not tell admin channel %s of a claim conflict", channel_id)
 
     def remember_courses(self, courses: list[CourseInfo]) -> None:
         """Keep the courses read at start, by server, for a warning while the database cannot be read."""

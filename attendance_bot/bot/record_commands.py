@@ -1,5 +1,5 @@
-"""The gradebook record's slash commands: `/attendance mark|remove|history|report` (instructors)
-and `/my_attendance` (students), as a part of the one cog (its checks and its error mapping)."""
+"""The gradebook record's slash commands: `/attendance mark|remove|history|report|claims|link`
+(instructors) and `/my_attendance` (students), as a part of the one cog (its checks and its error mapping)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..errors import AttendanceError, NotAllowed
 from ..gradebook import GradebookService
 from ..records import STATUSES, Choice, CourseInfo
 from ..report import Report, attachments
+from ..students import StudentService
 from .options import ADMIN_PERMISSIONS, MAX_AUTOCOMPLETE, course_option, typed_options
 from .reports import ReportWorker
 
@@ -72,6 +73,7 @@ class RecordCommands:
     corrections: CorrectionService
     gradebooks: GradebookService
     reports: ReportWorker
+    students: StudentService
 
     def _record_services(self, settings: Settings, clock: Any) -> None:
         self.corrections = CorrectionService(settings, clock)
@@ -155,6 +157,36 @@ class RecordCommands:
 
         await _send_report(interaction, await self.reports.make(found.id, queued))
 
+    @attendance.subcommand(name="claims", description="Student ids claimed with /register that wait for you")
+    async def attendance_claims(self, interaction: nextcord.Interaction, course: str | None = course_option()) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
+        claims = await self.db.run(self.students.claims, found)  # type: ignore[attr-defined]
+        rows = [(c.student_id, c.user_id, c.name, c.roster_name) for c in claims]
+        await _send_lines(interaction, messages.claims_lines(found.name, rows), "claims.txt")
+
+    @attendance.subcommand(name="link", description="Confirm a Discord account as a student id of the course")
+    async def attendance_link(
+        self,
+        interaction: nextcord.Interaction,
+        student: str = _student_option("The student id (on the course's roster, or claimed)"),
+        account: nextcord.User = nextcord.SlashOption(
+            name="account", description="The student's Discord account", required=True
+        ),
+        course: str | None = course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found: CourseInfo = await self._admin_course(interaction, course)  # type: ignore[attr-defined]
+        if not isinstance(account, nextcord.User | nextcord.Member):  # an id Discord sent no user for (forged)
+            raise AttendanceError(messages.link_unknown_account())
+        typed = student.removeprefix("student:")
+        done = await self.db.run(  # type: ignore[attr-defined]
+            self.students.link, found, typed, account.id, actor=_actor(interaction)
+        )
+        await interaction.followup.send(
+            messages.linked_reply(done.course_name, done.student_id, done.user_id, list(done.replaced)), ephemeral=True
+        )
+
     @attendance_mark.on_autocomplete("student")
     async def _mark_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
         await self._complete_student(interaction, student)
@@ -166,6 +198,20 @@ class RecordCommands:
     @attendance_history.on_autocomplete("student")
     async def _history_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
         await self._complete_student(interaction, student)
+
+    @attendance_link.on_autocomplete("student")
+    async def _link_student(self, interaction: nextcord.Interaction, student: str | None = None) -> None:
+        course = await self._autocomplete_course(interaction)
+        found = await self.db.run(self.corrections.student_choices, course.id, student or "", 100) if course else []  # type: ignore[attr-defined]
+        await interaction.response.send_autocomplete(_choices([c for c in found if c.value.startswith("student:")]))
+
+    @attendance_claims.on_autocomplete("course")
+    async def _claims_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
+
+    @attendance_link.on_autocomplete("course")
+    async def _link_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
+        await self._complete_course(interaction, course)  # type: ignore[attr-defined]
 
     @attendance_mark.on_autocomplete("session")
     async def _mark_session(self, interaction: nextcord.Interaction, session: str | None = None) -> None:
@@ -235,8 +281,12 @@ class RecordCommands:
             username=interaction.user.name,
             course_id=course_id,
         )
+        registration = await self.db.run(  # type: ignore[attr-defined]
+            self.students.registration, interaction.guild_id, interaction.user.id
+        )
+        pending = registration.student_id if registration is not None and not registration.confirmed else None
         tz = self.service.settings.timezone  # type: ignore[attr-defined]
-        await _send_lines(interaction, messages.my_attendance_lines(mine, tz), "my_attendance.txt")
+        await _send_lines(interaction, messages.my_attendance_lines(mine, tz, pending), "my_attendance.txt")
 
     @my_attendance.on_autocomplete("course")
     async def _my_course(self, interaction: nextcord.Interaction, course: str | None = None) -> None:
