@@ -1180,7 +1180,9 @@ _IMPORT_SEED_HELP = (
     "move from the seed bot: import its SQLite database's attendance records (with their statuses) and "
     "student registrations into a course; its sessions become closed sessions of the course. The seed's times "
     "are read in TIMEZONE. The file is only read; a file that is not the seed's database, or holds an unknown "
-    "status, is refused and nothing is imported. Running it again changes nothing"
+    "status, is refused and nothing is imported; so is a view or virtual table in its place, a table of more than "
+    "1,000,000 rows or a read of more than 120 s. It writes 5,000 records per transaction, so a running bot is "
+    "never kept waiting long; running it again finishes an interrupted import and otherwise changes nothing"
 )
 
 
