@@ -361,7 +361,10 @@ def _names(names: list[str]) -> str:
 
 
 def course_name_invalid(name: object, limit: int) -> str:
-    return f"A course name is 1-{limit} characters of text (no line breaks), not {shown(str(name))}."
+    return (
+        f"A course name is 1-{limit} characters of text (no line breaks, control or text-direction characters), "
+        f"not {shown(str(name))}."
+    )
 
 
 def course_name_taken(name: str) -> str:
