@@ -1217,7 +1217,7 @@ _IMPORT_SEED_HELP = (
     "student registrations into a course; its sessions become closed sessions of the course. The seed's times "
     "are read in TIMEZONE. The file is only read; a file that is not the seed's database, or holds an unknown "
     "status, is refused and nothing is imported; so is a view or virtual table in its place, a table of more than "
-    "1,000,000 rows or a read of more than 120 s. It writes 5,000 records per transaction, so a running bot is "
+    "1,000,000 rows or a read of more than 120 s. It writes 1,000 records per transaction, so a running bot is "
     "never kept waiting long; running it again finishes an interrupted import and otherwise changes nothing"
 )
 

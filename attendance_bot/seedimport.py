@@ -58,7 +58,7 @@ _MAX_USER_ID = 2**63 - 1
 _CHUNK = 500  # ids per IN (...) of a read
 MAX_SEED_ROWS = 1_000_000  # rows a table of the seed file may have (a seed bot's course has thousands)
 MAX_SEED_SECONDS = 120.0  # reading the seed file (a million rows take seconds); longer is refused
-SEED_CHUNK = 5_000  # records (or registrations) written per transaction: the write lock is held that long
+SEED_CHUNK = 1_000  # records (or registrations) written per transaction: the write lock is held that long
 _PROGRESS_STEPS = 10_000  # SQLite instructions between looks at the clock
 _MAX_VALUE_BYTES = 1_000_000  # the longest value the seed connection reads (SQLITE_LIMIT_LENGTH)
 # What never comes in from a seed file's usernames and session ids: control characters (C0, C1),
