@@ -47,7 +47,7 @@ _HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 
 def printable(text: str) -> str:
     """Text as the shell prints it: every hidden character but newline and tab shown as a visible \\uXXXX."""
-    if text.isprintable():
+    if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():  # (almost) always
         return text
     return "".join(
         f"\\u{ord(ch):04x}" if ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN else ch for ch in text

@@ -679,6 +679,21 @@ def test_the_shell_prints_no_raw_control_characters(env: dict[str, str]) -> None
         assert name not in text and session_id not in text
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain\ttab\nline\n", "plain\ttab\nline\n"),
+        ("Юлия 王小明 🎓 a\u00a0b", "Юлия 王小明 🎓 a\u00a0b"),
+        ("\x1b[2J\x07\r\x00", "\\u001b[2J\\u0007\\u000d\\u0000"),
+        ("c1\x85\x9b", "c1\\u0085\\u009b"),
+        ("\u202eevil\u2066\u200b\u2028", "\\u202eevil\\u2066\\u200b\\u2028"),
+    ],
+)
+def test_printable_escapes_only_hidden_characters(text: str, shown: str) -> None:
+    """The shell's one escaping rule: C0, C1, format and line-separator characters but newline and tab."""
+    assert management.printable(text) == shown
+
+
 def test_the_shell_keeps_new_lines_tabs_and_csv_bytes(env: dict[str, str]) -> None:
     """Escaping touches only hidden characters: line breaks and the CSV export's CRLF are written as they are."""
     add(env, "Math")
