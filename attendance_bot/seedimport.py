@@ -436,11 +436,13 @@ def plan_records(
     existing = check_sessions(course, session_ids)
     plan.sessions = [NewSession(sid, *spans[sid]) for sid in session_ids if sid not in existing]
     there: set[tuple[int | None, str]] = set()
+    users = sorted({r.user_id for r in records})
     for chunk in _chunks(session_ids):
-        query = Attendance.select(Attendance.user_id, Attendance.session_id).where(
-            Attendance.session_id.in_(list(chunk))
-        )
-        there.update(query.tuples())
+        for accounts in _chunks(users):  # these accounts only: a chunk never reads a whole large session
+            query = Attendance.select(Attendance.user_id, Attendance.session_id).where(
+                Attendance.session_id.in_(list(chunk)) & Attendance.user_id.in_(list(accounts))
+            )
+            there.update(query.tuples())
     for record in records:
         if (record.user_id, record.session_id) in there:
             plan.records_there += 1
