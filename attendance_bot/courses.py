@@ -5,7 +5,7 @@ and manage.py alike)."""
 from __future__ import annotations
 
 import logging
-import re
+import unicodedata
 from datetime import datetime, timezone
 
 import peewee
@@ -27,7 +27,6 @@ from .settings import (
 log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 50
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Keys of edit(): what an instructor may change.
 EDITABLE = (
     "name",
@@ -55,11 +54,18 @@ def env_course(settings: Settings) -> CourseDefaults:
 
 
 def clean_name(name: str) -> str:
-    """A course name as stored: surrounding and repeated spaces removed; CourseError if unusable."""
-    cleaned = " ".join(str(name).split())
-    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or _CONTROL.search(cleaned):
+    """A course name as stored: surrounding and repeated spaces removed; CourseError if unusable:
+    empty, too long, or holding a control (C0, C1), format (bidi overrides and isolates, zero-width)
+    or line-separator character (a tab or line break is only a space)."""
+    text = str(name)
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(_hidden(ch) for ch in text):
         raise CourseError(messages.course_name_invalid(name, MAX_NAME_LENGTH))
     return cleaned
+
+
+def _hidden(ch: str) -> bool:
+    return ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")
 
 
 class CourseService:
@@ -113,7 +119,7 @@ class CourseService:
         query = Course.select().where(Course.name_key == fold(name))
         if guild_id is not None:
             query = query.where(Course.guild_id == guild_id)
-        rows = list(query)
+        rows = list(query) if "\x00" not in name else []  # NUL is in no name (PostgreSQL refuses it)
         if not rows:
             names = [c.name for c in self.courses(guild_id)]
             raise UnknownCourse(messages.unknown_course(name, names))

@@ -1,8 +1,10 @@
 """The one CSV writer: the seed's header and order, RFC 4180, UTF-8, times in TIMEZONE.
 
-Three formats: `records` (the seed's columns, one row per present or late record: today's bytes),
+Three formats: `records` (the seed's columns, one row per present or late record: the seed's bytes
+for clean data),
 `full` (those columns plus who the student is, every status, absences computed at read included)
-and `gradebook` (one row per roster student, a P/L/E/A column per session, then the totals).
+and `gradebook` (one row per roster student, a P/L/E/A column per session, then the totals). Every
+text cell of every format goes through text_cell().
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ def csv_text(rows: Iterable[ExportRow], tz: ZoneInfo) -> str:
         writer.writerow(
             (
                 "" if row.user_id is None else str(row.user_id),  # a mark of a student with no account
-                _cell(row.username),
+                text_cell(row.username),
                 local.strftime("%Y-%m-%d %H:%M:%S"),
                 local.strftime("%Y-%m-%d"),
-                _cell(row.session_id),
+                text_cell(row.session_id),
             )
         )
     return buffer.getvalue()
@@ -73,7 +75,7 @@ Pace = Callable[[Iterator[list[Row]]], Iterable[list[Row]]]
 
 
 def text_cell(value: str | None) -> str:
-    """A text cell of the full, gradebook and report formats: bidi overrides and isolates removed,
+    """A text cell of every format (records, full, gradebook, the report): bidi overrides and isolates removed,
     control characters (line breaks included) made spaces, then a formula start neutralised."""
     if not value:
         return ""

@@ -11,10 +11,11 @@ import signal
 import sys
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, NoReturn, cast
 from urllib.parse import urlsplit
 
 import peewee
@@ -37,6 +38,41 @@ ENV_HELP = "read settings from PATH (which must exist) instead of ./.env; the en
 
 class CommandError(Exception):
     """A failure that becomes one line on stderr and exit status 1."""
+
+
+# What the shell never prints raw: control characters (C0, C1: escape sequences, a bell, a carriage
+# return), format characters (bidi overrides and isolates, zero-width) and line separators, from a
+# name or id stored by an older release or another tool. Newline and tab are the shell's own.
+_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+
+
+def printable(text: str) -> str:
+    """Text as the shell prints it: every hidden character but newline and tab shown as a visible \\uXXXX."""
+    if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():  # (almost) always
+        return text
+    return "".join(
+        f"\\u{ord(ch):04x}" if ch not in "\n\t" and unicodedata.category(ch) in _HIDDEN else ch for ch in text
+    )
+
+
+class _Printable:
+    """A command's stdout or stderr: every write goes through printable() (the one place that keeps
+    raw control characters off the operator's terminal); `raw` is the stream itself, for the bytes
+    that are meant (the CSV's CRLF, the projector view's clear-screen)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        return self.raw.write(printable(text))
+
+    def __getattr__(self, name: str) -> object:  # flush, isatty, buffer, fileno, ...: the stream's own
+        return getattr(self.raw, name)
+
+
+def raw_stream(stream: IO[str]) -> IO[str]:
+    """The stream under a command's printable stdout (or the stream itself, if it is not wrapped)."""
+    return stream.raw if isinstance(stream, _Printable) else stream
 
 
 @dataclass
@@ -1099,7 +1135,7 @@ def _export(ctx: Context) -> int:
         buffer.write(data)
         buffer.flush()
     else:
-        ctx.stdout.write(data.decode("utf-8"))
+        raw_stream(ctx.stdout).write(data.decode("utf-8"))  # the CSV's CRLF as it is (its cells are clean)
     return 0
 
 
@@ -1259,7 +1295,7 @@ def _watch(ctx: Context, service: AttendanceService, session_id: str | None, cou
                 title = f"Session {session_id}{_of(service.get_session(session_id).course_name)}"
             left = max(1, int(current.seconds_left + 0.999))
             if tty:
-                ctx.stdout.write("\x1b[2J\x1b[H")
+                raw_stream(ctx.stdout).write("\x1b[2J\x1b[H")  # clear the screen
             if tty or shown != (current.code, current.window):
                 ctx.write(f"{title}: type /here {current.code}")
                 ctx.write()
@@ -1288,7 +1324,9 @@ _IMPORT_SEED_HELP = (
     "move from the seed bot: import its SQLite database's attendance records (with their statuses) and "
     "student registrations into a course; its sessions become closed sessions of the course. The seed's times "
     "are read in TIMEZONE. The file is only read; a file that is not the seed's database, or holds an unknown "
-    "status, is refused and nothing is imported. Running it again changes nothing"
+    "status, is refused and nothing is imported; so is a view or virtual table in its place, a table of more than "
+    "1,000,000 rows or a read of more than 120 s. It writes 1,000 records per transaction, so a running bot is "
+    "never kept waiting long; running it again finishes an interrupted import and otherwise changes nothing"
 )
 
 
@@ -1505,9 +1543,10 @@ def main(
     environ: Mapping[str, str] | None = None,
     stdin: IO[str] | None = None,
 ) -> int:
-    """Run one subcommand; return its exit status (errors: one line on stderr, status 1)."""
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    """Run one subcommand; return its exit status (errors: one line on stderr, status 1). Whatever it
+    writes shows control and text-reordering characters as \\uXXXX (printable())."""
+    stdout = cast(IO[str], _Printable(stdout or sys.stdout))
+    stderr = cast(IO[str], _Printable(stderr or sys.stderr))
     parser = build_parser()
     try:
         options = parser.parse_args(argv)

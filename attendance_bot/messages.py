@@ -361,7 +361,10 @@ def _names(names: list[str]) -> str:
 
 
 def course_name_invalid(name: object, limit: int) -> str:
-    return f"A course name is 1-{limit} characters of text (no line breaks), not {shown(str(name))}."
+    return (
+        f"A course name is 1-{limit} characters of text (no line breaks, control or text-direction characters), "
+        f"not {shown(str(name))}."
+    )
 
 
 def course_name_taken(name: str) -> str:
@@ -1045,6 +1048,28 @@ def seed_missing_columns(path: str, table: str, missing: list[str]) -> str:
     return (
         f"The `{table}` table of {quoted(path, 200)} has no column {', '.join(missing)}, so it is not the "
         "seed bot's database: nothing was imported."
+    )
+
+
+def seed_not_a_table(path: str, table: str, kind: str) -> str:
+    """The seed's `attendance` or `students` is a view, a virtual table or has computed columns."""
+    return (
+        f"`{table}` in {quoted(path, 200)} is a {kind}, not the seed bot's plain table, so it is not read: "
+        "nothing was imported."
+    )
+
+
+def seed_too_many_rows(path: str, limit: int) -> str:
+    return (
+        f"A table of {quoted(path, 200)} has more than {limit:,} rows, more than import-seed reads "
+        "(far more than a seed bot's database holds): nothing was imported."
+    )
+
+
+def seed_too_slow(path: str, seconds: float) -> str:
+    return (
+        f"Reading {quoted(path, 200)} took longer than {seconds:g} s, far longer than a seed bot's database "
+        "needs, so it was stopped: nothing was imported."
     )
 
 

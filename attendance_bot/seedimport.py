@@ -1,5 +1,5 @@
-"""Moving from the seed bot: its SQLite database read (read-only) and checked whole, the plan of what
-to bring into a course, and the import in one transaction with an event per record and registration.
+"""Moving from the seed bot: its SQLite database read (read-only, bounded) and checked whole, the plan
+of what to bring into a course, and the import in short transactions with an event per record and registration.
 
 The seed's `attendance` table is `id, user_id, username, timestamp, date_id, session_id` and, in
 later versions, `status`; its `students` table (later versions) is `user_id, student_id,
@@ -8,12 +8,22 @@ in UTC, as every other time here. The file is refused whole (one sentence, nothi
 is not such a database or holds a value that cannot be imported as it is (an unknown status, a
 time that is not a time); what is already in the course (sessions, records, registrations) is left
 as it is, so a second import of the same file changes nothing.
+
+A hostile file is refused too: only real tables are read (a view, a virtual table or computed
+columns named like the seed's are refused before a row is read), at most MAX_SEED_ROWS rows a table
+and MAX_SEED_SECONDS of reading (SQLite's progress handler stops it). Usernames and session ids
+come in without control or format characters (a session id with nothing else refuses the file).
+The import writes SEED_CHUNK records (or registrations) per transaction, each with its events, so a
+running bot's check-ins wait for one chunk at most; a run that was interrupted is finished by
+running it again.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +56,14 @@ _OWN_TABLES = {"schema_migration", "wrong_attempt", "roster_entry"}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MAX_USER_ID = 2**63 - 1
 _CHUNK = 500  # ids per IN (...) of a read
+MAX_SEED_ROWS = 1_000_000  # rows a table of the seed file may have (a seed bot's course has thousands)
+MAX_SEED_SECONDS = 120.0  # reading the seed file (a million rows take seconds); longer is refused
+SEED_CHUNK = 1_000  # records (or registrations) written per transaction: the write lock is held that long
+_PROGRESS_STEPS = 10_000  # SQLite instructions between looks at the clock
+_MAX_VALUE_BYTES = 1_000_000  # the longest value the seed connection reads (SQLITE_LIMIT_LENGTH)
+# What never comes in from a seed file's usernames and session ids: control characters (C0, C1),
+# format characters (bidi overrides and isolates, zero-width characters) and line separators.
+_DROPPED = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
 
 # Why a registration of the seed file is not brought in (the keys of SeedReport.skipped).
 SKIP_INVALID_ID = "invalid id"
@@ -161,12 +179,31 @@ def read_seed(path: Path | str, tz: ZoneInfo, *, own_database: Path | None = Non
         connection = sqlite3.connect(uri, uri=True)
     except (sqlite3.Error, ValueError, OSError) as exc:
         raise SeedError(messages.seed_unreadable(shown, str(exc))) from exc
+    deadline = _Deadline(time.monotonic() + MAX_SEED_SECONDS)
     try:
+        connection.set_progress_handler(deadline.passed, _PROGRESS_STEPS)
+        connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _MAX_VALUE_BYTES)
+        connection.execute("PRAGMA trusted_schema = OFF")  # no function of the file's schema runs
         return _read(connection, path, tz)
-    except sqlite3.Error as exc:  # a damaged file, or one SQLite cannot read
+    except sqlite3.Error as exc:  # a damaged file, or one SQLite cannot read, or the time is up
+        if deadline.stopped:
+            raise SeedError(messages.seed_too_slow(shown, MAX_SEED_SECONDS)) from exc
         raise SeedError(messages.seed_unreadable(shown, str(exc))) from exc
     finally:
         connection.close()
+
+
+class _Deadline:
+    """The seed connection's progress handler: stops the statement running once the time is up."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.stopped = False
+
+    def passed(self) -> int:
+        if time.monotonic() > self.at:
+            self.stopped = True
+        return int(self.stopped)
 
 
 def _check_file(path: Path, own_database: Path | None) -> None:
@@ -199,18 +236,46 @@ def _same_file(path: Path, other: Path) -> bool:
         return False
 
 
-def _columns(connection: sqlite3.Connection, table: str) -> list[str]:
-    return [str(row[1]).casefold() for row in connection.execute(f"PRAGMA table_info({table})")]
+def _columns(connection: sqlite3.Connection, table: str, shown: str) -> list[str]:
+    """The table's column names; SeedError if one is computed at read (a generated column)."""
+    rows = list(connection.execute(f"PRAGMA table_xinfo({table})"))
+    if any(row[6] in (2, 3) for row in rows):  # hidden 2 and 3: generated (virtual, stored)
+        raise SeedError(messages.seed_not_a_table(shown, table, "table with computed columns"))
+    return [str(row[1]).casefold() for row in rows]
+
+
+def _tables(connection: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """The file's tables and views by folded name: (type, its CREATE statement)."""
+    query = "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view')"
+    return {str(name).casefold(): (str(kind), str(sql or "")) for kind, name, sql in connection.execute(query)}
+
+
+def _check_table(tables: dict[str, tuple[str, str]], table: str, shown: str) -> None:
+    """SeedError unless `table` is a plain table: a view or a virtual table runs code of the file's choosing."""
+    kind, sql = tables[table]
+    if kind != "table":
+        raise SeedError(messages.seed_not_a_table(shown, table, kind))
+    if " ".join(sql.split()[:2]).casefold() == "create virtual":
+        raise SeedError(messages.seed_not_a_table(shown, table, "virtual table"))
+
+
+def _too_many(rows: int, shown: str) -> None:
+    if rows > MAX_SEED_ROWS:
+        raise SeedError(messages.seed_too_many_rows(shown, MAX_SEED_ROWS))
 
 
 def _read(connection: sqlite3.Connection, path: Path, tz: ZoneInfo) -> SeedFile:
     shown = str(path)
-    tables = {str(name).casefold() for (name,) in connection.execute("SELECT name FROM sqlite_master")}
-    if tables & _OWN_TABLES:
+    tables = _tables(connection)
+    if tables.keys() & _OWN_TABLES:
         raise SeedError(messages.seed_is_this_bot(shown))
     if "attendance" not in tables:
         raise SeedError(messages.seed_no_attendance(shown))
-    columns = _columns(connection, "attendance")
+    _check_table(tables, "attendance", shown)
+    has_students = "students" in tables
+    if has_students:
+        _check_table(tables, "students", shown)
+    columns = _columns(connection, "attendance", shown)
     if "submitted_at" in columns:  # this bot's table (a copy of its database)
         raise SeedError(messages.seed_is_this_bot(shown))
     missing = [name for name in SEED_COLUMNS if name not in columns]
@@ -225,6 +290,7 @@ def _read(connection: sqlite3.Connection, path: Path, tz: ZoneInfo) -> SeedFile:
     rows = 0
     for row_id, user_id, username, stamp, session_id, typed_status in cursor:
         rows += 1
+        _too_many(rows, shown)
         record = SeedRecord(
             row_id=row_id,
             user_id=_user_id(user_id, "attendance", row_id),
@@ -238,7 +304,6 @@ def _read(connection: sqlite3.Connection, path: Path, tz: ZoneInfo) -> SeedFile:
         if kept is None or record.at >= kept.at:  # the latest row of a student's session wins
             latest[key] = record
     registrations: list[SeedRegistration] = []
-    has_students = "students" in tables
     if has_students:
         registrations = _registrations(connection, shown, tz)
     return SeedFile(
@@ -252,7 +317,7 @@ def _read(connection: sqlite3.Connection, path: Path, tz: ZoneInfo) -> SeedFile:
 
 
 def _registrations(connection: sqlite3.Connection, shown: str, tz: ZoneInfo) -> list[SeedRegistration]:
-    columns = _columns(connection, "students")
+    columns = _columns(connection, "students", shown)
     missing = [name for name in STUDENT_COLUMNS if name not in columns]
     if missing:
         raise SeedError(messages.seed_missing_columns(shown, "students", missing))
@@ -261,6 +326,7 @@ def _registrations(connection: sqlite3.Connection, shown: str, tz: ZoneInfo) -> 
     cursor = connection.execute(f"SELECT user_id, student_id, {name}, {registered} FROM students")  # noqa: S608
     found: list[SeedRegistration] = []
     for user_id, student_id, student_name, registered_at in cursor:
+        _too_many(len(found) + 1, shown)
         found.append(
             SeedRegistration(
                 user_id=_user_id(user_id, "students", None),
@@ -285,16 +351,23 @@ def _user_id(value: Any, table: str, row_id: object) -> int:
     return number
 
 
+def _plain(text: str) -> str:
+    """Text as it comes in from the seed: control, format and line-separator characters dropped."""
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED)
+
+
 def _text(value: Any, column: str, row_id: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):
         raise SeedError(messages.seed_bad_value("attendance", row_id, column, value))
-    return str(value)
+    return _plain(str(value))
 
 
 def _session_id(value: Any, row_id: object) -> str:
-    text = "" if value is None or isinstance(value, bytes) else str(value).strip()
+    text = "" if value is None or isinstance(value, bytes) else _plain(str(value)).strip()
     if not text:
         raise SeedError(messages.seed_bad_value("attendance", row_id, "session_id", value))
     return text
@@ -331,50 +404,63 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def plan_import(course: CourseInfo, seed: SeedFile) -> SeedPlan:
-    """What importing `seed` into `course` writes, read from the database now (call it inside the
-    import's transaction); SeedError if a seed session belongs to another course."""
-    plan = SeedPlan()
-    spans: dict[str, list[datetime]] = {}
-    for record in seed.records:
-        spans.setdefault(record.session_id, []).append(record.at)
-    session_ids = sorted(spans)
+def _spans(records: Iterable[SeedRecord]) -> dict[str, tuple[datetime, datetime]]:
+    """Each seed session's first and last record time: the times of a session the import creates."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for record in records:
+        first, last = spans.get(record.session_id, (record.at, record.at))
+        spans[record.session_id] = (min(first, record.at), max(last, record.at))
+    return spans
+
+
+def check_sessions(course: CourseInfo, session_ids: Sequence[str]) -> dict[str, int | None]:
+    """The course of each of these session ids the database has; SeedError if one is another course's."""
     existing: dict[str, int | None] = {}
-    for chunk in _chunks(session_ids):
+    for chunk in _chunks(sorted(session_ids)):
         query = Session.select(Session.session_id, Session.course).where(Session.session_id.in_(list(chunk)))
         existing.update(query.tuples())
-    for session_id in session_ids:
-        if session_id in existing and existing[session_id] != course.id:
-            owner = existing[session_id]
+    for session_id, owner in sorted(existing.items()):
+        if owner != course.id:
             other = Course.get_or_none(Course.id == owner) if owner is not None else None
             raise SeedError(messages.seed_session_of_another_course(session_id, other.name if other else None))
-        if session_id not in existing:
-            times = spans[session_id]
-            plan.sessions.append(NewSession(session_id, min(times), max(times)))
+    return existing
+
+
+def plan_records(
+    course: CourseInfo, records: Sequence[SeedRecord], spans: dict[str, tuple[datetime, datetime]]
+) -> SeedPlan:
+    """What importing these records into `course` writes (their sessions the course lacks, the records
+    not there yet), read from the database now: call it inside the chunk's transaction."""
+    plan = SeedPlan()
+    session_ids = sorted({r.session_id for r in records})
+    existing = check_sessions(course, session_ids)
+    plan.sessions = [NewSession(sid, *spans[sid]) for sid in session_ids if sid not in existing]
     there: set[tuple[int | None, str]] = set()
+    users = sorted({r.user_id for r in records})
     for chunk in _chunks(session_ids):
-        query = Attendance.select(Attendance.user_id, Attendance.session_id).where(
-            Attendance.session_id.in_(list(chunk))
-        )
-        there.update(query.tuples())
-    for record in seed.records:
+        for accounts in _chunks(users):  # these accounts only: a chunk never reads a whole large session
+            query = Attendance.select(Attendance.user_id, Attendance.session_id).where(
+                Attendance.session_id.in_(list(chunk)) & Attendance.user_id.in_(list(accounts))
+            )
+            there.update(query.tuples())
+    for record in records:
         if (record.user_id, record.session_id) in there:
             plan.records_there += 1
         else:
             plan.records.append(record)
-    _plan_registrations(course, seed, plan)
     return plan
 
 
-def _plan_registrations(course: CourseInfo, seed: SeedFile, plan: SeedPlan) -> None:
-    if not seed.registrations:
-        return
+def plan_registrations(course: CourseInfo, registrations: Sequence[SeedRegistration]) -> SeedPlan:
+    """What importing these registrations into the course's server writes, and what it skips (why),
+    read from the database now: call it inside the chunk's transaction."""
+    plan = SeedPlan()
     if course.guild_id is None:
-        plan.skipped[SKIP_NO_SERVER] += len(seed.registrations)
-        return
+        plan.skipped[SKIP_NO_SERVER] += len(registrations)
+        return plan
     by_user: dict[int, str] = {}
     by_key: dict[str, int] = {}
-    users = sorted({r.user_id for r in seed.registrations})
+    users = sorted({r.user_id for r in registrations})
     for chunk in _chunks(users):
         query = Student.select(Student.user_id, Student.student_key).where(
             (Student.guild_id == course.guild_id) & Student.user_id.in_(list(chunk))
@@ -382,7 +468,7 @@ def _plan_registrations(course: CourseInfo, seed: SeedFile, plan: SeedPlan) -> N
         by_user.update(query.tuples())
     keys: set[str] = set()
     cleaned: list[tuple[SeedRegistration, str | None]] = []
-    for registration in seed.registrations:
+    for registration in registrations:
         try:
             sid = clean_student_id(registration.student_id or "")
         except StudentError:
@@ -416,6 +502,7 @@ def _plan_registrations(course: CourseInfo, seed: SeedFile, plan: SeedPlan) -> N
             plan.registrations.append(NewRegistration(registration.user_id, sid, key, name, registration.registered_at))
             by_key[key] = registration.user_id  # a later row of the file with this id or account is a conflict
             by_user[registration.user_id] = key
+    return plan
 
 
 # -- the import -----------------------------------------------------------------------------------
@@ -430,61 +517,78 @@ class SeedImportService:
         self.courses = CourseService(settings)
 
     def import_seed(self, course_id: int, seed: SeedFile) -> SeedReport:
-        """Bring a seed file's sessions, records and registrations into a course, each with its event,
-        in one transaction: a failure anywhere imports nothing. What is there already stays as it is."""
+        """Bring a seed file's registrations, then its sessions and records into a course, each with
+        its event, SEED_CHUNK at a time, each chunk in a transaction of its own: a failure keeps the
+        chunks written before it, and running the import again brings in the rest (what is there
+        already stays as it is). A seed session of another course refuses the file before any write."""
         course = self.courses.get(course_id)
         now = self.clock()
+        done = SeedPlan()
+        records = sorted(seed.records, key=lambda r: (r.session_id, r.user_id))
+        spans = _spans(records)
         try:
-            with storage.immediate():
-                plan = plan_import(course, seed)
-                late_after = Course.get_by_id(course.id).late_after
-                storage.insert_seed_sessions(
-                    [
-                        {
-                            "session_id": s.session_id,
-                            "secret": codes.new_secret(),
-                            "interval": course.interval,
-                            "code_length": course.code_length,
-                            "grace_seconds": course.grace_seconds,
-                            "opened_at": s.opened_at,
-                            "closed_at": s.closed_at,
-                            "open_flag": None,
-                            "opened_by": ACTOR,
-                            "guild_id": course.guild_id,
-                            "course": course.id,
-                            "late_after": late_after,
-                        }
-                        for s in plan.sessions
-                    ]
-                )
-                storage.insert_seed_records([_record_row(r) for r in plan.records])
-                storage.insert_seed_registrations(
-                    [
-                        {
-                            "guild_id": course.guild_id,
-                            "user_id": r.user_id,
-                            "student_id": r.student_id,
-                            "student_key": r.key,
-                            "name": r.name,
-                            "registered_at": r.registered_at or now,
-                        }
-                        for r in plan.registrations
-                    ]
-                )
-                storage.insert_seed_events(self._events(course, plan, now))
+            check_sessions(course, list(spans))
+            late_after = Course.get_by_id(course.id).late_after
+            for start in range(0, len(seed.registrations), SEED_CHUNK):
+                with storage.immediate():
+                    plan = plan_registrations(course, seed.registrations[start : start + SEED_CHUNK])
+                    self._write(course, plan, late_after, now)
+                _add(done, plan)
+            for start in range(0, len(records), SEED_CHUNK):
+                with storage.immediate():
+                    plan = plan_records(course, records[start : start + SEED_CHUNK], spans)
+                    self._write(course, plan, late_after, now)
+                _add(done, plan)
         except peewee.DatabaseError as exc:
             raise storage.failure("importing the seed database", exc) from exc
         order = (SKIP_ID_TAKEN, SKIP_OTHER_ID, SKIP_INVALID_ID, SKIP_NO_SERVER)
         return SeedReport(
-            sessions_created=len(plan.sessions),
-            records_imported=len(plan.records),
-            records_there=plan.records_there,
+            sessions_created=len(done.sessions),
+            records_imported=len(done.records),
+            records_there=done.records_there,
             duplicates=seed.duplicates,
-            registrations_imported=len(plan.registrations),
-            registrations_there=plan.registrations_there,
-            skipped=tuple((reason, plan.skipped[reason]) for reason in order if plan.skipped[reason]),
-            names_left_out=plan.names_left_out,
+            registrations_imported=len(done.registrations),
+            registrations_there=done.registrations_there,
+            skipped=tuple((reason, done.skipped[reason]) for reason in order if done.skipped[reason]),
+            names_left_out=done.names_left_out,
         )
+
+    def _write(self, course: CourseInfo, plan: SeedPlan, late_after: int | None, now: datetime) -> None:
+        """A chunk's plan written, with its events (inside the chunk's transaction)."""
+        storage.insert_seed_sessions(
+            [
+                {
+                    "session_id": s.session_id,
+                    "secret": codes.new_secret(),
+                    "interval": course.interval,
+                    "code_length": course.code_length,
+                    "grace_seconds": course.grace_seconds,
+                    "opened_at": s.opened_at,
+                    "closed_at": s.closed_at,
+                    "open_flag": None,
+                    "opened_by": ACTOR,
+                    "guild_id": course.guild_id,
+                    "course": course.id,
+                    "late_after": late_after,
+                }
+                for s in plan.sessions
+            ]
+        )
+        storage.insert_seed_records([_record_row(r) for r in plan.records])
+        storage.insert_seed_registrations(
+            [
+                {
+                    "guild_id": course.guild_id,
+                    "user_id": r.user_id,
+                    "student_id": r.student_id,
+                    "student_key": r.key,
+                    "name": r.name,
+                    "registered_at": r.registered_at or now,
+                }
+                for r in plan.registrations
+            ]
+        )
+        storage.insert_seed_events(self._events(course, plan, now))
 
     def _events(self, course: CourseInfo, plan: SeedPlan, now: datetime) -> list[dict[str, object]]:
         """One event per record and per registration brought in; a record's names the account's
@@ -526,6 +630,17 @@ class SeedImportService:
             for r in plan.records
         )
         return events
+
+
+def _add(done: SeedPlan, plan: SeedPlan) -> None:
+    """A chunk's plan added to the import's totals."""
+    done.sessions.extend(plan.sessions)
+    done.records.extend(plan.records)
+    done.records_there += plan.records_there
+    done.registrations.extend(plan.registrations)
+    done.registrations_there += plan.registrations_there
+    done.skipped.update(plan.skipped)
+    done.names_left_out += plan.names_left_out
 
 
 def _record_row(record: SeedRecord) -> dict[str, object]:

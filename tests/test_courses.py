@@ -58,6 +58,34 @@ def test_a_bad_name_is_refused(courses: CourseService, name: str) -> None:
     assert [c.name for c in courses.courses()] == ["default"]
 
 
+@pytest.mark.parametrize(
+    "name", ["\u202eevil", "a\u2066b\u2069", "zero\u200bwidth", "c1\x85", "csi\x9b31m", "esc\x1b[31m", "line\u2028sep"]
+)
+def test_control_and_text_reordering_characters_are_refused_in_a_name(courses: CourseService, name: str) -> None:
+    """C0 and C1 controls, bidi overrides and isolates, zero-width and line-separator characters: refused
+    on create and on edit with the rule; nothing is created or changed."""
+    with pytest.raises(CourseError) as caught:
+        add(courses, name, ADMIN_B, ATTENDANCE_B)
+    assert str(caught.value) == messages.course_name_invalid(name, 50)
+    course = courses.find("default")
+    with pytest.raises(CourseError) as edited:
+        courses.edit(course.id, name=name)
+    assert str(edited.value) == messages.course_name_invalid(name, 50)
+    assert [c.name for c in courses.courses()] == ["default"]
+
+
+@pytest.mark.parametrize("typed", ["\x00", "default\x00", "\x00default", "de\x00fault"])
+def test_a_nul_in_a_course_name_is_an_unknown_course(courses: CourseService, typed: str) -> None:
+    """No course name holds a NUL (PostgreSQL refuses one in a query): an unknown course, on both backends."""
+    with pytest.raises(UnknownCourse) as caught:
+        courses.find(typed, GUILD_ID)
+    assert str(caught.value) == messages.unknown_course(typed, ["default"])
+    with pytest.raises(UnknownCourse):
+        courses.for_admin_channel(GUILD_ID, ADMIN_CHANNEL_ID, typed)
+    with pytest.raises(UnknownCourse):
+        courses.for_shell(typed)
+
+
 def test_names_are_unique_per_server_whatever_their_case(courses: CourseService) -> None:
     """'DEFAULT ' clashes with 'default' in the same server; another server may use it."""
     with pytest.raises(CourseError) as caught:

@@ -7,6 +7,9 @@ import io
 import itertools
 import re
 import sqlite3
+import subprocess
+import sys
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +22,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from attendance_bot import management, messages, storage
+from attendance_bot import management, messages, seedimport, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.courses import CourseService
 from attendance_bot.models import Attendance, Event, Session, Student
@@ -415,7 +418,8 @@ def test_a_session_of_another_course_refuses_the_import(
 def test_a_failure_half_way_imports_nothing(
     importer: SeedImportService, course: CourseInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One transaction: sessions, records and registrations written, then the events fail: nothing stays."""
+    """A chunk is one transaction: its sessions, records and registrations written, then its events fail:
+    nothing of it stays (this seed is one chunk of registrations and one of records)."""
 
     def broken(rows: object) -> None:
         raise RuntimeError("disk on fire")
@@ -470,8 +474,8 @@ _examples = itertools.count(1)
 def test_hostile_usernames_and_ids_are_kept_as_data_or_skipped(
     service: AttendanceService, tmp_path: Path, username: str, student_id: str, name: str
 ) -> None:
-    """Formulas, control characters, RTL marks, emoji: usernames stored exactly; a student id stored
-    as written (trimmed) if it is one, else skipped and counted; never an unhandled error."""
+    """Formulas, RTL letters, emoji: usernames stored as written, less control and format characters;
+    a student id stored as written (trimmed) if it is one, else skipped and counted; never an unhandled error."""
     n = next(_examples)
     course = CourseService(service.settings).create(
         name=f"h{n}", guild_id=GUILD_ID + n, admin_channel_id=1, attendance_channel_id=2
@@ -479,13 +483,39 @@ def test_hostile_usernames_and_ids_are_kept_as_data_or_skipped(
     path = tmp_path / f"seed{n}.db"
     make_seed(path, [(n, username, "2024-09-02 09:00:00", f"H-{n}")], [(n, student_id, name, None)])
     report = SeedImportService(service.settings, service.clock).import_seed(course.id, read_seed(path, UTC))
-    assert Attendance.get(Attendance.session_id == f"H-{n}").username == username
+    plain = "".join(ch for ch in username if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp", "Cs"))
+    assert Attendance.get(Attendance.session_id == f"H-{n}").username == plain
     registered = Student.get_or_none((Student.guild_id == GUILD_ID + n) & (Student.user_id == n))
     if ID_RULE.fullmatch(student_id.strip()):
         assert registered is not None and registered.student_id == student_id.strip()
         assert report.registrations_imported == 1
     else:
         assert registered is None and report.skipped == (("invalid id", 1),)
+
+
+def test_control_and_format_characters_never_come_in_from_a_seed(
+    importer: SeedImportService, course: CourseInfo, tmp_path: Path
+) -> None:
+    """Usernames and session ids lose C0 and C1 controls, bidi overrides and zero-width characters
+    where they come in; a repeat of a session id that differed only by them is the same session."""
+    rows = [
+        (1, "ada\u202e\x1b[31m\x85", "2024-09-02 09:00:00", "S\u200b-1\x07"),
+        (2, "bob", "2024-09-02 09:05:00", "\u2066S-1\u2069 "),
+    ]
+    report = do_import(importer, course, make_seed(tmp_path / "seed.db", rows, students=None, status=False))
+    assert (report.sessions_created, report.records_imported) == (1, 2)
+    assert [(r.session_id, r.username) for r in Attendance.select().order_by(Attendance.user_id)] == [
+        ("S-1", "ada[31m"),
+        ("S-1", "bob"),
+    ]
+    assert [s.session_id for s in Session.select()] == ["S-1"]
+
+
+@pytest.mark.parametrize("session_id", ["\u202e", "\x00\x1b", "\u200b \u2069"])
+def test_a_session_id_of_nothing_but_control_characters_refuses_the_file(tmp_path: Path, session_id: str) -> None:
+    """Nothing left once cleaned: one line naming the row, as an empty session id; nothing imported."""
+    path = make_seed(tmp_path / "seed.db", [(1, "a", "2024-09-02 09:00:00", session_id)], students=None, status=False)
+    assert refused(path) == messages.seed_bad_value("attendance", 1, "session_id", session_id)
 
 
 # -- manage.py import-seed ------------------------------------------------------------------------
@@ -555,3 +585,195 @@ def test_manage_import_seed_help_explains_it(capsys: pytest.CaptureFixture[str])
     assert management.main(["import-seed", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "PATH" in text and "--course NAME" in text and "TIMEZONE" in text and "read-only" in text
+    assert f"{seedimport.MAX_SEED_ROWS:,} rows" in text and f"{seedimport.MAX_SEED_SECONDS:g} s" in text
+    assert f"{seedimport.SEED_CHUNK:,} records per transaction" in text
+
+
+# -- a hostile seed file (issue 15, item 2) ---------------------------------------------------------
+
+_SEED_IN_A_SUBPROCESS = """
+import sys
+from zoneinfo import ZoneInfo
+from attendance_bot.seedimport import SeedError, read_seed
+try:
+    read_seed(sys.argv[1], ZoneInfo("UTC"))
+except SeedError as exc:
+    print(exc)
+"""
+
+
+def _read_in_a_subprocess(path: Path) -> str:
+    """read_seed in a child process that is killed (and the test failed) if it has not ended in 30 s."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _SEED_IN_A_SUBPROCESS, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading the seed file never ended")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("script", "kind"),
+    [
+        (
+            "CREATE VIEW attendance(id, user_id, username, timestamp, date_id, session_id) AS "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+            "SELECT i, i, 'x', '2024-09-02 09:00:00', '2024-09-02', 'S' FROM n",
+            "view",
+        ),
+        (
+            ATTENDANCE.format(status="").replace("TABLE attendance", "TABLE real_rows")
+            + "; CREATE VIEW attendance AS SELECT * FROM real_rows",
+            "view",
+        ),
+    ],
+    ids=["endless-view", "view-over-a-table"],
+)
+def test_an_attendance_that_is_not_a_table_is_refused_at_once(tmp_path: Path, script: str, kind: str) -> None:
+    """A VIEW named `attendance` (here one over an endless recursive query) is refused in one line,
+    before a row is read; the test fails, instead of hanging, if the read never ends."""
+    path = tmp_path / "seed.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(script)
+    connection.close()
+    assert _read_in_a_subprocess(path) == messages.seed_not_a_table(str(path), "attendance", kind)
+
+
+def test_a_students_view_is_refused(tmp_path: Path) -> None:
+    """The `students` table too must be a real table."""
+    path = make_seed(tmp_path / "seed.db", students=None)
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE VIEW students(user_id, student_id) AS SELECT user_id, username FROM attendance")
+    connection.close()
+    assert refused(path) == messages.seed_not_a_table(str(path), "students", "view")
+
+
+def test_a_virtual_attendance_table_is_refused(tmp_path: Path) -> None:
+    """A virtual table (sqlite_master says `table`, its code is a module's) is not the seed's table."""
+    path = tmp_path / "seed.db"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE VIRTUAL TABLE attendance USING fts5(id, user_id, username, timestamp, date_id, session_id)"
+    )
+    connection.close()
+    assert refused(path) == messages.seed_not_a_table(str(path), "attendance", "virtual table")
+
+
+def test_a_generated_column_is_refused(tmp_path: Path) -> None:
+    """A column computed at read (it could build a huge value per row) is not the seed's: refused."""
+    path = tmp_path / "seed.db"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE attendance (id INTEGER PRIMARY KEY, user_id INTEGER, timestamp TEXT, date_id TEXT, "
+        "session_id TEXT, username TEXT GENERATED ALWAYS AS (printf('%.*c', 100000000, 'x')) VIRTUAL)"
+    )
+    connection.close()
+    assert refused(path) == messages.seed_not_a_table(str(path), "attendance", "table with computed columns")
+
+
+def test_a_seed_with_more_rows_than_the_bound_is_refused(
+    importer: SeedImportService, course: CourseInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More rows than MAX_SEED_ROWS (in either table): one line naming the bound; nothing imported."""
+    monkeypatch.setattr(seedimport, "MAX_SEED_ROWS", 4)
+    path = make_seed(tmp_path / "seed.db")  # 5 attendance rows
+    assert refused(path) == messages.seed_too_many_rows(str(path), 4)
+    few = make_seed(
+        tmp_path / "few.db", ROWS[:3], [*STUDENT_ROWS, (3, "C", None, None), (4, "D", None, None), (5, "E", None, None)]
+    )
+    assert refused(few) == messages.seed_too_many_rows(str(few), 4)
+    monkeypatch.setattr(seedimport, "MAX_SEED_ROWS", 5)
+    assert do_import(importer, course, path).records_imported == 5
+
+
+def test_a_seed_that_takes_longer_than_the_bound_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's progress handler stops a read that runs past MAX_SEED_SECONDS: one line, nothing imported."""
+    monkeypatch.setattr(seedimport, "MAX_SEED_SECONDS", 0.0)
+    rows = [(n, f"u{n}", "2024-09-02 09:00:00", "S") for n in range(1, 3001)]
+    path = make_seed(tmp_path / "seed.db", rows, students=None, status=False)
+    assert refused(path) == messages.seed_too_slow(str(path), 0.0)
+
+
+def _big_seed(path: Path, rows: int) -> Path:
+    """A seed of `rows` records over 50 sessions and a registration per account, written fast."""
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute(ATTENDANCE.format(status=", status TEXT DEFAULT 'present'"))
+        connection.executemany(
+            "INSERT INTO attendance (user_id, username, timestamp, date_id, session_id, status) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (1 + n % 1000, f"u{n % 1000}", "2024-09-02 09:00:00", "2024-09-02", f"B-{n // 1000}", "present")
+                for n in range(rows)
+            ),
+        )
+        connection.execute(STUDENTS)
+        connection.executemany(
+            "INSERT INTO students VALUES (?, ?, ?, ?)", ((1 + n, f"B{n}", None, None) for n in range(1000))
+        )
+    connection.close()
+    return path
+
+
+def test_a_large_import_lets_other_writers_in_between_chunks(
+    importer: SeedImportService, course: CourseInfo, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """50,000 rows are written in several short transactions: before each, another connection (as the
+    running bot would) takes the write lock at once, with no wait."""
+    seed = read_seed(_big_seed(tmp_path / "seed.db", 50_000), UTC)
+    transactions = 0
+    real = storage.immediate
+
+    def counted():  # type: ignore[no-untyped-def]
+        nonlocal transactions
+        transactions += 1
+        other = sqlite3.connect(db, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the import held the lock
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        return real()
+
+    monkeypatch.setattr(storage, "immediate", counted)
+    report = importer.import_seed(course.id, seed)
+    assert (report.records_imported, report.registrations_imported) == (50_000, 1000)
+    assert transactions >= 10
+    assert Attendance.select().count() == 50_000 and Event.select().count() == 51_000
+
+
+def test_an_interrupted_import_is_finished_by_running_it_again(
+    importer: SeedImportService, course: CourseInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after some chunks were committed keeps them (each with its events); the second run
+    brings in the rest, and a third changes nothing."""
+    monkeypatch.setattr(seedimport, "SEED_CHUNK", 100)
+    path = _big_seed(tmp_path / "seed.db", 1000)
+    real = storage.insert_seed_events
+    calls = 0
+
+    def failing(rows: Sequence[dict[str, Any]]) -> None:
+        nonlocal calls
+        calls += any(row["session_id"] is not None for row in rows)
+        if calls == 3:  # the third chunk of records
+            raise RuntimeError("power cut")
+        real(rows)
+
+    monkeypatch.setattr(storage, "insert_seed_events", failing)
+    with pytest.raises(RuntimeError):
+        do_import(importer, course, path)
+    kept = Attendance.select().count()
+    assert 0 < kept < 1000
+    assert Event.select().where(Event.session_id.is_null(False)).count() == kept  # no record without its event
+    monkeypatch.setattr(storage, "insert_seed_events", real)
+    again = do_import(importer, course, path)
+    assert (again.records_imported, again.records_there) == (1000 - kept, kept)
+    assert Attendance.select().count() == 1000 and Event.select().count() == 1000 + 1000
+    before = snapshot()
+    assert not do_import(importer, course, path).changed
+    assert snapshot() == before

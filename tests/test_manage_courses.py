@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -708,6 +709,92 @@ def test_course_option_is_in_the_help(name: str, env: dict[str, str]) -> None:
 
 # -- hostile input --------------------------------------------------------------------------
 
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [("add", "\u202eevil"), ("add", "C1\x85x"), ("add", "esc\x1b[2J"), ("edit", "a\u2066b"), ("edit", "zw\u200bsp")],
+)
+def test_course_add_and_edit_refuse_control_and_text_reordering_characters(
+    env: dict[str, str], command: str, name: str
+) -> None:
+    """`course add --name` and `course edit --name` refuse a name with a control, C1 or bidi
+    character in one line (the course rule), and nothing changes."""
+    add(env, "Math")
+    before = ok("courses", env=env)
+    if command == "add":
+        args = ("course", "add", "--name", name, "--guild", GUILD, "--admin-channel", "800000000000000011",
+                "--attendance-channel", "800000000000000012")  # fmt: skip
+    else:
+        args = ("course", "edit", "Math", "--name", name)
+    assert fails(*args, env=env) == f"Error: {messages.course_name_invalid(name, 50)}\n"
+    assert ok("courses", env=env) == before
+
+
+def _raw_in_the_database(env: dict[str, str], name: str, session_id: str) -> None:
+    """A course name and a session id with control characters, written straight into the file (as an
+    older release or another tool might have)."""
+    connection = sqlite3.connect(env["DATABASE_PATH"])
+    with connection:
+        connection.execute(
+            "UPDATE course SET name = ?, name_key = ? WHERE name = 'Math'", (name, migrations.fold(name))
+        )
+        connection.execute("UPDATE session SET session_id = ?", (session_id,))
+    connection.close()
+
+
+def _no_raw_controls(text: str) -> None:
+    bad = [ch for ch in text if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")]
+    assert bad == [], text
+
+
+def test_the_shell_prints_no_raw_control_characters(env: dict[str, str]) -> None:
+    """A course name and a session id stored raw with C0, C1 and bidi characters: `courses`,
+    `sessions`, `close` and the errors that name them show each as a visible \\uXXXX, never raw."""
+    add(env, "Math")
+    add(env, "Other", GUILD, "--admin-channel", "800000000000000021", "--attendance-channel", "800000000000000022")
+    session_of(ok("open", "--course", "Math", env=env))
+    name, session_id = "M\u202eath\x1b[2J\x85", "S\u2066-1\x07\u2028"
+    _raw_in_the_database(env, name, session_id)
+    shown_name, shown_id = "M\\u202eath\\u001b[2J\\u0085", "S\\u2066-1\\u0007\\u2028"
+    expected = {
+        ("courses",): (shown_name, shown_id),
+        ("sessions",): (shown_name, shown_id),  # two courses: a course column
+        ("sessions", "--course", name): (shown_id,),
+        ("close", "--course", name): (),
+        ("open", "--course", name): (),
+    }
+    for args, shown in expected.items():
+        result = manage(*args, env=env)
+        text = result.stdout.decode() + result.stderr.decode()
+        _no_raw_controls(text)
+        assert all(part in text for part in shown), (args, text)
+        assert name not in text and session_id not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain\ttab\nline\n", "plain\ttab\nline\n"),
+        ("Юлия 王小明 🎓 a\u00a0b", "Юлия 王小明 🎓 a\u00a0b"),
+        ("\x1b[2J\x07\r\x00", "\\u001b[2J\\u0007\\u000d\\u0000"),
+        ("c1\x85\x9b", "c1\\u0085\\u009b"),
+        ("\u202eevil\u2066\u200b\u2028", "\\u202eevil\\u2066\\u200b\\u2028"),
+    ],
+)
+def test_printable_escapes_only_hidden_characters(text: str, shown: str) -> None:
+    """The shell's one escaping rule: C0, C1, format and line-separator characters but newline and tab."""
+    assert management.printable(text) == shown
+
+
+def test_the_shell_keeps_new_lines_tabs_and_csv_bytes(env: dict[str, str]) -> None:
+    """Escaping touches only hidden characters: line breaks and the CSV export's CRLF are written as they are."""
+    add(env, "Math")
+    sid = session_of(ok("open", "--course", "Math", env=env))
+    _submit_correct(env, sid, [(1, "ada")])
+    exported = manage("export", "--course", "Math", env=env).stdout
+    assert exported.startswith(HEADER) and exported.count(b"\r\n") == 2
+
+
 HOSTILE = ["", " ", "\x00\x1b[31m", "\u202eABC", "Math\n101", "x" * 3000, "' OR 1=1; --", "<#800000000000000001>"]
 
 
@@ -722,7 +809,7 @@ def test_any_course_name_ends_in_one_line(args: tuple[str, ...], value: str, tmp
     if not database.exists():
         settings = load_settings(None, environ={"DATABASE_PATH": str(database)}, require_discord=False)
         init_db(database)
-        for name in ("Math 101", "\u202eRTL course"):
+        for name in ("Math 101", "RTL course"):
             CourseService(settings).create(
                 name=name,
                 guild_id=int(GUILD),
@@ -730,6 +817,13 @@ def test_any_course_name_ends_in_one_line(args: tuple[str, ...], value: str, tmp
                 attendance_channel_id=800000000000000002,
             )
         close_db()
+        connection = sqlite3.connect(database)  # a name a release before the rule could store
+        with connection:
+            name = "\u202eRTL course"
+            connection.execute(
+                "UPDATE course SET name = ?, name_key = ? WHERE name = 'RTL course'", (name, migrations.fold(name))
+            )
+        connection.close()
     option = [value] if args[0] == "course" else ["--course", value]
     out, err = io.StringIO(), io.StringIO()
     status = management.main(

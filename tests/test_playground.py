@@ -223,7 +223,7 @@ def test_people_lists_the_server(scripted: subprocess.CompletedProcess[str]) -> 
         messages.playground_extra_value("here", "extra", ["code"]),
         messages.playground_unknown_option("here", "cod", ["code"]),
         messages.playground_quotes('/here "7KQ3'),
-        messages.playground_needs_subcommand("attendance", ["mark", "remove", "history", "report"]),
+        messages.playground_needs_subcommand("attendance", ["mark", "remove", "history", "report", "claims", "link"]),
         messages.playground_bad_value("status", "sick", "one of present, late, excused, absent"),
         messages.playground_bad_value("late_after", "soon", "a number"),
     ],

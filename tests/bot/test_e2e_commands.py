@@ -246,3 +246,17 @@ def test_export_unknown_session_lists_recent(world: World) -> None:
     assert session_id in reply.content
     assert reply.files == []
     assert reply.ephemeral
+
+
+@pytest.mark.parametrize("command", ["open_attendance", "export_csv", "my_attendance"])
+def test_a_nul_in_the_course_option_is_an_unknown_course(world: World, command: str) -> None:
+    """A `course` holding a NUL (PostgreSQL refuses one in a query) is an unknown course, privately,
+    on both backends; nothing is opened."""
+    world.db.close_any()
+    typed = "de\x00fault"
+    member = world.emu.instructor if command != "my_attendance" else world.student(f"nul_{command}")
+    channel = world.emu.admin_channel_id if command != "my_attendance" else world.emu.attendance_channel_id
+    reply = world.emu.invoke(member, channel, command, course=typed)
+    assert reply.content == messages.unknown_course(typed, ["default"])
+    assert reply.ephemeral and reply.files == []
+    assert world.db.open_session() is None

@@ -522,6 +522,21 @@ def test_course_create_refuses_what_it_cannot_use(campus: Campus, case: str) -> 
     assert (_snapshot(campus.db.path, one.id)["course"], _snapshot(campus.db.path, two.id)["course"]) == before
 
 
+@pytest.mark.parametrize("name", ["\u202eevil", "C1\x85x", "zw\u200bsp"], ids=["rtl-override", "c1", "zero-width"])
+def test_course_create_and_edit_refuse_control_and_text_reordering_characters(campus: Campus, name: str) -> None:
+    """/course create and /course edit with a name holding U+202E, a C1 control or a zero-width character:
+    refused privately with the course-name rule; no course is made or renamed."""
+    one = campus.one
+    admin = one.add_text_channel(f"setup-hidden-{ord(name[-3])}")
+    attendance = one.add_text_channel(f"attendance-hidden-{ord(name[-3])}")
+    before = _snapshot(campus.db.path, one.id)["course"]
+    reply = campus.create(one.instructor, admin, name, attendance_channel=attendance)
+    assert (reply.content, reply.ephemeral) == (messages.course_name_invalid(name, 50), True)
+    reply = campus.emu.invoke(one.instructor, one.admin_channel_id, "course edit", course=ENV_COURSE, name=name)
+    assert (reply.content, reply.ephemeral) == (messages.course_name_invalid(name, 50), True)
+    assert _snapshot(campus.db.path, one.id)["course"] == before
+
+
 EDIT_REFUSALS = ["attendance_elsewhere", "display_elsewhere", "role_elsewhere"]
 
 
