@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
 
 import peewee
 
@@ -542,20 +541,12 @@ def _copy_target(url: str) -> Settings:
 
 def _same_database(settings: Settings, target: Settings) -> bool:
     """Whether the target is the configured database (another spelling of its file, or the same
-    PostgreSQL server and database whatever the user)."""
+    PostgreSQL server and database whatever the user, as the driver will connect: see postgres_endpoint)."""
     if settings.database_url is None and target.database_url is None:
         return _is_database_file(target.database_path, settings)
     if settings.database_url is not None and target.database_url is not None:
-        return _server_database(settings.database_url) == _server_database(target.database_url)
+        return models.postgres_endpoint(settings.database_url) == models.postgres_endpoint(target.database_url)
     return False
-
-
-def _server_database(url: str) -> tuple[str, int, str]:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host in ("localhost", "127.0.0.1", "::1"):
-        host = "loopback"
-    return host, parts.port or 5432, parts.path.strip("/")
 
 
 # -- open / close ---------------------------------------------------------------------------

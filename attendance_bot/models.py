@@ -305,11 +305,9 @@ def _shown(url: str) -> str:
 def _postgres(url: str) -> peewee.Database:
     """A pooled PostgreSQL database for a URL (psycopg 3 through peewee, which runs in autocommit
     mode outside transactions, so a failed statement never leaves the connection aborted)."""
-    from playhouse.db_url import parse
     from playhouse.pool import PooledPostgresqlDatabase
 
-    params = parse(url, unquote_user=True, unquote_password=True)
-    name = params.pop("database")
+    name, params = _postgres_params(url)
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return PooledPostgresqlDatabase(
         name,
@@ -318,6 +316,46 @@ def _postgres(url: str) -> peewee.Database:
         timeout=POOL_WAIT_SECONDS,
         **params,
     )
+
+
+def _postgres_params(url: str) -> tuple[str, dict[str, object]]:
+    """The database name and the keyword arguments peewee hands psycopg for a URL (its query's
+    parameters among them: they override the host, port and user the URL names)."""
+    from playhouse.db_url import parse
+
+    params = parse(url, unquote_user=True, unquote_password=True)
+    return str(params.pop("database")), params
+
+
+def postgres_endpoint(url: str) -> tuple[str, int, str]:
+    """The server and database a URL connects to, as the driver resolves them: (host, port, database).
+
+    The query's `host`, `hostaddr`, `port` and `dbname` win over the URL's own parts, as in psycopg
+    (peewee passes the database name only when the query has none); libpq's defaults fill the
+    rest (PGHOST, PGPORT, PGDATABASE, PGUSER, then the local socket, 5432, the user's name). Every
+    spelling of this machine (localhost, 127.0.0.0/8, ::1, a Unix socket folder) is "this machine".
+    """
+    import getpass
+    import ipaddress
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name, params = _postgres_params(url)
+    params.setdefault("dbname", name)
+    wanted = ("host", "hostaddr", "port", "dbname", "user")
+    given = {key: str(value) for key, value in params.items() if key in wanted and value is not None}
+    info = conninfo_to_dict(make_conninfo("", **given))
+    host = str(info.get("hostaddr") or info.get("host") or os.environ.get("PGHOST") or "").strip().lower()
+    host = host.strip("[]")
+    try:
+        local = host in ("", "localhost") or host.startswith("/") or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    port_text = str(info.get("port") or os.environ.get("PGPORT") or "5432")
+    port = int(port_text) if port_text.isdigit() else -1
+    user = str(info.get("user") or os.environ.get("PGUSER") or getpass.getuser())
+    dbname = str(info.get("dbname") or os.environ.get("PGDATABASE") or user)
+    return ("this machine" if local else host), port, dbname
 
 
 def _postgres_problem(exc: BaseException) -> str:
