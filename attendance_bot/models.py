@@ -291,7 +291,7 @@ def init_db(
     except peewee.DatabaseError as exc:
         close_all()
         if is_postgres(target):
-            raise StorageError(messages.postgres_unreachable(shown, _postgres_problem(exc))) from exc
+            raise StorageError(messages.postgres_unreachable(shown, _postgres_problem(exc, str(target)))) from exc
         raise StorageError(messages.database_unusable(shown, exc)) from exc
     return database.obj  # type: ignore[no-any-return]
 
@@ -358,9 +358,13 @@ def postgres_endpoint(url: str) -> tuple[str, int, str]:
     return ("this machine" if local else host), port, dbname
 
 
-def _postgres_problem(exc: BaseException) -> str:
-    """What went wrong reaching PostgreSQL, in a few words (the driver's message names no password)."""
+def _postgres_problem(exc: BaseException, url: str) -> str:
+    """What went wrong reaching PostgreSQL, in a few words; any piece of the URL's password the
+    driver's message quotes (one it misread as a host, port or database name) is hidden."""
+    from .settings import hide_secrets
+
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = hide_secrets(text, url)
     lowered = text.lower()
     if "role" in lowered and "does not exist" in lowered:  # a user the server does not know
         return "authentication failed: the server has no such user; check the user in DATABASE_URL"
@@ -384,7 +388,7 @@ def open_postgres_read_only(url: str) -> None:
         database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     except peewee.DatabaseError as exc:
         close_all()
-        raise StorageError(messages.postgres_unreachable(_shown(url), _postgres_problem(exc))) from exc
+        raise StorageError(messages.postgres_unreachable(_shown(url), _postgres_problem(exc, url))) from exc
 
 
 def _make_private(path: Path) -> None:
