@@ -21,7 +21,16 @@ import peewee
 from . import bigtext, messages, migrations, models
 from .attendance import AttendanceService
 from .courses import env_course
-from .errors import AttendanceError, ConfigurationError, CourseError, CourseNeeded, NoOpenSession, quoted
+from .errors import (
+    AttendanceError,
+    ConfigurationError,
+    CourseError,
+    CourseNeeded,
+    NoOpenSession,
+    UnknownCourse,
+    UnknownSession,
+    quoted,
+)
 from .export import csv_bytes
 from .messages import MANAGE
 from .migrations import fold
@@ -37,6 +46,10 @@ class CommandError(Exception):
     """A failure that becomes one line on stderr and exit status 1."""
 
 
+class NothingThere(CommandError):
+    """The database holds no course (or nothing of what was asked): the error names the database."""
+
+
 @dataclass
 class Context:
     """What every subcommand gets: parsed options, streams, where settings come from."""
@@ -45,6 +58,8 @@ class Context:
     stdout: IO[str]
     stderr: IO[str]
     environ: Mapping[str, str]
+    # The database a command opened, as it may be printed: "not found" errors name it.
+    database: str | None = None
 
     def settings(self, *, require_discord: bool = False) -> Settings:
         """Settings from --env-file (which must exist) or ./.env (which may be missing) and the environment."""
@@ -71,18 +86,19 @@ class Context:
         except OSError as exc:
             raise CommandError(f"Cannot read {quoted(str(env_file), 200)}: {exc.strerror}") from exc
 
-    def service(self, *, create: bool = False, writes: bool = False) -> AttendanceService:
+    def service(self, *, writes: bool = False) -> AttendanceService:
         """The service over the configured database, opened for what the command does.
 
         A command that writes (writes=True) brings an older database up to date (a backup copy
         first; what was done goes to stderr) and then creates or updates the course `.env`
         defines. A read-only command changes nothing: it refuses an older database (saying to
         run `migrate`) and sees the `.env` course only once a writing command or the bot has
-        added it. create=False never makes a database where there is none.
+        added it. None makes a database where there is none (`migrate` and the bot do).
         """
         settings = self.settings()
-        for line in _open_database(settings, create=create, upgrade=writes):
+        for line in _open_database(settings, create=False, upgrade=writes):
             self.stderr.write(line + "\n")
+        self.database = settings.database_shown
         service = AttendanceService(settings)
         if writes:
             _sync_env_course(service)
@@ -99,7 +115,7 @@ class Context:
             return service.courses.for_shell(None)
         except CourseError as exc:
             if _env_course_missing(service) and (name is None or fold(name) == fold(service.settings.course_name)):
-                raise CommandError(messages.env_course_not_added(service.settings.course_name)) from exc
+                raise NothingThere(messages.env_course_not_added(service.settings.course_name)) from exc
             raise
 
     def course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
@@ -193,7 +209,13 @@ def _open_database(settings: Settings, *, create: bool, upgrade: bool) -> list[s
     init_db's warnings (a database others could read, made private) as "Warning: ..." lines."""
     try:
         with _upgrade_sentences() as lines:
-            init_db(settings.database_target, create=create, upgrade=upgrade, defaults=env_course(settings))
+            init_db(
+                settings.database_target,
+                create=create,
+                upgrade=upgrade,
+                defaults=env_course(settings),
+                make_folder=settings.default_database,
+            )
     except AttendanceError as exc:  # its sentence names the path and says what to do
         raise CommandError(str(exc)) from exc
     return lines
@@ -292,6 +314,11 @@ def _demo(ctx: Context) -> int:
         )
     if path.exists() and not path.is_file():
         raise CommandError(f"--database {shown} is not a file: name the demo's database file, such as data/demo.db.")
+    if not os.path.lexists(path.parent):  # only the project's data/ folder is made (private: 0700)
+        if path.parent != PROJECT_DIR / "data":
+            raise CommandError(messages.demo_folder_missing(path))
+        path.parent.mkdir(mode=0o700)
+        path.parent.chmod(0o700)
     if path.is_file() and path.stat().st_size and not _looks_like_sqlite(path):
         raise CommandError(
             f"--database {shown} is not a SQLite database, and the demo deletes its database at each run: "
@@ -316,8 +343,9 @@ def _looks_like_sqlite(path: Path) -> bool:
 @command(
     "check",
     "validate the configuration (the token and channel ids for form only: `run` contacts Discord) and the "
-    "database, creating it if missing (an older one is not upgraded: it says so; a PostgreSQL one is only "
-    "connected to and read); say exactly what is wrong, and warn about likely pitfalls",
+    "database, only reading it: a missing one is an error naming its path (the default data/attendance.db not "
+    "made yet is not: the bot makes it when it starts), an older one is not upgraded (it says so); say exactly "
+    "what is wrong, and warn about likely pitfalls",
 )
 def _check(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
@@ -327,18 +355,23 @@ def _check(ctx: Context) -> int:
         found = _look_at_postgres(settings)
         shown = settings.database_shown
         state = f"{found.sessions} session(s)" if found.version is not None else "empty: no tables yet"
-    else:
+    else:  # read only: a missing database is never made here, nor its folder
         path = settings.database_path
-        existed = path.exists()
-        looked = _look_at(path) if existed else None
-        if looked is None or looked.version is None or not looked.pending:
-            for line in _open_database(settings, create=True, upgrade=False):  # creates a missing one
-                ctx.stderr.write(line + "\n")
-            looked = _look_at(path, reuse=True)
-        if looked is None:  # _open_database read it just now: only a race gets here
-            raise CommandError(f"The database at {path} could not be read.")
-        found, shown = looked, str(path)
-        state = f"{found.sessions} session(s)" if existed else "created, empty"
+        found, shown = _NOTHING, str(path)
+        state = ""
+        if path.exists():
+            looked = _look_at(path)
+            if looked is None or (looked.version is not None and not looked.pending):
+                # init_db says what is wrong with an unreadable or too new one, and makes a readable one private
+                for line in _open_database(settings, create=False, upgrade=False):
+                    ctx.stderr.write(line + "\n")
+                looked = _look_at(path, reuse=True)
+            if looked is None:  # _open_database read it just now: only a race gets here
+                raise CommandError(f"The database at {path} could not be read.")
+            found = looked
+            state = f"{found.sessions} session(s)" if found.version is not None else "empty: no tables yet"
+        elif not settings.default_database:  # a DATABASE_PATH that names no file: mistyped, or moved
+            raise CommandError(messages.no_database_at(path))
     ctx.write("Configuration validated successfully")
     ctx.write(f"  (the token and channel ids were checked for form only; `{MANAGE} run` contacts Discord)")
     if settings.defines_course:
@@ -350,7 +383,7 @@ def _check(ctx: Context) -> int:
         f"accepted {settings.code_grace_seconds} s after they change"
     )
     ctx.write(f"  time zone:          {settings.timezone.key}")
-    ctx.write(f"Database OK: {shown} ({state})")
+    ctx.write(f"Database OK: {shown} ({state})" if state else messages.database_not_made_yet(settings.database_path))
     latest = migrations.latest()
     if found.version is None:
         ctx.write(f"  schema version:     {messages.postgres_empty_schema()}")
@@ -373,6 +406,9 @@ class _Found:
     courses: int
     archived: int
     names: frozenset[str]  # the courses' names, folded
+
+
+_NOTHING = _Found(None, [], 0, 0, 0, frozenset())  # a database not made yet
 
 
 def _look_at(path: Path, *, reuse: bool = False) -> _Found | None:
@@ -457,15 +493,19 @@ def _env_course_state(found: _Found, settings: Settings) -> str:
 
 @command(
     "migrate",
-    "upgrade an existing database to this release's schema (a backup copy <database>.bak-<version> is made "
-    "first) and say what was done, one line each; the bot does the same when it starts",
+    "upgrade the database to this release's schema (a backup copy <database>.bak-<version> is made first) and "
+    "say what was done, one line each; where there is none, make a new one (in an existing folder, or the "
+    "default data/); the bot does the same when it starts",
 )
 def _migrate(ctx: Context) -> int:
     settings = ctx.settings()
-    lines = _open_database(settings, create=False, upgrade=True)
+    made = settings.database_url is None and not settings.database_path.exists()
+    lines = _open_database(settings, create=True, upgrade=True)
     for line in lines:
         (ctx.stderr if line.startswith("Warning: ") else ctx.stdout).write(line + "\n")
-    if not any(not line.startswith("Warning: ") for line in lines):
+    if made:
+        ctx.write(messages.database_made(settings.database_path, migrations.schema_version()))
+    elif not any(not line.startswith("Warning: ") for line in lines):
         ctx.write(messages.database_up_to_date(migrations.schema_version()))
     _sync_env_course(AttendanceService(settings))
     return 0
@@ -569,7 +609,7 @@ def _open_arguments(parser: argparse.ArgumentParser) -> None:
     _open_arguments,
 )
 def _open(ctx: Context) -> int:
-    service = ctx.service(create=True, writes=True)
+    service = ctx.service(writes=True)
     course = ctx.course(service)
     user = os.environ.get("USER") or "shell"
     late = ctx.options.late_after
@@ -816,7 +856,7 @@ def _course_add(ctx: Context) -> int:
     guild_id = _guild(ctx, settings, default=True)
     if guild_id is None:
         raise CommandError(messages.guild_needed())
-    service = ctx.service(create=True, writes=True)
+    service = ctx.service(writes=True)
     course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
     ctx.write(messages.course_added(course))
     return 0
@@ -1254,7 +1294,7 @@ def _history_scope(ctx: Context, service: AttendanceService) -> tuple[int | None
     if len(guilds) == 1:
         return None, guilds[0]
     if not guilds:
-        raise CommandError(messages.shell_course_needed([]))
+        raise NothingThere(messages.shell_course_needed([]))
     if service.settings.guild_id in guilds:
         return None, service.settings.guild_id
     raise CommandError(messages.history_server_needed(guilds))
@@ -1299,6 +1339,20 @@ def _mark(ctx: Context) -> int:
 # -- entry point ----------------------------------------------------------------------------
 
 
+def _found_nothing(exc: BaseException) -> bool:
+    """Whether an error says a course, student or session is not in the database (or no course is):
+    the shell then names the database it looked in, in case DATABASE_PATH names the wrong one."""
+    from .corrections import UnknownStudent
+
+    not_found = (UnknownCourse, UnknownStudent, UnknownSession)
+    for error in (exc, exc.__cause__):
+        if isinstance(error, not_found) or isinstance(error, NothingThere):
+            return True
+        if isinstance(error, CourseNeeded) and not error.names:
+            return True
+    return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manage.py",
@@ -1336,7 +1390,10 @@ def main(
     try:
         return handler(ctx)
     except (CommandError, AttendanceError) as exc:
-        for line in str(exc).splitlines() or ["failed"]:
+        lines = str(exc).splitlines() or ["failed"]
+        if ctx.database is not None and _found_nothing(exc):
+            lines[-1] += f" {messages.looked_in(ctx.database)}"
+        for line in lines:
             stderr.write(f"Error: {line}\n")
         return 1
     except peewee.DatabaseError as exc:

@@ -305,8 +305,33 @@ def no_free_session_id() -> str:
 
 def no_database_at(path: Path) -> str:
     return (
-        f"No database at {path}: check DATABASE_PATH (in .env or the environment); nothing has been recorded there yet."
+        f"No database at {path}: check DATABASE_PATH (in .env or the environment); nothing has been recorded there "
+        f"yet (a new database is made there by `{MANAGE} migrate`, or by the bot when it starts)."
     )
+
+
+def database_folder_missing(path: Path) -> str:
+    return (
+        f"Cannot make the database {path}: the folder {path.parent} does not exist (only the default data/ folder "
+        "is made): check DATABASE_PATH, or create the folder first."
+    )
+
+
+def demo_folder_missing(path: Path) -> str:
+    return (
+        f"--database {path}: the folder {path.parent} does not exist (only the default data/ folder is made): "
+        "create it first, or name a file in a folder that exists."
+    )
+
+
+def database_not_made_yet(path: Path) -> str:
+    """`check` on a fresh checkout: the default database, not made yet."""
+    return f"Database not made yet: {path} (the bot makes it when it starts, or `{MANAGE} migrate`)"
+
+
+def looked_in(database: str) -> str:
+    """Appended to a shell error that found no course, student or session: where it looked."""
+    return f"(Looked in the database {database}.)"
 
 
 def database_cannot_be_created(path: Path, reason: str | None) -> str:
@@ -496,6 +521,10 @@ def env_course_in_several_servers(name: str, guild_ids: list[int]) -> str:
         f"Several servers have a course named {name!r} (servers {servers}): set GUILD_ID in .env to the server "
         "of the course .env defines."
     )
+
+
+def database_made(path: Path, version: int | None) -> str:
+    return f"Made a new database at {path} (schema version {version})."
 
 
 def database_up_to_date(version: int | None) -> str:

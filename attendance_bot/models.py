@@ -230,6 +230,7 @@ def init_db(
     create: bool = True,
     upgrade: bool = True,
     defaults: CourseDefaults | None = None,
+    make_folder: bool = False,
 ) -> peewee.Database:
     """Open the database with the latest schema: the SQLite file at `target` (WAL, busy timeout,
     mode 0600), or the PostgreSQL server a `postgresql://` URL names (through a connection pool).
@@ -238,7 +239,9 @@ def init_db(
     file after a backup copy; `defaults` names the course its sessions join), unless upgrade=False,
     which refuses it instead (StorageError saying `manage.py migrate`). With create=False a missing
     SQLite file is an error instead of a new database (for read-only commands that should not
-    invent an empty database in the wrong place); a PostgreSQL database must exist already.
+    invent an empty database in the wrong place); a PostgreSQL database must exist already. A new
+    file's folder must exist (StorageError naming it), unless make_folder (the default data/ folder,
+    made 0700).
     """
     from . import migrations  # it imports the models
 
@@ -255,8 +258,12 @@ def init_db(
             if not path.exists():
                 if not create:
                     raise StorageError(messages.no_database_at(path))
+                if not make_folder and not os.path.lexists(path.parent):
+                    raise StorageError(messages.database_folder_missing(path))
                 try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    if make_folder and not os.path.lexists(path.parent):
+                        path.parent.mkdir(mode=0o700)
+                        os.chmod(path.parent, 0o700)  # whatever the umask: it will hold every record
                     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                     os.close(fd)
                 except OSError as exc:

@@ -85,6 +85,9 @@ class Settings:
     # Speed-ups nextcord supports (UVLOOP, ORJSON; attendance_bot/speedups.py): off unless set on.
     uvloop: bool = False
     orjson: bool = False
+    # The database is the project's data/attendance.db (DATABASE_PATH unset, or set to it), whose
+    # folder the bot (and `migrate`) may make; the folder of any other path must exist.
+    default_database: bool = False
 
     @property
     def database_target(self) -> str | Path:
@@ -339,6 +342,7 @@ def load_settings(
     database_path = Path(db_raw).expanduser()
     if not database_path.is_absolute():
         database_path = base_dir / database_path
+    default_database = database_url is None and database_path == base_dir / DEFAULT_DATABASE_PATH
     if database_url is None and database_path.exists() and database_path.is_dir():
         reader.problems.append(f"DATABASE_PATH must name a file, but {db_raw!r} is a folder")
     shard_count, shard_ids = _shards(reader)
@@ -371,6 +375,7 @@ def load_settings(
         shard_ids=shard_ids,
         uvloop=uvloop,
         orjson=orjson,
+        default_database=default_database,
     )
 
 

@@ -41,10 +41,15 @@ COURSES_HEADER = (
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """Nothing of the developer's: PATH, a temporary database, no `.env` course."""
+    """Nothing of the developer's: PATH, a temporary database (made, empty, as `migrate` or the bot
+    makes it), no `.env` course."""
+    database = tmp_path / "db" / "attendance.db"
+    database.parent.mkdir()
+    init_db(database)
+    close_db()
     return {
         "PATH": os.environ.get("PATH", ""),
-        "DATABASE_PATH": str(tmp_path / "db" / "attendance.db"),
+        "DATABASE_PATH": str(database),
         "HOME": str(tmp_path),
     }
 
@@ -130,7 +135,8 @@ def _digest(path: Path) -> str:
 def old_database(env: dict[str, str], tmp_path: Path) -> Path:
     """A copy of the release-before-courses database (the fixture itself is never written)."""
     path = Path(env["DATABASE_PATH"])
-    path.parent.mkdir(parents=True)
+    for made in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # the new database env made
+        made.unlink(missing_ok=True)
     shutil.copyfile(FIXTURE, path)
     path.chmod(0o600)
     return path
@@ -326,7 +332,7 @@ def test_course_add_needs_a_server(env: dict[str, str]) -> None:
         "800000000000000002",
     )
     assert messages.guild_needed() in fails(*args, env=env)
-    assert not Path(env["DATABASE_PATH"]).exists()
+    assert ok("courses", env=env) == messages.shell_course_needed([]) + "\n"
     ok(*args, env={**env, "GUILD_ID": OTHER_GUILD})
     assert rows_of(ok("courses", env=env))["Algebra"][1] == OTHER_GUILD
 
@@ -535,10 +541,10 @@ def test_migrate_names_the_env_course(old_database: Path, env: dict[str, str]) -
     assert ok("courses", env=env).splitlines()[1].startswith("Week course ")
 
 
-def test_migrate_needs_an_existing_database(env: dict[str, str]) -> None:
-    """`migrate` on a mistyped DATABASE_PATH says there is none and creates nothing."""
-    path = Path(env["DATABASE_PATH"])
-    assert messages.no_database_at(path) in fails("migrate", env=env)
+def test_migrate_makes_no_folder(env: dict[str, str], tmp_path: Path) -> None:
+    """`migrate` on a DATABASE_PATH under a mistyped folder says the folder is missing and creates nothing."""
+    path = tmp_path / "typo" / "attendance.db"
+    assert messages.database_folder_missing(path) in fails("migrate", env={**env, "DATABASE_PATH": str(path)})
     assert not path.parent.exists()
 
 
