@@ -555,7 +555,7 @@ def _copy_db(ctx: Context) -> int:
             with _upgrade_sentences() as lines:  # the target's schema, by the same steps as every database's
                 init_db(target.database_target)
         except AttendanceError as exc:
-            raise CommandError(str(exc).replace("DATABASE_URL", "--to")) from exc
+            raise CommandError(str(exc).replace("DATABASE_URL", "--to").replace("DATABASE_PATH", "--to")) from exc
         for line in lines:
             ctx.stderr.write(line + "\n")
         copied = copy_into_target(source, force=ctx.options.force)
@@ -604,8 +604,8 @@ def _open_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "open",
-    "open an attendance session of a course (a running bot posts its code message); creates the database and "
-    "the course .env defines if missing",
+    "open an attendance session of a course (a running bot posts its code message); adds the course .env "
+    "defines if missing (the database must exist: the bot or `migrate` makes it)",
     _open_arguments,
 )
 def _open(ctx: Context) -> int:

@@ -145,6 +145,10 @@ def test_postgres_to_sqlite_and_sqlite_to_sqlite(source: Path, empty_pg: str, tm
     assert run("copy-db", "--to", empty_pg, source=source)[0] == 0
     back = tmp_path / "back" / "attendance.db"
     status, _, err = run("copy-db", "--to", f"sqlite:///{back}", source=empty_pg)
+    assert (status, err) == (1, f"Error: {messages.database_folder_missing(back).replace('DATABASE_PATH', '--to')}\n")
+    assert not back.parent.exists()  # copy-db makes the file, never a folder
+    back.parent.mkdir()
+    status, _, err = run("copy-db", "--to", f"sqlite:///{back}", source=empty_pg)
     assert status == 0, err
     assert dump(back) == dump(source)
     other = tmp_path / "other.db"
