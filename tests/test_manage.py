@@ -662,3 +662,14 @@ def test_check_with_the_example_env_on_a_fresh_checkout_passes(tmp_path: Path, m
     assert status == 0, err
     assert messages.database_not_made_yet(tmp_path / "data" / "attendance.db") in out.splitlines()
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_run_makes_no_folder_for_a_database_path(env: dict[str, str], tmp_path: Path) -> None:
+    """`run` with DATABASE_PATH under a folder that does not exist stops with one error naming it, before
+    contacting Discord; nothing is made."""
+    database = tmp_path / "typo" / "attendance.db"
+    env.update(DISCORD_BOT_TOKEN="x" * 40, DATABASE_PATH=str(database), DISCORD_API_BASE="http://127.0.0.1:1")
+    result = manage("run", env=env, timeout=60)
+    assert result.returncode == 1
+    assert f"Error: {messages.database_folder_missing(database)}".encode() in result.stderr
+    assert not database.parent.exists()
