@@ -477,9 +477,7 @@ def _database_url(reader: _Reader) -> tuple[str | None, str | None]:
         return None, path
     if path is not None:
         reader.warnings.append("DATABASE_PATH is ignored: DATABASE_URL is set and wins")
-    scheme = url.partition(":")[0].lower()
-    parts = _reliable(url)
-    if parts is None and scheme in _POSTGRES_SCHEMES:
+    if _reliable(url) is None and url.partition(":")[0].lower() in _POSTGRES_SCHEMES:
         reader.problems.append(
             f"DATABASE_URL {shown_url(url)} cannot be read as a URL such as {_URL_EXAMPLE}: its port is not a "
             "number, or its password holds / ? # : or @ as they are; write those percent-encoded (%2F %3F %23 %3A %40)"
@@ -491,6 +489,7 @@ def _database_url(reader: _Reader) -> tuple[str | None, str | None]:
     except ValueError:
         reader.problems.append(f"DATABASE_URL is not a URL such as {_URL_EXAMPLE} (its port is not a number)")
         return None, None
+    scheme = parts.scheme.lower()
     if scheme == "sqlite":
         if parts.netloc or not parts.path.strip("/"):
             reader.problems.append(f"DATABASE_URL sqlite:/// must be followed by the file's path, as in {_URL_EXAMPLE}")
