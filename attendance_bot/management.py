@@ -16,14 +16,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NoReturn, cast
-from urllib.parse import urlsplit
 
 import peewee
 
 from . import __version__, bigtext, messages, migrations, models
 from .attendance import AttendanceService
 from .courses import env_course
-from .errors import AttendanceError, ConfigurationError, CourseError, CourseNeeded, NoOpenSession, quoted
+from .errors import (
+    AttendanceError,
+    ConfigurationError,
+    CourseError,
+    CourseNeeded,
+    NoOpenSession,
+    UnknownCourse,
+    UnknownSession,
+    quoted,
+)
 from .export import csv_bytes
 from .messages import MANAGE
 from .migrations import fold
@@ -75,6 +83,10 @@ def raw_stream(stream: IO[str]) -> IO[str]:
     return stream.raw if isinstance(stream, _Printable) else stream
 
 
+class NothingThere(CommandError):
+    """The database holds no course (or nothing of what was asked): the error names the database."""
+
+
 @dataclass
 class Context:
     """What every subcommand gets: parsed options, streams, where settings come from."""
@@ -84,6 +96,8 @@ class Context:
     stderr: IO[str]
     environ: Mapping[str, str]
     stdin: IO[str]
+    # The database a command opened, as it may be printed: "not found" errors name it.
+    database: str | None = None
 
     def settings(self, *, require_discord: bool = False) -> Settings:
         """Settings from --env-file (which must exist) or ./.env (which may be missing) and the environment."""
@@ -110,18 +124,19 @@ class Context:
         except OSError as exc:
             raise CommandError(f"Cannot read {quoted(str(env_file), 200)}: {exc.strerror}") from exc
 
-    def service(self, *, create: bool = False, writes: bool = False) -> AttendanceService:
+    def service(self, *, writes: bool = False) -> AttendanceService:
         """The service over the configured database, opened for what the command does.
 
         A command that writes (writes=True) brings an older database up to date (a backup copy
         first; what was done goes to stderr) and then creates or updates the course `.env`
         defines. A read-only command changes nothing: it refuses an older database (saying to
         run `migrate`) and sees the `.env` course only once a writing command or the bot has
-        added it. create=False never makes a database where there is none.
+        added it. None makes a database where there is none (`migrate` and the bot do).
         """
         settings = self.settings()
-        for line in _open_database(settings, create=create, upgrade=writes):
+        for line in _open_database(settings, create=False, upgrade=writes):
             self.stderr.write(line + "\n")
+        self.database = settings.database_shown
         service = AttendanceService(settings)
         if writes:
             _sync_env_course(service)
@@ -138,7 +153,7 @@ class Context:
             return service.courses.for_shell(None)
         except CourseError as exc:
             if _env_course_missing(service) and (name is None or fold(name) == fold(service.settings.course_name)):
-                raise CommandError(messages.env_course_not_added(service.settings.course_name)) from exc
+                raise NothingThere(messages.env_course_not_added(service.settings.course_name)) from exc
             raise
 
     def course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
@@ -259,7 +274,13 @@ def _open_database(settings: Settings, *, create: bool, upgrade: bool) -> list[s
     init_db's warnings (a database others could read, made private) as "Warning: ..." lines."""
     try:
         with _upgrade_sentences() as lines:
-            init_db(settings.database_target, create=create, upgrade=upgrade, defaults=env_course(settings))
+            init_db(
+                settings.database_target,
+                create=create,
+                upgrade=upgrade,
+                defaults=env_course(settings),
+                make_folder=settings.default_database,
+            )
     except AttendanceError as exc:  # its sentence names the path and says what to do
         raise CommandError(str(exc)) from exc
     return lines
@@ -365,6 +386,11 @@ def _scratch_database(ctx: Context, what: str) -> Path:
         )
     if path.exists() and not path.is_file():
         raise CommandError(f"--database {shown} is not a file: name the {what}'s database file, such as {example}.")
+    if not os.path.lexists(path.parent):  # only the project's data/ folder is made (private: 0700)
+        if path.parent != PROJECT_DIR / "data":
+            raise CommandError(messages.demo_folder_missing(path))
+        path.parent.mkdir(mode=0o700)
+        path.parent.chmod(0o700)
     if path.is_file() and path.stat().st_size and not _looks_like_sqlite(path):
         raise CommandError(
             f"--database {shown} is not a SQLite database, and the {what} deletes its database at each run: "
@@ -427,8 +453,9 @@ def _playground(ctx: Context) -> int:
 @command(
     "check",
     "validate the configuration (the token and channel ids for form only: `run` contacts Discord) and the "
-    "database, creating it if missing (an older one is not upgraded: it says so; a PostgreSQL one is only "
-    "connected to and read); say exactly what is wrong, and warn about likely pitfalls",
+    "database, only reading it: a missing one is an error naming its path (the default data/attendance.db not "
+    "made yet is not: the bot makes it when it starts), an older one is not upgraded (it says so); say exactly "
+    "what is wrong, and warn about likely pitfalls",
 )
 def _check(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
@@ -438,18 +465,23 @@ def _check(ctx: Context) -> int:
         found = _look_at_postgres(settings)
         shown = settings.database_shown
         state = f"{found.sessions} session(s)" if found.version is not None else "empty: no tables yet"
-    else:
+    else:  # read only: a missing database is never made here, nor its folder
         path = settings.database_path
-        existed = path.exists()
-        looked = _look_at(path) if existed else None
-        if looked is None or looked.version is None or not looked.pending:
-            for line in _open_database(settings, create=True, upgrade=False):  # creates a missing one
-                ctx.stderr.write(line + "\n")
-            looked = _look_at(path, reuse=True)
-        if looked is None:  # _open_database read it just now: only a race gets here
-            raise CommandError(f"The database at {path} could not be read.")
-        found, shown = looked, str(path)
-        state = f"{found.sessions} session(s)" if existed else "created, empty"
+        found, shown = _NOTHING, str(path)
+        state = ""
+        if path.exists():
+            looked = _look_at(path)
+            if looked is None or (looked.version is not None and not looked.pending):
+                # init_db says what is wrong with an unreadable or too new one, and makes a readable one private
+                for line in _open_database(settings, create=False, upgrade=False):
+                    ctx.stderr.write(line + "\n")
+                looked = _look_at(path, reuse=True)
+            if looked is None:  # _open_database read it just now: only a race gets here
+                raise CommandError(f"The database at {path} could not be read.")
+            found = looked
+            state = f"{found.sessions} session(s)" if found.version is not None else "empty: no tables yet"
+        elif not settings.default_database:  # a DATABASE_PATH that names no file: mistyped, or moved
+            raise CommandError(messages.no_database_at(path))
     ctx.write("Configuration validated successfully")
     ctx.write(f"  (the token and channel ids were checked for form only; `{MANAGE} run` contacts Discord)")
     if settings.defines_course:
@@ -461,7 +493,7 @@ def _check(ctx: Context) -> int:
         f"accepted {settings.code_grace_seconds} s after they change"
     )
     ctx.write(f"  time zone:          {settings.timezone.key}")
-    ctx.write(f"Database OK: {shown} ({state})")
+    ctx.write(f"Database OK: {shown} ({state})" if state else messages.database_not_made_yet(settings.database_path))
     latest = migrations.latest()
     if found.version is None:
         ctx.write(f"  schema version:     {messages.postgres_empty_schema()}")
@@ -484,6 +516,9 @@ class _Found:
     courses: int
     archived: int
     names: frozenset[str]  # the courses' names, folded
+
+
+_NOTHING = _Found(None, [], 0, 0, 0, frozenset())  # a database not made yet
 
 
 def _look_at(path: Path, *, reuse: bool = False) -> _Found | None:
@@ -568,15 +603,19 @@ def _env_course_state(found: _Found, settings: Settings) -> str:
 
 @command(
     "migrate",
-    "upgrade an existing database to this release's schema (a backup copy <database>.bak-<version> is made "
-    "first) and say what was done, one line each; the bot does the same when it starts",
+    "upgrade the database to this release's schema (a backup copy <database>.bak-<version> is made first) and "
+    "say what was done, one line each; where there is none, make a new one (in an existing folder, or the "
+    "default data/); the bot does the same when it starts",
 )
 def _migrate(ctx: Context) -> int:
     settings = ctx.settings()
-    lines = _open_database(settings, create=False, upgrade=True)
+    made = settings.database_url is None and not settings.database_path.exists()
+    lines = _open_database(settings, create=True, upgrade=True)
     for line in lines:
         (ctx.stderr if line.startswith("Warning: ") else ctx.stdout).write(line + "\n")
-    if not any(not line.startswith("Warning: ") for line in lines):
+    if made:
+        ctx.write(messages.database_made(settings.database_path, migrations.schema_version()))
+    elif not any(not line.startswith("Warning: ") for line in lines):
         ctx.write(messages.database_up_to_date(migrations.schema_version()))
     _sync_env_course(AttendanceService(settings))
     return 0
@@ -626,7 +665,7 @@ def _copy_db(ctx: Context) -> int:
             with _upgrade_sentences() as lines:  # the target's schema, by the same steps as every database's
                 init_db(target.database_target)
         except AttendanceError as exc:
-            raise CommandError(str(exc).replace("DATABASE_URL", "--to")) from exc
+            raise CommandError(str(exc).replace("DATABASE_URL", "--to").replace("DATABASE_PATH", "--to")) from exc
         for line in lines:
             ctx.stderr.write(line + "\n")
         copied = copy_into_target(source, force=ctx.options.force)
@@ -652,20 +691,12 @@ def _copy_target(url: str) -> Settings:
 
 def _same_database(settings: Settings, target: Settings) -> bool:
     """Whether the target is the configured database (another spelling of its file, or the same
-    PostgreSQL server and database whatever the user)."""
+    PostgreSQL server and database whatever the user, as the driver will connect: see postgres_endpoint)."""
     if settings.database_url is None and target.database_url is None:
         return _is_database_file(target.database_path, settings)
     if settings.database_url is not None and target.database_url is not None:
-        return _server_database(settings.database_url) == _server_database(target.database_url)
+        return models.postgres_endpoint(settings.database_url) == models.postgres_endpoint(target.database_url)
     return False
-
-
-def _server_database(url: str) -> tuple[str, int, str]:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host in ("localhost", "127.0.0.1", "::1"):
-        host = "loopback"
-    return host, parts.port or 5432, parts.path.strip("/")
 
 
 # -- open / close ---------------------------------------------------------------------------
@@ -683,12 +714,12 @@ def _open_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "open",
-    "open an attendance session of a course (a running bot posts its code message); creates the database and "
-    "the course .env defines if missing",
+    "open an attendance session of a course (a running bot posts its code message); adds the course .env "
+    "defines if missing (the database must exist: the bot or `migrate` makes it)",
     _open_arguments,
 )
 def _open(ctx: Context) -> int:
-    service = ctx.service(create=True, writes=True)
+    service = ctx.service(writes=True)
     course = ctx.course(service)
     late = ctx.options.late_after
     late_after = None if late is None else _whole("--late-after", late, "minutes")
@@ -945,7 +976,7 @@ def _course_add(ctx: Context) -> int:
         channels = (fields["admin_channel_id"], fields["attendance_channel_id"])
         if channels == (settings.admin_channel_id, settings.attendance_channel_id):
             raise CommandError(messages.env_course_has_these_channels(settings.course_name, str(fields["name"])))
-    service = ctx.service(create=True, writes=True)
+    service = ctx.service(writes=True)
     course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
     if course.admin_channel_id == course.attendance_channel_id:
         ctx.stderr.write(f"Warning: {messages.same_admin_and_attendance_channel()}\n")
@@ -1392,7 +1423,7 @@ def _history(ctx: Context) -> int:
     corrections = CorrectionService(service.settings, service.clock)
     course = ctx.course(service) if ctx.options.course is not None else None
     if course is None and not service.courses.courses():
-        raise CommandError(messages.shell_course_needed([]))
+        raise NothingThere(messages.shell_course_needed([]))
     typed = ctx.options.student
     course_id = course.id if course is not None else None
     try:  # the shell has no server: every course of the database, or the one --course names
@@ -1400,7 +1431,9 @@ def _history(ctx: Context) -> int:
         events = corrections.history(None, who, course_id, everywhere=True)
     except UnknownStudent as exc:
         where = course.name if course is not None else None
-        raise CommandError(messages.shell_student_unknown(typed, where, service.settings.database_shown)) from exc
+        if not typed.strip():
+            raise CommandError(messages.shell_student_unknown(typed, where)) from None
+        raise NothingThere(messages.shell_student_unknown(typed, where)) from exc  # the error names the database
     except AmbiguousStudent as exc:
         labels = [corrections.choice(ref).label for ref in exc.choices]
         raise CommandError(messages.shell_student_ambiguous(typed, labels)) from exc
@@ -1516,6 +1549,20 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {shown} (`{MANAGE}{command} --help` lists the {what})")
 
 
+def _found_nothing(exc: BaseException) -> bool:
+    """Whether an error says a course, student or session is not in the database (or no course is):
+    the shell then names the database it looked in, in case DATABASE_PATH names the wrong one."""
+    from .corrections import UnknownStudent
+
+    not_found = (UnknownCourse, UnknownStudent, UnknownSession)
+    for error in (exc, exc.__cause__):
+        if isinstance(error, not_found) or isinstance(error, NothingThere):
+            return True
+        if isinstance(error, CourseNeeded) and not error.names:
+            return True
+    return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="manage.py",
@@ -1560,7 +1607,10 @@ def main(
     try:
         return handler(ctx)
     except (CommandError, AttendanceError) as exc:
-        for line in str(exc).splitlines() or ["failed"]:
+        lines = str(exc).splitlines() or ["failed"]
+        if ctx.database is not None and _found_nothing(exc):
+            lines[-1] += f" {messages.looked_in(ctx.database)}"
+        for line in lines:
             stderr.write(f"Error: {line}\n")
         return 1
     except peewee.DatabaseError as exc:

@@ -305,8 +305,33 @@ def no_free_session_id() -> str:
 
 def no_database_at(path: Path) -> str:
     return (
-        f"No database at {path}: check DATABASE_PATH (in .env or the environment); nothing has been recorded there yet."
+        f"No database at {path}: check DATABASE_PATH (in .env or the environment); nothing has been recorded there "
+        f"yet (a new database is made there by `{MANAGE} migrate`, or by the bot when it starts)."
     )
+
+
+def database_folder_missing(path: Path) -> str:
+    return (
+        f"Cannot make the database {path}: the folder {path.parent} does not exist (only the default data/ folder "
+        "is made): check DATABASE_PATH, or create the folder first."
+    )
+
+
+def demo_folder_missing(path: Path) -> str:
+    return (
+        f"--database {path}: the folder {path.parent} does not exist (only the default data/ folder is made): "
+        "create it first, or name a file in a folder that exists."
+    )
+
+
+def database_not_made_yet(path: Path) -> str:
+    """`check` on a fresh checkout: the default database, not made yet."""
+    return f"Database not made yet: {path} (the bot makes it when it starts, or `{MANAGE} migrate`)"
+
+
+def looked_in(database: str) -> str:
+    """Appended to a shell error that found no course, student or session: where it looked."""
+    return f"(Looked in the database {database}.)"
 
 
 def database_cannot_be_created(path: Path, reason: str | None) -> str:
@@ -590,6 +615,10 @@ def env_course_in_several_servers(name: str, guild_ids: list[int]) -> str:
         f"Several servers have a course named {name!r} (servers {servers}): set GUILD_ID in .env to the server "
         "of the course .env defines."
     )
+
+
+def database_made(path: Path, version: int | None) -> str:
+    return f"Made a new database at {path} (schema version {version})."
 
 
 def database_up_to_date(version: int | None) -> str:
@@ -1262,13 +1291,13 @@ def history_line(event: HistoryEvent, tz: tzinfo) -> str:
     )
 
 
-def shell_student_unknown(typed: str, course_name: str | None, database: str) -> str:
+def shell_student_unknown(typed: str, course_name: str | None) -> str:
     """`manage.py history`: nobody of the courses looked in answers to what was typed."""
     where = f"course {_printable(course_name, 50)!r}" if course_name else "any course"
     if not typed.strip():
         return "Say which student with --student: a student id, a Discord username (@name), account id or full name."
     return (
-        f"No student {_printable(typed, 60)!r} in {where} of the database {_printable(database, 200)} (its rosters "
+        f"No student {_printable(typed, 60)!r} in {where} (its rosters "
         "and the accounts with check-ins): give a student id, a Discord username (@name), a Discord account id "
         f"or a full name; `{MANAGE} roster list --course NAME` shows a roster."
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,7 +95,8 @@ def pending() -> list[str]:
 
 
 def backup(path: Path, version: int) -> Path:
-    """Copy the database with SQLite's backup API (consistent, WAL included) to `<path>.bak-<version>`.
+    """Copy the database with SQLite's backup API (consistent, WAL included) to `<path>.bak-<version>`,
+    written as `<path>.bak-<version>.partial` made with mode 0600 before the copy and renamed after it.
 
     A copy of that version made before is kept as it is: it is the older, untouched one.
     """
@@ -104,6 +106,12 @@ def backup(path: Path, version: int) -> Path:
         return target
     partial = Path(f"{target}.partial")
     partial.unlink(missing_ok=True)
+    # Made private before SQLite writes its first byte (the umask would give 0644): it holds every secret.
+    made = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.fchmod(made, 0o600)  # exactly 0600, whatever bits the umask took away
+    finally:
+        os.close(made)
     source = sqlite3.connect(str(path))
     try:
         copy = sqlite3.connect(str(partial))
@@ -113,7 +121,6 @@ def backup(path: Path, version: int) -> Path:
             copy.close()
     finally:
         source.close()
-    partial.chmod(0o600)
     partial.replace(target)
     return target
 

@@ -234,6 +234,7 @@ def init_db(
     create: bool = True,
     upgrade: bool = True,
     defaults: CourseDefaults | None = None,
+    make_folder: bool = False,
 ) -> peewee.Database:
     """Open the database with the latest schema: the SQLite file at `target` (WAL, busy timeout,
     mode 0600), or the PostgreSQL server a `postgresql://` URL names (through a connection pool).
@@ -242,7 +243,9 @@ def init_db(
     file after a backup copy; `defaults` names the course its sessions join), unless upgrade=False,
     which refuses it instead (StorageError saying `manage.py migrate`). With create=False a missing
     SQLite file is an error instead of a new database (for read-only commands that should not
-    invent an empty database in the wrong place); a PostgreSQL database must exist already.
+    invent an empty database in the wrong place); a PostgreSQL database must exist already. A new
+    file's folder must exist (StorageError naming it), unless make_folder (the default data/ folder,
+    made 0700).
     """
     from . import migrations  # it imports the models
 
@@ -259,8 +262,12 @@ def init_db(
             if not path.exists():
                 if not create:
                     raise StorageError(messages.no_database_at(path))
+                if not make_folder and not os.path.lexists(path.parent):
+                    raise StorageError(messages.database_folder_missing(path))
                 try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    if make_folder and not os.path.lexists(path.parent):
+                        path.parent.mkdir(mode=0o700)
+                        os.chmod(path.parent, 0o700)  # whatever the umask: it will hold every record
                     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                     os.close(fd)
                 except OSError as exc:
@@ -295,7 +302,7 @@ def init_db(
     except peewee.DatabaseError as exc:
         close_all()
         if is_postgres(target):
-            raise StorageError(messages.postgres_unreachable(shown, _postgres_problem(exc))) from exc
+            raise StorageError(messages.postgres_unreachable(shown, _postgres_problem(exc, str(target)))) from exc
         raise StorageError(messages.database_unusable(shown, exc)) from exc
     return database.obj  # type: ignore[no-any-return]
 
@@ -309,11 +316,9 @@ def _shown(url: str) -> str:
 def _postgres(url: str) -> peewee.Database:
     """A pooled PostgreSQL database for a URL (psycopg 3 through peewee, which runs in autocommit
     mode outside transactions, so a failed statement never leaves the connection aborted)."""
-    from playhouse.db_url import parse
     from playhouse.pool import PooledPostgresqlDatabase
 
-    params = parse(url, unquote_user=True, unquote_password=True)
-    name = params.pop("database")
+    name, params = _postgres_params(url)
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return PooledPostgresqlDatabase(
         name,
@@ -324,9 +329,53 @@ def _postgres(url: str) -> peewee.Database:
     )
 
 
-def _postgres_problem(exc: BaseException) -> str:
-    """What went wrong reaching PostgreSQL, in a few words (the driver's message names no password)."""
+def _postgres_params(url: str) -> tuple[str, dict[str, object]]:
+    """The database name and the keyword arguments peewee hands psycopg for a URL (its query's
+    parameters among them: they override the host, port and user the URL names)."""
+    from playhouse.db_url import parse
+
+    params = parse(url, unquote_user=True, unquote_password=True)
+    return str(params.pop("database")), params
+
+
+def postgres_endpoint(url: str) -> tuple[str, int, str]:
+    """The server and database a URL connects to, as the driver resolves them: (host, port, database).
+
+    The query's `host`, `hostaddr`, `port` and `dbname` win over the URL's own parts, as in psycopg
+    (peewee passes the database name only when the query has none); libpq's defaults fill the
+    rest (PGHOST, PGPORT, PGDATABASE, PGUSER, then the local socket, 5432, the user's name). Every
+    spelling of this machine (localhost, 127.0.0.0/8, ::1, a Unix socket folder) is "this machine".
+    """
+    import getpass
+    import ipaddress
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name, params = _postgres_params(url)
+    params.setdefault("dbname", name)
+    wanted = ("host", "hostaddr", "port", "dbname", "user")
+    given = {key: str(value) for key, value in params.items() if key in wanted and value is not None}
+    info = conninfo_to_dict(make_conninfo("", **given))
+    host = str(info.get("hostaddr") or info.get("host") or os.environ.get("PGHOST") or "").strip().lower()
+    host = host.strip("[]")
+    try:
+        local = host in ("", "localhost") or host.startswith("/") or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    port_text = str(info.get("port") or os.environ.get("PGPORT") or "5432")
+    port = int(port_text) if port_text.isdigit() else -1
+    user = str(info.get("user") or os.environ.get("PGUSER") or getpass.getuser())
+    dbname = str(info.get("dbname") or os.environ.get("PGDATABASE") or user)
+    return ("this machine" if local else host), port, dbname
+
+
+def _postgres_problem(exc: BaseException, url: str) -> str:
+    """What went wrong reaching PostgreSQL, in a few words; any piece of the URL's password the
+    driver's message quotes (one it misread as a host, port or database name) is hidden."""
+    from .settings import hide_secrets
+
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = hide_secrets(text, url)
     lowered = text.lower()
     if "role" in lowered and "does not exist" in lowered:  # a user the server does not know
         return "authentication failed: the server has no such user; check the user in DATABASE_URL"
@@ -350,7 +399,7 @@ def open_postgres_read_only(url: str) -> None:
         database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     except peewee.DatabaseError as exc:
         close_all()
-        raise StorageError(messages.postgres_unreachable(_shown(url), _postgres_problem(exc))) from exc
+        raise StorageError(messages.postgres_unreachable(_shown(url), _postgres_problem(exc, url))) from exc
 
 
 def _make_private(path: Path) -> None:

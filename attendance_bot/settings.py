@@ -9,7 +9,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, unquote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decouple import RepositoryEnv
@@ -85,6 +85,9 @@ class Settings:
     # Speed-ups nextcord supports (UVLOOP, ORJSON; attendance_bot/speedups.py): off unless set on.
     uvloop: bool = False
     orjson: bool = False
+    # The database is the project's data/attendance.db (DATABASE_PATH unset, or set to it), whose
+    # folder the bot (and `migrate`) may make; the folder of any other path must exist.
+    default_database: bool = False
 
     @property
     def database_target(self) -> str | Path:
@@ -339,6 +342,7 @@ def load_settings(
     database_path = Path(db_raw).expanduser()
     if not database_path.is_absolute():
         database_path = base_dir / database_path
+    default_database = database_url is None and database_path == base_dir / DEFAULT_DATABASE_PATH
     if database_url is None and database_path.exists() and database_path.is_dir():
         reader.problems.append(f"DATABASE_PATH must name a file, but {db_raw!r} is a folder")
     shard_count, shard_ids = _shards(reader)
@@ -371,21 +375,91 @@ def load_settings(
         shard_ids=shard_ids,
         uvloop=uvloop,
         orjson=orjson,
+        default_database=default_database,
     )
 
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+_URL_IN_PATH = re.compile(r"^(?:sqlite|postgres|postgresql):", re.IGNORECASE)
 _URL_EXAMPLE = "postgresql://attendance:PASSWORD@127.0.0.1:5432/attendance or sqlite:///data/attendance.db"
 
 
+_SECRET_KEYS = frozenset({"password", "sslpassword"})  # libpq's parameters that hold a secret
+
+
 def shown_url(url: str) -> str:
-    """A database URL with its password replaced by ***, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return parts._replace(netloc=f"{user}@{netloc[-1]}").geturl()
+    """A database URL as it may be printed: the password of its user part and the values of
+    `?password=` and `?sslpassword=` (any case) replaced by ***.
+
+    A URL that cannot be read reliably (a password with an unencoded `/`, `?`, `#` or `:` makes
+    its host, port or path wrong) is shown with everything between `://` and its last `@` hidden,
+    or everything after `://` where there is no `@`.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return f"***@{url.rsplit('@', 1)[1]}" if "@" in url else url
+    parts = _reliable(url)
+    if parts is None:
+        if "@" not in rest:
+            return f"{scheme}://***"
+        where, mark, query = rest.rsplit("@", 1)[1].partition("?")
+        return f"{scheme}://***@{where}{mark}{_hide_query(query)}"
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rsplit('@', 1)[1]}"
+    return parts._replace(netloc=netloc, query=_hide_query(parts.query)).geturl()
+
+
+def _reliable(url: str) -> SplitResult | None:
+    """The URL's parts, or None where they would not be the ones the user meant: a port that is no
+    number, a fragment (`#`), or an `@` beyond the host part (a `/` or `?` in the password ended it)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if "#" in url or "@" in parts.path or ("@" in parts.query and "@" not in parts.netloc):
+        return None
+    return parts
+
+
+def _hide_query(query: str) -> str:
+    """A URL's query with the values of its secret parameters replaced by *** (keys read as the
+    driver reads them: decoded, in any case)."""
+    pieces = []
+    for piece in query.split("&"):
+        key, equals, _ = piece.partition("=")
+        if equals and unquote_plus(key).strip().lower() in _SECRET_KEYS:
+            piece = f"{key}=***"
+        pieces.append(piece)
+    return "&".join(pieces)
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every string of a database URL that may be (part of) a secret, longest first, for hiding
+    them in a driver's message: the user part's password, the secret parameters' values, and, for
+    a URL that does not read reliably, what stands between `://` and the last `@` and its pieces."""
+    found: set[str] = set()
+    rest = url.partition("://")[2]
+    parts = _reliable(url)
+    if parts is not None:
+        found.update({parts.password or "", unquote(parts.password or "")})
+    else:  # the user's name is the first piece: the rest may be the password
+        userinfo = rest.rsplit("@", 1)[0] if "@" in rest else rest
+        pieces = re.split(r"[:/@?#&=]", userinfo)[1:]
+        found.update({userinfo.partition(":")[2], *pieces})
+    for piece in rest.split("?", 1)[-1].split("&"):
+        key, equals, value = piece.partition("=")
+        if equals and unquote_plus(key).strip().lower() in _SECRET_KEYS:
+            found.update({value, unquote_plus(value)})
+    return sorted((s for s in found if len(s) >= 3), key=len, reverse=True)
+
+
+def hide_secrets(text: str, url: str) -> str:
+    """`text` (a driver's message about `url`) with every secret of the URL replaced by ***."""
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _database_url(reader: _Reader) -> tuple[str | None, str | None]:
@@ -394,9 +468,21 @@ def _database_url(reader: _Reader) -> tuple[str | None, str | None]:
     path = reader.raw("DATABASE_PATH")
     url = reader.raw("DATABASE_URL")
     if url is None:
+        if path is not None and (_URL_IN_PATH.match(path) or "://" in path):
+            reader.problems.append(
+                f"DATABASE_PATH is a file's path, not a URL ({shown_url(path)}): write the path alone, as in "
+                f"DATABASE_PATH={DEFAULT_DATABASE_PATH}, or give the URL as DATABASE_URL"
+            )
+            return None, None
         return None, path
     if path is not None:
         reader.warnings.append("DATABASE_PATH is ignored: DATABASE_URL is set and wins")
+    if _reliable(url) is None and url.partition(":")[0].lower() in _POSTGRES_SCHEMES:
+        reader.problems.append(
+            f"DATABASE_URL {shown_url(url)} cannot be read as a URL such as {_URL_EXAMPLE}: its port is not a "
+            "number, or its password holds / ? # : or @ as they are; write those percent-encoded (%2F %3F %23 %3A %40)"
+        )
+        return None, None
     try:
         parts = urlsplit(url)
         port = parts.port

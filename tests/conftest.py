@@ -126,6 +126,7 @@ def settings_factory(tmp_path: Path, database_url: str | None) -> Callable[..., 
     (on PostgreSQL: this test's database, unless the test names a database itself)."""
 
     def make(**env: str) -> Settings:
+        (tmp_path / "data").mkdir(exist_ok=True)  # as in a checkout: a DATABASE_PATH's folder must exist
         environ = {"DATABASE_PATH": str(tmp_path / "data" / "attendance.db")}
         if database_url is not None and not {"DATABASE_PATH", "DATABASE_URL"} & env.keys():
             environ = {"DATABASE_URL": database_url}

@@ -159,3 +159,55 @@ def test_a_wrong_password_fails_authentication_without_showing_it(pg: str, postg
         shown_url(with_password(pg, user="checker")),
         "authentication failed: check the user and password in DATABASE_URL",
     )
+
+
+# Secrets in DATABASE_URL in every form a user may write them; none of the pieces may ever be shown.
+SECRET_PIECES = ("Hid3", "Secr3t")
+NOWHERE = "127.0.0.1:1"  # nothing listens on port 1: connection refused at once
+SECRET_URLS = [
+    f"postgresql://attendance:Hid3-Secr3t@{NOWHERE}/attendance",
+    f"postgresql://attendance@{NOWHERE}/attendance?password=Hid3-Secr3t",
+    f"postgresql://attendance@{NOWHERE}/attendance?sslmode=prefer&sslpassword=Hid3-Secr3t",
+    f"postgresql://attendance@{NOWHERE}/attendance?PASSWORD=Hid3-Secr3t",
+    f"postgres://attendance@{NOWHERE}/attendance?application_name=x&SslPassword=Hid3-Secr3t",
+    f"postgresql://attendance@{NOWHERE}/attendance?pass%77ord=Hid3-Secr3t",
+    f"postgresql://attendance:Hid3%2FSecr3t@{NOWHERE}/attendance",
+    f"postgresql://attendance:Hid3/Secr3t@{NOWHERE}/attendance",
+    f"postgresql://attendance:Hid3@Secr3t@{NOWHERE}/attendance",
+    f"postgresql://attendance:Hid3#Secr3t@{NOWHERE}/attendance",
+    f"postgresql://attendance:Hid3?Secr3t@{NOWHERE}/attendance",
+    f"postgresql://attendance:4321/Hid3Secr3t@{NOWHERE}/attendance",
+    "postgresql://attendance:Hid3-Secr3t@/attendance",
+    "postgresql://attendance:Hid3-Secr3t@127.0.0.1:0/attendance",
+    "postgresql://attendance:Hid3-Secr3t@127.0.0.1:port/attendance",
+]
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        for piece in SECRET_PIECES:
+            assert piece not in text, text
+
+
+@pytest.mark.parametrize("url", SECRET_URLS)
+def test_check_never_shows_a_password_in_any_form(url: str) -> None:
+    """`check` on a URL whose server is down or that does not parse: an error, the password in no form shown."""
+    status, out, err = check(url)
+    assert status == 1 and err.startswith("Error: "), err
+    assert_no_secret(out, err)
+
+
+@pytest.mark.parametrize("url", SECRET_URLS)
+def test_copy_db_never_shows_a_password_in_any_form(url: str, tmp_path: Path) -> None:
+    """copy-db from such a URL (configured) or into it (--to): an error, the password in no form shown."""
+    source = tmp_path / "source.db"
+    init_db(source)
+    close_all()
+    for args, environ in (
+        (["copy-db", "--to", url], {"DATABASE_PATH": str(source)}),
+        (["copy-db", "--to", f"sqlite:///{tmp_path / 'copy.db'}"], {"DATABASE_URL": url}),
+    ):
+        out, err = io.StringIO(), io.StringIO()
+        status = main(["--env-file", "/dev/null", *args], stdout=out, stderr=err, environ=environ)
+        assert status == 1 and err.getvalue().startswith("Error: "), err.getvalue()
+        assert_no_secret(out.getvalue(), err.getvalue())

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from _backends import Target, execute, fetch
@@ -148,6 +149,10 @@ def test_postgres_to_sqlite_and_sqlite_to_sqlite(source: Path, empty_pg: str, tm
     assert run("copy-db", "--to", empty_pg, source=source)[0] == 0
     back = tmp_path / "back" / "attendance.db"
     status, _, err = run("copy-db", "--to", f"sqlite:///{back}", source=empty_pg)
+    assert (status, err) == (1, f"Error: {messages.database_folder_missing(back).replace('DATABASE_PATH', '--to')}\n")
+    assert not back.parent.exists()  # copy-db makes the file, never a folder
+    back.parent.mkdir()
+    status, _, err = run("copy-db", "--to", f"sqlite:///{back}", source=empty_pg)
     assert status == 0, err
     assert dump(back) == dump(source)
     other = tmp_path / "other.db"
@@ -277,3 +282,26 @@ def test_help_says_what_force_does(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["copy-db", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--force" in text and "emptied first, in the same transaction as the copy" in text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?host=127.0.0.1&port={port}",
+        "?host=localhost&port={port}&dbname={name}",
+    ],
+)
+def test_a_target_whose_query_points_back_at_the_configured_database_is_refused(query: str, empty_pg: str) -> None:
+    """A URL naming another host and port whose query sets the host, port (and database) the driver
+    connects to is the configured database: refused, nothing written to it."""
+    fill(empty_pg)
+    before = dump(empty_pg)
+    parts = urlsplit(empty_pg)
+    name = parts.path.strip("/")
+    other = f"postgresql://someone:{PASSWORD}@db.elsewhere.example:6543/"
+    other += ("another_name" if "dbname" in query else name) + query.format(port=parts.port, name=name)
+    status, out, err = run("copy-db", "--to", other, source=empty_pg)
+    assert status == 1 and out == ""
+    assert err.startswith("Error: --to ") and "is the configured database itself" in err, err
+    assert PASSWORD not in err
+    assert dump(empty_pg) == before

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from attendance_bot import messages
 from attendance_bot.demo import demo_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,3 +141,12 @@ def test_demo_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     folder = _demo(tmp_path, tmp_path)
     assert folder.returncode == 1
     assert "is not a file" in folder.stderr and "Traceback" not in folder.stderr
+
+
+def test_demo_makes_no_folder_but_data(tmp_path: Path) -> None:
+    """`demo --database` in a folder that does not exist: one line naming the folder; nothing made."""
+    database = tmp_path / "typo" / "demo.db"
+    demo = _demo(tmp_path, database)
+    assert demo.returncode == 1 and demo.stdout == ""
+    assert demo.stderr == f"Error: {messages.demo_folder_missing(database)}\n"
+    assert not database.parent.exists()

@@ -537,6 +537,8 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
         status = management.main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
         return status, out.getvalue(), err.getvalue()
 
+    (tmp_path / "db").mkdir()
+    assert run("migrate")[0] == 0  # the database, made as an operator makes it
     status, _, err = run(
         "course", "add", "--name", "Math 101", "--admin-channel", "900000000000000010",
         "--attendance-channel", "900000000000000011",

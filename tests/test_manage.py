@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from attendance_bot import __version__, management, messages
+from attendance_bot import __version__, management, messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import load_settings
@@ -30,11 +30,16 @@ CHANNELS = {"ADMIN_CHANNEL_ID": "123456789012345678", "ATTENDANCE_CHANNEL_ID": "
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """An environment with nothing of the developer's: PATH, a temporary database and the channels
-    of the `.env` course (every session belongs to a course; `open` creates this one)."""
+    """An environment with nothing of the developer's: PATH, a temporary database (made, empty, as
+    `migrate` or the bot makes it) and the channels of the `.env` course (every session belongs to
+    a course; `open` creates this one)."""
+    database = tmp_path / "db" / "attendance.db"
+    database.parent.mkdir()
+    init_db(database)
+    close_db()
     return {
         "PATH": os.environ.get("PATH", ""),
-        "DATABASE_PATH": str(tmp_path / "db" / "attendance.db"),
+        "DATABASE_PATH": str(database),
         "HOME": str(tmp_path),
         **CHANNELS,
     }
@@ -172,7 +177,6 @@ def test_failures_are_one_line_and_exit_one(args: tuple[str, ...], message: byte
 def test_unreadable_database_fails_clearly(env: dict[str, str]) -> None:
     """A file that is not a database is reported, not overwritten."""
     path = Path(env["DATABASE_PATH"])
-    path.parent.mkdir(parents=True)
     path.write_bytes(b"this is not sqlite" * 100)
     for args in (("sessions",), ("export",), ("open",)):
         result = manage(*args, env=env)
@@ -368,7 +372,8 @@ def test_export_to_something_that_is_not_a_file_is_refused(env: dict[str, str], 
 @pytest.mark.parametrize("args", [("export",), ("sessions",), ("code",), ("close",), ("export", "-o", "x.csv")])
 def test_read_only_commands_on_a_missing_database_say_so(args: tuple[str, ...], env: dict[str, str]) -> None:
     """A mistyped DATABASE_PATH is reported (exit 1), never turned into a new empty database."""
-    path = Path(env["DATABASE_PATH"])
+    path = Path(env["HOME"]) / "typo" / "attendance.db"
+    env["DATABASE_PATH"] = str(path)
     result = manage(*args, env=env, cwd=Path(env["HOME"]))
     assert result.returncode == 1
     assert messages.no_database_at(path).encode() in result.stderr
@@ -415,6 +420,7 @@ def test_a_missing_dependency_is_one_line_saying_how_to_install(env: dict[str, s
 def test_an_env_file_that_does_not_exist_is_reported(where: str, env: dict[str, str], tmp_path: Path) -> None:
     """`--env-file` naming a missing file is an error, before or after the subcommand, whatever the command."""
     missing = tmp_path / "typo.env"
+    env["DATABASE_PATH"] = str(tmp_path / "typo" / "attendance.db")
     for command in ("sessions", "check", "open"):
         args = (
             ["--env-file", str(missing), command]
@@ -482,19 +488,18 @@ def test_check_says_what_it_checked_and_what_it_did_not(env: dict[str, str]) -> 
 
 
 @pytest.mark.parametrize("database", ["/proc/attendance-test.db", "{home}/a-file/attendance.db"])
-def test_check_with_an_unusable_database_path_says_what_to_do(database: str, env: dict[str, str]) -> None:
-    """A DATABASE_PATH that cannot be created: no "validated successfully", one line saying what to do, path once."""
+def test_an_unusable_database_path_says_what_to_do(database: str, env: dict[str, str]) -> None:
+    """A DATABASE_PATH that cannot be made: `check` (which never makes one) says there is none, no "validated
+    successfully"; `migrate` says it cannot make a file there; one line each, the path once."""
     (Path(env["HOME"]) / "a-file").write_text("a file, not a folder")
     database = database.format(home=env["HOME"])
-    env.update(
-        DISCORD_BOT_TOKEN="x" * 40,
-        ADMIN_CHANNEL_ID="123456789012345678",
-        ATTENDANCE_CHANNEL_ID="123456789012345679",
-        DATABASE_PATH=database,
-    )
+    env.update(DISCORD_BOT_TOKEN="x" * 40, DATABASE_PATH=database)
     result = manage("check", env=env)
     assert result.returncode == 1
-    assert b"validated successfully" not in result.stdout
+    assert result.stdout == b""
+    assert result.stderr == f"Error: {messages.no_database_at(Path(database))}\n".encode()
+    result = manage("migrate", env=env)
+    assert result.returncode == 1
     assert b"cannot create a file there" in result.stderr and b"choose a writable folder" in result.stderr
     assert result.stderr.count(database.encode()) == 1
     assert result.stderr.count(b"\n") == 1
@@ -600,3 +605,142 @@ def test_os_user_falls_back_to_the_account_then_the_uid(
 
     monkeypatch.setattr(pwd, "getpwuid", getpwuid)
     assert management.os_user(environ) == expected
+
+
+# -- a mistyped DATABASE_PATH: only run, migrate and demo make a database, never a folder but data/ --
+
+TOKEN_ONLY = {"DISCORD_BOT_TOKEN": "x" * 40}
+COURSE_ADD = (
+    "course", "add", "--name", "Algebra", "--guild", "800000000000000000",
+    "--admin-channel", "800000000000000001", "--attendance-channel", "800000000000000002",
+)  # fmt: skip
+
+
+def shell(*args: str, environ: dict[str, str]) -> tuple[int, str, str]:
+    """manage.py ARGS in this process, with no settings file: status, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    status = management.main(["--env-file", "/dev/null", *args], stdout=out, stderr=err, environ=environ)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("where", ["attendance.db", "typo/attendance.db", "typo/deeper/attendance.db"])
+def test_check_reports_a_missing_database_and_makes_nothing(where: str, tmp_path: Path) -> None:
+    """`check` on a DATABASE_PATH that names no file: one error naming the path, exit 1; no file, no folder."""
+    path = tmp_path / where
+    status, out, err = shell("check", environ={**TOKEN_ONLY, "DATABASE_PATH": str(path)})
+    assert (status, out) == (1, "")
+    assert err == f"Error: {messages.no_database_at(path)}\n"
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_check_on_a_fresh_checkout_says_the_bot_makes_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default data/attendance.db not made yet: `check` passes, says who makes it, and makes nothing."""
+    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    status, out, err = shell("check", environ=TOKEN_ONLY)
+    assert status == 0, err
+    assert "Configuration validated successfully" in out
+    assert messages.database_not_made_yet(tmp_path / "data" / "attendance.db") in out.splitlines()
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_check_leaves_an_empty_file_empty(tmp_path: Path) -> None:
+    """An existing file with no tables is reported as empty; `check` writes nothing into it."""
+    path = tmp_path / "attendance.db"
+    path.touch(mode=0o600)
+    status, out, err = shell("check", environ={**TOKEN_ONLY, "DATABASE_PATH": str(path)})
+    assert status == 0, err
+    assert f"Database OK: {path} (empty: no tables yet)" in out.splitlines()
+    assert path.stat().st_size == 0
+
+
+def test_migrate_makes_the_default_database_in_a_private_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a checkout without data/, `migrate` makes data/ (0700) and the database (0600) at the latest schema."""
+    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    previous = os.umask(0o022)
+    try:
+        status, out, err = shell("migrate", environ={})
+    finally:
+        os.umask(previous)
+    assert status == 0, err
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data" / "attendance.db").stat().st_mode) == 0o600
+    assert out == messages.database_made(tmp_path / "data" / "attendance.db", migrations.latest()) + "\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("migrate",),
+        ("open",),
+        COURSE_ADD,
+    ],
+)
+def test_a_database_under_a_missing_folder_is_one_error_naming_it(args: tuple[str, ...], tmp_path: Path) -> None:
+    """DATABASE_PATH under a folder that does not exist: one line naming the folder; nothing made."""
+    folder = tmp_path / "typo"
+    status, out, err = shell(*args, environ={"DATABASE_PATH": str(folder / "attendance.db")})
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1 and str(folder) in err, err
+    assert sorted(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("open",),
+        COURSE_ADD,
+    ],
+)
+def test_commands_that_write_never_make_a_database(args: tuple[str, ...], tmp_path: Path) -> None:
+    """`open` and `course add` on a DATABASE_PATH that names no file refuse, saying so; no file made."""
+    path = tmp_path / "attendance.db"
+    status, out, err = shell(*args, environ={**CHANNELS, "DATABASE_PATH": str(path)})
+    assert (status, out) == (1, "")
+    assert err == f"Error: {messages.no_database_at(path)}\n"
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--course", "Nope"),
+        ("sessions", "--course", "Nope"),
+        ("history", "--student", "S999"),
+        ("mark", "--student", "S999", "--status", "late"),
+        ("export", "--session", "20260101-0000-NOPE"),
+    ],
+)
+def test_not_found_errors_name_the_database_they_looked_in(args: tuple[str, ...], tmp_path: Path) -> None:
+    """A course, student or session the database does not hold: the error names that database."""
+    path = tmp_path / "attendance.db"
+    environ = {**CHANNELS, "DATABASE_PATH": str(path), "GUILD_ID": "800000000000000000"}
+    init_db(path)
+    close_db()
+    assert shell("open", environ=environ)[0] == 0
+    status, out, err = shell(*args, environ=environ)
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1 and err.rstrip("\n").endswith(messages.looked_in(str(path))), err
+
+
+def test_check_with_the_example_env_on_a_fresh_checkout_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """.env.example copied as it is (DATABASE_PATH=data/attendance.db): `check` passes on a fresh checkout."""
+    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    status, out, err = shell("check", environ={**TOKEN_ONLY, "DATABASE_PATH": "data/attendance.db"})
+    assert status == 0, err
+    assert messages.database_not_made_yet(tmp_path / "data" / "attendance.db") in out.splitlines()
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_run_makes_no_folder_for_a_database_path(env: dict[str, str], tmp_path: Path) -> None:
+    """`run` with DATABASE_PATH under a folder that does not exist stops with one error naming it, before
+    contacting Discord; nothing is made."""
+    database = tmp_path / "typo" / "attendance.db"
+    env.update(DISCORD_BOT_TOKEN="x" * 40, DATABASE_PATH=str(database), DISCORD_API_BASE="http://127.0.0.1:1")
+    result = manage("run", env=env, timeout=60)
+    assert result.returncode == 1
+    assert f"Error: {messages.database_folder_missing(database)}".encode() in result.stderr
+    assert not database.parent.exists()

@@ -42,10 +42,15 @@ COURSES_HEADER = (
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """Nothing of the developer's: PATH, a temporary database, no `.env` course."""
+    """Nothing of the developer's: PATH, a temporary database (made, empty, as `migrate` or the bot
+    makes it), no `.env` course."""
+    database = tmp_path / "db" / "attendance.db"
+    database.parent.mkdir()
+    init_db(database)
+    close_db()
     return {
         "PATH": os.environ.get("PATH", ""),
-        "DATABASE_PATH": str(tmp_path / "db" / "attendance.db"),
+        "DATABASE_PATH": str(database),
         "HOME": str(tmp_path),
     }
 
@@ -132,7 +137,8 @@ def _digest(path: Path) -> str:
 def old_database(env: dict[str, str], tmp_path: Path) -> Path:
     """A copy of the release-before-courses database (the fixture itself is never written)."""
     path = Path(env["DATABASE_PATH"])
-    path.parent.mkdir(parents=True)
+    for made in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # the new database env made
+        made.unlink(missing_ok=True)
     shutil.copyfile(FIXTURE, path)
     path.chmod(0o600)
     return path
@@ -329,7 +335,7 @@ def test_course_add_needs_a_server(env: dict[str, str]) -> None:
         "800000000000000002",
     )
     assert messages.guild_needed() in fails(*args, env=env)
-    assert not Path(env["DATABASE_PATH"]).exists()
+    assert ok("courses", env=env) == messages.shell_course_needed([]) + "\n"
     ok(*args, env={**env, "GUILD_ID": OTHER_GUILD})
     assert rows_of(ok("courses", env=env))["Algebra"][1] == OTHER_GUILD
 
@@ -530,13 +536,15 @@ def test_course_add_of_the_env_course_again_is_refused(
     """A second course on the .env course's own two channels, or under its name, is refused in one line,
     before anything is written."""
     env.update(ENV_CHANNELS)
+    database = Path(env["DATABASE_PATH"])
+    before = database.read_bytes()
     error = fails(
         "course", "add", "--name", name, "--guild", GUILD,
         "--admin-channel", channels["ADMIN_CHANNEL_ID"], "--attendance-channel", channels["ATTENDANCE_CHANNEL_ID"],
         env=env,
     )  # fmt: skip
     assert expected in error
-    assert not Path(env["DATABASE_PATH"]).exists()
+    assert database.read_bytes() == before
 
 
 def test_course_add_with_one_channel_for_both_warns(env: dict[str, str]) -> None:
@@ -628,10 +636,10 @@ def test_migrate_names_the_env_course(old_database: Path, env: dict[str, str]) -
     assert ok("courses", env=env).splitlines()[1].startswith("Week course ")
 
 
-def test_migrate_needs_an_existing_database(env: dict[str, str]) -> None:
-    """`migrate` on a mistyped DATABASE_PATH says there is none and creates nothing."""
-    path = Path(env["DATABASE_PATH"])
-    assert messages.no_database_at(path) in fails("migrate", env=env)
+def test_migrate_makes_no_folder(env: dict[str, str], tmp_path: Path) -> None:
+    """`migrate` on a DATABASE_PATH under a mistyped folder says the folder is missing and creates nothing."""
+    path = tmp_path / "typo" / "attendance.db"
+    assert messages.database_folder_missing(path) in fails("migrate", env={**env, "DATABASE_PATH": str(path)})
     assert not path.parent.exists()
 
 

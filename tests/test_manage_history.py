@@ -185,7 +185,10 @@ def test_without_course_every_course_of_the_database_is_searched(
     assert status == 0 and "register" in out and "  lab  " in out and "  default  " in out
     status, out, err = run(env, "history", "--student", "S001", "--course", "default")
     assert (status, out) == (1, "")
-    assert err == f"Error: {messages.shell_student_unknown('S001', 'default', settings.database_shown)}\n"
+    assert (
+        err
+        == f"Error: {messages.shell_student_unknown('S001', 'default')} {messages.looked_in(settings.database_shown)}\n"
+    )
 
 
 @pytest.mark.parametrize("typed", ["S99", "nobody", "=cmd|' /C calc'!A0", "\u202eS1", "900000000000000099"])
@@ -196,7 +199,9 @@ def test_an_unknown_student_is_worded_for_the_shell(
     raw control character reaches the terminal."""
     status, out, err = run(environ, "history", "--student", typed)
     assert (status, out) == (1, "")
-    assert err == f"Error: {messages.shell_student_unknown(typed, None, settings.database_shown)}\n"
+    assert (
+        err == f"Error: {messages.shell_student_unknown(typed, None)} {messages.looked_in(settings.database_shown)}\n"
+    )
     assert str(settings.database_path) in err
     assert "this server" not in err and "pick one from the list" not in err
     assert not any(unicodedata.category(ch)[0] == "C" for ch in err.rstrip("\n"))

@@ -3,6 +3,7 @@ playhouse.migrations' runner; nothing lost, a backup first, and the same schema 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -302,3 +303,45 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
         f"  {len(before)} registration kept as confirmed (the release that made them accepted them)",
     ]
     assert table_rows(copy, "student") == [(*row, 1) for row in before]
+
+
+class _WatchedSqlite:
+    """sqlite3 as migrations.backup uses it, except that each page step of a backup notes the mode
+    of the file being written (the `.bak-N.partial`) before SQLite goes on."""
+
+    def __init__(self, partial: Path) -> None:
+        self.partial = partial
+        self.modes: list[int] = []
+
+    def connect(self, path: str) -> object:
+        watcher = self
+
+        class Connection:
+            def __init__(self) -> None:
+                self.real = sqlite3.connect(path)
+
+            def backup(self, target: Connection, **_: object) -> None:
+                def progress(status: int, remaining: int, total: int) -> None:
+                    watcher.modes.append(watcher.partial.stat().st_mode & 0o777)
+
+                self.real.backup(target.real, pages=1, progress=progress)
+
+            def close(self) -> None:
+                self.real.close()
+
+        return Connection()
+
+
+def test_the_backup_is_private_from_its_first_byte(old_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a umask that would make it 0644, the `.bak-1.partial` is 0600 at every page of the copy."""
+    watched = _WatchedSqlite(Path(f"{old_copy}.bak-1.partial"))
+    monkeypatch.setattr(migrations, "sqlite3", watched)
+    previous = os.umask(0o022)
+    try:
+        init_db(old_copy)
+    finally:
+        os.umask(previous)
+        close_db()
+    assert len(watched.modes) > 1
+    assert set(watched.modes) == {0o600}
+    assert Path(f"{old_copy}.bak-1").stat().st_mode & 0o777 == 0o600

@@ -90,6 +90,7 @@ class _Prompt:
 def test_a_class_typed_at_the_prompt(tmp_path: Path) -> None:
     """Open, check in with the code the code message shows, close, export: each as its person sees it."""
     database = tmp_path / "data" / "playground.db"
+    database.parent.mkdir()  # only the project's own data/ folder is made for a scratch database
     prompt = _Prompt(tmp_path, database)
     try:
         prompt.wait_for(messages.playground_ready())

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from attendance_bot.errors import ConfigurationError
-from attendance_bot.settings import everyone_role_problem, load_settings
+from attendance_bot.settings import everyone_role_problem, load_settings, shown_url
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.not-a-real-token-but-secret"
 ADMIN = "123456789012345678"
@@ -374,3 +374,41 @@ def test_env_example_with_database_url_gives_no_warning(tmp_path: Path) -> None:
     env_file.write_text(example.replace("DISCORD_BOT_TOKEN=\n", f"DISCORD_BOT_TOKEN={TOKEN}\n"))
     plain = load_settings(env_file, environ={}, base_dir=tmp_path)
     assert (plain.database_url, plain.database_path) == (None, tmp_path / "data" / "attendance.db")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:pw@db.example:5432/att", "postgresql://u:***@db.example:5432/att"),
+        ("postgresql://u@db.example/att", "postgresql://u@db.example/att"),
+        (
+            "postgresql://u@db.example/att?password=pw&sslmode=require",
+            "postgresql://u@db.example/att?password=***&sslmode=require",
+        ),
+        ("postgresql://u@db.example/att?SSLPassword=pw", "postgresql://u@db.example/att?SSLPassword=***"),
+        ("postgresql://u:p@w@db.example/att", "postgresql://u:***@db.example/att"),
+        # Unencoded / # ? in the password: the URL cannot be read reliably; all before the last @ hidden.
+        ("postgresql://u:p/w@db.example/att?password=pw", "postgresql://***@db.example/att?password=***"),
+        ("postgresql://u:p#w@db.example/att", "postgresql://***@db.example/att"),
+        ("postgresql://u:p?w@db.example/att", "postgresql://***@db.example/att"),
+        ("postgresql://u:pw@db.example:port/att", "postgresql://***@db.example:port/att"),
+        ("postgresql://u:p/w", "postgresql://***"),
+        (
+            "postgresql://u:pw@db.example/att?application_name=a@b",
+            "postgresql://u:***@db.example/att?application_name=a@b",
+        ),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    """The password in the user part and `?password=`/`?sslpassword=` (any case) become ***; a URL
+    that does not parse reliably is shown with everything between :// and its last @ hidden."""
+    assert shown_url(url) == shown
+
+
+@pytest.mark.parametrize("scheme", ["sqlite:///", "postgresql://", "Postgres://", "sqlite:"])
+def test_a_url_in_database_path_points_to_database_url(scheme: str) -> None:
+    """DATABASE_PATH=sqlite:///... (or a PostgreSQL URL) is refused, saying DATABASE_URL takes URLs."""
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(None, environ={"DATABASE_PATH": f"{scheme}data/attendance.db"}, require_discord=False)
+    (problem,) = caught.value.problems
+    assert problem.startswith("DATABASE_PATH is a file's path, not a URL") and "DATABASE_URL" in problem

@@ -114,19 +114,25 @@ def test_one_open_session_is_kept_by_the_database(service: AttendanceService, db
 
 
 @pytest.mark.sqlite_only("the SQLite file's mode and folder")
-def test_database_file_is_private_and_its_folder_is_created(
+def test_database_file_is_private_and_only_its_default_folder_is_made(
     settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    """init_db creates missing folders and a file only its owner can read (0600)."""
+    """init_db makes a file only its owner can read (0600); a missing folder is an error naming it,
+    unless it is the default data/ folder (make_folder), which is made 0700."""
     path = tmp_path / "deep" / "er" / "attendance.db"
     settings = settings_factory(DATABASE_PATH=str(path))
+    with pytest.raises(StorageError) as caught:
+        init_db(settings.database_path)
+    assert str(caught.value) == messages.database_folder_missing(path)
+    assert not (tmp_path / "deep").exists()
+    path = tmp_path / "fresh" / "attendance.db"
     old = os.umask(0o022)
     try:
-        init_db(settings.database_path)
+        init_db(path, make_folder=True)
     finally:
         os.umask(old)
         close_db()
-    assert path.parent.is_dir()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

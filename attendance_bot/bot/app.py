@@ -214,7 +214,7 @@ async def serve(
     """Log in, register commands, connect, and run until closed (SIGINT/SIGTERM close cleanly)."""
     out = out or sys.stdout
     apply_api_base(settings.discord_api_base)
-    init_db(settings.database_target, defaults=env_course(settings))
+    init_db(settings.database_target, defaults=env_course(settings), make_folder=settings.default_database)
     bot = build_bot(settings, clock, out)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -162,7 +162,10 @@ class Db:
 
 def bot_env(emu: EmulatorThread, database: Path | str, **extra: str) -> dict[str, str]:
     """The bot's environment: the emulator's base URL and token, the channels, the database (a file
-    in tmp, or a PostgreSQL URL: DATABASE_URL)."""
+    in tmp, or a PostgreSQL URL: DATABASE_URL). A file's folder is made here, as a checkout has its
+    data/ folder: the bot makes no folder for a DATABASE_PATH."""
+    if not is_postgres(database):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "CODE_", "DATABASE_"))}
     for key in ("ADMIN_CHANNEL_ID", "ATTENDANCE_CHANNEL_ID", "ADMIN_ROLE_ID", "GUILD_ID", "TIMEZONE"):
         env.pop(key, None)

@@ -43,6 +43,7 @@ class World:
 def bot_database(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[Path | str]:
     """A new database for a bot: a file in `folder`, or on PostgreSQL a new database (dropped afterwards)."""
     if backend != "postgresql":
+        (folder / "data").mkdir(exist_ok=True)  # as in a checkout: a DATABASE_PATH's folder must exist
         yield folder / "data" / "attendance.db"
         return
     server = request.getfixturevalue("postgres")
