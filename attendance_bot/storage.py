@@ -1,7 +1,7 @@
 """Every write to the database, and the `/here` hot path's reads: rows named by field, SQL prepared once.
 
 Peewee builds each query's SQL in Python on every call; for a whole class checking in at once
-that was most of the database thread's time (see the README's benchmark). The hot path's
+that was most of the database thread's time (see the benchmark in docs/DEVELOPMENT.md). The hot path's
 statements are therefore prepared once, derived from the models (a renamed table or column
 follows) and from the row types below: a row's fields are the statement's columns, in the same
 order, so a row and its statement cannot disagree. The SQLite-specific parts (the IMMEDIATE

@@ -1,4 +1,4 @@
-"""The one table at the end: plain text for the terminal, or Markdown for the README."""
+"""The one table at the end: plain text for the terminal, or Markdown for docs/DEVELOPMENT.md."""
 
 from __future__ import annotations
 

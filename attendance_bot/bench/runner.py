@@ -97,7 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--interval", type=int, help="CODE_ROTATION_INTERVAL for the bot (default 15, --quick 5)")
     parser.add_argument("--timeout", type=float, help="seconds after the last dispatch before an answer is lost")
     parser.add_argument("--settle", type=float, help="seconds to let the bot settle before and after a scenario")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/DEVELOPMENT.md)")
     parser.add_argument(
         "--keep", action="store_true", help="keep the databases (their folder and PostgreSQL names are printed)"
     )
