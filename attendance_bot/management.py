@@ -584,17 +584,18 @@ def _courses_state(found: _Found, settings: Settings) -> str:
 
 
 def _env_course_state(found: _Found, settings: Settings) -> str:
+    made_first = f"`{MANAGE} migrate` makes the database, then " if found.version is None else ""
     if not settings.defines_course:
         return (
             "none (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID are not set): courses are set up with /course create "
-            f"or `{MANAGE} course add`"
+            f"or, on this machine, {made_first}`{MANAGE} course add`"
         )
     name = settings.course_name
     if fold(name) in found.names:
         return f"{name!r} (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID), in the database"
     return (
         f"{name!r} (ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID), not in the database yet: the bot adds it when it "
-        f"starts, or `{MANAGE} open`"
+        f"starts, or `{MANAGE} migrate`"
     )
 
 

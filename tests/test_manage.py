@@ -744,3 +744,21 @@ def test_run_makes_no_folder_for_a_database_path(env: dict[str, str], tmp_path: 
     assert result.returncode == 1
     assert f"Error: {messages.database_folder_missing(database)}".encode() in result.stderr
     assert not database.parent.exists()
+
+
+@pytest.mark.parametrize("extra", [{}, CHANNELS])
+def test_the_hint_check_gives_on_a_fresh_checkout_works(
+    extra: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a fresh checkout (no database yet), the command `check` names for the courses is one that
+    works now, and after it the course `check` spoke of is there."""
+    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    status, out, err = shell("check", environ={**TOKEN_ONLY, **extra})
+    assert status == 0, err
+    (line,) = [line for line in out.splitlines() if line.startswith("  .env course:")]
+    commands = re.findall(r"`\.venv/bin/python manage\.py ([a-z-]+)[^`]*`", line)
+    assert commands and commands[0] == "migrate", line
+    assert shell("migrate", environ=extra)[0] == 0
+    status, out, err = shell("courses", environ=extra)
+    assert status == 0, err
+    assert ("'default'" in out or "default" in out.split()) == bool(extra), out
