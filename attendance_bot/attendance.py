@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
 import peewee
 
 from . import codes, messages, storage
+from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
@@ -31,8 +32,6 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-
 # Throttling with increasing delays (RFC 4226 section 7.3), per student across the open sessions
 # of the channel they type in, from the wrong_attempt rows (so a restart keeps the waits; a
 # session's wrong attempts end with it). Counting the
@@ -46,11 +45,6 @@ THROTTLE_WINDOW_SECONDS = 3600
 SESSION_ID_ALPHABET = codes.ALPHABET
 RECENT_SESSIONS = 5
 EXPORT_CHUNK = 500  # rows per slice of an export read
-
-
-def utc_now() -> datetime:
-    """The one real clock; everything else takes `now` or a Clock."""
-    return datetime.now(timezone.utc)
 
 
 def throttle_wait(wrong: int) -> float:
@@ -305,7 +299,7 @@ class AttendanceService:
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.courses = CourseService(settings)
+        self.courses = CourseService(settings, clock)
 
     def course(self, course_id: int | None) -> CourseInfo:
         """The course meant: the one with this id, else the only one not archived."""

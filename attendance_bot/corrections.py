@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 import peewee
 
 from . import messages, storage
-from .attendance import RECENT_SESSIONS, Clock, utc_now
+from .attendance import RECENT_SESSIONS
+from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError, UnknownCourse, UnknownSession
 from .export import BIDI_CONTROLS
@@ -234,7 +235,7 @@ class CorrectionService:
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.courses = CourseService(settings)
+        self.courses = CourseService(settings, clock)
 
     # -- students ---------------------------------------------------------------------------
 

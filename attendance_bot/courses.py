@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import datetime, timezone
 
 import peewee
 
 from . import messages, storage
+from .clock import Clock, utc_now
 from .errors import CourseError, CourseNeeded, UnknownCourse
 from .migrations import CourseDefaults, fold
 from .models import Course, Session
@@ -69,10 +69,11 @@ def _hidden(ch: str) -> bool:
 
 
 class CourseService:
-    """Courses over the models; holds settings (the code defaults), no state."""
+    """Courses over the models; holds settings (the code defaults) and a clock, no state."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
+        self.clock = clock
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -204,9 +205,7 @@ class CourseService:
         try:
             with storage.immediate():
                 self._refuse_taken(fields["name"], guild_id, None)
-                row = storage.create_course(
-                    name_key=fold(fields["name"]), created_at=datetime.now(timezone.utc), **fields
-                )
+                row = storage.create_course(name_key=fold(fields["name"]), created_at=self.clock(), **fields)
         except peewee.IntegrityError as exc:
             raise CourseError(messages.course_name_taken(fields["name"])) from exc
         except peewee.DatabaseError as exc:
@@ -252,7 +251,7 @@ class CourseService:
                     raise CourseError(messages.course_already_archived(course.name))
                 if course.open_session_id:
                     raise CourseError(messages.close_before_archiving(course.name, course.open_session_id))
-                storage.update_course(course_id, archived_at=datetime.now(timezone.utc))
+                storage.update_course(course_id, archived_at=self.clock())
         except peewee.DatabaseError as exc:
             raise storage.failure("archiving the course", exc) from exc
         log.info("Archived course %r", course.name)

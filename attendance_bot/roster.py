@@ -29,7 +29,7 @@ from typing import Any
 import peewee
 
 from . import messages, storage
-from .attendance import Clock, utc_now
+from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError
 from .models import Attendance, RosterEntry, Session, Student
@@ -394,7 +394,7 @@ class RosterService:
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.courses = CourseService(settings)
+        self.courses = CourseService(settings, clock)
 
     def import_roster(self, course_id: int, rows: Sequence[RosterRow], *, replace: bool, actor: str) -> RosterReport:
         """Merge `rows` into a course's roster (by student id, folded), in one transaction with its event.

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from . import codes, messages, storage
-from .attendance import Clock, utc_now
+from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError
 from .models import Attendance, Course, Session, Student
@@ -514,7 +514,7 @@ class SeedImportService:
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.courses = CourseService(settings)
+        self.courses = CourseService(settings, clock)
 
     def import_seed(self, course_id: int, seed: SeedFile) -> SeedReport:
         """Bring a seed file's registrations, then its sessions and records into a course, each with

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import peewee
 
 from . import messages, storage
+from .clock import Clock, utc_now
 from .errors import AttendanceError
 from .models import Attendance, Course, RosterEntry, Session, Student
 from .records import CourseInfo
@@ -112,7 +113,10 @@ def clean_name(typed: str | None) -> str | None:
 
 
 class StudentService:
-    """Registrations and claims over the models; no state."""
+    """Registrations and claims over the models; holds a clock (the times of its events), no state."""
+
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self.clock = clock
 
     def register(
         self,
@@ -134,7 +138,7 @@ class StudentService:
         instructors). No refusal says which account holds the id.
         """
         sid, cleaned = clean_student_id(student_id), clean_name(name)
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         who = actor or str(user_id)
         try:
             with storage.immediate():
@@ -229,7 +233,7 @@ class StudentService:
             key = student_key(clean_student_id(typed))
         except StudentError:  # no id at all (a NUL, a space, 6,000 characters): nobody of the course
             raise StudentError(messages.link_unknown_student(typed, course.name)) from None
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         guild_id = course.guild_id
         try:
             with storage.immediate():

@@ -19,7 +19,8 @@ import nextcord
 from nextcord.ext import commands
 
 from .. import messages
-from ..attendance import AttendanceService, utc_now
+from ..attendance import AttendanceService
+from ..clock import utc_now
 from ..courses import env_course
 from ..errors import AttendanceError
 from ..models import init_db

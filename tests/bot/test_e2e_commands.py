@@ -9,7 +9,8 @@ from botdriver import INTERVAL, Card, live_card, manage, next_card, other_code, 
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS, utc_now
+from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS
+from attendance_bot.clock import utc_now
 from attendance_bot.errors import NoOpenSession, SessionAlreadyOpen, UnknownSession
 from attendance_bot.records import Outcome, SubmitResult
 

@@ -1,0 +1,32 @@
+"""Services: every feature's service, built once from the settings and one clock.
+
+The bot, the shell, the demo, the bench and the tests build one `Services` and reach each feature
+through it, so every service sees the same settings and the same clock (tests pass a fake clock;
+nothing below reads the wall clock itself).
+"""
+
+from __future__ import annotations
+
+from .attendance import AttendanceService
+from .clock import Clock, utc_now
+from .corrections import CorrectionService
+from .gradebook import GradebookService
+from .roster import RosterService
+from .seedimport import SeedImportService
+from .settings import Settings
+from .students import StudentService
+
+
+class Services:
+    """One of each service over one settings object and one clock; no state of its own."""
+
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.attendance = AttendanceService(settings, clock)
+        self.courses = self.attendance.courses  # the one CourseService, which attendance uses too
+        self.students = StudentService(clock)
+        self.roster = RosterService(settings, clock)
+        self.corrections = CorrectionService(settings, clock)
+        self.gradebook = GradebookService(settings)
+        self.seed_import = SeedImportService(settings, clock)
