@@ -153,7 +153,8 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
 
 def _shell_view(settings: Settings, talk: _Narrator) -> int:
     """What `manage.py sessions` and `manage.py export` print on the bot's machine, run as shown."""
-    from .management import PROJECT_DIR, main
+    from .shell import main
+    from .shell.base import PROJECT_DIR
 
     path = settings.database_path
     shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path

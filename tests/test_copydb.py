@@ -20,10 +20,10 @@ from attendance_bot import messages, migrations, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.copydb import CHUNK_ROWS, COPIED, TABLES
 from attendance_bot.courses import CourseService
-from attendance_bot.management import main
 from attendance_bot.models import close_all, init_db
 from attendance_bot.records import Submission
 from attendance_bot.settings import load_settings
+from attendance_bot.shell import main
 from attendance_bot.students import StudentService
 
 GUILD = 111111111111111111

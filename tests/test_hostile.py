@@ -20,9 +20,9 @@ from attendance_bot import messages
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET, normalise
 from attendance_bot.errors import UnknownSession
-from attendance_bot.management import main
 from attendance_bot.records import Outcome
 from attendance_bot.settings import Settings
+from attendance_bot.shell import main
 
 if TYPE_CHECKING:
     from conftest import FakeClock

@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from attendance_bot import management, messages, seedimport, storage
+from attendance_bot import messages, seedimport, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.courses import CourseService
 from attendance_bot.models import Attendance, Event, Session, Student
 from attendance_bot.records import CourseInfo
 from attendance_bot.seedimport import SeedError, SeedImportService, SeedReport, read_seed
+from attendance_bot.shell import main
 from attendance_bot.students import StudentService
 
 UTC = ZoneInfo("UTC")
@@ -534,7 +535,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
-        status = management.main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
+        status = main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
         return status, out.getvalue(), err.getvalue()
 
     (tmp_path / "db").mkdir()
@@ -584,7 +585,7 @@ def test_manage_import_seed_refuses_in_one_line(cli, tmp_path: Path) -> None:  #
 
 def test_manage_import_seed_help_explains_it(capsys: pytest.CaptureFixture[str]) -> None:
     """`import-seed --help` names PATH, --course, TIMEZONE and that the file is only read."""
-    assert management.main(["import-seed", "--help"]) == 0
+    assert main(["import-seed", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "PATH" in text and "--course NAME" in text and "TIMEZONE" in text and "read-only" in text
     assert f"{seedimport.MAX_SEED_ROWS:,} rows" in text and f"{seedimport.MAX_SEED_SECONDS:g} s" in text

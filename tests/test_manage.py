@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from attendance_bot import __version__, management, messages, migrations
+from attendance_bot import __version__, messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import load_settings
+from attendance_bot.shell import base, main
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
@@ -604,7 +605,7 @@ def test_os_user_falls_back_to_the_account_then_the_uid(
         return pwd.struct_passwd((account, "x", uid, uid, "", "/", "/bin/sh"))
 
     monkeypatch.setattr(pwd, "getpwuid", getpwuid)
-    assert management.os_user(environ) == expected
+    assert base.os_user(environ) == expected
 
 
 # -- a mistyped DATABASE_PATH: only run, migrate and demo make a database, never a folder but data/ --
@@ -619,7 +620,7 @@ COURSE_ADD = (
 def shell(*args: str, environ: dict[str, str]) -> tuple[int, str, str]:
     """manage.py ARGS in this process, with no settings file: status, stdout, stderr."""
     out, err = io.StringIO(), io.StringIO()
-    status = management.main(["--env-file", "/dev/null", *args], stdout=out, stderr=err, environ=environ)
+    status = main(["--env-file", "/dev/null", *args], stdout=out, stderr=err, environ=environ)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -637,7 +638,7 @@ def test_check_on_a_fresh_checkout_says_the_bot_makes_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The default data/attendance.db not made yet: `check` passes, says who makes it, and makes nothing."""
-    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(base, "PROJECT_DIR", tmp_path)
     status, out, err = shell("check", environ=TOKEN_ONLY)
     assert status == 0, err
     assert "Configuration validated successfully" in out
@@ -659,7 +660,7 @@ def test_migrate_makes_the_default_database_in_a_private_data_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a checkout without data/, `migrate` makes data/ (0700) and the database (0600) at the latest schema."""
-    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(base, "PROJECT_DIR", tmp_path)
     previous = os.umask(0o022)
     try:
         status, out, err = shell("migrate", environ={})
@@ -728,7 +729,7 @@ def test_not_found_errors_name_the_database_they_looked_in(args: tuple[str, ...]
 
 def test_check_with_the_example_env_on_a_fresh_checkout_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """.env.example copied as it is (DATABASE_PATH=data/attendance.db): `check` passes on a fresh checkout."""
-    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(base, "PROJECT_DIR", tmp_path)
     status, out, err = shell("check", environ={**TOKEN_ONLY, "DATABASE_PATH": "data/attendance.db"})
     assert status == 0, err
     assert messages.database_not_made_yet(tmp_path / "data" / "attendance.db") in out.splitlines()
@@ -752,7 +753,7 @@ def test_the_hint_check_gives_on_a_fresh_checkout_works(
 ) -> None:
     """On a fresh checkout (no database yet), the command `check` names for the courses is one that
     works now, and after it the course `check` spoke of is there."""
-    monkeypatch.setattr(management, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(base, "PROJECT_DIR", tmp_path)
     status, out, err = shell("check", environ={**TOKEN_ONLY, **extra})
     assert status == 0, err
     (line,) = [line for line in out.splitlines() if line.startswith("  .env course:")]

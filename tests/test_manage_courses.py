@@ -21,11 +21,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from attendance_bot import management, messages, migrations
+from attendance_bot import messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.courses import CourseService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import MAX_INTERVAL, MIN_INTERVAL, load_settings
+from attendance_bot.shell import base, main
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
@@ -791,7 +792,7 @@ def test_the_shell_prints_no_raw_control_characters(env: dict[str, str]) -> None
 )
 def test_printable_escapes_only_hidden_characters(text: str, shown: str) -> None:
     """The shell's one escaping rule: C0, C1, format and line-separator characters but newline and tab."""
-    assert management.printable(text) == shown
+    assert base.printable(text) == shown
 
 
 def test_the_shell_keeps_new_lines_tabs_and_csv_bytes(env: dict[str, str]) -> None:
@@ -834,7 +835,7 @@ def test_any_course_name_ends_in_one_line(args: tuple[str, ...], value: str, tmp
         connection.close()
     option = [value] if args[0] == "course" else ["--course", value]
     out, err = io.StringIO(), io.StringIO()
-    status = management.main(
+    status = main(
         ["--env-file", "/dev/null", *args, *option], stdout=out, stderr=err, environ={"DATABASE_PATH": str(database)}
     )
     assert status in (0, 1)  # a usage error (a value that starts with -) is one line and 1 too

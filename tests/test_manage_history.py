@@ -22,13 +22,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from attendance_bot import management, messages
+from attendance_bot import messages
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.corrections import STATUSES, CorrectionService
 from attendance_bot.courses import CourseService
 from attendance_bot.models import init_db
 from attendance_bot.roster import RosterRow, RosterService
 from attendance_bot.settings import Settings
+from attendance_bot.shell import main
 from attendance_bot.students import StudentService
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def run(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
     env_file = Path(environ["DATABASE_PATH"]).parent.parent / "empty.env"
     env_file.touch()
     out, err = io.StringIO(), io.StringIO()
-    status = management.main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
+    status = main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
     return status, out.getvalue(), err.getvalue()
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from _semester import CSV_ROWS, T0, add_session, build_semester, course_id
 
-from attendance_bot.management import main
 from attendance_bot.models import RosterEntry
 from attendance_bot.report import MAX_ATTACHMENT_BYTES
 from attendance_bot.settings import Settings
+from attendance_bot.shell import main
 
 
 @pytest.fixture

@@ -243,7 +243,7 @@ def test_hostile_text_draws(student_id: str, name: str, session: str) -> None:
 
 _PROBE = """
 import json, sys
-import attendance_bot.bot.app, attendance_bot.report, attendance_bot.management, attendance_bot.gradebook
+import attendance_bot.bot.app, attendance_bot.report, attendance_bot.shell, attendance_bot.gradebook
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("matplotlib", "numpy", "PIL"))))
 """
 

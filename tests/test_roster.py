@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from attendance_bot import management, messages, storage
+from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import Attendance, Event, RosterEntry
 from attendance_bot.roster import (
@@ -26,6 +26,7 @@ from attendance_bot.roster import (
     parse_columns,
     parse_roster,
 )
+from attendance_bot.shell import main
 from attendance_bot.students import StudentService
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -527,7 +528,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
-        status = management.main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
+        status = main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
         return status, out.getvalue(), err.getvalue()
 
     (tmp_path / "db").mkdir()
@@ -632,9 +633,9 @@ def test_manage_roster_names_a_missing_file(cli, tmp_path: Path) -> None:  # typ
 
 def test_manage_roster_help_describes_both_actions(capsys: pytest.CaptureFixture[str]) -> None:
     """`roster --help` lists import and list; `roster import --help` explains --replace and --course."""
-    assert management.main(["roster", "--help"]) == 0
+    assert main(["roster", "--help"]) == 0
     assert "import" in capsys.readouterr().out
-    assert management.main(["roster", "import", "--help"]) == 0
+    assert main(["roster", "import", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--replace" in text and "their attendance records stay" in text and "--course NAME" in text
     assert "--columns" in text and "Moodle" in text and "Canvas" in text and "Google Classroom" in text

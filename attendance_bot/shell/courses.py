@@ -1,0 +1,225 @@
+"""courses and course add|edit|archive."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import messages
+from ..attendance import AttendanceService
+from ..migrations import fold
+from ..records import CourseInfo
+from ..settings import Settings
+from .base import (
+    ENV_HELP,
+    CommandError,
+    Context,
+    command,
+    env_course_missing,
+    find_course,
+    snowflake,
+    whole_number,
+)
+
+# -- courses --------------------------------------------------------------------------------
+
+
+@command(
+    "courses",
+    "list every course: name, server (- until the bot knows it), admin / attendance / display channel, "
+    "instructor role, code length, interval, grace and late rule, and its open session (or archived, or -)",
+)
+def _courses(ctx: Context) -> int:
+    service = ctx.service()
+    courses = service.courses.courses()
+    if not courses:
+        if env_course_missing(service):
+            ctx.write(messages.env_course_not_added(service.settings.course_name))
+        else:
+            ctx.write(messages.shell_course_needed([]))
+        return 0
+    width = max(20, *(len(c.name) for c in courses))
+    ctx.write(
+        f"{'course':<{width}} {'server':<20} {'admin channel':<20} {'attendance channel':<20} "
+        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8}  session"
+    )
+    for c in courses:
+        state = "archived" if c.archived else (c.open_session_id or "-")
+        late = f"{c.late_after} min" if c.late_after else "-"
+        ctx.write(
+            f"{c.name:<{width}} {_id(c.guild_id):<20} {_id(c.admin_channel_id):<20} "
+            f"{_id(c.attendance_channel_id):<20} {_id(c.display_channel_id):<20} {_id(c.instructor_role_id):<20} "
+            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8}  {state}"
+        )
+    if any(c.guild_id is None for c in courses):
+        ctx.write(messages.courses_without_server())
+    if env_course_missing(service):
+        ctx.write(messages.env_course_not_added(service.settings.course_name))
+    return 0
+
+
+def _id(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+# -- course add / edit / archive ------------------------------------------------------------
+
+# The options of `course add` and `course edit`: option -> (CourseService field, kind, help).
+_COURSE_FIELDS: dict[str, tuple[str, str, str]] = {
+    "--admin-channel": ("admin_channel_id", "id", "the channel instructors run the course from"),
+    "--attendance-channel": ("attendance_channel_id", "id", "the channel students type /here in"),
+    "--display-channel": (
+        "display_channel_id",
+        "id",
+        "where the code message goes (default: the attendance channel; the admin channel for a projector)",
+    ),
+    "--instructor-role": (
+        "instructor_role_id",
+        "id",
+        "a role whose members may run the course besides Manage Server (not @everyone)",
+    ),
+    "--interval": ("interval", "seconds", "seconds each code is shown, 5-120 (default: CODE_ROTATION_INTERVAL)"),
+    "--code-length": ("code_length", "characters", "characters per code, 4-8 (default: CODE_LENGTH)"),
+    "--grace": (
+        "grace_seconds",
+        "seconds",
+        "seconds a code stays accepted after it changes, 0-600 (default: CODE_GRACE_SECONDS)",
+    ),
+    "--late-after": (
+        "late_after",
+        "minutes",
+        "minutes after a session opens from which a check-in counts as late, 0-240 (default, or 0: never late)",
+    ),
+}
+_CLEARABLE = {"--display-channel": "none", "--instructor-role": "none"}  # and the code settings: "default"
+_REQUIRED_TO_ADD = ("--admin-channel", "--attendance-channel")
+
+
+def _dest(option: str) -> str:
+    return option.removeprefix("--").replace("-", "_")
+
+
+def _course_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    add_help = "add a course (the same rules as /course create in Discord)"
+    add = actions.add_parser("add", help=add_help, description=add_help)
+    add.add_argument("--name", required=True, help="the course's name, unique in its server (1-50 characters)")
+    add.add_argument("--guild", metavar="ID", help="the course's server id (default: GUILD_ID)")
+    for option, (_, kind, text) in _COURSE_FIELDS.items():
+        metavar = "ID" if kind == "id" else "N"
+        add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
+
+    edit_help = (
+        "change a course (the same rules as /course edit); the changes apply from its next session, "
+        "never to an open one"
+    )
+    edit = actions.add_parser("edit", help=edit_help, description=edit_help)
+    edit.add_argument("course", metavar="NAME", help="the course to change")
+    edit.add_argument("--name", metavar="NEW", help="its new name")
+    for option, (_, kind, text) in _COURSE_FIELDS.items():
+        if kind == "id":
+            clear = _CLEARABLE.get(option)
+            metavar = f"ID|{clear}" if clear else "ID"
+            extra = f"; {clear} to unset it" if clear else ""
+        else:
+            metavar, extra = "N|default", "; default to follow .env again"
+        edit.add_argument(option, metavar=metavar, help=text + extra)
+    _guild_selector(edit)
+
+    archive_help = "archive a course: no new sessions; its records and exports stay (close its open session first)"
+    archive = actions.add_parser("archive", help=archive_help, description=archive_help)
+    archive.add_argument("course", metavar="NAME", help="the course to archive")
+    _guild_selector(archive)
+
+    for child in (add, edit, archive):
+        child.add_argument("--env-file", metavar="PATH", default=argparse.SUPPRESS, help=ENV_HELP)
+
+
+def _guild_selector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--guild", metavar="ID", help="the course's server id, when courses of that name exist in several servers"
+    )
+
+
+@command("course", "add, edit or archive a course: `course ACTION --help` explains each", _course_arguments)
+def _course(ctx: Context) -> int:
+    return {"add": _course_add, "edit": _course_edit, "archive": _course_archive}[ctx.options.action](ctx)
+
+
+def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
+    """The course fields the options give, validated for form (CourseService checks the rest)."""
+    changes: dict[str, object] = {}
+    if ctx.options.name is not None:
+        changes["name"] = ctx.options.name
+    for option, (field, kind, _) in _COURSE_FIELDS.items():
+        value = getattr(ctx.options, _dest(option))
+        if value is None:
+            continue
+        word = value.strip().casefold()
+        if editing and (word == _CLEARABLE.get(option) or (kind != "id" and word == "default")):
+            changes[field] = None
+        elif kind == "id":
+            changes[field] = snowflake(option, value)
+        else:
+            changes[field] = whole_number(option, value, kind)
+    return changes
+
+
+def _guild(ctx: Context, settings: Settings, *, default: bool) -> int | None:
+    if ctx.options.guild is not None:
+        return snowflake("--guild", ctx.options.guild)
+    return settings.guild_id if default else None
+
+
+def _course_add(ctx: Context) -> int:
+    settings = ctx.settings()
+    fields = _course_changes(ctx, editing=False)
+    guild_id = _guild(ctx, settings, default=True)
+    if guild_id is None:
+        raise CommandError(messages.guild_needed())
+    beside_env = settings.defines_course
+    if beside_env:  # refused before the database is opened (which adds the .env course)
+        if fold(str(fields["name"])) == fold(settings.course_name):
+            raise CommandError(messages.course_add_is_env_course(settings.course_name))
+        channels = (fields["admin_channel_id"], fields["attendance_channel_id"])
+        if channels == (settings.admin_channel_id, settings.attendance_channel_id):
+            raise CommandError(messages.env_course_has_these_channels(settings.course_name, str(fields["name"])))
+    service = ctx.service(writes=True)
+    course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
+    if course.admin_channel_id == course.attendance_channel_id:
+        ctx.stderr.write(f"Warning: {messages.same_admin_and_attendance_channel()}\n")
+    if beside_env:
+        count = len(service.courses.courses(archived=False))
+        ctx.stderr.write(f"Warning: {messages.course_added_beside_env_course(settings.course_name, count)}\n")
+    ctx.write(messages.course_added(course))
+    return 0
+
+
+def _named_course(ctx: Context, service: AttendanceService) -> CourseInfo:
+    return find_course(
+        service, ctx.options.course, _guild(ctx, service.settings, default=False), hint="Add --guild ID."
+    )
+
+
+def _course_edit(ctx: Context) -> int:
+    changes = _course_changes(ctx, editing=True)
+    if not changes:
+        raise CommandError(messages.nothing_to_change())
+    service = ctx.service(writes=True)
+    course = _named_course(ctx, service)
+    edited = service.courses.edit(course.id, **changes)
+    settings = service.settings
+    follows_env = {"name", "admin_channel_id", "attendance_channel_id", "display_channel_id", "instructor_role_id"}
+    if settings.defines_course and fold(course.name) == fold(settings.course_name) and follows_env & set(changes):
+        ctx.stderr.write(f"Warning: {messages.edits_env_course(course.name)}\n")
+    ctx.write(messages.course_edited_reply(edited.name))
+    return 0
+
+
+def _course_archive(ctx: Context) -> int:
+    service = ctx.service(writes=True)
+    course = _named_course(ctx, service)
+    archived = service.courses.archive(course.id)
+    ctx.write(messages.course_archived_reply(archived.name))
+    return 0
