@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import IO
 
 from .. import messages, models
-from ..attendance import AttendanceService
 from ..courses import env_course
 from ..errors import (
     AttendanceError,
@@ -28,6 +27,7 @@ from ..messages import MANAGE
 from ..migrations import fold
 from ..models import init_db
 from ..records import CourseInfo
+from ..services import Services
 from ..settings import Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -114,8 +114,8 @@ class Context:
         except OSError as exc:
             raise CommandError(f"Cannot read {quoted(str(env_file), 200)}: {exc.strerror}") from exc
 
-    def service(self, *, writes: bool = False) -> AttendanceService:
-        """The service over the configured database, opened for what the command does.
+    def services(self, *, writes: bool = False) -> Services:
+        """The services over the configured database, opened for what the command does.
 
         A command that writes (writes=True) brings an older database up to date (a backup copy
         first; what was done goes to stderr) and then creates or updates the course `.env`
@@ -127,39 +127,39 @@ class Context:
         for line in open_database(settings, create=False, upgrade=writes):
             self.stderr.write(line + "\n")
         self.database = settings.database_shown
-        service = AttendanceService(settings)
+        services = Services(settings)
         if writes:
-            sync_env_course(service)
-        return service
+            sync_env_course(services)
+        return services
 
-    def course(self, service: AttendanceService) -> CourseInfo:
+    def course(self, services: Services) -> CourseInfo:
         """The course --course names, else the only one not archived (CourseNeeded lists them)."""
         name = self.options.course
         if name is not None and not name.strip():
             raise CommandError(f"--course needs a course name: `{MANAGE} courses` lists them.")
         try:
             if name is not None:
-                return find_course(service, name, None, hint=messages.SEVERAL_SERVERS_HINT)
-            return service.courses.for_shell(None)
+                return find_course(services, name, None, hint=messages.SEVERAL_SERVERS_HINT)
+            return services.courses.for_shell(None)
         except CourseError as exc:
-            if env_course_missing(service) and (name is None or fold(name) == fold(service.settings.course_name)):
-                raise NothingThere(messages.env_course_not_added(service.settings.course_name)) from exc
+            if env_course_missing(services) and (name is None or fold(name) == fold(services.settings.course_name)):
+                raise NothingThere(messages.env_course_not_added(services.settings.course_name)) from exc
             raise
 
-    def course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
+    def course_id(self, services: Services, session_id: str | None) -> int | None:
         """The course to look in: none needed when a session id alone says which session."""
         if session_id is not None and self.options.course is None:
             return None
-        return self.course(service).id
+        return self.course(services).id
 
-    def open_course_id(self, service: AttendanceService, session_id: str | None) -> int | None:
+    def open_course_id(self, services: Services, session_id: str | None) -> int | None:
         """The course whose open session `close` and `code` act on: as course_id, except that without
         --course or --session the one course with a session open is meant, however many courses there are."""
         if session_id is None and self.options.course is None:
-            open_now = [c for c in service.courses.courses() if c.open_session_id]
+            open_now = [c for c in services.courses.courses() if c.open_session_id]
             if len(open_now) == 1:
                 return open_now[0].id
-        return self.course_id(service, session_id)
+        return self.course_id(services, session_id)
 
     def session_id(self) -> str | None:
         """--session as given, stripped once here (a pasted id often carries a space), or None."""
@@ -276,30 +276,30 @@ def open_database(settings: Settings, *, create: bool, upgrade: bool) -> list[st
     return lines
 
 
-def sync_env_course(service: AttendanceService) -> None:
+def sync_env_course(services: Services) -> None:
     """Create or update the course `.env` defines, as the bot does at start.
 
     The shell knows the course's server only from GUILD_ID; without it, CourseService takes the
     course of that name wherever the bot placed it (or makes it without a server, which the bot
     fills in when it starts).
     """
-    settings = service.settings
+    settings = services.settings
     if not settings.defines_course:
         return
     guild_id = settings.guild_id
     try:
-        service.courses.sync_env_course(guild_id)
+        services.courses.sync_env_course(guild_id)
     except AttendanceError as exc:
         raise CommandError(messages.env_course_refused(settings.course_name, exc)) from exc
 
 
-def env_course_missing(service: AttendanceService) -> bool:
+def env_course_missing(services: Services) -> bool:
     """Whether `.env` defines a course that is not in the database yet."""
-    settings = service.settings
+    settings = services.settings
     if not settings.defines_course:
         return False
     key = fold(settings.course_name)
-    return not any(fold(c.name) == key for c in service.courses.courses())
+    return not any(fold(c.name) == key for c in services.courses.courses())
 
 
 def snowflake(option: str, value: str) -> int:
@@ -316,11 +316,11 @@ def whole_number(option: str, value: str, unit: str) -> int:
     return int(text)
 
 
-def find_course(service: AttendanceService, name: str, guild_id: int | None, *, hint: str) -> CourseInfo:
+def find_course(services: Services, name: str, guild_id: int | None, *, hint: str) -> CourseInfo:
     """A course by name; where servers share the name, the one in `guild_id`, else in GUILD_ID's."""
     try:
-        return service.courses.find(name, guild_id)
+        return services.courses.find(name, guild_id)
     except CourseNeeded as exc:  # the name exists in several servers
-        if guild_id is None and service.settings.guild_id is not None:
-            return service.courses.find(name, service.settings.guild_id)
+        if guild_id is None and services.settings.guild_id is not None:
+            return services.courses.find(name, services.settings.guild_id)
         raise CommandError(f"{exc} {hint}") from exc

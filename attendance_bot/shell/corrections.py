@@ -37,12 +37,12 @@ def _history_arguments(parser: argparse.ArgumentParser) -> None:
     _history_arguments,
 )
 def _history(ctx: Context) -> int:
-    from ..corrections import AmbiguousStudent, CorrectionService, UnknownStudent
+    from ..corrections import AmbiguousStudent, UnknownStudent
 
-    service = ctx.service()
-    corrections = CorrectionService(service.settings, service.clock)
-    course = ctx.course(service) if ctx.options.course is not None else None
-    if course is None and not service.courses.courses():
+    services = ctx.services()
+    corrections = services.corrections
+    course = ctx.course(services) if ctx.options.course is not None else None
+    if course is None and not services.courses.courses():
         raise NothingThere(messages.shell_course_needed([]))
     typed = ctx.options.student
     course_id = course.id if course is not None else None
@@ -60,7 +60,7 @@ def _history(ctx: Context) -> int:
     if not events:
         ctx.write(messages.history_empty(messages.student_who(who)))
     for event in events:
-        ctx.write(messages.history_line(event, service.settings.timezone))
+        ctx.write(messages.history_line(event, services.settings.timezone))
     return 0
 
 
@@ -81,18 +81,18 @@ def _mark_arguments(parser: argparse.ArgumentParser) -> None:
     _mark_arguments,
 )
 def _mark(ctx: Context) -> int:
-    from ..corrections import CorrectionService, clean_reason, clean_status
+    from ..corrections import clean_reason, clean_status
 
     clean_status(ctx.options.status)  # refused before the database is opened
     clean_reason(ctx.options.reason)
     session_id = ctx.session_id()
-    service = ctx.service(writes=True)
-    course_id = ctx.course_id(service, session_id)
+    services = ctx.services(writes=True)
+    course_id = ctx.course_id(services, session_id)
     if course_id is None and session_id is not None:
-        course_id = service.get_session(session_id).course_id
+        course_id = services.attendance.get_session(session_id).course_id
     if course_id is None:  # a session of a database older than courses that no course took
-        course_id = ctx.course(service).id
-    correction = CorrectionService(service.settings, service.clock).mark(
+        course_id = ctx.course(services).id
+    correction = services.corrections.mark(
         course_id, ctx.options.student, ctx.options.status, session_id, ctx.options.reason, actor=ctx.actor()
     )
     ctx.write(messages.marked_reply(correction))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from .. import messages
-from ..attendance import AttendanceService
 from ..migrations import fold
 from ..records import CourseInfo
+from ..services import Services
 from ..settings import Settings
 from .base import (
     ENV_HELP,
@@ -29,11 +29,11 @@ from .base import (
     "instructor role, code length, interval, grace and late rule, and its open session (or archived, or -)",
 )
 def _courses(ctx: Context) -> int:
-    service = ctx.service()
-    courses = service.courses.courses()
+    services = ctx.services()
+    courses = services.courses.courses()
     if not courses:
-        if env_course_missing(service):
-            ctx.write(messages.env_course_not_added(service.settings.course_name))
+        if env_course_missing(services):
+            ctx.write(messages.env_course_not_added(services.settings.course_name))
         else:
             ctx.write(messages.shell_course_needed([]))
         return 0
@@ -52,8 +52,8 @@ def _courses(ctx: Context) -> int:
         )
     if any(c.guild_id is None for c in courses):
         ctx.write(messages.courses_without_server())
-    if env_course_missing(service):
-        ctx.write(messages.env_course_not_added(service.settings.course_name))
+    if env_course_missing(services):
+        ctx.write(messages.env_course_not_added(services.settings.course_name))
     return 0
 
 
@@ -185,20 +185,20 @@ def _course_add(ctx: Context) -> int:
         channels = (fields["admin_channel_id"], fields["attendance_channel_id"])
         if channels == (settings.admin_channel_id, settings.attendance_channel_id):
             raise CommandError(messages.env_course_has_these_channels(settings.course_name, str(fields["name"])))
-    service = ctx.service(writes=True)
-    course = service.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
+    services = ctx.services(writes=True)
+    course = services.courses.create(guild_id=guild_id, **fields)  # type: ignore[arg-type]
     if course.admin_channel_id == course.attendance_channel_id:
         ctx.stderr.write(f"Warning: {messages.same_admin_and_attendance_channel()}\n")
     if beside_env:
-        count = len(service.courses.courses(archived=False))
+        count = len(services.courses.courses(archived=False))
         ctx.stderr.write(f"Warning: {messages.course_added_beside_env_course(settings.course_name, count)}\n")
     ctx.write(messages.course_added(course))
     return 0
 
 
-def _named_course(ctx: Context, service: AttendanceService) -> CourseInfo:
+def _named_course(ctx: Context, services: Services) -> CourseInfo:
     return find_course(
-        service, ctx.options.course, _guild(ctx, service.settings, default=False), hint="Add --guild ID."
+        services, ctx.options.course, _guild(ctx, services.settings, default=False), hint="Add --guild ID."
     )
 
 
@@ -206,10 +206,10 @@ def _course_edit(ctx: Context) -> int:
     changes = _course_changes(ctx, editing=True)
     if not changes:
         raise CommandError(messages.nothing_to_change())
-    service = ctx.service(writes=True)
-    course = _named_course(ctx, service)
-    edited = service.courses.edit(course.id, **changes)
-    settings = service.settings
+    services = ctx.services(writes=True)
+    course = _named_course(ctx, services)
+    edited = services.courses.edit(course.id, **changes)
+    settings = services.settings
     follows_env = {"name", "admin_channel_id", "attendance_channel_id", "display_channel_id", "instructor_role_id"}
     if settings.defines_course and fold(course.name) == fold(settings.course_name) and follows_env & set(changes):
         ctx.stderr.write(f"Warning: {messages.edits_env_course(course.name)}\n")
@@ -218,8 +218,8 @@ def _course_edit(ctx: Context) -> int:
 
 
 def _course_archive(ctx: Context) -> int:
-    service = ctx.service(writes=True)
-    course = _named_course(ctx, service)
-    archived = service.courses.archive(course.id)
+    services = ctx.services(writes=True)
+    course = _named_course(ctx, services)
+    archived = services.courses.archive(course.id)
     ctx.write(messages.course_archived_reply(archived.name))
     return 0

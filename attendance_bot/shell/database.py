@@ -9,14 +9,11 @@ from pathlib import Path
 import peewee
 
 from .. import messages, migrations, models
-from ..attendance import AttendanceService
-from ..errors import (
-    AttendanceError,
-    ConfigurationError,
-)
+from ..errors import AttendanceError, ConfigurationError
 from ..messages import MANAGE
 from ..migrations import fold
 from ..models import init_db
+from ..services import Services
 from ..settings import Settings, load_settings
 from . import base
 from .base import (
@@ -200,7 +197,7 @@ def _migrate(ctx: Context) -> int:
         ctx.write(messages.database_made(settings.database_path, migrations.schema_version()))
     elif not any(not line.startswith("Warning: ") for line in lines):
         ctx.write(messages.database_up_to_date(migrations.schema_version()))
-    sync_env_course(AttendanceService(settings))
+    sync_env_course(Services(settings))
     return 0
 
 

@@ -7,9 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .. import messages
-from ..errors import (
-    quoted,
-)
+from ..errors import quoted
 from ..settings import Settings
 from . import base
 from .base import CommandError, Context

@@ -6,12 +6,10 @@ import argparse
 from pathlib import Path
 
 from .. import messages
-from ..attendance import AttendanceService
-from ..errors import (
-    quoted,
-)
-from ..export import csv_bytes
+from ..errors import quoted
+from ..export import csv_bytes, format_document
 from ..report import PAGE_STUDENTS
+from ..services import Services
 from .base import (
     CommandError,
     Context,
@@ -53,18 +51,18 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _export_arguments,
 )
 def _export(ctx: Context) -> int:
-    service = ctx.service()
+    services = ctx.services()
     session_id = ctx.session_id()
-    course_id = ctx.course_id(service, session_id)
+    course_id = ctx.course_id(services, session_id)
     target = Path(ctx.options.output) if ctx.options.output else None
     if target is not None:
-        check_export_target(target, service.settings, force=ctx.options.force)
+        check_export_target(target, services.settings, force=ctx.options.force)
     fmt = ctx.options.format
     if fmt == "records":
-        data = csv_bytes(service.export_rows(session_id, course_id=course_id), service.settings.timezone)
+        data = csv_bytes(services.attendance.export_rows(session_id, course_id=course_id), services.settings.timezone)
         count = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
     else:
-        data, count = _gradebook_export(service, session_id, course_id, fmt)
+        data, count = _gradebook_export(services, session_id, course_id, fmt)
     if target is not None:
         write_private(target, data)
         ctx.stderr.write(messages.export_written(count, quoted(str(target), 200), fmt) + "\n")
@@ -79,22 +77,17 @@ def _export(ctx: Context) -> int:
     return 0
 
 
-def _gradebook_export(
-    service: AttendanceService, session_id: str | None, course_id: int | None, fmt: str
-) -> tuple[bytes, int]:
+def _gradebook_export(services: Services, session_id: str | None, course_id: int | None, fmt: str) -> tuple[bytes, int]:
     """The `full` or `gradebook` CSV of a course (or of one session's column) and its row count."""
-    from ..export import format_document
-    from ..gradebook import GradebookService
-
     if session_id is not None:
-        info = service.get_session(session_id, course_id)  # UnknownSession lists the recent ones
+        info = services.attendance.get_session(session_id, course_id)  # UnknownSession lists the recent ones
         session_id, course_id = info.session_id, info.course_id
         if course_id is None:
             raise CommandError(messages.session_without_course(session_id))
     if course_id is None:
-        course_id = service.course(None).id
-    book = GradebookService(service.settings).gradebook(course_id, session_id)
-    return format_document(fmt, book, service.settings.timezone)
+        course_id = services.attendance.course(None).id
+    book = services.gradebook.gradebook(course_id, session_id)
+    return format_document(fmt, book, services.settings.timezone)
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -120,11 +113,10 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     _report_arguments,
 )
 def _report(ctx: Context) -> int:
-    from ..gradebook import GradebookService
     from ..report import page_count, report_names, report_of
 
-    service = ctx.service()
-    course = ctx.course(service)
+    services = ctx.services()
+    course = ctx.course(services)
     folder = Path(ctx.options.output) if ctx.options.output else Path.cwd()
     try:
         is_folder = folder.is_dir()
@@ -132,11 +124,11 @@ def _report(ctx: Context) -> int:
         is_folder = False
     if not is_folder:
         raise CommandError(messages.report_output_not_a_folder(quoted(str(folder), 200)))
-    book = GradebookService(service.settings).gradebook(course.id)
+    book = services.gradebook.gradebook(course.id)
     csv_name, png_names = report_names(course.name, page_count(len(book.rows)))
     targets = [folder / name for name in (csv_name, *png_names)]
     for target in targets:  # every file refused before any is drawn or written
-        check_export_target(target, service.settings, force=ctx.options.force)
+        check_export_target(target, services.settings, force=ctx.options.force)
     report = report_of(book)
     write_private(targets[0], report.csv_data)
     for target, picture in zip(targets[1:], report.pictures, strict=True):

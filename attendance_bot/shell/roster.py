@@ -58,7 +58,7 @@ def _roster(ctx: Context) -> int:
 
 
 def _roster_import(ctx: Context) -> int:
-    from ..roster import MAX_BYTES, RosterService, parse_columns, parse_roster
+    from ..roster import MAX_BYTES, parse_columns, parse_roster
 
     columns = None if ctx.options.columns is None else parse_columns(ctx.options.columns)  # before the file
     path = Path(ctx.options.file)
@@ -70,11 +70,9 @@ def _roster_import(ctx: Context) -> int:
     except ValueError as exc:  # a NUL in the name
         raise CommandError(messages.roster_unreadable(str(path), "not a usable file name")) from exc
     rows = parse_roster(data, columns)  # refused before the database is opened
-    service = ctx.service(writes=True)
-    course = ctx.course(service)
-    report = RosterService(service.settings, service.clock).import_roster(
-        course.id, rows, replace=ctx.options.replace, actor=ctx.actor()
-    )
+    services = ctx.services(writes=True)
+    course = ctx.course(services)
+    report = services.roster.import_roster(course.id, rows, replace=ctx.options.replace, actor=ctx.actor())
     ctx.write(
         messages.roster_imported(
             course.name, report.added, report.updated, report.unchanged, report.removed, report.unmatched
@@ -84,11 +82,10 @@ def _roster_import(ctx: Context) -> int:
 
 
 def _roster_list(ctx: Context) -> int:
-    from ..roster import RosterService
 
-    service = ctx.service()
-    course = ctx.course(service)
-    lines = RosterService(service.settings, service.clock).roster_list(course.id)
+    services = ctx.services()
+    course = ctx.course(services)
+    lines = services.roster.roster_list(course.id)
     if not lines:
         ctx.write(messages.roster_is_empty(course.name))
         return 0

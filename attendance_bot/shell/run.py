@@ -5,15 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import (
-    quoted,
-)
+from ..errors import quoted
 from . import base
-from .base import (
-    CommandError,
-    Context,
-    command,
-)
+from .base import CommandError, Context, command
 from .files import scratch_database
 
 # -- run ------------------------------------------------------------------------------------

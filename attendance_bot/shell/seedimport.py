@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import messages
-from .base import (
-    Context,
-    command,
-    course_option,
-)
+from .base import Context, command, course_option
 
 # -- import-seed ----------------------------------------------------------------------------
 
@@ -30,13 +26,13 @@ def _import_seed_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("import-seed", _IMPORT_SEED_HELP, _import_seed_arguments)
 def _import_seed(ctx: Context) -> int:
-    from ..seedimport import SeedImportService, read_seed
+    from ..seedimport import read_seed
 
     settings = ctx.settings()
     seed = read_seed(ctx.options.path, settings.timezone, own_database=settings.database_path)  # before ours opens
-    service = ctx.service(writes=True)
-    course = ctx.course(service)
-    report = SeedImportService(service.settings, service.clock).import_seed(course.id, seed)
+    services = ctx.services(writes=True)
+    course = ctx.course(services)
+    report = services.seed_import.import_seed(course.id, seed)
     ctx.write(
         messages.seed_imported(
             course.name,

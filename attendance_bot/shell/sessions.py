@@ -7,12 +7,9 @@ import signal
 import threading
 
 from .. import bigtext
-from ..attendance import AttendanceService
-from ..errors import (
-    AttendanceError,
-    NoOpenSession,
-)
+from ..errors import AttendanceError, NoOpenSession
 from ..messages import MANAGE
+from ..services import Services
 from .base import (
     Context,
     command,
@@ -44,12 +41,12 @@ def _open_arguments(parser: argparse.ArgumentParser) -> None:
     _open_arguments,
 )
 def _open(ctx: Context) -> int:
-    service = ctx.service(writes=True)
-    course = ctx.course(service)
+    services = ctx.services(writes=True)
+    course = ctx.course(services)
     late = ctx.options.late_after
     late_after = None if late is None else whole_number("--late-after", late, "minutes")
-    info = service.open_session(course.id, opened_by=ctx.actor(), late_after=late_after)
-    current = service.current_code(info.session_id)
+    info = services.attendance.open_session(course.id, opened_by=ctx.actor(), late_after=late_after)
+    current = services.attendance.current_code(info.session_id)
     ctx.write(
         f"Opened session {info.session_id}{of_course(course.name)}; code now {current.code} "
         f"(changes in {current.seconds_left:.0f} s)."
@@ -69,10 +66,10 @@ def _close_arguments(parser: argparse.ArgumentParser) -> None:
     _close_arguments,
 )
 def _close(ctx: Context) -> int:
-    service = ctx.service(writes=True)
+    services = ctx.services(writes=True)
     session_id = ctx.session_id()
     try:
-        closed = service.close_session(session_id, course_id=ctx.open_course_id(service, session_id))
+        closed = services.attendance.close_session(session_id, course_id=ctx.open_course_id(services, session_id))
     except NoOpenSession as exc:
         raise nothing_open(exc, ctx) from exc
     closed_in = of_course(closed.session.course_name)
@@ -99,18 +96,18 @@ def _sessions_arguments(parser: argparse.ArgumentParser) -> None:
     _sessions_arguments,
 )
 def _sessions(ctx: Context) -> int:
-    service = ctx.service()
-    courses = service.courses.courses()
+    services = ctx.services()
+    courses = services.courses.courses()
     several = ctx.options.course is None and len(courses) > 1
     if several:
-        summaries = service.sessions(every_course=True)
+        summaries = services.attendance.sessions(every_course=True)
     else:  # the course named, the only one (archived or not), or none: the sentence says how to add one
-        course = courses[0] if ctx.options.course is None and courses else ctx.course(service)
-        summaries = service.sessions(course.id)
+        course = courses[0] if ctx.options.course is None and courses else ctx.course(services)
+        summaries = services.attendance.sessions(course.id)
     if not summaries:
         ctx.write("No sessions yet.")
         return 0
-    tz = service.settings.timezone
+    tz = services.settings.timezone
     course_header = "  course" if several else ""
     ctx.write(f"  {'session':<20} {'opened':<19} {'closed':<19} {'present':>7}{course_header}")
     for summary in summaries:
@@ -141,24 +138,24 @@ def _code_arguments(parser: argparse.ArgumentParser) -> None:
     _code_arguments,
 )
 def _code(ctx: Context) -> int:
-    service = ctx.service()
+    services = ctx.services()
     session_id = ctx.session_id()
-    course_id = ctx.open_course_id(service, session_id)
+    course_id = ctx.open_course_id(services, session_id)
     try:
         if not ctx.options.watch:
-            current = service.current_code(session_id, course_id=course_id)
-            course_name = service.get_session(current.session_id).course_name
+            current = services.attendance.current_code(session_id, course_id=course_id)
+            course_name = services.attendance.get_session(current.session_id).course_name
             ctx.write(
                 f"{current.code}  (session {current.session_id}{of_course(course_name)}, "
                 f"changes in {current.seconds_left:.0f} s)"
             )
             return 0
-        return _watch(ctx, service, session_id, course_id)
+        return _watch(ctx, services, session_id, course_id)
     except NoOpenSession as exc:
         raise nothing_open(exc, ctx) from exc
 
 
-def _watch(ctx: Context, service: AttendanceService, session_id: str | None, course_id: int | None) -> int:
+def _watch(ctx: Context, services: Services, session_id: str | None, course_id: int | None) -> int:
     """Redraw each second until Ctrl-C (or SIGTERM), which only sets a flag: a signal that lands
     inside library code can never be swallowed there and leave the view running."""
     tty = ctx.stdout.isatty() if hasattr(ctx.stdout, "isatty") else False
@@ -168,10 +165,10 @@ def _watch(ctx: Context, service: AttendanceService, session_id: str | None, cou
     title = ""
     try:
         while not stop.is_set():
-            current = service.current_code(session_id, course_id=course_id)
+            current = services.attendance.current_code(session_id, course_id=course_id)
             if not title:  # follow this session even if another opens later
                 session_id = current.session_id
-                title = f"Session {session_id}{of_course(service.get_session(session_id).course_name)}"
+                title = f"Session {session_id}{of_course(services.attendance.get_session(session_id).course_name)}"
             left = max(1, int(current.seconds_left + 0.999))
             if tty:
                 raw_stream(ctx.stdout).write("\x1b[2J\x1b[H")  # clear the screen

@@ -25,11 +25,10 @@ def _claims_arguments(parser: argparse.ArgumentParser) -> None:
     _claims_arguments,
 )
 def _claims(ctx: Context) -> int:
-    from ..students import StudentService
 
-    service = ctx.service()
-    course = ctx.course(service)
-    claims = StudentService().claims(course)
+    services = ctx.services()
+    course = ctx.course(services)
+    claims = services.students.claims(course)
     rows = [(c.student_id, c.user_id, c.name, c.roster_name) for c in claims]
     for line in messages.claims_lines(course.name, rows, mention=False):
         ctx.write(line)
@@ -51,14 +50,13 @@ def _link_arguments(parser: argparse.ArgumentParser) -> None:
     _link_arguments,
 )
 def _link(ctx: Context) -> int:
-    from ..students import StudentService
 
     typed = ctx.options.user.strip()
     if not re.fullmatch(r"[0-9]{15,22}", typed):
         raise CommandError(messages.shell_user_id_invalid(ctx.options.user))
-    service = ctx.service(writes=True)
-    course = ctx.course(service)
-    done = StudentService().link(course, ctx.options.student, int(typed), actor=ctx.actor())
+    services = ctx.services(writes=True)
+    course = ctx.course(services)
+    done = services.students.link(course, ctx.options.student, int(typed), actor=ctx.actor())
     ctx.write(
         messages.linked_reply(done.course_name, done.student_id, done.user_id, list(done.replaced), mention=False)
     )
