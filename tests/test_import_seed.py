@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import re
 import sqlite3
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from _course import GUILD_ID
+from _shell import run_shell
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -534,9 +534,8 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     }
 
     def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        status = main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
-        return status, out.getvalue(), err.getvalue()
+        done = run_shell(*args, environ=environ, env_file=env_file)
+        return done.returncode, done.out, done.err
 
     (tmp_path / "db").mkdir()
     assert run("migrate")[0] == 0  # the database, made as an operator makes it

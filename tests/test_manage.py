@@ -1,4 +1,5 @@
-"""manage.py as an operator runs it: real subprocesses against a temporary database."""
+"""manage.py as an operator runs it, against a temporary database: in this process (tests/_shell.py), and in
+a process of its own where one matters (signals, `run`, `.env` reading, separate processes, a missing install)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from _shell import ShellResult, run_shell
 
 from attendance_bot import __version__, messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import load_settings
-from attendance_bot.shell import base, main
+from attendance_bot.shell import base
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
@@ -46,10 +48,17 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def manage(
+def manage(*args: str, env: dict[str, str], cwd: Path | None = None) -> ShellResult:
+    """`manage.py ARGS` in this process, with an empty .env (none is read from the checkout)."""
+    env_file = Path(env["HOME"]) / "empty.env"
+    env_file.touch()
+    return run_shell(*args, environ=env, env_file=env_file, cwd=cwd)
+
+
+def manage_process(
     *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `python manage.py ARGS` with an empty .env (none is read from the checkout)."""
+    """Run `python manage.py ARGS` in a process of its own, with an empty .env, where a real process matters."""
     env_file = Path(env["HOME"]) / "empty.env"
     env_file.touch()
     return subprocess.run(
@@ -123,16 +132,16 @@ def test_export_on_new_database_prints_exactly_the_header(env: dict[str, str]) -
 def test_open_then_code_in_separate_processes_agree(env: dict[str, str]) -> None:
     """`open` and a later `code` in another process print the same code within one window."""
     for _ in range(5):
-        opened = manage("open", env=env)
+        opened = manage_process("open", env=env)
         assert opened.returncode == 0, opened.stderr
-        shown = manage("code", env=env)
+        shown = manage_process("code", env=env)
         assert shown.returncode == 0, shown.stderr
         opened_code = opened.stdout.decode().split("code now ")[1].split()[0]
         shown_code = shown.stdout.decode().split()[0]
         if opened_code == shown_code:
             return
         # The window turned between the two processes; close and try again.
-        assert manage("close", env=env).returncode == 0
+        assert manage_process("close", env=env).returncode == 0
     pytest.fail("open and code never agreed on the code")
 
 
@@ -619,9 +628,8 @@ COURSE_ADD = (
 
 def shell(*args: str, environ: dict[str, str]) -> tuple[int, str, str]:
     """manage.py ARGS in this process, with no settings file: status, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    status = main(["--env-file", "/dev/null", *args], stdout=out, stderr=err, environ=environ)
-    return status, out.getvalue(), err.getvalue()
+    done = run_shell(*args, environ=environ, env_file="/dev/null")
+    return done.returncode, done.out, done.err
 
 
 @pytest.mark.parametrize("where", ["attendance.db", "typo/attendance.db", "typo/deeper/attendance.db"])
@@ -741,7 +749,7 @@ def test_run_makes_no_folder_for_a_database_path(env: dict[str, str], tmp_path: 
     contacting Discord; nothing is made."""
     database = tmp_path / "typo" / "attendance.db"
     env.update(DISCORD_BOT_TOKEN="x" * 40, DATABASE_PATH=str(database), DISCORD_API_BASE="http://127.0.0.1:1")
-    result = manage("run", env=env, timeout=60)
+    result = manage_process("run", env=env, timeout=60)
     assert result.returncode == 1
     assert f"Error: {messages.database_folder_missing(database)}".encode() in result.stderr
     assert not database.parent.exists()

@@ -1,5 +1,6 @@
 """manage.py with courses: `courses`, `course add|edit|archive`, `--course`, the `.env` course,
-`migrate` and `check` on an older database. Real subprocesses against temporary SQLite files."""
+`migrate` and `check` on an older database. In this process (tests/_shell.py), against temporary SQLite
+files; `code --watch` and its Ctrl-C in a process of its own."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from _shell import ShellResult, run_shell
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -56,17 +58,11 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    """Run `python manage.py ARGS` with an empty .env (none is read from the checkout)."""
+def manage(*args: str, env: dict[str, str]) -> ShellResult:
+    """`manage.py ARGS` in this process, with an empty .env (none is read from the checkout)."""
     env_file = Path(env["HOME"]) / "empty.env"
     env_file.touch()
-    return subprocess.run(
-        [sys.executable, str(MANAGE), "--env-file", str(env_file), *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-    )
+    return run_shell(*args, environ=env, env_file=env_file)
 
 
 def ok(*args: str, env: dict[str, str]) -> str:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import shutil
 import sqlite3
-import subprocess
-import sys
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from _course import ATTENDANCE_CHANNEL_ID, GUILD_ID
+from _shell import run_shell
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -29,7 +27,6 @@ from attendance_bot.courses import CourseService
 from attendance_bot.models import init_db
 from attendance_bot.roster import RosterRow, RosterService
 from attendance_bot.settings import Settings
-from attendance_bot.shell import main
 from attendance_bot.students import StudentService
 
 if TYPE_CHECKING:
@@ -82,9 +79,8 @@ def run(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
     """manage.py in this process, with an empty settings file: status, stdout, stderr."""
     env_file = Path(environ["DATABASE_PATH"]).parent.parent / "empty.env"
     env_file.touch()
-    out, err = io.StringIO(), io.StringIO()
-    status = main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
-    return status, out.getvalue(), err.getvalue()
+    done = run_shell(*args, environ=environ, env_file=env_file)
+    return done.returncode, done.out, done.err
 
 
 def events(path: Path) -> list[tuple[object, ...]]:
@@ -283,13 +279,7 @@ def test_mark_refuses_before_opening_the_database(tmp_path: Path, args: tuple[st
 @pytest.mark.parametrize("name", ["history", "mark"])
 def test_the_commands_have_help(name: str, tmp_path: Path) -> None:
     """`manage.py history --help` and `mark --help` work without any configuration."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), name, "--help"],
-        env={"PATH": "", "HOME": str(tmp_path)},
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-    )
+    result = run_shell(name, "--help", environ={"PATH": "", "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert f"usage: manage.py {name}".encode() in result.stdout and b"--student" in result.stdout
 

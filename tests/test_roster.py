@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
 import unicodedata
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from _course import ATTENDANCE_CHANNEL_ID, GUILD_ID
+from _shell import run_shell
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -527,9 +527,8 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     environ = {"DATABASE_PATH": str(tmp_path / "db" / "attendance.db"), "GUILD_ID": str(GUILD_ID)}
 
     def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        status = main(["--env-file", str(env_file), *args], stdout=out, stderr=err, environ=environ)
-        return status, out.getvalue(), err.getvalue()
+        done = run_shell(*args, environ=environ, env_file=env_file)
+        return done.returncode, done.out, done.err
 
     (tmp_path / "db").mkdir()
     assert run("migrate")[0] == 0  # the database, made as an operator makes it
