@@ -19,7 +19,7 @@ def _missing_dependency(exc: ModuleNotFoundError) -> int:
 
 def _main() -> int:
     try:
-        from attendance_bot.shell import main
+        from attendance_bot.shell.entry import main
 
         return main()
     except ModuleNotFoundError as exc:

@@ -2,7 +2,7 @@
 
 import sys
 
-from .shell import main
+from .shell.entry import main
 
 if __name__ == "__main__":
     sys.exit(main([*sys.argv[1:], "run"]))

@@ -7,11 +7,15 @@ import logging
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from .emulated import Indented, bot_running, embed_lines, emulated_settings, humane, quiet_logging, wait_for
 from .settings import Settings
+
+# manage.py's main(argv, *, stdout=, stderr=, environ=): exit status
+Shell = Callable[..., int]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ class _Narrator:
             self.line(f"      │ {part}")
 
 
-async def _play(database_path: Path, out: IO[str]) -> int:
+async def _play(database_path: Path, out: IO[str], shell: Shell, project_dir: Path) -> int:
     from .emulator import Emulator
 
     async with Emulator(app_name="AttendanceBot", guild_name="Intro to Databases") as emu:
@@ -69,7 +73,7 @@ async def _play(database_path: Path, out: IO[str]) -> int:
             status = await _class(emu, settings, talk)
     # Only once the bot has closed its connections: the shell opens the database anew, and a
     # connection the bot still held would keep the -wal and -shm files after the demo.
-    return _shell_view(settings, talk) if status == 0 else status
+    return _shell_view(settings, talk, shell, project_dir) if status == 0 else status
 
 
 async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
@@ -151,13 +155,11 @@ async def _class(emu: Any, settings: Settings, talk: _Narrator) -> int:
     return 0
 
 
-def _shell_view(settings: Settings, talk: _Narrator) -> int:
-    """What `manage.py sessions` and `manage.py export` print on the bot's machine, run as shown."""
-    from .shell import main
-    from .shell.base import PROJECT_DIR
-
+def _shell_view(settings: Settings, talk: _Narrator, main: Shell, project_dir: Path) -> int:
+    """What `manage.py sessions` and `manage.py export` print on the bot's machine, run as shown
+    (`main` is the shell's, handed over by `manage.py demo`: the demo does not import the shell)."""
     path = settings.database_path
-    shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+    shown = path.relative_to(project_dir) if path.is_relative_to(project_dir) else path
     # DATABASE_URL, not DATABASE_PATH: it wins over .env's DATABASE_URL and DATABASE_PATH alike, so
     # the commands read the demo's database whatever this machine's .env configures.
     url = f"sqlite:///{shown}"
@@ -179,8 +181,9 @@ def demo_command(url: str, command: str) -> str:
     return f"DATABASE_URL={shlex.quote(url)} .venv/bin/python manage.py {command}"
 
 
-def run_demo(database_path: Path, out: IO[str] | None = None) -> int:
-    """Play the demo class; 0 when every step behaved."""
+def run_demo(database_path: Path, out: IO[str] | None = None, *, shell: Shell, project_dir: Path) -> int:
+    """Play the demo class, then show `sessions` and `export` through `shell` (manage.py's main, whose
+    paths are relative to `project_dir`); 0 when every step behaved."""
     out = out or sys.stdout
     quiet_logging()
-    return asyncio.run(_play(database_path, out))
+    return asyncio.run(_play(database_path, out, shell, project_dir))

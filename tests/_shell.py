@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from attendance_bot.models import close_db
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 
 
 class ShellResult(NamedTuple):

@@ -15,7 +15,7 @@ from _postgres import PostgresServer
 from attendance_bot import messages, migrations
 from attendance_bot.models import _postgres, close_all, database, init_db
 from attendance_bot.settings import shown_url
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 
 PASSWORD = "s3cret-Pa55"
 TOKEN = "A" * 24 + "." + "B" * 6 + "." + "C" * 27

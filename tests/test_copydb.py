@@ -23,7 +23,7 @@ from attendance_bot.courses import CourseService
 from attendance_bot.models import close_all, init_db
 from attendance_bot.records import Submission
 from attendance_bot.settings import load_settings
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 from attendance_bot.students import StudentService
 
 GUILD = 111111111111111111

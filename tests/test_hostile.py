@@ -22,7 +22,7 @@ from attendance_bot.codes import ALPHABET, normalise
 from attendance_bot.errors import UnknownSession
 from attendance_bot.records import Outcome
 from attendance_bot.settings import Settings
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 
 if TYPE_CHECKING:
     from conftest import FakeClock

@@ -28,7 +28,7 @@ from attendance_bot.courses import CourseService
 from attendance_bot.models import Attendance, Event, Session, Student
 from attendance_bot.records import CourseInfo
 from attendance_bot.seedimport import SeedError, SeedImportService, SeedReport, read_seed
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 from attendance_bot.students import StudentService
 
 UTC = ZoneInfo("UTC")

@@ -28,7 +28,8 @@ from attendance_bot.attendance import AttendanceService
 from attendance_bot.courses import CourseService
 from attendance_bot.models import close_db, init_db
 from attendance_bot.settings import MAX_INTERVAL, MIN_INTERVAL, load_settings
-from attendance_bot.shell import base, main
+from attendance_bot.shell import base
+from attendance_bot.shell.entry import main
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"

@@ -13,7 +13,7 @@ from _semester import CSV_ROWS, T0, add_session, build_semester, course_id
 from attendance_bot.models import RosterEntry
 from attendance_bot.report import MAX_ATTACHMENT_BYTES
 from attendance_bot.settings import Settings
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from attendance_bot import messages
 from attendance_bot.records import Outcome, SubmitResult
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 
 ROOT = Path(__file__).resolve().parent.parent
 _CODE = re.compile(r"Type /here ([0-9A-Z]+) to check in\.")

@@ -26,7 +26,7 @@ from attendance_bot.roster import (
     parse_columns,
     parse_roster,
 )
-from attendance_bot.shell import main
+from attendance_bot.shell.entry import main
 from attendance_bot.students import StudentService
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")

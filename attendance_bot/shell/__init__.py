@@ -1,5 +1,1 @@
-"""manage.py's commands, one module per feature; `main` runs one of them."""
-
-from .entry import main
-
-__all__ = ["main"]
+"""manage.py's commands, one module per feature; `entry.main` runs one (manage.py, `python -m attendance_bot`)."""

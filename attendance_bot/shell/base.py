@@ -88,6 +88,9 @@ class Context:
     stdin: IO[str]
     # The database a command opened, as it may be printed: "not found" errors name it.
     database: str | None = None
+    # main() itself, for a command that runs others (the demo shows `sessions` and `export`): handed
+    # over, not imported, so that no command module imports the entry point that imports it.
+    main: Callable[..., int] | None = None
 
     def settings(self, *, require_discord: bool = False) -> Settings:
         """Settings from --env-file (which must exist) or ./.env (which may be missing) and the environment."""

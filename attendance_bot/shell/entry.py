@@ -119,7 +119,7 @@ def main(
     except _UsageError as exc:
         stderr.write(f"Error: {exc}\n")
         return 1
-    ctx = Context(options, stdout, stderr, os.environ if environ is None else environ, stdin or sys.stdin)
+    ctx = Context(options, stdout, stderr, os.environ if environ is None else environ, stdin or sys.stdin, main=main)
     handler = COMMANDS[options.command][0]
     try:
         return handler(ctx)

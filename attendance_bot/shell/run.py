@@ -46,7 +46,8 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 def _demo(ctx: Context) -> int:
     from ..demo import run_demo
 
-    return run_demo(scratch_database(ctx, "demo"), ctx.stdout)
+    assert ctx.main is not None  # main() hands itself over
+    return run_demo(scratch_database(ctx, "demo"), ctx.stdout, shell=ctx.main, project_dir=base.PROJECT_DIR)
 
 
 # -- playground -----------------------------------------------------------------------------
