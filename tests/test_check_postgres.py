@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from _backends import fetch
 from _postgres import PostgresServer
+from _shell import run_shell
 
 from attendance_bot import messages, migrations
 from attendance_bot.models import _postgres, close_all, database, init_db
@@ -22,14 +23,8 @@ TOKEN = "A" * 24 + "." + "B" * 6 + "." + "C" * 27
 
 
 def check(url: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(
-        ["--env-file", "/dev/null", "check"],
-        stdout=out,
-        stderr=err,
-        environ={"DATABASE_URL": url, "DISCORD_BOT_TOKEN": TOKEN},
-    )
-    return status, out.getvalue(), err.getvalue()
+    done = run_shell("check", environ={"DATABASE_URL": url, "DISCORD_BOT_TOKEN": TOKEN}, env_file="/dev/null")
+    return done.returncode, done.out, done.err
 
 
 def with_password(url: str, user: str = "postgres", password: str = PASSWORD) -> str:

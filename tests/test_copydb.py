@@ -4,7 +4,6 @@ PostgreSQL server."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from _backends import Target, execute, fetch
 from _postgres import PostgresServer
 from _semester import T0, build_semester
+from _shell import run_shell
 
 from attendance_bot import messages, migrations, storage
 from attendance_bot.attendance import AttendanceService
@@ -40,9 +40,8 @@ def with_password(url: str) -> str:
 def run(*args: str, source: Target) -> tuple[int, str, str]:
     """manage.py ARGS with the configured database `source`; (status, stdout, stderr)."""
     key = "DATABASE_URL" if isinstance(source, str) else "DATABASE_PATH"
-    out, err = io.StringIO(), io.StringIO()
-    status = main(["--env-file", "/dev/null", *args], stdout=out, stderr=err, environ={key: str(source)})
-    return status, out.getvalue(), err.getvalue()
+    done = run_shell(*args, environ={key: str(source)}, env_file="/dev/null")
+    return done.returncode, done.out, done.err
 
 
 def fill(target: Target) -> None:
