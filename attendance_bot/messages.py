@@ -1033,7 +1033,7 @@ def roster_is_empty(course_name: str) -> str:
 
 
 # -- /course roster -----------------------------------------------------------------------------
-# The roster file attached to `/course roster` in Discord (attendance_bot/bot/cog.py); its refusals
+# The roster file attached to `/course roster` in Discord (attendance_bot/bot/cogs/courses.py); its refusals
 # and its report are the roster section's sentences above.
 
 
@@ -1308,7 +1308,7 @@ def shell_student_ambiguous(typed: str, labels: list[str]) -> str:
     return f"{_printable(typed, 60)!r} could be {len(labels)} students ({listed}): give the student id instead."
 
 
-# -- the record's Discord commands (bot/record_commands.py) ------------------------------------
+# -- the record's Discord commands (bot/cogs/records.py, bot/cogs/students.py) ------------------------
 
 _STATUS_MARK = {"present": "✅", "late": "🕒", "excused": "🟦", "absent": "❌"}
 

@@ -290,7 +290,7 @@ def test_gradebook_format_shape(settings: Settings, semester: int) -> None:
 
 def test_the_cogs_export_document_paces_the_new_formats(settings: Settings, semester: int) -> None:
     """export_document(..., fmt) gives the same bytes as format_document, and records by default."""
-    from attendance_bot.bot.cog import export_document
+    from attendance_bot.bot.context import export_document
     from attendance_bot.export import format_document
     from attendance_bot.gradebook import GradebookService
 

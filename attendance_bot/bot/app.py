@@ -1,4 +1,4 @@
-"""Building and running the bot: settings in, a connected nextcord bot with its cog and rotation."""
+"""Building and running the bot: settings in, a connected nextcord bot with its cogs and rotation."""
 
 from __future__ import annotations
 
@@ -19,18 +19,20 @@ import nextcord
 from nextcord.ext import commands
 
 from .. import messages
-from ..attendance import AttendanceService
 from ..clock import utc_now
 from ..courses import env_course
 from ..errors import AttendanceError
 from ..models import init_db
+from ..services import Services
 from ..settings import Settings, everyone_role_problem
 from ..shards import runs_server
 from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
-from .cog import AttendanceCog
+from .cogs import build_cogs
+from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
+from .error_handler import answer_error
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
@@ -63,23 +65,25 @@ def _intents() -> nextcord.Intents:
 
 
 class AttendanceBot(commands.Bot):
-    """The nextcord bot: no privileged intents, one cog, one code rotation task."""
+    """The nextcord bot: no privileged intents, one cog per feature, one code rotation task."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:
         super().__init__(intents=_intents(), help_command=None)
         self._assemble(settings, clock, out)
 
     def _assemble(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:
-        """Everything besides nextcord's client: the database thread, the service, rotation, the cog."""
+        """Everything besides nextcord's client: the database thread, the services (built once),
+        rotation, the context the cogs share, the cogs."""
         use_major_buckets(self.http)
         self.settings = settings
         self.out = out
         self.db = DatabaseWorker()
-        self.service = AttendanceService(settings, clock)
+        self.services = Services(settings, clock)
         looks_after = functools.partial(runs_server, shard_count=settings.shard_count, shard_ids=settings.shard_ids)
-        self.rotator = CodeRotator(self, self.service, self.db, clock, looks_after)
-        self.batcher = SubmissionBatcher(self.service, self.db)
-        self.cog = AttendanceCog(self, self.service, self.db, self.rotator, self.batcher)
+        self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after)
+        self.batcher = SubmissionBatcher(self.services.attendance, self.db)
+        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher)
+        self.feature_cogs = build_cogs(self.context)
         self._announced = False
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
@@ -109,10 +113,11 @@ class AttendanceBot(commands.Bot):
 
     def install(self) -> None:
         """Register the commands: global (every server the bot is in, no sync step), or for GUILD_ID only."""
-        if self.settings.guild_id:
-            for command in self.cog.application_commands:
-                command.add_guild_rollout(self.settings.guild_id)
-        self.add_cog(self.cog)
+        for cog in self.feature_cogs:
+            if self.settings.guild_id:
+                for command in cog.application_commands:
+                    command.add_guild_rollout(self.settings.guild_id)
+            self.add_cog(cog)
 
     async def on_ready(self) -> None:
         if not self._announced:
@@ -124,7 +129,7 @@ class AttendanceBot(commands.Bot):
         self.rotator.start()
 
     async def on_application_command_error(self, interaction: nextcord.Interaction, exception: Exception) -> None:
-        """Route command errors to the cog's one error-to-user mapping.
+        """Route command errors to the cogs' one error handler (error_handler.answer_error).
 
         nextcord 3.x calls the cog's `cog_application_command_error` itself (the command then
         has an error handler); nextcord 2.6 never does, and would only print the traceback and
@@ -133,10 +138,10 @@ class AttendanceBot(commands.Bot):
         command = interaction.application_command
         if command is not None and command.has_error_handler():
             return
-        await self.cog.cog_application_command_error(interaction, exception)
+        await answer_error(self.context, interaction, exception)
 
     async def process_application_commands(self, interaction: nextcord.Interaction) -> None:
-        with self.cog.in_flight:  # a stop waits (briefly) until every command taken is answered
+        with self.context.in_flight:  # a stop waits (briefly) until every command taken is answered
             await super().process_application_commands(interaction)
 
     async def close(self) -> None:
@@ -154,11 +159,11 @@ class AttendanceBot(commands.Bot):
 
     async def _close_in_order(self) -> None:
         self.batcher.stop()
-        await self.cog.reports.stop()  # the reports asked for are answered that the bot is stopping
+        await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.rotator.stop()
         await self.batcher.finish(FINISH_SUBMISSIONS_SECONDS)
-        if not await self.cog.in_flight.settle(SETTLE_REPLIES_SECONDS):
-            log.warning("Stopping with %d interaction(s) still unanswered", self.cog.in_flight.count)
+        if not await self.context.in_flight.settle(SETTLE_REPLIES_SECONDS):
+            log.warning("Stopping with %d interaction(s) still unanswered", self.context.in_flight.count)
         try:
             await asyncio.wait_for(super().close(), CLOSE_DISCORD_SECONDS)
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
@@ -273,7 +278,7 @@ async def _start(bot: AttendanceBot, settings: Settings) -> None:
     for warning in getattr(settings, "warnings", ()):
         log.warning("%s", warning)
     try:
-        course = await bot.db.run(bot.service.courses.sync_env_course, guild_id)
+        course = await bot.db.run(bot.services.courses.sync_env_course, guild_id)
     except AttendanceError as exc:
         raise StartupError(messages.env_course_refused(settings.course_name, exc)) from exc
     if course is not None:
@@ -283,8 +288,10 @@ async def _start(bot: AttendanceBot, settings: Settings) -> None:
             course.admin_channel_id,
             course.attendance_channel_id,
         )
-    pruned = await bot.db.run(bot.service.prune_wrong_attempts)
-    bot.cog.remember_courses(await bot.db.run(bot.service.courses.courses))  # for a warning if it becomes unreadable
+    pruned = await bot.db.run(bot.services.attendance.prune_wrong_attempts)
+    bot.context.remember_courses(
+        await bot.db.run(bot.services.courses.courses)
+    )  # for a warning if it becomes unreadable
     if pruned:
         log.info("Deleted %d wrong attempt(s) that no longer count", pruned)
     bot.install()

@@ -1,9 +1,8 @@
 """What every slash command shares about its options: who may see instructor commands, the
-`course` option, Discord's choice limit, and the options as Discord sent them."""
+`course` option's name, Discord's choice limit, and the options as Discord sent them (the options
+with a completer are built in completers.py)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import nextcord
 
@@ -11,13 +10,6 @@ import nextcord
 ADMIN_PERMISSIONS = nextcord.Permissions(manage_guild=True)
 COURSE_OPTION = "course"
 MAX_AUTOCOMPLETE = 25  # Discord's limit of choices
-
-
-def course_option(description: str = "The course (default: the one this is the admin channel of)") -> Any:
-    """The optional `course` option of the commands run from a course's admin channel."""
-    return nextcord.SlashOption(
-        name=COURSE_OPTION, description=description, required=False, max_length=50, default=None
-    )
 
 
 def typed_options(interaction: nextcord.Interaction) -> dict[str, object]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.bot.batcher import NotRecorded, SubmissionBatcher, Unconfirmed
-from attendance_bot.bot.cog import export_document
+from attendance_bot.bot.context import export_document
 from attendance_bot.bot.dbworker import DatabaseWorker
 from attendance_bot.export import csv_bytes
 from attendance_bot.models import init_db

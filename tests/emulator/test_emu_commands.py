@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from attendance_bot.bot.cog import AttendanceCog
+from attendance_bot.bot.cogs import COGS
 from attendance_bot.emulator import Emulator
 from attendance_bot.emulator.commands import check_command_list, is_valid_chat_name
 
@@ -196,8 +196,8 @@ def test_a_valid_dozen_is_accepted_and_stored() -> None:
 
 def test_the_bots_own_commands_pass() -> None:
     """The attendance bot's slash commands, as nextcord sends them, are commands Discord accepts."""
-    cog = AttendanceCog.__new__(AttendanceCog)  # the commands are read in __new__; no bot needed
-    payloads = [c.get_payload(None) for c in cog.__cog_application_commands__]
+    cogs = [cog.__new__(cog) for cog in COGS]  # the commands are read in __new__; no bot needed
+    payloads = [c.get_payload(None) for cog in cogs for c in cog.__cog_application_commands__]
     assert {p["name"] for p in payloads} >= {"open_attendance", "close_attendance", "export_csv", "here"}
     assert check_command_list(payloads) == {}
 

@@ -1,0 +1,256 @@
+"""The courses feature's slash commands: `/course create|edit|list|archive|roster` (a server's managers
+and a course's instructors)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nextcord
+
+from ... import messages
+from ...records import MAX_LATE_AFTER
+from ...settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
+from ..checks import (
+    admin_course,
+    check_course_channels,
+    refuse_unknown_role,
+    require_instructor,
+    require_manager,
+    server_course,
+)
+from ..completers import course_option
+from ..context import BotContext
+from ..options import ADMIN_PERMISSIONS
+from .base import FeatureCog
+
+log = logging.getLogger(__name__)
+
+
+class CoursesCog(FeatureCog):
+    """`/course`: create, edit, list, archive a server's courses and import a course's roster."""
+
+    def __init__(self, ctx: BotContext) -> None:
+        super().__init__(ctx)
+        self.courses = ctx.services.courses
+
+    @nextcord.slash_command(
+        name="course", description="Set up this server's courses", default_member_permissions=ADMIN_PERMISSIONS
+    )
+    async def course(self, interaction: nextcord.Interaction) -> None:
+        """The parent of the /course sub-commands (never run itself)."""
+
+    @course.subcommand(name="create", description="Create a course run from this channel")
+    async def course_create(
+        self,
+        interaction: nextcord.Interaction,
+        name: str = nextcord.SlashOption(
+            name="name", description="The course's name, e.g. Math 101", required=True, min_length=1, max_length=50
+        ),
+        attendance_channel: nextcord.abc.GuildChannel = nextcord.SlashOption(
+            name="attendance_channel",
+            description="Where students type /here",
+            required=True,
+            channel_types=[nextcord.ChannelType.text],
+        ),
+        display_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
+            name="display_channel",
+            description="Where the code is shown (default: the attendance channel)",
+            required=False,
+            channel_types=[nextcord.ChannelType.text],
+            default=None,
+        ),
+        instructor_role: nextcord.Role | None = nextcord.SlashOption(
+            name="instructor_role",
+            description="Members with this role run the course too (besides Manage Server)",
+            required=False,
+            default=None,
+        ),
+    ) -> None:
+        guild_id = require_manager(interaction)
+        await interaction.response.defer(ephemeral=True)
+        refuse_unknown_role(interaction, instructor_role)
+        display_id = display_channel.id if display_channel is not None else None
+        check_course_channels(
+            self.ctx.bot,
+            guild_id,
+            admin=interaction.channel_id,
+            attendance=attendance_channel.id,
+            display=display_id or attendance_channel.id,
+            role=instructor_role,
+        )
+        course = await self.ctx.db.run(
+            self.courses.create,
+            name=name,
+            guild_id=guild_id,
+            admin_channel_id=interaction.channel_id,
+            attendance_channel_id=attendance_channel.id,
+            display_channel_id=display_id,
+            instructor_role_id=instructor_role.id if instructor_role is not None else None,
+        )
+        await interaction.followup.send(
+            messages.course_created_reply(
+                course.name, course.admin_channel_id, course.attendance_channel_id, course.display_channel_id
+            ),
+            ephemeral=True,
+        )
+
+    @course.subcommand(name="edit", description="Change a course (applies from its next session)")
+    async def course_edit(
+        self,
+        interaction: nextcord.Interaction,
+        course: str = course_option("The course to change", required=True),
+        name: str | None = nextcord.SlashOption(
+            name="name", description="A new name", required=False, min_length=1, max_length=50, default=None
+        ),
+        attendance_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
+            name="attendance_channel",
+            description="Where students type /here",
+            required=False,
+            channel_types=[nextcord.ChannelType.text],
+            default=None,
+        ),
+        display_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
+            name="display_channel",
+            description="Where the code is shown",
+            required=False,
+            channel_types=[nextcord.ChannelType.text],
+            default=None,
+        ),
+        instructor_role: nextcord.Role | None = nextcord.SlashOption(
+            name="instructor_role", description="Members with this role run the course", required=False, default=None
+        ),
+        interval: int | None = nextcord.SlashOption(
+            name="interval",
+            description="Seconds each code is shown",
+            required=False,
+            min_value=MIN_INTERVAL,
+            max_value=MAX_INTERVAL,
+            default=None,
+        ),
+        code_length: int | None = nextcord.SlashOption(
+            name="code_length",
+            description="Characters per code",
+            required=False,
+            min_value=MIN_CODE_LENGTH,
+            max_value=MAX_CODE_LENGTH,
+            default=None,
+        ),
+        grace: int | None = nextcord.SlashOption(
+            name="grace",
+            description="Seconds a code stays valid after it changes",
+            required=False,
+            min_value=0,
+            max_value=MAX_GRACE_SECONDS,
+            default=None,
+        ),
+        late_after: int | None = nextcord.SlashOption(
+            name="late_after",
+            description="Minutes after opening from which a check-in is late (0: never)",
+            required=False,
+            min_value=0,
+            max_value=MAX_LATE_AFTER,
+            default=None,
+        ),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await server_course(self.ctx, interaction, course)
+        assert interaction.guild_id is not None
+        refuse_unknown_role(interaction, instructor_role)
+        check_course_channels(
+            self.ctx.bot,
+            interaction.guild_id,
+            admin=None,
+            attendance=attendance_channel.id if attendance_channel is not None else None,
+            display=display_channel.id if display_channel is not None else None,
+            role=instructor_role,
+        )
+        given = {
+            "name": name,
+            "attendance_channel_id": attendance_channel.id if attendance_channel is not None else None,
+            "display_channel_id": display_channel.id if display_channel is not None else None,
+            "instructor_role_id": instructor_role.id if instructor_role is not None else None,
+            "interval": interval,
+            "code_length": code_length,
+            "grace_seconds": grace,
+            "late_after": late_after,
+        }
+        changed = await self.ctx.db.run(
+            self.courses.edit, found.id, **{key: value for key, value in given.items() if value is not None}
+        )
+        await interaction.followup.send(messages.course_edited_reply(changed.name), ephemeral=True)
+
+    @course.subcommand(name="list", description="This server's courses")
+    async def course_list(self, interaction: nextcord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        courses = await require_instructor(self.ctx, interaction)
+        await interaction.followup.send(messages.course_list_reply(courses), ephemeral=True)
+
+    @course.subcommand(name="archive", description="No new sessions for a course; its records stay")
+    async def course_archive(
+        self,
+        interaction: nextcord.Interaction,
+        course: str = course_option("The course to archive", required=True),
+    ) -> None:
+        guild_id = require_manager(interaction)
+        await interaction.response.defer(ephemeral=True)
+        found = await self.ctx.db.run(self.courses.find, course, guild_id)
+        archived = await self.ctx.db.run(self.courses.archive, found.id)
+        await interaction.followup.send(messages.course_archived_reply(archived.name), ephemeral=True)
+
+    @course.subcommand(name="roster", description="Import the course's roster from the LMS's CSV file")
+    async def course_roster(
+        self,
+        interaction: nextcord.Interaction,
+        file: nextcord.Attachment = nextcord.SlashOption(
+            name="file",
+            description="The roster CSV (student_id,name[,discord], or Moodle/Canvas/Google Classroom's); max 5 MB",
+            required=True,
+        ),
+        course: str | None = course_option(),
+        replace: bool = nextcord.SlashOption(
+            name="replace",
+            description="Also remove the students the file does not list (their records stay)",
+            required=False,
+            default=False,
+        ),
+        columns: str | None = nextcord.SlashOption(
+            name="columns",
+            description='Other headers: student_id="ID number",name="First name+Last name"',
+            required=False,
+            max_length=500,
+        ),
+    ) -> None:
+        from ...roster import parse_columns, parse_roster, refuse_size
+
+        await interaction.response.defer(ephemeral=True)
+        found = await admin_course(self.ctx, interaction, course)
+        named = None if columns is None else parse_columns(columns, from_discord=True)
+        refuse_size(file.size)  # before a byte is downloaded
+        data = await self._download_roster(file)
+        # off the loop; refused whole, before the database
+        rows = await asyncio.to_thread(parse_roster, data, named, from_discord=True)
+        actor = str(interaction.user.id if interaction.user else "unknown")
+        report = await self.ctx.db.run(
+            self.ctx.services.roster.import_roster, found.id, rows, replace=bool(replace), actor=actor
+        )
+        await interaction.followup.send(
+            messages.roster_imported(
+                found.name, report.added, report.updated, report.unchanged, report.removed, report.unmatched
+            ),
+            ephemeral=True,
+        )
+
+    roster_download_seconds = 30.0  # a 5 MB file from Discord's CDN takes well under a second
+
+    async def _download_roster(self, file: nextcord.Attachment) -> bytes:
+        """The attached file's bytes from Discord's CDN; RosterError (one sentence) if that fails."""
+        import aiohttp
+
+        from ...roster import RosterError
+
+        try:
+            return await asyncio.wait_for(file.read(), self.roster_download_seconds)
+        except (nextcord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Could not download the roster file %r: %s", file.filename, exc)
+            raise RosterError(messages.roster_download_failed()) from exc
