@@ -21,8 +21,8 @@ import peewee
 from playhouse.migrations import Runner
 
 from . import messages
+from .database import database
 from .errors import StorageError
-from .models import database
 
 log = logging.getLogger(__name__)
 

@@ -8,21 +8,15 @@ import os
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import peewee
 
-from . import messages
+from . import messages, migrations
+from .database import database
 from .errors import StorageError
-
-if TYPE_CHECKING:
-    from .migrations import CourseDefaults
+from .migrations import CourseDefaults
 
 log = logging.getLogger(__name__)
-
-# Deferred: which database (an SQLite file or a PostgreSQL server) is decided by init_db(), never
-# at import. The proxy stays the same object, so every module may import it.
-database = peewee.DatabaseProxy()
 
 UTC_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 BUSY_TIMEOUT_SECONDS = 30
@@ -247,8 +241,6 @@ def init_db(
     file's folder must exist (StorageError naming it), unless make_folder (the default data/ folder,
     made 0700).
     """
-    from . import migrations  # it imports the models
-
     close_all()
     if is_postgres(target):
         url = str(target)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,14 +38,37 @@ def _absolute(relative: str, package: list[str], level: int) -> str:
     return ".".join([*base, relative] if relative else base)
 
 
-def imported_modules(path: Path, module: str | None = None) -> set[str]:
+def _is_type_checking(node: ast.AST) -> bool:
+    """`if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`: a block that never runs."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _nodes(tree: ast.AST, type_checking: bool) -> Iterator[ast.AST]:
+    """Every node of the tree, as `ast.walk`, leaving out the bodies of `if TYPE_CHECKING:` unless asked."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not type_checking and _is_type_checking(node):
+            assert isinstance(node, ast.If)
+            todo.extend([node.test, *node.orelse])
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def imported_modules(path: Path, module: str | None = None, *, type_checking: bool = True) -> set[str]:
     """Every module name the file imports, relative imports resolved to absolute names, anywhere in
     the file (top level, inside functions, importlib calls). `from X import y` counts X and X.y,
-    since y may be a submodule. `module` is the file's dotted name (default: from its path)."""
+    since y may be a submodule. `module` is the file's dotted name (default: from its path).
+    `type_checking=False` leaves out imports under `if TYPE_CHECKING:`, which never run."""
     module = module or module_name(path)
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in _nodes(tree, type_checking):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -174,3 +198,76 @@ def test_importing_the_package_reads_no_env_and_creates_no_database(tmp_path: Pa
     assert report == {"touched": [], "handlers": 0, "nextcord": False}
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
     assert not (REPO / "here.db").exists()
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of the package and the package modules it imports at run time (inside functions too,
+    not under TYPE_CHECKING)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {
+        name: {other for other in imported_modules(path, type_checking=False) if other in modules and other != name}
+        for name, path in modules.items()
+    }
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that reach each other through imports (strongly connected, more than one module)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(name: str) -> None:
+        order[name] = low[name] = len(order)
+        stack.append(name)
+        for other in sorted(graph[name]):
+            if other not in order:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], order[other])
+        if low[name] == order[name]:
+            group = [stack.pop()]
+            while group[-1] != name:
+                group.append(stack.pop())
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for name in sorted(graph):
+        if name not in order:
+            visit(name)
+    return sorted(circles)
+
+
+@pytest.mark.parametrize(
+    ("graph", "circles"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, []),
+        ({"a": {"b"}, "b": {"a"}, "c": {"a"}}, [["a", "b"]]),
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}}, [["a", "b", "c"], ["d", "e"]]),
+    ],
+)
+def test_the_circle_finder_finds_circles(graph: dict[str, set[str]], circles: list[list[str]]) -> None:
+    """The circle finder names every group of modules that import each other, and nothing else."""
+    assert import_circles(graph) == circles
+
+
+def test_type_checking_imports_are_left_out(tmp_path: Path) -> None:
+    """An import under `if TYPE_CHECKING:` never runs, so it closes no circle; one inside a function does."""
+    path = tmp_path / "module.py"
+    path.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .models import Course\n"
+        "else:\n    from . import codes\ndef later():\n    from . import storage\n",
+        encoding="utf-8",
+    )
+    found = imported_modules(path, "attendance_bot.attendance", type_checking=False)
+    assert {"attendance_bot.codes", "attendance_bot.storage"} <= found
+    assert "attendance_bot.models" not in found
+    assert "attendance_bot.models" in imported_modules(path, "attendance_bot.attendance")
+
+
+def test_no_import_circles() -> None:
+    """No two modules of the package import each other, directly or round a loop, even inside functions."""
+    graph = import_graph()
+    assert {"attendance_bot.models", "attendance_bot.emulator.rest", "attendance_bot.bench.runner"} <= set(graph)
+    assert import_circles(graph) == []
