@@ -115,3 +115,40 @@ def _mark_choices() -> list[dict[str, str]]:
                 if (payload["name"], sub["name"]) == ("attendance", "mark"):
                     return next(o for o in sub["options"] if o["name"] == "status")["choices"]
     raise AssertionError("no /attendance mark")
+
+
+def test_totals_count_every_status() -> None:
+    """Totals has one count per status, named by its word, so the totals columns and the rate see each one."""
+    from dataclasses import fields
+
+    from attendance_bot.records import Status, Totals
+
+    assert [f.name for f in fields(Totals)] == ["sessions", *(s.value for s in Status)]
+
+
+def test_my_attendance_marks_every_status() -> None:
+    """Each status has its own mark in /my_attendance (the hourglass is for no status yet)."""
+    from datetime import datetime, timezone
+
+    from attendance_bot import messages
+    from attendance_bot.gradebook import totals
+    from attendance_bot.records import (
+        Cell,
+        GradebookSession,
+        GradebookStudent,
+        SessionStatus,
+        Status,
+        StudentAttendance,
+    )
+
+    opened = datetime(2026, 9, 1, 9, tzinfo=timezone.utc)
+    sessions = tuple(
+        SessionStatus(GradebookSession(f"s{n}", opened, opened), status.value) for n, status in enumerate(Status)
+    )
+    student = GradebookStudent("s1", "Ada", "ada", None, 1, True)
+    course = StudentAttendance(1, "C", student, sessions, totals(Cell(s.value) for s in Status))
+    lines = messages.my_attendance_lines([course], timezone.utc)[1:]
+    marks = [line.split(" ", 1)[0] for line in lines]
+    assert [line.rsplit(": ", 1)[1] for line in lines] == [s.value for s in Status]
+    assert "⏳" not in marks
+    assert len(set(marks)) == len(Status)
