@@ -15,7 +15,6 @@ from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
 from .records import (
-    COUNTED_STATUSES,
     FREE_WRONG_ATTEMPTS,
     MAX_LATE_AFTER,
     ClosedSession,
@@ -25,6 +24,7 @@ from .records import (
     Outcome,
     SessionInfo,
     SessionSummary,
+    Status,
     Submission,
     SubmitResult,
 )
@@ -77,7 +77,7 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
 
 def _counted() -> peewee.Expression:
     """The records "N present" counts: present or late, never an instructor's absent or excused."""
-    return Attendance.status.in_(COUNTED_STATUSES)
+    return Attendance.status.in_([status.value for status in Status if status.attended])
 
 
 def _spec(row: Session) -> codes.CodeSpec:
@@ -131,9 +131,9 @@ class _Batch:
         self.instant = now.timestamp()
         # Each session's verdict on lateness now: a check-in more than late_after minutes after it opened.
         self.status = {
-            row.session_id: "late"
+            row.session_id: Status.LATE.value
             if row.late_after and self.instant > self.opened[row.session_id] + row.late_after * 60
-            else "present"
+            else Status.PRESENT.value
             for row in candidates
         }
         since = now - timedelta(seconds=THROTTLE_WINDOW_SECONDS)

@@ -68,7 +68,7 @@ class NoRecord(CorrectionError):
 
 
 def clean_status(typed: str) -> str:
-    """One of STATUSES (any case, surrounding spaces); CorrectionError listing them otherwise."""
+    """A Status's word (any case, surrounding spaces); CorrectionError listing them otherwise."""
     value = str(typed).strip().casefold()
     if value not in STATUSES:
         raise CorrectionError(messages.status_invalid(str(typed), STATUSES))

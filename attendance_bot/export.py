@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .records import ExportRow, Gradebook
+from .records import ExportRow, Gradebook, Status
 
 HEADER = ("user_id", "username", "timestamp", "date_id", "session_id")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,8 +63,7 @@ def filename_for(session_id: str | None, fmt: str = "records") -> str:
 FORMATS = ("records", "full", "gradebook")
 FULL_HEADER = (*HEADER, "student_id", "student_name", "status", "source", "course")
 STUDENT_COLUMNS = ("student_id", "name", "discord")
-TOTAL_COLUMNS = ("sessions", "present", "late", "excused", "absent", "rate")
-LETTERS = {"present": "P", "late": "L", "excused": "E", "absent": "A"}
+TOTAL_COLUMNS = ("sessions", *(s.value for s in Status), "rate")
 COMPUTED = "computed"  # the `source` of an absence computed at read (no record is stored)
 CHUNK = 500  # rows per slice handed to a pacing caller
 # Characters that reorder or hide text (Trojan Source); control characters become spaces.
@@ -155,10 +154,18 @@ def gradebook_rows(book: Gradebook) -> Iterator[Row]:
             text_cell(student.student_id),
             text_cell(student.name),
             text_cell(student.username),
-            *("" if cell is None else LETTERS.get(cell.status, "") for cell in row.cells),
-            *(str(n) for n in (t.sessions, t.present, t.late, t.excused, t.absent)),
+            *("" if cell is None else _letter(cell.status) for cell in row.cells),
+            *(str(n) for n in (t.sessions, *t.counts)),
             t.rate_text,
         )
+
+
+def _letter(status: str) -> str:
+    """A gradebook cell: the status's letter (P, L, E, A), empty for a word that is no Status."""
+    try:
+        return Status(status).letter
+    except ValueError:
+        return ""
 
 
 def slices(rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:

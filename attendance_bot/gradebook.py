@@ -34,13 +34,12 @@ from .records import (
     GradebookSession,
     GradebookStudent,
     SessionStatus,
+    Status,
     StoredRecord,
     StudentAttendance,
     Totals,
 )
 from .settings import Settings
-
-PRESENT, LATE, EXCUSED, ABSENT = "present", "late", "excused", "absent"
 
 # Who a record belongs to: ("key", student key) or ("user", Discord id); ("name", username) only
 # for a row with neither (not written by this bot).
@@ -69,7 +68,7 @@ class _Registration:
 
 def totals(cells: Iterable[Cell | None]) -> Totals:
     """The counts over a student's cells; blank cells (None) are not sessions of theirs."""
-    counts = {PRESENT: 0, LATE: 0, EXCUSED: 0, ABSENT: 0}
+    counts = dict.fromkeys(Status, 0)
     sessions = 0
     for cell in cells:
         if cell is None:
@@ -77,7 +76,7 @@ def totals(cells: Iterable[Cell | None]) -> Totals:
         sessions += 1
         if cell.status in counts:
             counts[cell.status] += 1
-    return Totals(sessions, counts[PRESENT], counts[LATE], counts[EXCUSED], counts[ABSENT])
+    return Totals.of(sessions, counts)
 
 
 class GradebookService:
@@ -216,7 +215,7 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
             on_roster=True,
             key=key,
         )
-        cells = tuple(person.cells.get(s.session_id) or (None if s.is_open else Cell(ABSENT)) for s in sessions)
+        cells = tuple(person.cells.get(s.session_id) or (None if s.is_open else Cell(Status.ABSENT)) for s in sessions)
         rows.append(GradebookRow(student, cells, totals(cells)))
 
     others: list[GradebookRow] = []
@@ -265,4 +264,4 @@ def _not_on_roster_order(row: GradebookRow) -> tuple[str, str, int]:
     return (label.casefold(), student.student_id or "", student.user_id or 0)
 
 
-__all__ = ["ABSENT", "EXCUSED", "LATE", "PRESENT", "GradebookService", "build", "totals"]
+__all__ = ["GradebookService", "build", "totals"]

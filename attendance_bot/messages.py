@@ -18,6 +18,7 @@ from .records import (
     CurrentCode,
     HistoryEvent,
     Outcome,
+    Status,
     StudentAttendance,
     StudentRef,
     SubmitResult,
@@ -47,7 +48,7 @@ def submit_reply(result: SubmitResult) -> str:
     outcome = result.outcome
     if outcome in (Outcome.RECORDED, Outcome.UPDATED):
         replaced = " (your earlier check-in was replaced)" if outcome is Outcome.UPDATED else ""
-        if result.status == "late":
+        if result.status == Status.LATE:
             return (
                 f"🕒 You are marked late for session {result.session_id}{replaced}: check-ins more than "
                 f"{_minutes(result.late_after or 0)} after it opened count as late."
@@ -1105,8 +1106,8 @@ def seed_too_slow(path: str, seconds: float) -> str:
 def seed_unknown_status(value: object, row_id: object) -> str:
     shown_value = quoted(value, 40) if isinstance(value, str) else repr(value)
     return (
-        f"Row {row_id!r} of the seed's attendance table has the status {shown_value}, which is not present, "
-        "late, excused or absent: nothing was imported."
+        f"Row {row_id!r} of the seed's attendance table has the status {shown_value}, which is not "
+        f"{_statuses_or()}: nothing was imported."
     )
 
 
@@ -1310,7 +1311,14 @@ def shell_student_ambiguous(typed: str, labels: list[str]) -> str:
 
 # -- the record's Discord commands (bot/cogs/records.py, bot/cogs/students.py) ------------------------
 
-_STATUS_MARK = {"present": "✅", "late": "🕒", "excused": "🟦", "absent": "❌"}
+# Each status's mark in `/my_attendance` (its word is the Status itself).
+_STATUS_MARK = {Status.PRESENT: "✅", Status.LATE: "🕒", Status.EXCUSED: "🟦", Status.ABSENT: "❌"}
+
+
+def _statuses_or() -> str:
+    """Every status in order: `present, late, excused or absent`."""
+    words = [status.value for status in Status]
+    return f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def report_reply(
@@ -1358,8 +1366,8 @@ def my_attendance_lines(courses: list[StudentAttendance], tz: tzinfo, pending_cl
         totals = course.totals
         rate = f"{totals.rate * 100:.1f} %" if totals.rate is not None else "no rate yet"
         lines.append(
-            f"**{course.course_name}**: {totals.present} present, {totals.late} late, {totals.excused} excused, "
-            f"{totals.absent} absent of {totals.sessions} session{'s' if totals.sessions != 1 else ''} "
+            f"**{course.course_name}**: {', '.join(f'{totals.count(s)} {s.value}' for s in Status)} "
+            f"of {totals.sessions} session{'s' if totals.sessions != 1 else ''} "
             f"(attendance rate {rate})"
         )
         for one in course.sessions:
@@ -1394,10 +1402,7 @@ def report_title(course_name: str, students: int, sessions: int) -> str:
 def report_legend() -> dict[str, str]:
     """The heat map legend's words for each status, and for a blank cell."""
     return {
-        "present": "present",
-        "late": "late",
-        "excused": "excused",
-        "absent": "absent",
+        **{status.value: status.value for status in Status},
         "blank": "no status (open session, or not on the roster)",
     }
 

@@ -26,10 +26,47 @@ class Outcome(enum.Enum):
     KEPT = "kept"  # a right code, but the instructor has set this student's record: it stands
 
 
-# The statuses of a record; a check-in gives present or late, an instructor any of them.
-STATUSES = ("present", "late", "excused", "absent")
+class Status(enum.StrEnum):
+    """A record's status, in the order every table, column and legend lists them: the word the
+    database and the CSVs hold (a Status is that str), the gradebook export's letter, whether it
+    says the student was there (what "N present" counts, the `records` export holds and the rate's
+    numerator adds), whether the session counts in the rate's divisor, whether a check-in gives it
+    (its record's source is then `code`, else an instructor's `manual`), and the report's heat map
+    colour (Okabe-Ito, colour-blind safe). A new status is one line here, plus its count in Totals
+    and its mark in messages."""
+
+    PRESENT = "present", "P", True, True, True, "#009e73"
+    LATE = "late", "L", True, True, True, "#e69f00"
+    EXCUSED = "excused", "E", False, False, False, "#56b4e9"
+    ABSENT = "absent", "A", False, True, False, "#d55e00"
+
+    letter: str
+    attended: bool
+    in_rate: bool
+    by_code: bool
+    colour: str
+
+    def __new__(cls, word: str, letter: str, attended: bool, in_rate: bool, by_code: bool, colour: str) -> Status:
+        member = str.__new__(cls, word)
+        member._value_ = word
+        member.letter = letter
+        member.attended = attended
+        member.in_rate = in_rate
+        member.by_code = by_code
+        member.colour = colour
+        return member
+
+    @property
+    def order(self) -> int:
+        """Its place in every list of statuses (0 first)."""
+        return _STATUS_ORDER[self]
+
+
+_STATUS_ORDER = {status: n for n, status in enumerate(Status)}
+# Every status in order; a check-in gives present or late, an instructor any of them.
+STATUSES: tuple[Status, ...] = tuple(Status)
 # The statuses that say the student was there: what "N present" counts and the `records` export holds.
-COUNTED_STATUSES = ("present", "late")
+COUNTED_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.attended)
 MAX_LATE_AFTER = 240  # minutes; 0 means never late
 
 
@@ -272,7 +309,8 @@ class Cell:
 
 @dataclass(frozen=True)
 class Totals:
-    """A student's counts; rate = (present + late) / (sessions - excused), None when that divisor is 0."""
+    """A student's counts, one field per Status named by its word; rate = (present + late) /
+    (sessions - excused) (the attended statuses over the sessions that count), None when that divisor is 0."""
 
     sessions: int
     present: int
@@ -280,13 +318,28 @@ class Totals:
     excused: int
     absent: int
 
+    @classmethod
+    def of(cls, sessions: int, counts: dict[Status, int]) -> Totals:
+        """Totals from a count per status (a status missing counts 0)."""
+        return cls(sessions, **{status.value: counts.get(status, 0) for status in Status})
+
+    def count(self, status: Status) -> int:
+        """How many of the student's sessions have `status`."""
+        return int(getattr(self, status.value))
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """The count of each status, in Status order."""
+        return tuple(self.count(status) for status in Status)
+
     @property
     def rate(self) -> Decimal | None:
         """The rate rounded half up to 3 places (6/7 -> 0.857), or None when the divisor is 0."""
-        divisor = self.sessions - self.excused
+        divisor = self.sessions - sum(self.count(s) for s in Status if not s.in_rate)
         if divisor <= 0:
             return None
-        return (Decimal(self.present + self.late) / Decimal(divisor)).quantize(Decimal("0.001"), ROUND_HALF_UP)
+        attended = sum(self.count(s) for s in Status if s.attended)
+        return (Decimal(attended) / Decimal(divisor)).quantize(Decimal("0.001"), ROUND_HALF_UP)
 
     @property
     def rate_text(self) -> str:

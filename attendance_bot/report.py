@@ -17,16 +17,17 @@ from . import messages
 from .errors import AttendanceError
 from .export import BIDI_CONTROLS, _cell, document, slices, text_cell
 from .gradebook import GradebookService
-from .records import Gradebook, GradebookRow, GradebookStudent
+from .records import Gradebook, GradebookRow, GradebookStudent, Status
 from .settings import Settings
 
-HEADER = ("student_id", "name", "discord", "sessions", "present", "late", "excused", "absent", "rate")
+HEADER = ("student_id", "name", "discord", "sessions", *(s.value for s in Status), "rate")
 MAX_LABEL = 40  # characters of a name in the heat map's labels
 
-# The heat map's cell values and colours, in the legend's order (colour-blind safe: Okabe-Ito).
-BLANK, PRESENT, LATE, EXCUSED, ABSENT = range(5)
-CODES = {"present": PRESENT, "late": LATE, "excused": EXCUSED, "absent": ABSENT}
-COLOURS = ("#f0f0f0", "#009e73", "#e69f00", "#56b4e9", "#d55e00")
+# The heat map's cell values and colours: blank first, then each status in its order with its colour.
+BLANK = 0
+BLANK_COLOUR = "#f0f0f0"
+CODES = {status: 1 + status.order for status in Status}
+COLOURS = (BLANK_COLOUR, *(status.colour for status in Status))
 
 # Sizes in inches (figures at DPI dots per inch): a row of 0.14 in holds a 6.5 pt label.
 DPI = 100
@@ -156,7 +157,7 @@ def _csv_row(row: GradebookRow) -> tuple[str, ...]:
         text_cell(student.student_id),
         text_cell(name),
         text_cell(student.username),
-        *(str(n) for n in (t.sessions, t.present, t.late, t.excused, t.absent)),
+        *(str(n) for n in (t.sessions, *t.counts)),
         t.rate_text,
     )
 

@@ -39,7 +39,7 @@ from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError
 from .models import Attendance, Course, Session, Student
-from .records import CourseInfo
+from .records import STATUSES, CourseInfo, Status
 from .roster import clean_roster_name
 from .settings import Settings
 from .students import StudentError, clean_student_id, student_key
@@ -48,9 +48,6 @@ ACTOR = "import-seed"
 ACTION = "import-seed"
 SEED_COLUMNS = ("id", "user_id", "username", "timestamp", "date_id", "session_id")
 STUDENT_COLUMNS = ("user_id", "student_id")  # student_name and registered_at may be missing
-# A status and the source its record gets: present and late came from a code; excused and absent
-# were set by an instructor.
-SOURCES = {"present": "code", "late": "code", "excused": "manual", "absent": "manual"}
 # What only this bot's own database (of any release) has.
 _OWN_TABLES = {"schema_migration", "wrong_attempt", "roster_entry"}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -373,11 +370,17 @@ def _session_id(value: Any, row_id: object) -> str:
     return text
 
 
+def _source(status: str) -> str:
+    """The source an imported record of `status` gets: `code` for one a check-in gives (present,
+    late), else `manual` (an instructor set excused and absent)."""
+    return "code" if Status(status).by_code else "manual"
+
+
 def _status(value: Any, row_id: object) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return "present"  # a row written before the seed had statuses
+        return Status.PRESENT.value  # a row written before the seed had statuses
     word = str(value).strip().casefold() if isinstance(value, str) else None
-    if word not in SOURCES:
+    if word not in STATUSES:
         raise SeedError(messages.seed_unknown_status(value, row_id))
     return word
 
@@ -625,7 +628,7 @@ class SeedImportService:
                 "old_status": None,
                 "new_status": r.status,
                 "reason": f"seed row {r.row_id}",
-                "source": SOURCES[r.status],
+                "source": _source(r.status),
             }
             for r in plan.records
         )
@@ -652,5 +655,5 @@ def _record_row(record: SeedRecord) -> dict[str, object]:
         "session_id": record.session_id,
         "submitted_at": record.at,
         "status": record.status,
-        "source": SOURCES[record.status],
+        "source": _source(record.status),
     }

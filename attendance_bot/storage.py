@@ -32,7 +32,7 @@ from .models import (
     backend,
     database,
 )
-from .records import COUNTED_STATUSES, ExportRow
+from .records import ExportRow, Status
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -579,7 +579,7 @@ _EXPORT = (
 # The default (`records`) export holds the records that say the student was there: present or late
 # (an instructor's excused or absent mark is in the `full` format only). A database without marks
 # holds nothing else, so its export is today's, byte for byte.
-EXPORTED_STATUSES = COUNTED_STATUSES
+EXPORTED_STATUSES = tuple(status.value for status in Status if status.attended)
 _COUNTED = f"a.{_col(Attendance, 'status')} IN ({', '.join(repr(s) for s in EXPORTED_STATUSES)}) "
 _EXPORT_ALL = _EXPORT.format(where=f"WHERE {_COUNTED}")
 _EXPORT_SESSION = _EXPORT.format(where=f"WHERE a.{_col(Attendance, 'session_id')} = ? AND {_COUNTED}")

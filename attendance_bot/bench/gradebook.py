@@ -22,6 +22,7 @@ from .. import codes, storage
 from ..courses import CourseService
 from ..gradebook import GradebookService
 from ..models import Attendance, RosterEntry, Student, close_db, init_db
+from ..records import Status
 from ..report import heatmap_pages, report_csv
 from ..settings import Settings, load_settings
 from .report import machine
@@ -31,7 +32,7 @@ STUDENTS = 300
 SESSIONS = 40
 TARGET_SECONDS = 2.0
 # A semester's mix: most present, some late, a few excused by marks, the rest absent (no record).
-MIX = (("present", 0.78), ("late", 0.08), ("excused", 0.04), ("absent", 0.10))
+MIX = ((Status.PRESENT, 0.78), (Status.LATE, 0.08), (Status.EXCUSED, 0.04), (Status.ABSENT, 0.10))
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,10 @@ def generate(path: Path, students: int, sessions: int, *, seed: int = 9) -> tupl
             rows = []
             for n in range(students + extra):
                 status = rng.choices([s for s, _ in MIX], [w for _, w in MIX])[0]
-                if status == "absent" or (n % 10 == 2 and status != "excused"):
+                if status is Status.ABSENT or (n % 10 == 2 and status is not Status.EXCUSED):
                     continue  # no record: absent when the session closes
                 at = opened + timedelta(seconds=rng.randrange(3600))
-                manual = status == "excused"
+                manual = status is Status.EXCUSED
                 rows.append(
                     {
                         "user_id": None if manual and n % 10 == 2 and n < students else 700_000 + n,
@@ -121,7 +122,7 @@ def generate(path: Path, students: int, sessions: int, *, seed: int = 9) -> tupl
                         "session_id": session_id,
                         "display_name": f"Display {n}",
                         "submitted_at": at,
-                        "status": status,
+                        "status": status.value,
                         "source": "manual" if manual else "code",
                         "student_key": f"s{n:06d}" if manual and n < students else None,
                     }

@@ -65,10 +65,12 @@ def _history(ctx: Context) -> int:
 
 
 def _mark_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..corrections import MAX_REASON, STATUSES
+    from ..corrections import MAX_REASON
+    from ..records import Status
 
     parser.add_argument("--student", metavar="WHO", required=True, help=_STUDENT_HELP)
-    parser.add_argument("--status", metavar="STATUS", required=True, help=f"one of {', '.join(STATUSES)}")
+    statuses = ", ".join(status.value for status in Status)
+    parser.add_argument("--status", metavar="STATUS", required=True, help=f"one of {statuses}")
     session_option(parser, "the course's open one, else its latest; closed sessions can be corrected")
     parser.add_argument("--reason", metavar="TEXT", help=f"why, up to {MAX_REASON} characters (kept in the history)")
     course_option(parser, "the course of the session")

@@ -9,7 +9,7 @@ import nextcord
 
 from ... import messages
 from ...errors import AttendanceError
-from ...records import STATUSES
+from ...records import Status
 from ...report import Report, attachments
 from ..checks import admin_course
 from ..completers import complete_linkable_student, course_option, session_option, student_option
@@ -53,7 +53,7 @@ class RecordsCog(FeatureCog):
             name="status",
             description="The status to set",
             required=True,
-            choices={status: status for status in STATUSES},
+            choices={status.value: status.value for status in Status},
         ),
         session: str | None = session_option(False),
         reason: str | None = reason_option(),
