@@ -11,34 +11,20 @@ import peewee
 
 from . import messages, storage
 from .clock import Clock, utc_now
+from .coursesettings import COURSE_SETTINGS
 from .errors import CourseError, CourseNeeded, UnknownCourse
 from .migrations import CourseDefaults, fold
 from .models import Course, Session
-from .records import MAX_LATE_AFTER, CourseInfo
-from .settings import (
-    MAX_CODE_LENGTH,
-    MAX_GRACE_SECONDS,
-    MAX_INTERVAL,
-    MIN_CODE_LENGTH,
-    MIN_INTERVAL,
-    Settings,
-)
+from .records import CourseInfo
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 50
 # Keys of edit(): what an instructor may change.
-EDITABLE = (
-    "name",
-    "admin_channel_id",
-    "attendance_channel_id",
-    "display_channel_id",
-    "instructor_role_id",
-    "interval",
-    "code_length",
-    "grace_seconds",
-    "late_after",
-)
+EDITABLE = ("name", *(setting.field for setting in COURSE_SETTINGS))
+# The settings `.env` sets on the course it defines: setting -> the Settings attribute.
+ENV_SET = {setting.field: setting.env for setting in COURSE_SETTINGS if setting.env}
 
 
 def env_course(settings: Settings) -> CourseDefaults:
@@ -46,10 +32,7 @@ def env_course(settings: Settings) -> CourseDefaults:
     return CourseDefaults(
         name=settings.course_name,
         guild_id=settings.guild_id,
-        admin_channel_id=settings.admin_channel_id,
-        attendance_channel_id=settings.attendance_channel_id,
-        display_channel_id=settings.code_display_channel_id,
-        instructor_role_id=settings.admin_role_id,
+        **{field: getattr(settings, attribute) for field, attribute in ENV_SET.items()},
     )
 
 
@@ -78,21 +61,21 @@ class CourseService:
     # -- reading ----------------------------------------------------------------------------
 
     def info(self, row: Course, open_session_id: str | None = None) -> CourseInfo:
-        s = self.settings
+        values: dict[str, object] = {}
+        for setting in COURSE_SETTINGS:  # an unset value follows .env's default or another setting
+            value = getattr(row, setting.field)
+            if value is None and setting.default is not None:
+                value = getattr(self.settings, setting.default)
+            elif value is None and setting.default_field is not None:
+                value = getattr(row, setting.default_field)
+            values[setting.field] = value
         return CourseInfo(
             id=row.id,
             name=row.name,
             guild_id=row.guild_id,
-            admin_channel_id=row.admin_channel_id,
-            attendance_channel_id=row.attendance_channel_id,
-            display_channel_id=row.display_channel_id or row.attendance_channel_id,
-            instructor_role_id=row.instructor_role_id,
-            interval=row.interval or s.code_rotation_interval,
-            code_length=row.code_length or s.code_length,
-            grace_seconds=s.code_grace_seconds if row.grace_seconds is None else row.grace_seconds,
             archived_at=row.archived_at,
             open_session_id=open_session_id,
-            late_after=row.late_after,
+            **values,  # type: ignore[arg-type]
         )
 
     def courses(self, guild_id: int | None = None, *, archived: bool = True) -> list[CourseInfo]:
@@ -178,30 +161,20 @@ class CourseService:
         *,
         name: str,
         guild_id: int | None,
-        admin_channel_id: int | None,
-        attendance_channel_id: int | None,
-        display_channel_id: int | None = None,
-        instructor_role_id: int | None = None,
-        interval: int | None = None,
-        code_length: int | None = None,
-        grace_seconds: int | None = None,
-        late_after: int | None = None,
+        **settings: int | None,
     ) -> CourseInfo:
-        """A new course; CourseError if the name is taken in the server or a setting is out of range."""
-        fields = {
-            "name": clean_name(name),
-            "guild_id": guild_id,
-            "admin_channel_id": admin_channel_id,
-            "attendance_channel_id": attendance_channel_id,
-            "display_channel_id": display_channel_id,
-            "instructor_role_id": instructor_role_id,
-            "interval": interval,
-            "code_length": code_length,
-            "grace_seconds": grace_seconds,
-            "late_after": late_after,
-        }
+        """A new course; CourseError if the name is taken in the server or a setting is out of range.
+
+        `settings` are COURSE_SETTINGS by field; the required ones must be given (None allowed),
+        the others default to None (unset)."""
+        unknown = set(settings) - set(EDITABLE)
+        missing = [s.field for s in COURSE_SETTINGS if s.required and s.field not in settings]
+        if unknown or missing:
+            raise TypeError(f"not course settings: {sorted(unknown)}; missing: {missing}")
+        fields: dict[str, object] = {"name": clean_name(name), "guild_id": guild_id}
+        fields |= {setting.field: settings.get(setting.field) for setting in COURSE_SETTINGS}
         self._check(fields, guild_id)
-        fields["late_after"] = late_after or None  # 0: never late, stored as not set
+        fields["late_after"] = fields["late_after"] or None  # 0: never late, stored as not set
         try:
             with storage.immediate():
                 self._refuse_taken(fields["name"], guild_id, None)
@@ -282,12 +255,7 @@ class CourseService:
                 .order_by(Course.guild_id.is_null())
                 .first()
             )
-        fields = {
-            "admin_channel_id": env.admin_channel_id,
-            "attendance_channel_id": env.attendance_channel_id,
-            "display_channel_id": env.display_channel_id,
-            "instructor_role_id": env.instructor_role_id,
-        }
+        fields = {field: getattr(env, field) for field in ENV_SET}
         if row is None:
             return self.create(name=env.name, guild_id=guild_id, **fields)
         if row.guild_id is None and guild_id is not None:
@@ -305,16 +273,12 @@ class CourseService:
         role = fields.get("instructor_role_id")
         if role is not None and guild_id is not None and role == guild_id:
             raise CourseError(messages.instructor_role_is_everyone())
-        ranges = {
-            "interval": (MIN_INTERVAL, MAX_INTERVAL, "seconds"),
-            "code_length": (MIN_CODE_LENGTH, MAX_CODE_LENGTH, "characters"),
-            "grace_seconds": (0, MAX_GRACE_SECONDS, "seconds"),
-            "late_after": (0, MAX_LATE_AFTER, "minutes"),
-        }
-        for key, (low, high, unit) in ranges.items():
-            value = fields.get(key)
-            if value is not None and not (isinstance(value, int) and low <= value <= high):
-                raise CourseError(messages.course_setting_out_of_range(key, value, low, high, unit))
+        for setting in COURSE_SETTINGS:
+            low, high, value = setting.low, setting.high, fields.get(setting.field)
+            if low is None or high is None or value is None:
+                continue
+            if not (isinstance(value, int) and low <= value <= high):
+                raise CourseError(messages.course_setting_out_of_range(setting.field, value, low, high, setting.kind))
 
     def _refuse_taken(self, name: str, guild_id: int | None, course_id: int | None) -> None:
         query = Course.select().where((Course.name_key == fold(name)) & (Course.guild_id == guild_id))

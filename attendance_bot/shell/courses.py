@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from .. import messages
+from ..courses import ENV_SET
+from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS
 from ..migrations import fold
 from ..records import CourseInfo
 from ..services import Services
@@ -63,35 +65,16 @@ def _id(value: int | None) -> str:
 
 # -- course add / edit / archive ------------------------------------------------------------
 
-# The options of `course add` and `course edit`: option -> (CourseService field, kind, help).
+# The options of `course add` and `course edit`: option -> (CourseService field, kind, help), from
+# the course settings (a channel or role is an "id", a number its unit).
 _COURSE_FIELDS: dict[str, tuple[str, str, str]] = {
-    "--admin-channel": ("admin_channel_id", "id", "the channel instructors run the course from"),
-    "--attendance-channel": ("attendance_channel_id", "id", "the channel students type /here in"),
-    "--display-channel": (
-        "display_channel_id",
-        "id",
-        "where the code message goes (default: the attendance channel; the admin channel for a projector)",
-    ),
-    "--instructor-role": (
-        "instructor_role_id",
-        "id",
-        "a role whose members may run the course besides Manage Server (not @everyone)",
-    ),
-    "--interval": ("interval", "seconds", "seconds each code is shown, 5-120 (default: CODE_ROTATION_INTERVAL)"),
-    "--code-length": ("code_length", "characters", "characters per code, 4-8 (default: CODE_LENGTH)"),
-    "--grace": (
-        "grace_seconds",
-        "seconds",
-        "seconds a code stays accepted after it changes, 0-600 (default: CODE_GRACE_SECONDS)",
-    ),
-    "--late-after": (
-        "late_after",
-        "minutes",
-        "minutes after a session opens from which a check-in counts as late, 0-240 (default, or 0: never late)",
-    ),
+    f"--{s.option.replace('_', '-')}": (s.field, "id" if s.is_id else s.kind, s.help) for s in COURSE_SETTINGS
 }
-_CLEARABLE = {"--display-channel": "none", "--instructor-role": "none"}  # and the code settings: "default"
-_REQUIRED_TO_ADD = ("--admin-channel", "--attendance-channel")
+_CLEARABLE = {option: COURSE_SETTING[field].clear for option, (field, _, _) in _COURSE_FIELDS.items()}
+_CLEARABLE = {option: word for option, word in _CLEARABLE.items() if word}  # and the code settings: "default"
+_REQUIRED_TO_ADD = tuple(option for option, (field, _, _) in _COURSE_FIELDS.items() if COURSE_SETTING[field].required)
+# What `.env` sets on the course it defines (an edit of them there is undone at the bot's next start).
+_FOLLOWS_ENV = {"name", *ENV_SET}
 
 
 def _dest(option: str) -> str:
@@ -210,8 +193,7 @@ def _course_edit(ctx: Context) -> int:
     course = _named_course(ctx, services)
     edited = services.courses.edit(course.id, **changes)
     settings = services.settings
-    follows_env = {"name", "admin_channel_id", "attendance_channel_id", "display_channel_id", "instructor_role_id"}
-    if settings.defines_course and fold(course.name) == fold(settings.course_name) and follows_env & set(changes):
+    if settings.defines_course and fold(course.name) == fold(settings.course_name) and _FOLLOWS_ENV & set(changes):
         ctx.stderr.write(f"Warning: {messages.edits_env_course(course.name)}\n")
     ctx.write(messages.course_edited_reply(edited.name))
     return 0

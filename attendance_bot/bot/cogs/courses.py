@@ -9,8 +9,7 @@ import logging
 import nextcord
 
 from ... import messages
-from ...records import MAX_LATE_AFTER
-from ...settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
+from ...coursesettings import COURSE_SETTINGS
 from ..checks import (
     admin_course,
     check_course_channels,
@@ -25,6 +24,33 @@ from ..options import ADMIN_PERMISSIONS
 from .base import FeatureCog
 
 log = logging.getLogger(__name__)
+
+_BY_OPTION = {setting.option: setting for setting in COURSE_SETTINGS}
+_EDIT_OPTIONS = tuple(setting for setting in COURSE_SETTINGS if setting.discord)
+
+
+def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOption:
+    """The /course create (or edit) option of a course setting, as COURSE_SETTINGS describes it."""
+    setting = _BY_OPTION[option]
+    description = setting.discord_create if create else setting.discord
+    assert description is not None, f"{option} is not an option of /course {'create' if create else 'edit'}"
+    required = create and setting.required
+    extra: dict[str, object] = {} if required else {"default": None}
+    if setting.kind == "channel":
+        extra["channel_types"] = [nextcord.ChannelType.text]
+    elif not setting.is_id:
+        extra |= {"min_value": setting.low, "max_value": setting.high}
+    return nextcord.SlashOption(name=option, description=description, required=required, **extra)
+
+
+def _edit_changes(given: dict[str, object]) -> dict[str, object]:
+    """The course fields the /course edit options give (a channel or role as its id), unset ones left out."""
+    changes: dict[str, object] = {}
+    for setting in _EDIT_OPTIONS:
+        value = given[setting.option]
+        if value is not None:
+            changes[setting.field] = value.id if setting.is_id else value  # type: ignore[attr-defined]
+    return changes
 
 
 class CoursesCog(FeatureCog):
@@ -47,25 +73,9 @@ class CoursesCog(FeatureCog):
         name: str = nextcord.SlashOption(
             name="name", description="The course's name, e.g. Math 101", required=True, min_length=1, max_length=50
         ),
-        attendance_channel: nextcord.abc.GuildChannel = nextcord.SlashOption(
-            name="attendance_channel",
-            description="Where students type /here",
-            required=True,
-            channel_types=[nextcord.ChannelType.text],
-        ),
-        display_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
-            name="display_channel",
-            description="Where the code is shown (default: the attendance channel)",
-            required=False,
-            channel_types=[nextcord.ChannelType.text],
-            default=None,
-        ),
-        instructor_role: nextcord.Role | None = nextcord.SlashOption(
-            name="instructor_role",
-            description="Members with this role run the course too (besides Manage Server)",
-            required=False,
-            default=None,
-        ),
+        attendance_channel: nextcord.abc.GuildChannel = _setting_option("attendance_channel", create=True),
+        display_channel: nextcord.abc.GuildChannel | None = _setting_option("display_channel", create=True),
+        instructor_role: nextcord.Role | None = _setting_option("instructor_role", create=True),
     ) -> None:
         guild_id = require_manager(interaction)
         await interaction.response.defer(ephemeral=True)
@@ -103,56 +113,16 @@ class CoursesCog(FeatureCog):
         name: str | None = nextcord.SlashOption(
             name="name", description="A new name", required=False, min_length=1, max_length=50, default=None
         ),
-        attendance_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
-            name="attendance_channel",
-            description="Where students type /here",
-            required=False,
-            channel_types=[nextcord.ChannelType.text],
-            default=None,
-        ),
-        display_channel: nextcord.abc.GuildChannel | None = nextcord.SlashOption(
-            name="display_channel",
-            description="Where the code is shown",
-            required=False,
-            channel_types=[nextcord.ChannelType.text],
-            default=None,
-        ),
-        instructor_role: nextcord.Role | None = nextcord.SlashOption(
-            name="instructor_role", description="Members with this role run the course", required=False, default=None
-        ),
-        interval: int | None = nextcord.SlashOption(
-            name="interval",
-            description="Seconds each code is shown",
-            required=False,
-            min_value=MIN_INTERVAL,
-            max_value=MAX_INTERVAL,
-            default=None,
-        ),
-        code_length: int | None = nextcord.SlashOption(
-            name="code_length",
-            description="Characters per code",
-            required=False,
-            min_value=MIN_CODE_LENGTH,
-            max_value=MAX_CODE_LENGTH,
-            default=None,
-        ),
-        grace: int | None = nextcord.SlashOption(
-            name="grace",
-            description="Seconds a code stays valid after it changes",
-            required=False,
-            min_value=0,
-            max_value=MAX_GRACE_SECONDS,
-            default=None,
-        ),
-        late_after: int | None = nextcord.SlashOption(
-            name="late_after",
-            description="Minutes after opening from which a check-in is late (0: never)",
-            required=False,
-            min_value=0,
-            max_value=MAX_LATE_AFTER,
-            default=None,
-        ),
+        # one parameter per COURSE_SETTINGS entry with a Discord description (nextcord reads the signature)
+        attendance_channel: nextcord.abc.GuildChannel | None = _setting_option("attendance_channel"),
+        display_channel: nextcord.abc.GuildChannel | None = _setting_option("display_channel"),
+        instructor_role: nextcord.Role | None = _setting_option("instructor_role"),
+        interval: int | None = _setting_option("interval"),
+        code_length: int | None = _setting_option("code_length"),
+        grace: int | None = _setting_option("grace"),
+        late_after: int | None = _setting_option("late_after"),
     ) -> None:
+        given = dict(locals())  # the options, by name (read before any other local exists)
         await interaction.response.defer(ephemeral=True)
         found = await server_course(self.ctx, interaction, course)
         assert interaction.guild_id is not None
@@ -165,19 +135,8 @@ class CoursesCog(FeatureCog):
             display=display_channel.id if display_channel is not None else None,
             role=instructor_role,
         )
-        given = {
-            "name": name,
-            "attendance_channel_id": attendance_channel.id if attendance_channel is not None else None,
-            "display_channel_id": display_channel.id if display_channel is not None else None,
-            "instructor_role_id": instructor_role.id if instructor_role is not None else None,
-            "interval": interval,
-            "code_length": code_length,
-            "grace_seconds": grace,
-            "late_after": late_after,
-        }
-        changed = await self.ctx.db.run(
-            self.courses.edit, found.id, **{key: value for key, value in given.items() if value is not None}
-        )
+        changes = ({"name": name} if name is not None else {}) | _edit_changes(given)
+        changed = await self.ctx.db.run(self.courses.edit, found.id, **changes)
         await interaction.followup.send(messages.course_edited_reply(changed.name), ephemeral=True)
 
     @course.subcommand(name="list", description="This server's courses")

@@ -1,0 +1,122 @@
+"""The settings of a course, described once: what create, edit and info check and fill in, and what
+the shell's and Discord's options offer, are read from COURSE_SETTINGS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .records import MAX_LATE_AFTER
+from .settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
+
+
+@dataclass(frozen=True)
+class CourseSetting:
+    """One setting of a course, as every layer sees it: its column (also CourseInfo's attribute and
+    CourseService.create/edit's keyword), its option (`--option` in the shell, `option` on Discord),
+    its kind (a channel or role id, else the unit of a whole number), bounds, what it follows while
+    unset, whether `.env` sets it on the `.env` course, and the help texts."""
+
+    field: str
+    option: str
+    kind: str  # "channel" or "role" (an id), else a whole number's unit: "seconds", "characters", "minutes"
+    help: str  # the shell's help of `course add|edit --option`
+    low: int | None = None
+    high: int | None = None
+    required: bool = False  # to create a course
+    default: str | None = None  # the Settings attribute an unset value follows (None: stays unset)
+    default_field: str | None = None  # or the setting of the same course an unset value follows
+    env: str | None = None  # the Settings attribute that sets it on the course `.env` defines
+    clear: str | None = None  # the word `course edit` takes to unset an id
+    discord: str | None = None  # the /course edit option's description (None: not on Discord)
+    discord_create: str | None = None  # the /course create option's description (None: not there)
+
+    @property
+    def is_id(self) -> bool:
+        """A channel or role id (else a whole number with bounds)."""
+        return self.kind in ("channel", "role")
+
+
+# Every setting of a course but its name, in the order the shell's options, the Discord options and
+# the range checks list them. A new setting is a line here, a CourseInfo field, its column, and its
+# parameter in bot/cogs/courses.py (nextcord reads the options from the function's signature).
+COURSE_SETTINGS: tuple[CourseSetting, ...] = (
+    CourseSetting(
+        "admin_channel_id",
+        "admin_channel",
+        "channel",
+        "the channel instructors run the course from",
+        required=True,
+        env="admin_channel_id",
+    ),
+    CourseSetting(
+        "attendance_channel_id",
+        "attendance_channel",
+        "channel",
+        "the channel students type /here in",
+        required=True,
+        env="attendance_channel_id",
+        discord="Where students type /here",
+        discord_create="Where students type /here",
+    ),
+    CourseSetting(
+        "display_channel_id",
+        "display_channel",
+        "channel",
+        "where the code message goes (default: the attendance channel; the admin channel for a projector)",
+        default_field="attendance_channel_id",
+        env="code_display_channel_id",
+        clear="none",
+        discord="Where the code is shown",
+        discord_create="Where the code is shown (default: the attendance channel)",
+    ),
+    CourseSetting(
+        "instructor_role_id",
+        "instructor_role",
+        "role",
+        "a role whose members may run the course besides Manage Server (not @everyone)",
+        env="admin_role_id",
+        clear="none",
+        discord="Members with this role run the course",
+        discord_create="Members with this role run the course too (besides Manage Server)",
+    ),
+    CourseSetting(
+        "interval",
+        "interval",
+        "seconds",
+        "seconds each code is shown, 5-120 (default: CODE_ROTATION_INTERVAL)",
+        MIN_INTERVAL,
+        MAX_INTERVAL,
+        default="code_rotation_interval",
+        discord="Seconds each code is shown",
+    ),
+    CourseSetting(
+        "code_length",
+        "code_length",
+        "characters",
+        "characters per code, 4-8 (default: CODE_LENGTH)",
+        MIN_CODE_LENGTH,
+        MAX_CODE_LENGTH,
+        default="code_length",
+        discord="Characters per code",
+    ),
+    CourseSetting(
+        "grace_seconds",
+        "grace",
+        "seconds",
+        "seconds a code stays accepted after it changes, 0-600 (default: CODE_GRACE_SECONDS)",
+        0,
+        MAX_GRACE_SECONDS,
+        default="code_grace_seconds",
+        discord="Seconds a code stays valid after it changes",
+    ),
+    CourseSetting(
+        "late_after",
+        "late_after",
+        "minutes",
+        "minutes after a session opens from which a check-in counts as late, 0-240 (default, or 0: never late)",
+        0,
+        MAX_LATE_AFTER,
+        discord="Minutes after opening from which a check-in is late (0: never)",
+    ),
+)
+COURSE_SETTING = {setting.field: setting for setting in COURSE_SETTINGS}
