@@ -293,12 +293,15 @@ def test_the_cogs_export_document_paces_the_new_formats(settings: Settings, seme
     from attendance_bot.bot.context import export_document
     from attendance_bot.export import format_document
     from attendance_bot.gradebook import GradebookService
+    from attendance_bot.services import Services
 
     service = AttendanceService(settings)
     book = GradebookService(settings).gradebook(semester)
     for fmt in ("full", "gradebook"):
-        assert export_document(service, None, semester, fmt) == format_document(fmt, book, settings.timezone)
-    data, count = export_document(service, None, semester)
+        done = export_document(Services(settings), None, semester, fmt)
+        assert (done.data, done.count) == format_document(fmt, book, settings.timezone)
+    done = export_document(Services(settings), None, semester)
+    data, count = done.data, done.count
     assert data == csv_bytes(service.export_rows(course_id=semester), settings.timezone) and count == 8
 
 
