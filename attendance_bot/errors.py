@@ -72,3 +72,15 @@ class NotAllowed(AttendanceError):
 
 class CopyRefused(AttendanceError):
     """`manage.py copy-db` will not copy (a target holding rows, counts that differ); nothing was written."""
+
+
+class SessionWithoutCourse(AttendanceError):
+    """A session older than courses, asked for in a format that reads a course's roster (full, gradebook).
+
+    It carries the session id, not a sentence: the shell, the only edge that can name such a session
+    without a course, says it with messages.session_without_course.
+    """
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        super().__init__(session_id)

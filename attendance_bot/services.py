@@ -10,6 +10,7 @@ from __future__ import annotations
 from .attendance import AttendanceService
 from .clock import Clock, utc_now
 from .corrections import CorrectionService
+from .exports import ExportService
 from .gradebook import GradebookService
 from .roster import RosterService
 from .seedimport import SeedImportService
@@ -30,3 +31,4 @@ class Services:
         self.corrections = CorrectionService(settings, clock)
         self.gradebook = GradebookService(settings)
         self.seed_import = SeedImportService(settings, clock)
+        self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook

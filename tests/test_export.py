@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -288,17 +288,40 @@ def test_gradebook_format_shape(settings: Settings, semester: int) -> None:
     assert count == 5 and data.endswith(b"\r\n") and not data.startswith(b"\xef\xbb\xbf")
 
 
+@pytest.mark.parametrize("fmt", ["records", "full", "gradebook"])
+def test_every_slice_of_an_export_goes_through_its_pace(settings: Settings, semester: int, fmt: str) -> None:
+    """Services.exports hands each slice it writes to `pace` (the bot's thread sleeps there), in every
+    format, and gives the same export without one."""
+    from attendance_bot.services import Services
+
+    seen: list[int] = []
+
+    def pace(chunks: Iterator[list[Any]]) -> Iterator[list[Any]]:
+        for chunk in chunks:
+            seen.append(len(chunk))
+            yield chunk
+
+    exports = Services(settings).exports
+    done = exports.export(fmt, semester, pace=pace)
+    assert done == exports.export(fmt, semester)
+    assert seen and sum(seen) == done.count
+    assert done.filename == filename_for(None, fmt)
+
+
 def test_the_cogs_export_document_paces_the_new_formats(settings: Settings, semester: int) -> None:
     """export_document(..., fmt) gives the same bytes as format_document, and records by default."""
     from attendance_bot.bot.context import export_document
     from attendance_bot.export import format_document
     from attendance_bot.gradebook import GradebookService
+    from attendance_bot.services import Services
 
     service = AttendanceService(settings)
     book = GradebookService(settings).gradebook(semester)
     for fmt in ("full", "gradebook"):
-        assert export_document(service, None, semester, fmt) == format_document(fmt, book, settings.timezone)
-    data, count = export_document(service, None, semester)
+        done = export_document(Services(settings), None, semester, fmt)
+        assert (done.data, done.count) == format_document(fmt, book, settings.timezone)
+    done = export_document(Services(settings), None, semester)
+    data, count = done.data, done.count
     assert data == csv_bytes(service.export_rows(course_id=semester), settings.timezone) and count == 8
 
 

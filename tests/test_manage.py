@@ -9,6 +9,7 @@ import os
 import pwd
 import re
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -249,6 +250,23 @@ def test_export_bytes_match_the_records(env: dict[str, str], tmp_path: Path) -> 
         + f"43,Zoë 李,{rows[2][2]},{rows[2][3]},{session_id}\r\n".encode()
     )
     assert stdout == expected
+
+
+@pytest.mark.parametrize("fmt", ["full", "gradebook"])
+def test_export_of_a_session_older_than_courses_names_the_records_format(env: dict[str, str], fmt: str) -> None:
+    """A session no course holds (older than courses) exports as records; full and gradebook, which read a
+    course's roster, are one line of error that says to use records, and print nothing."""
+    session_id = manage("open", env=env).stdout.decode().split()[2].rstrip(";")
+    _submit_correct(env, session_id, [(42, "ada")])
+    assert manage("close", env=env).returncode == 0
+    with sqlite3.connect(env["DATABASE_PATH"]) as connection:
+        connection.execute("UPDATE session SET course_id = NULL WHERE session_id = ?", (session_id,))
+    connection.close()
+    records = manage("export", "--session", session_id, env=env)
+    assert records.returncode == 0 and records.stdout.count(b"\r\n") == 2
+    refused = manage("export", "--session", session_id, "--format", fmt, env=env)
+    assert (refused.returncode, refused.stdout) == (1, b"")
+    assert refused.stderr == f"Error: {messages.session_without_course(session_id)}\n".encode()
 
 
 def test_export_to_unwritable_file_fails_clearly(env: dict[str, str], tmp_path: Path) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..attendance import AttendanceService
-from ..export import csv_bytes
+from ..exports import Export
 from ..models import close_db
-from ..records import CourseInfo, ExportRow
+from ..records import CourseInfo
 from ..services import Services
 from .dbworker import DatabaseWorker, paced
 from .reports import ReportWorker
@@ -24,47 +22,20 @@ if TYPE_CHECKING:
 EXPORT_SHARE = 0.3
 
 
-def export_document(
-    service: AttendanceService, session_id: str | None, course_id: int, fmt: str = "records"
-) -> tuple[bytes, int]:
-    """The CSV bytes of an export and its number of records, for a thread other than the loop's.
+def export_document(services: Services, session_id: str | None, course_id: int, fmt: str = "records") -> Export:
+    """The export (exports.ExportService) for a thread other than the loop's: paced, on its own connection.
 
     The thread reads with a connection of its own (WAL lets it read while the database thread
     commits check-ins), so the export never holds up a batch of `/here`, and it is paced to a
     share of the GIL, so the event loop goes on answering a class that checks in meanwhile
-    (a 40,000-row export doubled the burst's p99 when it ran flat out).
-
-    `fmt` is records (the default: today's bytes), full or gradebook (export.FORMATS); for those
-    two the course is read once (a few queries) and the writing is paced slice by slice, and the
-    count is the rows written (full) or the roster students (gradebook). A session id names one
-    session's column (UnknownSession for one not of the course).
+    (a 40,000-row export doubled the burst's p99 when it ran flat out): records are read and
+    written slice by slice, full and gradebook read the course once (a few queries) and are
+    written slice by slice.
     """
-    if fmt != "records":
-        from ..export import format_document
-        from ..gradebook import GradebookService
-
-        try:
-            if session_id is not None:
-                session_id = service.get_session(session_id, course_id).session_id
-            book = GradebookService(service.settings).gradebook(course_id, session_id)
-            return format_document(
-                fmt, book, service.settings.timezone, pace=lambda chunks: paced(chunks, EXPORT_SHARE)
-            )
-        finally:
-            close_db()  # this thread's read connection
-    count = 0
-
-    def rows() -> Iterator[ExportRow]:
-        nonlocal count
-        for chunk in paced(service.export_chunks(session_id, course_id=course_id), EXPORT_SHARE):
-            count += len(chunk)
-            yield from chunk
-
     try:
-        data = csv_bytes(rows(), service.settings.timezone)
+        return services.exports.export(fmt, course_id, session_id, pace=lambda chunks: paced(chunks, EXPORT_SHARE))
     finally:
         close_db()  # this thread's read connection
-    return data, count
 
 
 class InFlight:
@@ -125,6 +96,6 @@ class BotContext:
             if course.guild_id is not None:
                 self.known_courses.setdefault(course.guild_id, []).append(course)
 
-    async def export(self, session_id: str | None, course_id: int, fmt: str) -> tuple[bytes, int]:
+    async def export(self, session_id: str | None, course_id: int, fmt: str) -> Export:
         """export_document in a thread of its own, off the event loop."""
-        return await asyncio.to_thread(export_document, self.services.attendance, session_id, course_id, fmt)
+        return await asyncio.to_thread(export_document, self.services, session_id, course_id, fmt)

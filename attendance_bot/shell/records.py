@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 
 from .. import messages
-from ..errors import quoted
-from ..export import csv_bytes, format_document
+from ..errors import SessionWithoutCourse, quoted
+from ..export import FORMATS
 from ..report import PAGE_STUDENTS
-from ..services import Services
 from .base import (
     CommandError,
     Context,
@@ -35,7 +34,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists already")
     parser.add_argument(
         "--format",
-        choices=("records", "full", "gradebook"),
+        choices=FORMATS,
         default="records",
         help="records (default): the seed's columns, one row per present or late record; full: those columns "
         "plus student_id,student_name,status,source,course, every status, computed absences included; "
@@ -58,11 +57,11 @@ def _export(ctx: Context) -> int:
     if target is not None:
         check_export_target(target, services.settings, force=ctx.options.force)
     fmt = ctx.options.format
-    if fmt == "records":
-        data = csv_bytes(services.attendance.export_rows(session_id, course_id=course_id), services.settings.timezone)
-        count = data.count(b"\r\n") - 1  # quoted newlines inside cells are bare \n
-    else:
-        data, count = _gradebook_export(services, session_id, course_id, fmt)
+    try:
+        done = services.exports.export(fmt, course_id, session_id)
+    except SessionWithoutCourse as exc:
+        raise CommandError(messages.session_without_course(exc.session_id)) from exc
+    data, count = done.data, done.count
     if target is not None:
         write_private(target, data)
         ctx.stderr.write(messages.export_written(count, quoted(str(target), 200), fmt) + "\n")
@@ -75,19 +74,6 @@ def _export(ctx: Context) -> int:
     else:
         raw_stream(ctx.stdout).write(data.decode("utf-8"))  # the CSV's CRLF as it is (its cells are clean)
     return 0
-
-
-def _gradebook_export(services: Services, session_id: str | None, course_id: int | None, fmt: str) -> tuple[bytes, int]:
-    """The `full` or `gradebook` CSV of a course (or of one session's column) and its row count."""
-    if session_id is not None:
-        info = services.attendance.get_session(session_id, course_id)  # UnknownSession lists the recent ones
-        session_id, course_id = info.session_id, info.course_id
-        if course_id is None:
-            raise CommandError(messages.session_without_course(session_id))
-    if course_id is None:
-        course_id = services.attendance.course(None).id
-    book = services.gradebook.gradebook(course_id, session_id)
-    return format_document(fmt, book, services.settings.timezone)
 
 
 # -- report ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from attendance_bot.bot.dbworker import DatabaseWorker
 from attendance_bot.export import csv_bytes
 from attendance_bot.models import init_db
 from attendance_bot.records import Outcome, Submission, SubmitResult
+from attendance_bot.services import Services
 
 STUDENTS = 200
 
@@ -119,7 +120,10 @@ def test_an_export_reads_with_its_own_connection_while_the_database_is_locked(
     writer = sqlite3.connect(service.settings.database_path, isolation_level=None)
     try:
         writer.execute("BEGIN IMMEDIATE")  # the database thread could not commit now; a reader still can
-        data, count = asyncio.run(asyncio.to_thread(export_document, service, None, service.course(None).id))
+        done = asyncio.run(
+            asyncio.to_thread(export_document, Services(service.settings), None, service.course(None).id)
+        )
+        data, count = done.data, done.count
     finally:
         writer.execute("ROLLBACK")
         writer.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from botdriver import INTERVAL, Card, live_card, manage, next_card, other_code, read_card, session_messages, wait_until
@@ -12,6 +13,7 @@ from attendance_bot import messages
 from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS
 from attendance_bot.clock import utc_now
 from attendance_bot.errors import NoOpenSession, SessionAlreadyOpen, UnknownSession
+from attendance_bot.export import FORMATS, filename_for
 from attendance_bot.records import Outcome, SubmitResult
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -234,6 +236,48 @@ def test_export_equals_manage_export(world: World) -> None:
     reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "export_csv", session_id=session_id)
     assert reply.content == messages.export_reply(2, session_id)
     assert [data for _, data in reply.files] == [manage(world.env, "export", "--session", session_id).stdout]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_of_export_csv_equals_manage_export(world: World, fmt: str, tmp_path: Path) -> None:
+    """/export_csv format:F attaches exactly the bytes `manage.py export --format F` prints, named as
+    the export names it, with the count of its rows, for the course and for one session (a roster,
+    a late check-in, an excused one and an absent mark in it)."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "student_id,name,discord\nF001,Fay One,fmt1\nF002,Fay Two,fmt2\nF003,Fay Away,\n", encoding="utf-8"
+    )
+    manage(world.env, "roster", "import", str(roster))
+    session_id, _ = world.open()
+    code = live_card(world.emu, session_id).code
+    for name in ("fmt1", "fmt2", "fmtexcused"):
+        assert world.here(world.student(name), code).content == _accepted(session_id)
+    for name, status in (("fmt2", "late"), ("fmtexcused", "excused"), ("fmtabsent", "absent")):
+        marked = world.student(name)
+        mark = world.emu.invoke(
+            world.emu.instructor,
+            world.emu.admin_channel_id,
+            "attendance mark",
+            student=f"<@{marked.id}>",
+            status=status,
+        )
+        assert status in (mark.content or ""), mark.content
+    world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "close_attendance")
+    for wanted in (None, session_id):
+        chosen = {} if wanted is None else {"session_id": wanted}
+        reply = world.emu.invoke(world.emu.instructor, world.emu.admin_channel_id, "export_csv", format=fmt, **chosen)
+        printed = manage(
+            world.env, "export", "--format", fmt, *(() if wanted is None else ("--session", wanted))
+        ).stdout
+        count = printed.count(b"\r\n") - 1
+        assert reply.ephemeral
+        assert reply.content == (
+            messages.export_reply(count, wanted)
+            if fmt == "records"
+            else messages.export_format_reply(count, wanted, fmt)
+        )
+        assert reply.files == [(filename_for(wanted, fmt), printed)]
+        assert count > 0
 
 
 def test_export_unknown_session_lists_recent(world: World) -> None:

@@ -7,7 +7,7 @@ import io
 import nextcord
 
 from ... import messages
-from ...export import FORMATS, filename_for
+from ...export import FORMATS
 from ...records import MAX_LATE_AFTER
 from ..checks import admin_course
 from ..completers import course_option
@@ -96,12 +96,12 @@ class SessionsCog(FeatureCog):
         await interaction.response.defer(ephemeral=True)
         found = await admin_course(self.ctx, interaction, course)
         wanted = session_id.strip() if session_id and session_id.strip() else None
-        data, count = await self.ctx.export(wanted, found.id, fmt)
+        done = await self.ctx.export(wanted, found.id, fmt)
         reply = (
-            messages.export_reply(count, wanted)
+            messages.export_reply(done.count, wanted)
             if fmt == "records"
-            else messages.export_format_reply(count, wanted, fmt)
+            else messages.export_format_reply(done.count, wanted, fmt)
         )
         await interaction.followup.send(
-            reply, file=nextcord.File(io.BytesIO(data), filename=filename_for(wanted, fmt)), ephemeral=True
+            reply, file=nextcord.File(io.BytesIO(done.data), filename=done.filename), ephemeral=True
         )
