@@ -62,7 +62,8 @@ def embed_lines(embed: dict[str, Any]) -> list[str]:
 
 
 class Indented(io.TextIOBase):
-    """A text stream that indents each line it passes on, and remembers what it saw."""
+    """A text stream that indents each line it passes on, as a terminal shows it (a CSV's CRLF line
+    end is a line end, not a character to show), and remembers what it saw."""
 
     def __init__(self, out: IO[str], prefix: str) -> None:
         self._out = out
@@ -71,7 +72,7 @@ class Indented(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self.seen += text
-        for line in text.splitlines(keepends=True):
+        for line in text.replace("\r\n", "\n").splitlines(keepends=True):
             self._out.write(self._prefix + line if line.strip() else line)
         return len(text)
 

@@ -69,6 +69,17 @@ def test_demo_plays_a_class_and_leaves_a_database_export_can_read(
     assert sorted(r[1] for r in rows[1:]) == ["ada", "alan", "edsger", "grace", "ken"]
 
 
+def test_the_demo_shows_what_people_would_see_without_escapes(
+    played: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The shell's CSV shown in the demo reads as a terminal shows it: its CRLF line ends are not
+    spelled out as \\u000d (only characters stored by someone else are shown escaped)."""
+    _, demo = played
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "\\u" not in demo.stdout, [line for line in demo.stdout.splitlines() if "\\u" in line]
+    assert "user_id,username,timestamp,date_id,session_id\n" in demo.stdout
+
+
 def test_demo_leaves_only_its_database(played: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     """Every connection is closed at the end: no -wal or -shm file stays beside the demo's database."""
     database, demo = played
