@@ -203,6 +203,11 @@ class CodeRotator:
             shown = await self._edit(session, shown, current, count)
         shown.window = current.window
         self._shown[sid] = shown
+        if current.changes_at <= self._clock():
+            # The window ended while Discord took the message (the round at its boundary left this
+            # session to this update): wake the round now, or the message would show a passing code
+            # until the next boundary.
+            self._wake.set()
 
     async def _finalise_safely(self, shown: _Shown) -> None:
         """Finalise a message whose session is no longer open; a failure is retried next round."""

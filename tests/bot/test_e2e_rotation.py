@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from botdriver import INTERVAL, live_card, manage, next_card, read_card, session_messages, wait_until
@@ -30,6 +32,33 @@ def test_rotation_edits_at_boundaries_and_shown_code_is_accepted(world: World) -
     edited_at = world.emu.emu.get_message(second.message_id).edited_at
     assert first.changes_at <= edited_at < first.changes_at + timedelta(seconds=2), "edited late"
     assert world.here(world.student("rotator"), second.code).content == _accepted(session_id)
+
+
+def test_a_post_that_lands_after_its_window_is_brought_up_to_date_at_once(world: World) -> None:
+    """Discord slow to take the new code message (longer than a window): the message lands showing a
+    code whose window has passed, and its first edit brings it to the window it landed in, not the
+    one after (a window late, the code on screen was already expiring: a test that took it saw
+    "expired")."""
+    slow = world.emu.faults.add(r"^/channels/\d+/messages$", "POST", None, delay=INTERVAL + 0.5, times=1)
+    try:
+        session_id, _ = world.open()
+        live_card(world.emu, session_id, timeout=3 * INTERVAL)
+    finally:
+        world.emu.faults.remove(slow)
+
+    def edited() -> Any:
+        found = [m for m in session_messages(world.emu, session_id) if m.edits]
+        return found[-1] if found else None
+
+    message = wait_until(edited, 2 * INTERVAL + 3, "the code message's first edit")
+    versions = [*message.edits, message][:2]  # as posted, then as first edited
+    posted, first_edit = (read_card(SimpleNamespace(id=message.id, embeds=v.embeds)) for v in versions)
+    landed = message.created_at
+    assert posted.changes_at is not None and posted.changes_at <= landed, "the post was meant to land late"
+    boundary = posted.changes_at
+    while boundary <= landed:
+        boundary += timedelta(seconds=INTERVAL)
+    assert first_edit.changes_at == boundary, f"edited a window late: {first_edit.changes_at}, not {boundary}"
 
 
 def test_count_on_the_message_follows_checkins(world: World) -> None:
