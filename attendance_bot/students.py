@@ -156,17 +156,7 @@ class StudentService:
                 if holder is not None and holder.user_id != user_id:
                     if not mine or holder.confirmed:
                         raise StudentIdTaken(messages.student_id_taken(), _conflict(courses, key, holder, user_id))
-                    storage.delete_student(holder.id)
-                    storage.add_event(
-                        at=now,
-                        guild_id=guild_id,
-                        user_id=holder.user_id,
-                        student_id=holder.student_id,
-                        actor=who,
-                        action="claim-dropped",
-                        reason=f"the roster names {str(username).strip()} for it",
-                        source="manual",
-                    )
+                    _drop(holder, now, who, "claim-dropped", f"the roster names {str(username).strip()} for it")
                 confirmed = mine or kept
                 row, before = storage.save_student(
                     guild_id=guild_id,
@@ -247,18 +237,8 @@ class StudentService:
                 )
                 replaced: list[int] = []
                 for other in others:
-                    storage.delete_student(other.id)
+                    _drop(other, now, actor, "unlink", f"{course.name}: linked to account {user_id}")
                     replaced.append(other.user_id)
-                    storage.add_event(
-                        at=now,
-                        guild_id=guild_id,
-                        user_id=other.user_id,
-                        student_id=other.student_id,
-                        actor=actor,
-                        action="unlink",
-                        reason=f"{course.name}: linked to account {user_id}",
-                        source="manual",
-                    )
                 own = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
                 name = own.name if own is not None and own.student_key == key else None
                 if name is None and entry is not None:
@@ -307,4 +287,19 @@ def _conflict(courses: list[Course], key: str, holder: Student, claimant: int) -
         claimant,
         tuple(c.name for c in told),
         channels,
+    )
+
+
+def _drop(row: Student, at: datetime, actor: str, action: str, reason: str) -> None:
+    """Delete an account's registration of an id, with the event that says why (inside the caller's transaction)."""
+    storage.delete_student(row.id)
+    storage.add_event(
+        at=at,
+        guild_id=row.guild_id,
+        user_id=row.user_id,
+        student_id=row.student_id,
+        actor=actor,
+        action=action,
+        reason=reason,
+        source="manual",
     )
