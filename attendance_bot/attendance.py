@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import peewee
 
-from . import codes, messages, storage
+from . import codes, storage
 from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
@@ -24,6 +24,7 @@ from .records import (
     Outcome,
     SessionInfo,
     SessionSummary,
+    Source,
     Status,
     Submission,
     SubmitResult,
@@ -145,8 +146,8 @@ class _Batch:
         self.events: dict[tuple[str, int], storage.EventRow] = {}  # at most one per student and session
         # When each (session, student) last had a check-in logged or folded: a code record's last
         # submission; for an instructor's record, the latest event when it is a check-in.
-        self.logged = {key: held.submitted_at for key, held in self.present.items() if held.source == "code"}
-        marked = [key for key, held in self.present.items() if held.source != "code"]
+        self.logged = {key: held.submitted_at for key, held in self.present.items() if held.source == Source.CODE}
+        marked = [key for key, held in self.present.items() if held.source != Source.CODE]
         if marked:
             self.logged.update(storage.last_check_ins(marked, candidates[0].guild_id))
         self.stood: dict[tuple[str, int], storage.Held] = {}  # instructors' marks that landed before the write
@@ -218,9 +219,9 @@ class _Batch:
             old = held.status if held is not None else None
             self.events[key] = self._event(row, submission.user_id, submission.username, old, status)
         self.logged[key] = self.stamp
-        if held is not None and held.source == "manual":  # the instructor's record stands
+        if held is not None and held.source == Source.MANUAL:  # the instructor's record stands
             return SubmitResult(Outcome.KEPT, session_id, code=result.normalised, status=held.status)
-        self.present[key] = storage.Held(status, "code", self.stamp)
+        self.present[key] = storage.Held(status, Source.CODE, self.stamp)
         # A later submission in the batch replaces this one: last submission wins.
         self.records[key] = storage.AttendanceRow(
             user_id=submission.user_id,
@@ -231,7 +232,7 @@ class _Batch:
             session_id=session_id,
             submitted_at=self.stamp,
             status=status,
-            source="code",
+            source=Source.CODE,
         )
         return SubmitResult(
             Outcome.UPDATED if held is not None else Outcome.RECORDED,
@@ -253,7 +254,7 @@ class _Batch:
             action="check-in" if old is None else "re-check-in",
             old_status=old,
             new_status=new,
-            source="code",
+            source=Source.CODE,
         )
 
     def write(self) -> None:
@@ -319,10 +320,15 @@ class AttendanceService:
         """
         course = self.course(course_id)
         if course.archived:
-            raise CourseError(messages.course_archived_refusal(course.name))
+            raise CourseError("course_archived_refusal", name=course.name)
         if late_after is not None and not 0 <= late_after <= MAX_LATE_AFTER:
             raise CourseError(
-                messages.course_setting_out_of_range("late_after", late_after, 0, MAX_LATE_AFTER, "minutes")
+                "course_setting_out_of_range",
+                key="late_after",
+                value=late_after,
+                low=0,
+                high=MAX_LATE_AFTER,
+                unit="minutes",
             )
         late = course.late_after if late_after is None else late_after or None
         now = self.clock()
@@ -334,10 +340,9 @@ class AttendanceService:
                     current = storage.find_open_session(course.id)
                     if current is not None:
                         raise SessionAlreadyOpen(
-                            messages.session_already_open(
-                                current.session_id, f"{self._local(current.opened_at):%H:%M}"
-                            ),
-                            current.session_id,
+                            "session_already_open",
+                            session_id=current.session_id,
+                            since=f"{self._local(current.opened_at):%H:%M}",
                         )
                     taken = [o.row.window_offset_ms for o in storage.open_sessions()]
                     row = storage.create_session(
@@ -359,15 +364,13 @@ class AttendanceService:
                 # Either the id was taken (retry with another) or another process opened one.
                 current = storage.find_open_session(course.id)
                 if current is not None:
-                    raise SessionAlreadyOpen(
-                        messages.session_already_open(current.session_id), current.session_id
-                    ) from exc
+                    raise SessionAlreadyOpen("session_already_open", session_id=current.session_id) from exc
                 continue
             except peewee.DatabaseError as exc:
                 raise storage.failure("opening a session", exc) from exc
             log.info("Opened session %s of course %r", row.session_id, course.name)
             return _info(row, course.name)
-        raise StorageError(messages.no_free_session_id())
+        raise StorageError("no_free_session_id")
 
     def close_session(self, session_id: str | None = None, *, course_id: int | None = None) -> ClosedSession:
         """Close a course's open session (or the session named, of that course if one is given)."""
@@ -378,7 +381,7 @@ class AttendanceService:
                 else:
                     row = self._open_row(self.course(course_id))
                 if row.closed_at is not None:
-                    raise SessionClosed(messages.session_already_closed(row.session_id))
+                    raise SessionClosed("session_already_closed", session_id=row.session_id)
                 storage.mark_closed(row, self.clock())
                 count = self.count(row.session_id)
                 # Waits end with the session: its wrong attempts no longer matter.
@@ -449,7 +452,7 @@ class AttendanceService:
         """The code of a course's open session (or of the session named) at this instant."""
         row = self._session_row(session_id, course_id) if session_id else self._open_row(self.course(course_id))
         if row.closed_at is not None:
-            raise SessionClosed(messages.closed_session_has_no_code(row.session_id))
+            raise SessionClosed("closed_session_has_no_code", session_id=row.session_id)
         return self._code_of(row, self.clock())
 
     def code_at(self, session: SessionInfo, now: datetime) -> CurrentCode:
@@ -575,7 +578,7 @@ class AttendanceService:
     def _open_row(self, course: CourseInfo) -> Session:
         row = storage.find_open_session(course.id)
         if row is None:
-            raise NoOpenSession(messages.no_open_session())
+            raise NoOpenSession("no_open_session")
         return row
 
     def _session_row(self, session_id: str, course_id: int | None = None) -> Session:
@@ -588,7 +591,7 @@ class AttendanceService:
         row = query.first() if "\x00" not in session_id else None  # NUL is in no id (PostgreSQL refuses it)
         if row is None:
             recent = [r.session_id for r in recent_query.order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)]
-            raise UnknownSession(messages.unknown_session(session_id, recent), session_id, recent)
+            raise UnknownSession("unknown_session", session_id=session_id, recent=recent)
         return row
 
     def _new_session_id(self, now: datetime) -> str:

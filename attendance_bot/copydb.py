@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 import peewee
 
-from . import messages, storage
+from . import storage
 from .errors import CopyRefused
 from .migrations import HISTORY_TABLE
 from .models import MODELS, backend, database
@@ -51,7 +51,7 @@ def copy_into_target(source: peewee.Database, *, force: bool) -> list[Copied]:
             with storage.immediate():
                 held = {table: rows for table in TABLES if (rows := _count(database, table))}
                 if held and not force:
-                    raise CopyRefused(messages.copy_target_not_empty(held))
+                    raise CopyRefused("copy_target_not_empty", held=held)
                 # The history is always replaced: init_db wrote the target's own when it made the schema.
                 storage.empty_tables([*reversed(TABLES), HISTORY_TABLE])
                 for table in COPIED:
@@ -60,7 +60,9 @@ def copy_into_target(source: peewee.Database, *, force: bool) -> list[Copied]:
                 copied = [Copied(table, _count(database, table)) for table in COPIED]
                 for done in copied:
                     if done.rows != expected[done.table]:
-                        raise CopyRefused(messages.copy_counts_differ(done.table, expected[done.table], done.rows))
+                        raise CopyRefused(
+                            "copy_counts_differ", table=done.table, expected=expected[done.table], found=done.rows
+                        )
     finally:
         source.close()
     return copied
@@ -79,7 +81,7 @@ def _copy_table(source: peewee.Database, table: str) -> None:
             storage.insert_copied_rows(table, columns, rows)
     except peewee.DatabaseError as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CopyRefused(messages.copy_failed(table, reason)) from exc
+        raise CopyRefused("copy_failed", table=table, error=reason) from exc
 
 
 def _as_booleans(row: tuple[object, ...], flags: set[int]) -> tuple[object, ...]:

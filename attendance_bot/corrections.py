@@ -21,19 +21,18 @@ from datetime import datetime, timezone
 
 import peewee
 
-from . import messages, storage
+from . import storage
 from .attendance import RECENT_SESSIONS
 from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError, UnknownCourse, UnknownSession
 from .export import BIDI_CONTROLS
 from .models import Attendance, Course, Event, RosterEntry, Session, Student
-from .records import STATUSES, Choice, Correction, CourseInfo, HistoryEvent, StudentRef
+from .records import MAX_CHOICE, STATUSES, Correction, CourseInfo, HistoryEvent, SessionBrief, Source, StudentRef
 from .settings import Settings
 from .students import student_key
 
 MAX_REASON = 200
-MAX_CHOICE = 100  # Discord's limit on an autocomplete choice's name and value
 MAX_TYPED = 200  # longer input is no student and no session: refused without a query
 _MENTION = re.compile(r"<@!?([0-9]{15,22})>")
 _SNOWFLAKE = re.compile(r"[0-9]{15,22}")
@@ -51,9 +50,9 @@ class UnknownStudent(CorrectionError):
 class AmbiguousStudent(CorrectionError):
     """What was typed fits several students; `choices` are theirs, for a pick-list."""
 
-    def __init__(self, message: str, choices: Sequence[StudentRef]) -> None:
-        self.choices = list(choices)
-        super().__init__(message)
+    @property
+    def choices(self) -> list[StudentRef]:
+        return list(self.values["choices"])
 
 
 class NoSessions(CorrectionError):
@@ -71,7 +70,7 @@ def clean_status(typed: str) -> str:
     """A Status's word (any case, surrounding spaces); CorrectionError listing them otherwise."""
     value = str(typed).strip().casefold()
     if value not in STATUSES:
-        raise CorrectionError(messages.status_invalid(str(typed), STATUSES))
+        raise CorrectionError("status_invalid", typed=str(typed), statuses=STATUSES)
     return value
 
 
@@ -85,7 +84,7 @@ def clean_reason(typed: str | None) -> str | None:
     kept = "".join(ch for ch in str(typed) if ch.isspace() or not _hidden(ch))
     value = " ".join(kept.split())
     if len(value) > MAX_REASON:
-        raise CorrectionError(messages.reason_too_long(MAX_REASON, len(value)))
+        raise CorrectionError("reason_too_long", limit=MAX_REASON, length=len(value))
     return value or None
 
 
@@ -93,16 +92,7 @@ def _hidden(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cs") or ch in BIDI_CONTROLS
 
 
-def _plain(text: str) -> str:
-    """Text for a label: no control, format or surrogate characters, whitespace made single spaces."""
-    return " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C").split())
-
-
-def _fit(text: str, limit: int = MAX_CHOICE) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _typed(text: str | None) -> str:
+def clean_typed(text: str | None) -> str:
     """What was typed, trimmed, lone surrogates removed (they cannot be stored or sent)."""
     return "".join(ch for ch in str(text or "") if unicodedata.category(ch) != "Cs").strip()
 
@@ -239,29 +229,18 @@ class CorrectionService:
 
     # -- students ---------------------------------------------------------------------------
 
-    def student_choices(self, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
+    def students_matching(self, course_id: int, typed: str) -> list[StudentRef]:
         """The course's students whose student id, name, Discord username or account id contains
-        what is typed (any case), roster students first, at most `limit`."""
+        what is typed (any case), those it starts first, roster students before the rest; only
+        those whose value fits an autocomplete choice (choices.py makes the pick-list)."""
         course = self.courses.get(course_id)
-        needle = _typed(typed).removeprefix("@").casefold()
+        needle = clean_typed(typed).removeprefix("@").casefold()
         if len(needle) > MAX_TYPED:
             return []
         people = _Students([course.id], [course.guild_id]).everyone()
         found = [p for p in people if not needle or any(needle in field for field in _fields(p))]
         found.sort(key=lambda p: not any(field.startswith(needle) for field in _fields(p)))
-        choices = (self.choice(p.ref()) for p in found)
-        return [c for c in choices if len(c.value) <= MAX_CHOICE][: max(0, limit)]
-
-    def choice(self, student: StudentRef) -> Choice:
-        """A student as an autocomplete choice."""
-        label = messages.student_label(
-            student.student_id and _plain(student.student_id),
-            student.name and _plain(student.name),
-            student.username and _plain(student.username),
-            student.user_id,
-            student.on_roster,
-        )
-        return Choice(_fit(_plain(label)), student.value)
+        return [ref for ref in (p.ref() for p in found) if len(ref.value) <= MAX_CHOICE]
 
     def resolve_student(
         self,
@@ -285,9 +264,9 @@ class CorrectionService:
         share): one sentence each.
         """
         course_ids, guild_ids, scope = self._scope(course_id, guild_id, everywhere)
-        text = _typed(typed)
+        text = clean_typed(typed)
         if not text or len(text) > MAX_TYPED:
-            raise UnknownStudent(messages.student_unknown(text, scope))
+            raise UnknownStudent("student_unknown", typed=text, course_name=scope)
         students = _Students(course_ids, guild_ids)
         token = _TOKEN.fullmatch(text)
         mention = _MENTION.fullmatch(text)
@@ -309,11 +288,9 @@ class CorrectionService:
                 or (students.by_account(account) if account is not None and strangers else [])
             )
         if not found:
-            raise UnknownStudent(messages.student_unknown(text, scope))
+            raise UnknownStudent("student_unknown", typed=text, course_name=scope)
         if len(found) > 1:
-            refs = [p.ref() for p in found]
-            labels = [self.choice(r).label for r in refs]
-            raise AmbiguousStudent(messages.student_ambiguous(text, labels), refs)
+            raise AmbiguousStudent("student_ambiguous_among", typed=text, choices=[p.ref() for p in found])
         return found[0].ref()
 
     def _scope(
@@ -333,32 +310,21 @@ class CorrectionService:
             return [i for i, _ in rows], servers, None
         course = self.courses.get(course_id)
         if guild_id is not None and course.guild_id is not None and course.guild_id != guild_id:
-            raise UnknownCourse(messages.unknown_course(str(course_id), []))
+            raise UnknownCourse("unknown_course", name=str(course_id), names=[])
         return [course.id], [course.guild_id], course.name
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def session_choices(self, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
-        """The course's sessions, newest first, whose id or label contains what is typed."""
+    def sessions_newest_first(self, course_id: int) -> list[SessionBrief]:
+        """The course's sessions, newest first, those whose id fits an autocomplete choice (an
+        imported id Discord cannot carry is typed instead); choices.py makes the pick-list."""
         course = self.courses.get(course_id)
-        needle = _typed(typed).casefold()
-        if len(needle) > MAX_TYPED:
-            return []
-        choices: list[Choice] = []
         rows = Session.select().where(Session.course == course.id).order_by(Session.opened_at.desc(), Session.id.desc())
-        for row in rows:
-            if len(row.session_id) > MAX_CHOICE:
-                continue  # an imported id Discord cannot carry: type it instead
-            label = _fit(_plain(self._session_label(row)))
-            if needle in row.session_id.casefold() or needle in label.casefold():
-                choices.append(Choice(label, row.session_id))
-                if len(choices) >= limit:
-                    break
-        return choices
-
-    def _session_label(self, row: Session) -> str:
-        tz = self.settings.timezone
-        return messages.session_label(row.session_id, row.opened_at.astimezone(tz), row.closed_at is None)
+        return [
+            SessionBrief(row.session_id, row.opened_at, row.closed_at)
+            for row in rows
+            if len(row.session_id) <= MAX_CHOICE
+        ]
 
     def default_session(self, course_id: int) -> str:
         """The session a correction means when none is named: the open one, else the latest."""
@@ -370,21 +336,21 @@ class CorrectionService:
         if row is None:
             row = Session.select().where(Session.course == course.id).order_by(Session.opened_at.desc()).first()
         if row is None:
-            raise NoSessions(messages.no_sessions_to_correct(course.name))
+            raise NoSessions("no_sessions_to_correct", course_name=course.name)
         return row
 
     def _session_row(self, course: CourseInfo, session_id: str | None) -> Session:
         """A session of this course (another course's id is as unknown as none), else the default."""
         if session_id is None:
             return self._default_row(course)
-        typed = _typed(session_id)
+        typed = clean_typed(session_id)
         row = None
         if typed and len(typed) <= MAX_TYPED and "\x00" not in typed:  # NUL is in no id (PostgreSQL refuses it)
             row = Session.select().where((Session.session_id == typed) & (Session.course == course.id)).first()
         if row is None:
             recent_rows = Session.select(Session.session_id).where(Session.course == course.id)
             recent = [r.session_id for r in recent_rows.order_by(Session.opened_at.desc()).limit(RECENT_SESSIONS)]
-            raise UnknownSession(messages.unknown_session(typed, recent), typed, recent)
+            raise UnknownSession("unknown_session", session_id=typed, recent=recent)
         return row
 
     # -- marks and removals -----------------------------------------------------------------
@@ -418,7 +384,7 @@ class CorrectionService:
                 records = _records(row.session_id, who)
                 kept = records[0] if records else None
                 old = kept.status if kept is not None else None
-                if kept is not None and len(records) == 1 and kept.source == "manual" and old == new:
+                if kept is not None and len(records) == 1 and kept.source == Source.MANUAL and old == new:
                     return Correction(
                         course.id, course.name, row.session_id, row.closed_at is not None, who, old, new, why, False
                     )
@@ -435,11 +401,11 @@ class CorrectionService:
                         display_name=None,
                         submitted_at=now,
                         status=new,
-                        source="manual",
+                        source=Source.MANUAL,
                         student_key=who.student_key,
                     )
                 else:
-                    fields: dict[str, object] = {"status": new, "source": "manual"}
+                    fields: dict[str, object] = {"status": new, "source": Source.MANUAL}
                     if who.student_key is not None:
                         fields["student_key"] = who.student_key
                     if who.user_id is not None:
@@ -472,7 +438,7 @@ class CorrectionService:
                 row = self._session_row(course, session_id)
                 records = _records(row.session_id, who)
                 if not records:
-                    raise NoRecord(messages.no_record_to_remove(messages.student_who(who), row.session_id))
+                    raise NoRecord("no_record_of_student", student=who, session_id=row.session_id)
                 old = records[0].status
                 storage.delete_records([r.id for r in records])
                 self._event(course, row.session_id, who, now, actor, "remove", old, None, why)
@@ -504,7 +470,7 @@ class CorrectionService:
             old_status=old,
             new_status=new,
             reason=reason,
-            source="manual",
+            source=Source.MANUAL,
         )
 
     # -- history ----------------------------------------------------------------------------
@@ -579,7 +545,7 @@ def _records(session_id: str, who: StudentRef) -> list[Attendance]:
         return []
     condition = match[0] if len(match) == 1 else match[0] | match[1]
     rows = list(Attendance.select().where((Attendance.session_id == session_id) & condition).order_by(Attendance.id))
-    return sorted(rows, key=lambda r: (r.source != "manual", r.user_id is None))
+    return sorted(rows, key=lambda r: (r.source != Source.MANUAL, r.user_id is None))
 
 
 __all__ = [

@@ -9,7 +9,7 @@ import unicodedata
 
 import peewee
 
-from . import messages, storage
+from . import storage
 from .clock import Clock, utc_now
 from .coursesettings import COURSE_SETTINGS
 from .errors import CourseError, CourseNeeded, UnknownCourse
@@ -43,7 +43,7 @@ def clean_name(name: str) -> str:
     text = str(name)
     cleaned = " ".join(text.split())
     if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(_hidden(ch) for ch in text):
-        raise CourseError(messages.course_name_invalid(name, MAX_NAME_LENGTH))
+        raise CourseError("course_name_invalid", name=name, limit=MAX_NAME_LENGTH)
     return cleaned
 
 
@@ -92,7 +92,7 @@ class CourseService:
     def get(self, course_id: int) -> CourseInfo:
         row = Course.get_or_none(Course.id == course_id)
         if row is None:
-            raise UnknownCourse(messages.unknown_course(str(course_id), []))
+            raise UnknownCourse("unknown_course", name=str(course_id), names=[])
         return self._with_open(row)
 
     def find(self, name: str, guild_id: int | None = None) -> CourseInfo:
@@ -106,10 +106,13 @@ class CourseService:
         rows = list(query) if "\x00" not in name else []  # NUL is in no name (PostgreSQL refuses it)
         if not rows:
             names = [c.name for c in self.courses(guild_id)]
-            raise UnknownCourse(messages.unknown_course(name, names))
+            raise UnknownCourse("unknown_course", name=name, names=names)
         if len(rows) > 1:
             raise CourseNeeded(
-                messages.course_in_several_servers(name, [r.guild_id for r in rows]), [r.name for r in rows]
+                "course_in_several_servers",
+                name=name,
+                guild_ids=[r.guild_id for r in rows],
+                names=[r.name for r in rows],
             )
         return self._with_open(rows[0])
 
@@ -131,7 +134,9 @@ class CourseService:
         if name and name.strip():
             course = self.find(name, guild_id)
             if course.admin_channel_id != channel_id:
-                raise CourseError(messages.not_this_courses_admin_channel(course.name, course.admin_channel_id))
+                raise CourseError(
+                    "not_this_courses_admin_channel", name=course.name, channel_id=course.admin_channel_id
+                )
             return course
         every = known if known is not None else self.courses(guild_id)
         here = [c for c in every if c.admin_channel_id == channel_id]
@@ -140,9 +145,9 @@ class CourseService:
             return active[0]
         if not active:
             elsewhere = [c for c in every if not c.archived and c.admin_channel_id]
-            raise CourseError(messages.no_course_here([(c.name, c.admin_channel_id) for c in elsewhere]))
+            raise CourseError("no_course_here", courses=[(c.name, c.admin_channel_id) for c in elsewhere])
         names = [c.name for c in active]
-        raise CourseNeeded(messages.course_option_needed(names), names)
+        raise CourseNeeded("course_option_needed", names=names)
 
     def for_shell(self, name: str | None) -> CourseInfo:
         """The course a manage.py command means: the one named, else the only one not archived."""
@@ -152,7 +157,7 @@ class CourseService:
         if len(active) == 1:
             return active[0]
         names = [c.name for c in active]
-        raise CourseNeeded(messages.shell_course_needed(names), names)
+        raise CourseNeeded("shell_course_needed", names=names)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -180,7 +185,7 @@ class CourseService:
                 self._refuse_taken(fields["name"], guild_id, None)
                 row = storage.create_course(name_key=fold(fields["name"]), created_at=self.clock(), **fields)
         except peewee.IntegrityError as exc:
-            raise CourseError(messages.course_name_taken(fields["name"])) from exc
+            raise CourseError("course_name_taken", name=fields["name"]) from exc
         except peewee.DatabaseError as exc:
             raise storage.failure("creating the course", exc) from exc
         log.info("Created course %r (id %d) in server %s", row.name, row.id, guild_id)
@@ -192,14 +197,14 @@ class CourseService:
         if unknown:
             raise TypeError(f"not editable: {sorted(unknown)}")
         if not changes:
-            raise CourseError(messages.course_edit_needs_a_change())
+            raise CourseError("course_edit_needs_a_change")
         if "name" in changes:
             changes["name"] = clean_name(str(changes["name"]))
         try:
             with storage.immediate():
                 row = Course.get_or_none(Course.id == course_id)
                 if row is None:
-                    raise UnknownCourse(messages.unknown_course(str(course_id), []))
+                    raise UnknownCourse("unknown_course", name=str(course_id), names=[])
                 merged = {name: getattr(row, name) for name in EDITABLE} | changes
                 self._check(merged, row.guild_id)
                 if "late_after" in changes:
@@ -209,7 +214,7 @@ class CourseService:
                     changes["name_key"] = fold(str(changes["name"]))
                 storage.update_course(row.id, **changes)
         except peewee.IntegrityError as exc:
-            raise CourseError(messages.course_name_taken(str(changes.get("name")))) from exc
+            raise CourseError("course_name_taken", name=str(changes.get("name"))) from exc
         except peewee.DatabaseError as exc:
             raise storage.failure("changing the course", exc) from exc
         log.info("Changed course %d: %s", course_id, ", ".join(sorted(changes)))
@@ -221,9 +226,9 @@ class CourseService:
             with storage.immediate():
                 course = self.get(course_id)
                 if course.archived:
-                    raise CourseError(messages.course_already_archived(course.name))
+                    raise CourseError("course_already_archived", name=course.name)
                 if course.open_session_id:
-                    raise CourseError(messages.close_before_archiving(course.name, course.open_session_id))
+                    raise CourseError("close_before_archiving", name=course.name, session_id=course.open_session_id)
                 storage.update_course(course_id, archived_at=self.clock())
         except peewee.DatabaseError as exc:
             raise storage.failure("archiving the course", exc) from exc
@@ -245,7 +250,9 @@ class CourseService:
             rows = list(Course.select().where(Course.name_key == key))
             if len({r.guild_id for r in rows}) > 1:
                 raise CourseError(
-                    messages.env_course_in_several_servers(env.name, sorted(r.guild_id for r in rows if r.guild_id))
+                    "env_course_in_several_servers",
+                    name=env.name,
+                    guild_ids=sorted(r.guild_id for r in rows if r.guild_id),
                 )
             row = rows[0] if rows else None
         else:
@@ -272,13 +279,15 @@ class CourseService:
         """CourseError for the first setting that Discord or the codes cannot use."""
         role = fields.get("instructor_role_id")
         if role is not None and guild_id is not None and role == guild_id:
-            raise CourseError(messages.instructor_role_is_everyone())
+            raise CourseError("instructor_role_is_everyone")
         for setting in COURSE_SETTINGS:
             low, high, value = setting.low, setting.high, fields.get(setting.field)
             if low is None or high is None or value is None:
                 continue
             if not (isinstance(value, int) and low <= value <= high):
-                raise CourseError(messages.course_setting_out_of_range(setting.field, value, low, high, setting.kind))
+                raise CourseError(
+                    "course_setting_out_of_range", key=setting.field, value=value, low=low, high=high, unit=setting.kind
+                )
 
     def _refuse_taken(self, name: str, guild_id: int | None, course_id: int | None) -> None:
         query = Course.select().where((Course.name_key == fold(name)) & (Course.guild_id == guild_id))
@@ -286,4 +295,4 @@ class CourseService:
             query = query.where(Course.id != course_id)
         taken = query.first()
         if taken is not None:  # named as it is stored: the spelling typed may differ in case and spaces
-            raise CourseError(messages.course_name_taken(taken.name))
+            raise CourseError("course_name_taken", name=taken.name)

@@ -1,24 +1,84 @@
-"""Domain errors: str() of each is a sentence that is safe to show a user."""
+"""Domain errors and notices as data: each has a kind (the name of its sentence in messages) and
+the values it is made from. The sentence is made where it is shown (Discord, the shell, the web),
+by messages.error_text; nothing below the adapters writes one."""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
 
-def quoted(text: str, limit: int = 40) -> str:
-    """User input quoted for an error sentence: escaped (no control characters), shortened."""
-    short = text if len(text) <= limit else text[:limit] + "…"
-    return repr(short)
+
+def _rebuilt(cls: type[AttendanceError], kind: str, values: dict[str, Any]) -> AttendanceError:
+    """An error rebuilt from its kind and values (pickling: a worker process hands one back)."""
+    return cls(kind, **values)
+
+
+class Notice:
+    """Something worth telling that is no error (a schema step done, a setting that works but is
+    probably not what was meant, a speed-up in use): a kind and its values, said like an error."""
+
+    def __init__(self, kind: str, /, **values: Any) -> None:
+        self.kind = kind
+        self.values = values
+
+    def __str__(self) -> str:
+        from .messages import error_text  # the text layer, as for errors
+
+        return error_text(self)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
+        return f"Notice({self.kind!r}{', ' if shown else ''}{shown})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Notice) and (other.kind, other.values) == (self.kind, self.values)
+
+    __hash__ = None  # type: ignore[assignment]  # values may be lists
 
 
 class AttendanceError(Exception):
-    """Base of every error whose message may be shown to an instructor or a student."""
+    """Base of every error that may be shown to an instructor, a student or an operator.
+
+    `kind` names the function of messages that says it; `values` are its arguments by name, and
+    may hold the class's `fields` besides: values for the code that catches the error (a line
+    number, the candidates of a choice) that the sentence need not take. str() is the English
+    sentence, for logs and tests; adapters call messages.error_text themselves, which is where a
+    reader's language would be chosen.
+    """
+
+    fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, kind: str, /, **values: Any) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.values = values
+
+    def __str__(self) -> str:
+        from .messages import error_text  # the text layer; nothing imports it at import time from here
+
+        return error_text(self)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
+        return f"{type(self).__name__}({self.kind!r}{', ' if shown else ''}{shown})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.kind, self.values)
 
 
 class ConfigurationError(AttendanceError):
-    """One or more settings are missing or malformed; the message names each of them."""
+    """One or more settings are missing or malformed: `errors` holds one error for each."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+    def __init__(self, kind: str = "configuration_problems", /, **values: Any) -> None:
+        super().__init__(kind, **values)
+
+    @property
+    def errors(self) -> list[AttendanceError]:
+        return list(self.values["errors"])
+
+    @property
+    def problems(self) -> list[str]:
+        """Each problem's sentence, in English (the shell prints them one per line)."""
+        return [str(error) for error in self.errors]
 
 
 class NoOpenSession(AttendanceError):
@@ -26,20 +86,23 @@ class NoOpenSession(AttendanceError):
 
 
 class SessionAlreadyOpen(AttendanceError):
-    """A session is open already; only one may be open at a time."""
+    """A session is open already; only one may be open at a time (`session_id` is that one)."""
 
-    def __init__(self, message: str, session_id: str) -> None:
-        self.session_id = session_id
-        super().__init__(message)
+    @property
+    def session_id(self) -> str:
+        return str(self.values["session_id"])
 
 
 class UnknownSession(AttendanceError):
-    """A session id that is not in the database."""
+    """A session id that is not in the database (`recent`: the newest ids there are)."""
 
-    def __init__(self, message: str, session_id: str, recent: list[str]) -> None:
-        self.session_id = session_id
-        self.recent = list(recent)
-        super().__init__(message)
+    @property
+    def session_id(self) -> str:
+        return str(self.values["session_id"])
+
+    @property
+    def recent(self) -> list[str]:
+        return list(self.values["recent"])
 
 
 class SessionClosed(AttendanceError):
@@ -51,23 +114,25 @@ class StorageError(AttendanceError):
 
 
 class CourseError(AttendanceError):
-    """A course cannot be created, changed or used as asked (the message says why and what to do)."""
+    """A course cannot be created, changed or used as asked (the sentence says why and what to do)."""
 
 
 class UnknownCourse(CourseError):
-    """No course of that name (in this server); the message lists the ones there are."""
+    """No course of that name (in this server); the sentence lists the ones there are."""
 
 
 class CourseNeeded(CourseError):
-    """More than one course could be meant (or none exists): the message lists them."""
+    """More than one course could be meant (or none exists): `names` are the candidates."""
 
-    def __init__(self, message: str, names: list[str]) -> None:
-        self.names = list(names)
-        super().__init__(message)
+    fields = ("names",)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.values["names"])
 
 
 class NotAllowed(AttendanceError):
-    """The member may not run this command here (the message says who may, or where)."""
+    """The member may not run this command here (the sentence says who may, or where)."""
 
 
 class CopyRefused(AttendanceError):
@@ -75,12 +140,11 @@ class CopyRefused(AttendanceError):
 
 
 class SessionWithoutCourse(AttendanceError):
-    """A session older than courses, asked for in a format that reads a course's roster (full, gradebook).
+    """A session older than courses, asked for in a format that reads a course's roster (full, gradebook)."""
 
-    It carries the session id, not a sentence: the shell, the only edge that can name such a session
-    without a course, says it with messages.session_without_course.
-    """
+    def __init__(self, kind: str = "session_without_course", /, **values: Any) -> None:
+        super().__init__(kind, **values)
 
-    def __init__(self, session_id: str) -> None:
-        self.session_id = session_id
-        super().__init__(session_id)
+    @property
+    def session_id(self) -> str:
+        return str(self.values["session_id"])

@@ -34,6 +34,7 @@ from .records import (
     GradebookSession,
     GradebookStudent,
     SessionStatus,
+    Source,
     Status,
     StoredRecord,
     StudentAttendance,
@@ -193,7 +194,7 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
         person = people.get(identity)
         if person is None:
             person = people[identity] = _Person(identity)
-        manual = source == "manual"
+        manual = source == Source.MANUAL
         if manual or not person.manual.get(sid, False):  # rows come oldest first: the later one wins
             person.cells[sid] = Cell(status, StoredRecord(user, username, at, source))
             person.manual[sid] = manual or person.manual.get(sid, False)

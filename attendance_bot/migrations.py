@@ -20,9 +20,8 @@ from pathlib import Path
 import peewee
 from playhouse.migrations import Runner
 
-from . import messages
 from .database import database
-from .errors import StorageError
+from .errors import Notice, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class CourseDefaults:
 
 # What the running steps may read and say (the runner calls up(migrator, db) and nothing more).
 _defaults = CourseDefaults()
-_reports: list[str] = []
+_reports: list[Notice] = []
 
 
 def course_defaults() -> CourseDefaults:
@@ -54,9 +53,9 @@ def course_defaults() -> CourseDefaults:
     return _defaults
 
 
-def report(sentence: str) -> None:
-    """For the steps: one thing done worth telling the operator."""
-    _reports.append(sentence)
+def report(kind: str, /, **values: object) -> None:
+    """For the steps: one thing done worth telling the operator (a kind of messages and its values)."""
+    _reports.append(Notice(kind, **values))
 
 
 def fold(name: str) -> str:
@@ -136,8 +135,9 @@ def _context(defaults: CourseDefaults) -> Iterator[list[str]]:
         _defaults = CourseDefaults()
 
 
-def upgrade(path: Path | None, defaults: CourseDefaults | None = None) -> list[str]:
-    """Bring the open database to the latest version; what was done, one sentence each.
+def upgrade(path: Path | None, defaults: CourseDefaults | None = None) -> list[Notice]:
+    """Bring the open database to the latest version; what was done, one notice each (str() of
+    each is its sentence).
 
     An empty database runs every step (that is how it is created). An existing one is copied
     first when `path` is an SQLite file (a PostgreSQL server's backups are pg_dump's). Each step
@@ -146,21 +146,21 @@ def upgrade(path: Path | None, defaults: CourseDefaults | None = None) -> list[s
     """
     version = schema_version()
     runner = _runner()
-    done: list[str] = []
+    done: list[Notice] = []
     if version is not None and not pending():
         return done
     if version is not None:
         if path is not None:
-            done.append(messages.backup_made(backup(path, version)))
+            done.append(Notice("backup_made", copy=backup(path, version)))
         if HISTORY_TABLE not in database.get_tables():
             runner.fake(runner.migrations()[0].name)  # the release before courses: it is step 1
     with _context(defaults or CourseDefaults()) as reports:
         try:
             for name in pending():
                 runner.up(name)
-                done.append(messages.migration_step_done(name))
-                done.extend(f"  {line}" for line in reports)
+                done.append(Notice("migration_step_done", step=name))
+                done.extend(Notice("step_report", notice=line) for line in reports)
                 reports.clear()
         except peewee.DatabaseError as exc:
-            raise StorageError(messages.migration_failed(name, exc)) from exc
+            raise StorageError("migration_failed", step=name, error=exc) from exc
     return done if version is not None else []

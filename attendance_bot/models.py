@@ -11,10 +11,11 @@ from pathlib import Path
 
 import peewee
 
-from . import messages, migrations
+from . import migrations
 from .database import database
 from .errors import StorageError
 from .migrations import CourseDefaults
+from .records import Source
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class Attendance(BaseModel):
     # present, late, excused, absent; code (a /here) or manual (an instructor's mark). The defaults
     # are the table's too (0003_gradebook), for statements that do not name these columns.
     status = peewee.TextField(default="present", constraints=[peewee.SQL("DEFAULT 'present'")])
-    source = peewee.TextField(default="code", constraints=[peewee.SQL("DEFAULT 'code'")])
+    source = peewee.TextField(default=Source.CODE, constraints=[peewee.SQL(f"DEFAULT '{Source.CODE}'")])
     student_key = peewee.TextField(null=True)  # the student id folded (students.student_key), for marks (0004_marks)
 
     class Meta:
@@ -253,9 +254,9 @@ def init_db(
             path = Path(path)
             if not path.exists():
                 if not create:
-                    raise StorageError(messages.no_database_at(path))
+                    raise StorageError("no_database_at", path=path)
                 if not make_folder and not os.path.lexists(path.parent):
-                    raise StorageError(messages.database_folder_missing(path))
+                    raise StorageError("database_folder_missing", path=path)
                 try:
                     if make_folder and not os.path.lexists(path.parent):
                         path.parent.mkdir(mode=0o700)
@@ -263,7 +264,7 @@ def init_db(
                     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                     os.close(fd)
                 except OSError as exc:
-                    raise StorageError(messages.database_cannot_be_created(path, exc.strerror)) from exc
+                    raise StorageError("database_cannot_be_created", path=path, reason=exc.strerror) from exc
             _make_private(path)
         shown = str(path)
         database.initialize(
@@ -283,9 +284,9 @@ def init_db(
         database.connect(reuse_if_open=True)
         version = migrations.schema_version()
         if version is not None and version > migrations.latest():
-            raise StorageError(messages.database_too_new(shown, version, migrations.latest()))
+            raise StorageError("database_too_new", path=shown, version=version, latest=migrations.latest())
         if version is not None and not upgrade and migrations.pending():
-            raise StorageError(messages.migration_pending(shown, version, migrations.latest()))
+            raise StorageError("migration_pending", path=shown, version=version, latest=migrations.latest())
         for line in migrations.upgrade(backup_path, defaults):
             log.info("%s", line)
     except StorageError:
@@ -294,8 +295,10 @@ def init_db(
     except peewee.DatabaseError as exc:
         close_all()
         if is_postgres(target):
-            raise StorageError(messages.postgres_unreachable(shown, _postgres_problem(exc, str(target)))) from exc
-        raise StorageError(messages.database_unusable(shown, exc)) from exc
+            raise StorageError(
+                "postgres_unreachable", shown=shown, problem=_postgres_problem(exc, str(target))
+            ) from exc
+        raise StorageError("database_unusable", path=shown, error=exc) from exc
     return database.obj  # type: ignore[no-any-return]
 
 
@@ -391,7 +394,7 @@ def open_postgres_read_only(url: str) -> None:
         database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     except peewee.DatabaseError as exc:
         close_all()
-        raise StorageError(messages.postgres_unreachable(_shown(url), _postgres_problem(exc, url))) from exc
+        raise StorageError("postgres_unreachable", shown=_shown(url), problem=_postgres_problem(exc, url)) from exc
 
 
 def _make_private(path: Path) -> None:

@@ -26,6 +26,15 @@ class Outcome(enum.Enum):
     KEPT = "kept"  # a right code, but the instructor has set this student's record: it stands
 
 
+class Source(enum.StrEnum):
+    """Who set a record: a check-in with the code, or an instructor (a mark, a registration's or
+    an import's record of excused or absent). An instructor's record stands against a later
+    check-in; the database and the full CSV hold the word."""
+
+    CODE = "code"
+    MANUAL = "manual"
+
+
 class Status(enum.StrEnum):
     """A record's status, in the order every table, column and legend lists them: the word the
     database and the CSVs hold (a Status is that str), the gradebook export's letter, whether it
@@ -111,6 +120,19 @@ class SessionInfo:
     course_id: int | None = None
     course_name: str | None = None
     late_after: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class SessionBrief:
+    """A session as a pick-list offers it: its id, when it opened (UTC) and whether it is open."""
+
+    session_id: str
+    opened_at: datetime
+    closed_at: datetime | None
 
     @property
     def is_open(self) -> bool:
@@ -211,6 +233,9 @@ class StudentRef:
         if self.student_key is not None:
             return f"student:{self.student_id or self.student_key}"
         return f"user:{self.user_id}"
+
+
+MAX_CHOICE = 100  # Discord's limit on an autocomplete choice's name and value
 
 
 @dataclass(frozen=True)

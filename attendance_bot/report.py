@@ -223,7 +223,7 @@ def heatmap_png(book: Gradebook, *, page: int = 1, per_page: int = PAGE_STUDENTS
         from matplotlib.patches import Patch
         from matplotlib.transforms import blended_transform_factory
     except ImportError as exc:
-        raise ReportError(messages.report_needs_matplotlib()) from exc
+        raise ReportError("report_needs_matplotlib") from exc
 
     pages = page_count(len(book.rows), per_page)
     first = (page - 1) * per_page

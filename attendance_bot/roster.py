@@ -28,7 +28,7 @@ from typing import Any
 
 import peewee
 
-from . import messages, storage
+from . import storage
 from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError
@@ -59,11 +59,15 @@ _NOT_IN_NAMES = ("Cc", "Zl", "Zp")
 
 
 class RosterError(AttendanceError):
-    """A roster file refused (the message names the line and what is wrong); nothing was imported."""
+    """A roster file refused (the sentence names the line and what is wrong); nothing was imported.
+    `line` is the file's line at fault, where there is one."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        self.line = line
-        super().__init__(message)
+    fields = ("line",)
+
+    @property
+    def line(self) -> int | None:
+        line = self.values.get("line")
+        return int(line) if line is not None else None
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,11 @@ def parse_columns(typed: str, *, from_discord: bool = False) -> RosterColumns:
         key = match[1].lower() if match else ""
         value = " ".join(match[2].replace('"', "").split()) if match else ""
         if match is None or key not in COLUMNS or key in wanted or not value.strip("+ "):
-            raise RosterError(messages.roster_bad_columns(typed, from_discord=from_discord))
+            raise RosterError("roster_bad_columns", typed=typed, from_discord=from_discord)
         wanted[key] = value
         at = match.end()
     if not wanted:
-        raise RosterError(messages.roster_bad_columns(typed, from_discord=from_discord))
+        raise RosterError("roster_bad_columns", typed=typed, from_discord=from_discord)
     return RosterColumns(wanted)
 
 
@@ -151,17 +155,17 @@ def parse_roster(data: bytes, columns: RosterColumns | None = None, *, from_disc
     refuse_size(len(data))
     for magic, kind in _MAGIC:
         if data.startswith(magic):
-            raise RosterError(messages.roster_not_text(kind))
+            raise RosterError("roster_not_text", kind=kind)
     if b"\x00" in data:
-        raise RosterError(messages.roster_not_text("a binary file"))
+        raise RosterError("roster_not_text", kind="a binary file")
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RosterError(messages.roster_not_utf8(line), line) from exc
+        raise RosterError("roster_not_utf8", line=line) from exc
     if not text.strip():
-        raise RosterError(messages.roster_empty(), 1)
+        raise RosterError("roster_empty", line=1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     return _rows(_records(reader), columns, from_discord)
 
@@ -169,7 +173,7 @@ def parse_roster(data: bytes, columns: RosterColumns | None = None, *, from_disc
 def refuse_size(size: int) -> None:
     """RosterError if a roster file of `size` bytes is over MAX_BYTES: told before it is read or downloaded."""
     if size > MAX_BYTES:
-        raise RosterError(messages.roster_too_large(MAX_BYTES // (1024 * 1024)))
+        raise RosterError("roster_too_large", limit_mb=MAX_BYTES // (1024 * 1024))
 
 
 def _delimiter(text: str) -> str:
@@ -198,7 +202,7 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise RosterError(messages.roster_bad_csv(end + 1, str(exc)), end + 1) from exc
+            raise RosterError("roster_bad_csv", line=end + 1, reason=str(exc)) from exc
         line, end = end + 1, reader.line_num
         yield line, record
 
@@ -217,17 +221,19 @@ def _rows(
         if _not_a_student(record, layout):
             continue  # Canvas's "Points Possible", Google Classroom's "Class average"
         if len(rows) == MAX_ROWS:
-            raise RosterError(messages.roster_too_many_rows(MAX_ROWS), line)
+            raise RosterError("roster_too_many_rows", limit=MAX_ROWS, line=line)
         if len(record) > width and any(cell.strip() for cell in record[width:]):
-            raise RosterError(messages.roster_extra_cells(line, len(record), width), line)
+            raise RosterError("roster_extra_cells", line=line, cells=len(record), columns=width)
         row = _row(record, layout, line, from_discord)
         key = student_key(row.student_id)
         if key in first_line:
-            raise RosterError(messages.roster_duplicate_student(first_line[key], line, row.student_id), line)
+            raise RosterError(
+                "roster_duplicate_student", first=first_line[key], second=line, student_id=row.student_id, line=line
+            )
         first_line[key] = line
         rows.append(row)
     if not rows:
-        raise RosterError(messages.roster_no_students(), 1)
+        raise RosterError("roster_no_students", line=1)
     return rows
 
 
@@ -242,7 +248,7 @@ def _layout(header: list[str], columns: RosterColumns | None, from_discord: bool
         for index, name in enumerate(names):
             if name in COLUMNS:
                 if name in where:
-                    raise RosterError(messages.roster_duplicate_column(name), 1)
+                    raise RosterError("roster_duplicate_column", name=name, line=1)
                 where[name] = index
         layout = _Layout((where["student_id"],), (where["name"],), where.get("discord"))
     else:
@@ -252,7 +258,7 @@ def _layout(header: list[str], columns: RosterColumns | None, from_discord: bool
     if layout is None:
         given = columns.wanted if columns is not None else {}
         missing = [name for name in REQUIRED if name not in names and name not in given]
-        raise RosterError(messages.roster_missing_columns(missing, header, from_discord=from_discord), 1)
+        raise RosterError("roster_missing_columns", missing=missing, found=header, from_discord=from_discord, line=1)
     return layout
 
 
@@ -290,7 +296,7 @@ def _lms_layout(header: list[str]) -> _Layout | None:
     if layout is not None:
         for index in (*layout.student_id, *layout.name, *([] if discord is None else [discord])):
             if keys.count(keys[index]) > 1:
-                raise RosterError(messages.roster_duplicate_column(header[index].strip()), 1)
+                raise RosterError("roster_duplicate_column", name=header[index].strip(), line=1)
     return layout
 
 
@@ -309,10 +315,15 @@ def _named_layout(
             column = _column(part)
             if not column or column not in names:
                 raise RosterError(
-                    messages.roster_no_such_column(key, part.strip(), header, from_discord=from_discord), 1
+                    "roster_no_such_column",
+                    key=key,
+                    column=part.strip(),
+                    found=header,
+                    from_discord=from_discord,
+                    line=1,
                 )
             if names.count(column) > 1:
-                raise RosterError(messages.roster_duplicate_column(header[names.index(column)].strip()), 1)
+                raise RosterError("roster_duplicate_column", name=header[names.index(column)].strip(), line=1)
             indexes.append(names.index(column))
         return tuple(indexes)
 
@@ -359,20 +370,20 @@ def _row(record: list[str], layout: _Layout, line: int, from_discord: bool) -> R
 
     typed_id = next((cell(i) for i in layout.student_id if cell(i).strip()), cell(layout.student_id[0]))
     if layout.id_column is not None and not typed_id.strip():
-        raise RosterError(messages.roster_empty_student_id(line, layout.id_column, from_discord=from_discord), line)
+        raise RosterError("roster_empty_student_id", line=line, column=layout.id_column, from_discord=from_discord)
     if layout.from_email:
         typed_id = typed_id.strip().rpartition("@")[0] or typed_id
     try:
         student_id = clean_student_id(typed_id)
     except StudentError as exc:
-        raise RosterError(messages.roster_bad_student_id(line, typed_id, MAX_STUDENT_ID), line) from exc
+        raise RosterError("roster_bad_student_id", line=line, typed=typed_id, limit=MAX_STUDENT_ID) from exc
     name = clean_roster_name(" ".join(cell(i) for i in layout.name))
     if name is None:
-        raise RosterError(messages.roster_bad_name(line, MAX_NAME), line)
+        raise RosterError("roster_bad_name", line=line, limit=MAX_NAME)
     typed_discord = cell(layout.discord)
     discord = typed_discord.strip().removeprefix("@").lower() or None
     if discord is not None and not _DISCORD.fullmatch(discord):
-        raise RosterError(messages.roster_bad_discord(line, typed_discord), line)
+        raise RosterError("roster_bad_discord", line=line, typed=typed_discord)
     return RosterRow(student_id, name, discord)
 
 

@@ -34,12 +34,12 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from . import codes, messages, storage
+from . import codes, storage
 from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import AttendanceError
 from .models import Attendance, Course, Session, Student
-from .records import STATUSES, CourseInfo, Status
+from .records import STATUSES, CourseInfo, Source, Status
 from .roster import clean_roster_name
 from .settings import Settings
 from .students import StudentError, clean_student_id, student_key
@@ -175,7 +175,7 @@ def read_seed(path: Path | str, tz: ZoneInfo, *, own_database: Path | None = Non
         uri = f"{path.resolve().as_uri()}?mode=ro"
         connection = sqlite3.connect(uri, uri=True)
     except (sqlite3.Error, ValueError, OSError) as exc:
-        raise SeedError(messages.seed_unreadable(shown, str(exc))) from exc
+        raise SeedError("seed_unreadable", path=shown, reason=str(exc)) from exc
     deadline = _Deadline(time.monotonic() + MAX_SEED_SECONDS)
     try:
         connection.set_progress_handler(deadline.passed, _PROGRESS_STEPS)
@@ -184,8 +184,8 @@ def read_seed(path: Path | str, tz: ZoneInfo, *, own_database: Path | None = Non
         return _read(connection, path, tz)
     except sqlite3.Error as exc:  # a damaged file, or one SQLite cannot read, or the time is up
         if deadline.stopped:
-            raise SeedError(messages.seed_too_slow(shown, MAX_SEED_SECONDS)) from exc
-        raise SeedError(messages.seed_unreadable(shown, str(exc))) from exc
+            raise SeedError("seed_too_slow", path=shown, seconds=MAX_SEED_SECONDS) from exc
+        raise SeedError("seed_unreadable", path=shown, reason=str(exc)) from exc
     finally:
         connection.close()
 
@@ -207,21 +207,21 @@ def _check_file(path: Path, own_database: Path | None) -> None:
     shown = str(path)
     try:
         if not path.exists():
-            raise SeedError(messages.seed_missing(shown))
+            raise SeedError("seed_missing", path=shown)
         if path.is_dir():
-            raise SeedError(messages.seed_is_folder(shown))
+            raise SeedError("seed_is_folder", path=shown)
         if not path.is_file():
-            raise SeedError(messages.seed_not_sqlite(shown))
+            raise SeedError("seed_not_sqlite", path=shown)
         if own_database is not None and _same_file(path, own_database):
-            raise SeedError(messages.seed_is_this_bot(shown))
+            raise SeedError("seed_is_this_bot", path=shown)
         with path.open("rb") as file:
             magic = file.read(len(_SQLITE_MAGIC))
     except ValueError as exc:  # a NUL in the name
-        raise SeedError(messages.seed_unreadable(shown, "not a usable file name")) from exc
+        raise SeedError("seed_unreadable", path=shown, reason="not a usable file name") from exc
     except OSError as exc:
-        raise SeedError(messages.seed_unreadable(shown, exc.strerror or "not a readable file")) from exc
+        raise SeedError("seed_unreadable", path=shown, reason=exc.strerror or "not a readable file") from exc
     if magic != _SQLITE_MAGIC:
-        raise SeedError(messages.seed_not_sqlite(shown))
+        raise SeedError("seed_not_sqlite", path=shown)
 
 
 def _same_file(path: Path, other: Path) -> bool:
@@ -237,7 +237,7 @@ def _columns(connection: sqlite3.Connection, table: str, shown: str) -> list[str
     """The table's column names; SeedError if one is computed at read (a generated column)."""
     rows = list(connection.execute(f"PRAGMA table_xinfo({table})"))
     if any(row[6] in (2, 3) for row in rows):  # hidden 2 and 3: generated (virtual, stored)
-        raise SeedError(messages.seed_not_a_table(shown, table, "table with computed columns"))
+        raise SeedError("seed_not_a_table", path=shown, table=table, kind="table with computed columns")
     return [str(row[1]).casefold() for row in rows]
 
 
@@ -251,33 +251,33 @@ def _check_table(tables: dict[str, tuple[str, str]], table: str, shown: str) -> 
     """SeedError unless `table` is a plain table: a view or a virtual table runs code of the file's choosing."""
     kind, sql = tables[table]
     if kind != "table":
-        raise SeedError(messages.seed_not_a_table(shown, table, kind))
+        raise SeedError("seed_not_a_table", path=shown, table=table, kind=kind)
     if " ".join(sql.split()[:2]).casefold() == "create virtual":
-        raise SeedError(messages.seed_not_a_table(shown, table, "virtual table"))
+        raise SeedError("seed_not_a_table", path=shown, table=table, kind="virtual table")
 
 
 def _too_many(rows: int, shown: str) -> None:
     if rows > MAX_SEED_ROWS:
-        raise SeedError(messages.seed_too_many_rows(shown, MAX_SEED_ROWS))
+        raise SeedError("seed_too_many_rows", path=shown, limit=MAX_SEED_ROWS)
 
 
 def _read(connection: sqlite3.Connection, path: Path, tz: ZoneInfo) -> SeedFile:
     shown = str(path)
     tables = _tables(connection)
     if tables.keys() & _OWN_TABLES:
-        raise SeedError(messages.seed_is_this_bot(shown))
+        raise SeedError("seed_is_this_bot", path=shown)
     if "attendance" not in tables:
-        raise SeedError(messages.seed_no_attendance(shown))
+        raise SeedError("seed_no_attendance", path=shown)
     _check_table(tables, "attendance", shown)
     has_students = "students" in tables
     if has_students:
         _check_table(tables, "students", shown)
     columns = _columns(connection, "attendance", shown)
     if "submitted_at" in columns:  # this bot's table (a copy of its database)
-        raise SeedError(messages.seed_is_this_bot(shown))
+        raise SeedError("seed_is_this_bot", path=shown)
     missing = [name for name in SEED_COLUMNS if name not in columns]
     if missing:
-        raise SeedError(messages.seed_missing_columns(shown, "attendance", missing))
+        raise SeedError("seed_missing_columns", path=shown, table="attendance", missing=missing)
     has_status = "status" in columns
     status = "status" if has_status else "NULL"
     cursor = connection.execute(
@@ -317,7 +317,7 @@ def _registrations(connection: sqlite3.Connection, shown: str, tz: ZoneInfo) -> 
     columns = _columns(connection, "students", shown)
     missing = [name for name in STUDENT_COLUMNS if name not in columns]
     if missing:
-        raise SeedError(messages.seed_missing_columns(shown, "students", missing))
+        raise SeedError("seed_missing_columns", path=shown, table="students", missing=missing)
     name = "student_name" if "student_name" in columns else "NULL"
     registered = "registered_at" if "registered_at" in columns else "NULL"
     cursor = connection.execute(f"SELECT user_id, student_id, {name}, {registered} FROM students")  # noqa: S608
@@ -344,7 +344,7 @@ def _user_id(value: Any, table: str, row_id: object) -> int:
     elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         number = int(value.strip())
     if number is None or not 0 < number <= _MAX_USER_ID:
-        raise SeedError(messages.seed_bad_user_id(table, row_id, value))
+        raise SeedError("seed_bad_user_id", table=table, row_id=row_id, value=value)
     return number
 
 
@@ -359,21 +359,21 @@ def _text(value: Any, column: str, row_id: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):
-        raise SeedError(messages.seed_bad_value("attendance", row_id, column, value))
+        raise SeedError("seed_bad_value", table="attendance", row_id=row_id, column=column, value=value)
     return _plain(str(value))
 
 
 def _session_id(value: Any, row_id: object) -> str:
     text = "" if value is None or isinstance(value, bytes) else _plain(str(value)).strip()
     if not text:
-        raise SeedError(messages.seed_bad_value("attendance", row_id, "session_id", value))
+        raise SeedError("seed_bad_value", table="attendance", row_id=row_id, column="session_id", value=value)
     return text
 
 
 def _source(status: str) -> str:
     """The source an imported record of `status` gets: `code` for one a check-in gives (present,
     late), else `manual` (an instructor set excused and absent)."""
-    return "code" if Status(status).by_code else "manual"
+    return Source.CODE if Status(status).by_code else Source.MANUAL
 
 
 def _status(value: Any, row_id: object) -> str:
@@ -381,7 +381,7 @@ def _status(value: Any, row_id: object) -> str:
         return Status.PRESENT.value  # a row written before the seed had statuses
     word = str(value).strip().casefold() if isinstance(value, str) else None
     if word not in STATUSES:
-        raise SeedError(messages.seed_unknown_status(value, row_id))
+        raise SeedError("seed_unknown_status", value=value, row_id=row_id)
     return word
 
 
@@ -396,7 +396,7 @@ def _time(value: Any, tz: ZoneInfo, table: str, column: str, row_id: object) -> 
             moment = moment.replace(tzinfo=tz)
         return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError) as exc:
-        raise SeedError(messages.seed_bad_value(table, row_id, column, value)) from exc
+        raise SeedError("seed_bad_value", table=table, row_id=row_id, column=column, value=value) from exc
 
 
 # -- the plan -------------------------------------------------------------------------------------
@@ -425,7 +425,9 @@ def check_sessions(course: CourseInfo, session_ids: Sequence[str]) -> dict[str, 
     for session_id, owner in sorted(existing.items()):
         if owner != course.id:
             other = Course.get_or_none(Course.id == owner) if owner is not None else None
-            raise SeedError(messages.seed_session_of_another_course(session_id, other.name if other else None))
+            raise SeedError(
+                "seed_session_of_another_course", session_id=session_id, course_name=other.name if other else None
+            )
     return existing
 
 
@@ -615,7 +617,7 @@ class SeedImportService:
                 "old_status": None,
                 "new_status": None,
                 "reason": "seed registration",
-                "source": "manual",
+                "source": Source.MANUAL,
             }
             for r in plan.registrations
         ]

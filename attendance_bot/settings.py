@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decouple import RepositoryEnv
 
-from .errors import ConfigurationError
+from .errors import AttendanceError, ConfigurationError, Notice
 
 DEFAULT_DATABASE_PATH = "data/attendance.db"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -31,28 +31,30 @@ _MENTION = re.compile(r"^<[#@&!]+([0-9]+)>$")
 _BOT_PREFIX = re.compile(r"^bot\s+", re.IGNORECASE)
 _ETC_GMT = re.compile(r"^(?:Etc/)?GMT([+-])([0-9]{1,2})$")
 
-# Zones from tzdata's legacy files that work but rarely mean what the operator wants:
-# name -> (what it is, the zone to use instead).
-_LEGACY_ZONES = {
-    "EST": ("fixed UTC−5, no daylight saving", "America/New_York"),
-    "MST": ("fixed UTC−7, no daylight saving", "America/Denver (America/Phoenix in Arizona)"),
-    "HST": ("fixed UTC−10, no daylight saving", "Pacific/Honolulu"),
-    "EST5EDT": ("US rules only, no local history", "America/New_York"),
-    "CST6CDT": ("US rules only, no local history", "America/Chicago"),
-    "MST7MDT": ("US rules only, no local history", "America/Denver"),
-    "PST8PDT": ("US rules only, no local history", "America/Los_Angeles"),
-    "CET": ("EU rules only, no local history", "your city's zone, such as Europe/Berlin or Europe/Paris"),
-    "MET": ("EU rules only, no local history", "your city's zone, such as Europe/Berlin or Europe/Paris"),
-    "EET": ("EU rules only, no local history", "your city's zone, such as Europe/Athens or Europe/Helsinki"),
-    "WET": ("EU rules only, no local history", "your city's zone, such as Europe/Lisbon"),
-    "US/Eastern": ("an old alias", "America/New_York"),
-    "US/Central": ("an old alias", "America/Chicago"),
-    "US/Mountain": ("an old alias", "America/Denver"),
-    "US/Arizona": ("an old alias", "America/Phoenix"),
-    "US/Pacific": ("an old alias", "America/Los_Angeles"),
-    "US/Alaska": ("an old alias", "America/Anchorage"),
-    "US/Hawaii": ("an old alias", "Pacific/Honolulu"),
-}
+# Zones from tzdata's legacy files that work but rarely mean what the operator wants: a warning
+# (the sentence legacy_zone says what each is and which zone to use instead).
+LEGACY_ZONES = frozenset(
+    {
+        "EST",
+        "MST",
+        "HST",
+        "EST5EDT",
+        "CST6CDT",
+        "MST7MDT",
+        "PST8PDT",
+        "CET",
+        "MET",
+        "EET",
+        "WET",
+        "US/Eastern",
+        "US/Central",
+        "US/Mountain",
+        "US/Arizona",
+        "US/Pacific",
+        "US/Alaska",
+        "US/Hawaii",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,9 @@ class Settings:
     discord_api_base: str = DEFAULT_API_BASE
     # The course ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID define, when they are set.
     course_name: str = DEFAULT_COURSE_NAME
-    # Likely pitfalls that still work (a legacy zone, a cleaned-up token): `check` prints them
-    # and the bot logs them at start.
-    warnings: tuple[str, ...] = ()
+    # Likely pitfalls that still work (a legacy zone, a cleaned-up token), as data: `check` prints
+    # them and the bot logs them at start.
+    notices: tuple[Notice, ...] = ()
     # A PostgreSQL server (DATABASE_URL postgresql://...); None: the SQLite file database_path.
     # It may hold a password: never printed (see database_shown).
     database_url: str | None = field(default=None, repr=False)
@@ -88,6 +90,11 @@ class Settings:
     # The database is the project's data/attendance.db (DATABASE_PATH unset, or set to it), whose
     # folder the bot (and `migrate`) may make; the folder of any other path must exist.
     default_database: bool = False
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The notices as English sentences (what `check` prints and the bot logs)."""
+        return tuple(str(notice) for notice in self.notices)
 
     @property
     def database_target(self) -> str | Path:
@@ -120,13 +127,23 @@ def _sources(env_file: Path | None, environ: Mapping[str, str]) -> Mapping[str, 
     return ChainMap(dict(environ), file_values)
 
 
+class SettingProblem(AttendanceError):
+    """One setting missing or malformed: one of a ConfigurationError's errors."""
+
+
 class _Reader:
-    """Reads raw strings and collects one problem sentence per bad variable."""
+    """Reads raw strings and collects one problem per bad variable, and the notices."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
-        self.problems: list[str] = []
-        self.warnings: list[str] = []
+        self.problems: list[AttendanceError] = []
+        self.notices: list[Notice] = []
+
+    def problem(self, kind: str, /, **values: object) -> None:
+        self.problems.append(SettingProblem(kind, **values))
+
+    def notice(self, kind: str, /, **values: object) -> None:
+        self.notices.append(Notice(kind, **values))
 
     def raw(self, name: str) -> str | None:
         value = self._values.get(name)
@@ -138,7 +155,7 @@ class _Reader:
     def required_text(self, name: str, example: str) -> str:
         value = self.raw(name)
         if value is None:
-            self.problems.append(f"{name} is missing: set it in .env, for example {name}={example}")
+            self.problem("setting_missing", name=name, example=example)
             return ""
         return value
 
@@ -146,19 +163,14 @@ class _Reader:
         value = self.raw(name)
         if value is None:
             if required:
-                self.problems.append(
-                    f"{name} is missing: set it to the channel's numeric id, for example "
-                    f"{name}=123456789012345678 (Discord: Developer Mode, right-click, Copy ID)"
-                )
+                self.problem("channel_id_missing", name=name)
             return None
         if _SNOWFLAKE.match(value):
             return int(value)
         mention = _MENTION.match(value)
         # Suggest the number inside a mention only when it is a valid id itself (`<#1>` is not).
-        hint = f" (use {mention.group(1)}, without <#...>)" if mention and _SNOWFLAKE.match(mention.group(1)) else ""
-        self.problems.append(
-            f"{name} must be a numeric Discord id of 15-22 digits such as 123456789012345678, not {value!r}{hint}"
-        )
+        inside = mention.group(1) if mention and _SNOWFLAKE.match(mention.group(1)) else None
+        self.problem("setting_not_a_snowflake", name=name, value=value, inside=inside)
         return None
 
     def token(self, *, required: bool) -> str:
@@ -166,19 +178,13 @@ class _Reader:
         raw = self.raw("DISCORD_BOT_TOKEN") or ""
         token, pasted = _clean_token(raw)
         if pasted:
-            self.warnings.append(
-                f"DISCORD_BOT_TOKEN was pasted with {' and '.join(pasted)}: removed here, as no token contains "
-                "them; write the bare token in .env"
-            )
+            self.notice("token_pasted_with", pasted=pasted)
         if not token:
             if required:
                 self.required_text("DISCORD_BOT_TOKEN", "your-bot-token-from-the-developer-portal")
             return ""
         if re.search(r"\s", token):
-            self.warnings.append(
-                "DISCORD_BOT_TOKEN contains spaces, which a Discord token never does: copy it again from the "
-                "Developer Portal (Bot → Reset Token)"
-            )
+            self.notice("token_has_spaces")
         return token
 
     def integer(self, name: str, default: int, low: int, high: int, unit: str) -> int:
@@ -186,17 +192,18 @@ class _Reader:
         if value is None:
             return default
         if not _INTEGER.match(value):
-            self.problems.append(f"{name} must be a whole number of {unit} from {low} to {high}, not {value!r}")
+            self.problem("setting_not_a_whole_number", name=name, unit=unit, low=low, high=high, value=value)
             return default
         number = int(value)
         if not low <= number <= high:
-            self.problems.append(f"{name} must be from {low} to {high} {unit}, not {number}")
+            self.problem("setting_out_of_range", name=name, low=low, high=high, unit=unit, number=number)
             return default
         return number
 
 
 def _clean_token(raw: str) -> tuple[str, list[str]]:
-    """The token with surrounding quotes and a `Bot ` prefix removed, and which of them were there."""
+    """The token with surrounding quotes and a `Bot ` prefix removed, and which of them were there
+    ("quotes", "bot prefix")."""
     token, pasted = raw.strip(), []
     while True:
         if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
@@ -205,29 +212,19 @@ def _clean_token(raw: str) -> tuple[str, list[str]]:
                 pasted.append("quotes")
         elif _BOT_PREFIX.match(token):
             token = _BOT_PREFIX.sub("", token, count=1)
-            if "a 'Bot ' prefix" not in pasted:
-                pasted.append("a 'Bot ' prefix")
+            if "bot prefix" not in pasted:
+                pasted.append("bot prefix")
         else:
             return token, pasted
 
 
-def _zone_warning(name: str) -> str | None:
-    """A sentence about a legacy TIMEZONE that works but is probably not what was meant."""
-    if name in _LEGACY_ZONES:
-        what, instead = _LEGACY_ZONES[name]
-        if what.startswith("fixed"):
-            return (
-                f"TIMEZONE={name} is a legacy zone ({what}): if clocks change in summer where you teach, "
-                f"times will be an hour off; use {instead}"
-            )
-        return f"TIMEZONE={name} is a legacy zone ({what}); use {instead}"
+def _zone_notice(name: str) -> Notice | None:
+    """A legacy TIMEZONE that works but is probably not what was meant."""
+    if name in LEGACY_ZONES:
+        return Notice("legacy_zone", name=name)
     etc = _ETC_GMT.match(name)
     if etc and int(etc.group(2)):
-        offset = f"UTC{'−' if etc.group(1) == '+' else '+'}{int(etc.group(2))}"
-        return (
-            f"TIMEZONE={name} means {offset} (the sign of these names is inverted), fixed, no daylight saving; "
-            "use your city's zone, such as America/New_York or Asia/Kolkata"
-        )
+        return Notice("inverted_zone", name=name, hours=int(etc.group(2)) * (-1 if etc.group(1) == "+" else 1))
     return None
 
 
@@ -240,9 +237,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _api_base_problem(api_base: str) -> str | None:
+def _api_base_problem(api_base: str) -> AttendanceError | None:
     """Why DISCORD_API_BASE cannot be used: not an http(s) URL, or clear-text http beyond loopback."""
-    malformed = f"DISCORD_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, not {api_base!r}"
+    malformed = SettingProblem("api_base_malformed", api_base=api_base, default=DEFAULT_API_BASE)
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", api_base):
         return malformed
     try:
@@ -252,25 +249,18 @@ def _api_base_problem(api_base: str) -> str | None:
     except ValueError:
         return malformed
     if parts.scheme == "http" and not _is_loopback(host):
-        return (
-            "DISCORD_API_BASE may use http:// only on this machine (127.0.0.1, ::1, localhost): anywhere else the "
-            f"token would cross the network in clear text; use https://, not {api_base!r}"
-        )
+        return SettingProblem("api_base_in_clear_text", api_base=api_base)
     return None
 
 
-def everyone_role_problem(role_id: int | None, guild_id: int | None) -> str | None:
-    """The sentence refusing ADMIN_ROLE_ID when it is the guild's @everyone role (same id), else None.
+def everyone_role_problem(role_id: int | None, guild_id: int | None) -> AttendanceError | None:
+    """The error refusing ADMIN_ROLE_ID when it is the guild's @everyone role (same id), else None.
 
     load_settings() checks it against GUILD_ID; the bot calls it again once it knows its guild.
     """
     if role_id is None or guild_id is None or role_id != guild_id:
         return None
-    return (
-        "ADMIN_ROLE_ID is the server's own id, which Discord uses for the @everyone role: every member would be "
-        "an instructor. Set it to the instructors' role (Server Settings → Roles → right-click → Copy Role ID), "
-        "or leave it unset"
-    )
+    return SettingProblem("admin_role_is_everyone")
 
 
 def load_settings(
@@ -302,14 +292,10 @@ def load_settings(
     )
     if admin_set != attendance_set:
         missing = "ATTENDANCE_CHANNEL_ID" if admin_set else "ADMIN_CHANNEL_ID"
-        reader.problems.append(
-            f"{missing} is missing: ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID define a course together; set both "
-            f"to the channels' numeric ids (for example {missing}=123456789012345678), or neither and set courses "
-            "up with /course create"
-        )
+        reader.problem("channel_pair_incomplete", missing=missing)
     course_name = " ".join((reader.raw("COURSE_NAME") or DEFAULT_COURSE_NAME).split())
     if len(course_name) > 50:
-        reader.problems.append(f"COURSE_NAME must be 1-50 characters, not {len(course_name)}")
+        reader.problem("env_course_name_too_long", length=len(course_name))
     display_channel = reader.snowflake("CODE_DISPLAY_CHANNEL_ID", required=False)
     admin_role = reader.snowflake("ADMIN_ROLE_ID", required=False)
     guild = reader.snowflake("GUILD_ID", required=False)
@@ -317,10 +303,7 @@ def load_settings(
     if everyone:
         reader.problems.append(everyone)
     if admin_channel is not None and admin_channel == attendance_channel:
-        reader.warnings.append(
-            "ADMIN_CHANNEL_ID and ATTENDANCE_CHANNEL_ID are the same channel: instructors then work where students "
-            "type /here (the close summary is posted there too); a separate admin channel is usual"
-        )
+        reader.notice("admin_channel_is_attendance_channel")
 
     interval = reader.integer("CODE_ROTATION_INTERVAL", DEFAULT_INTERVAL, MIN_INTERVAL, MAX_INTERVAL, "seconds")
     length = reader.integer("CODE_LENGTH", DEFAULT_CODE_LENGTH, MIN_CODE_LENGTH, MAX_CODE_LENGTH, "characters")
@@ -331,11 +314,11 @@ def load_settings(
     try:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        reader.problems.append(f"TIMEZONE must be an IANA time zone name such as UTC or Europe/Berlin, not {tz_name!r}")
+        reader.problem("timezone_unknown", name=tz_name)
     else:
-        zone_warning = _zone_warning(tz_name)
-        if zone_warning:
-            reader.warnings.append(zone_warning)
+        zone_notice = _zone_notice(tz_name)
+        if zone_notice:
+            reader.notices.append(zone_notice)
 
     database_url, db_raw = _database_url(reader)
     db_raw = db_raw or DEFAULT_DATABASE_PATH
@@ -344,7 +327,7 @@ def load_settings(
         database_path = base_dir / database_path
     default_database = database_url is None and database_path == base_dir / DEFAULT_DATABASE_PATH
     if database_url is None and database_path.exists() and database_path.is_dir():
-        reader.problems.append(f"DATABASE_PATH must name a file, but {db_raw!r} is a folder")
+        reader.problem("database_path_is_folder", typed=db_raw)
     shard_count, shard_ids = _shards(reader)
     uvloop, orjson = _speedup(reader, "UVLOOP"), _speedup(reader, "ORJSON")
 
@@ -354,7 +337,7 @@ def load_settings(
         reader.problems.append(api_problem)
 
     if reader.problems:
-        raise ConfigurationError(reader.problems)
+        raise ConfigurationError(errors=reader.problems)
     return Settings(
         discord_bot_token=token,
         admin_channel_id=admin_channel,
@@ -369,7 +352,7 @@ def load_settings(
         guild_id=guild,
         discord_api_base=api_base,
         course_name=course_name,
-        warnings=tuple(reader.warnings),
+        notices=tuple(reader.notices),
         database_url=database_url,
         shard_count=shard_count,
         shard_ids=shard_ids,
@@ -469,41 +452,31 @@ def _database_url(reader: _Reader) -> tuple[str | None, str | None]:
     url = reader.raw("DATABASE_URL")
     if url is None:
         if path is not None and (_URL_IN_PATH.match(path) or "://" in path):
-            reader.problems.append(
-                f"DATABASE_PATH is a file's path, not a URL ({shown_url(path)}): write the path alone, as in "
-                f"DATABASE_PATH={DEFAULT_DATABASE_PATH}, or give the URL as DATABASE_URL"
-            )
+            reader.problem("database_path_is_a_url", shown=shown_url(path), default=DEFAULT_DATABASE_PATH)
             return None, None
         return None, path
     if path is not None:
-        reader.warnings.append("DATABASE_PATH is ignored: DATABASE_URL is set and wins")
+        reader.notice("database_path_ignored")
     if _reliable(url) is None and url.partition(":")[0].lower() in _POSTGRES_SCHEMES:
-        reader.problems.append(
-            f"DATABASE_URL {shown_url(url)} cannot be read as a URL such as {_URL_EXAMPLE}: its port is not a "
-            "number, or its password holds / ? # : or @ as they are; write those percent-encoded (%2F %3F %23 %3A %40)"
-        )
+        reader.problem("database_url_unreadable", shown=shown_url(url), example=_URL_EXAMPLE)
         return None, None
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        reader.problems.append(f"DATABASE_URL is not a URL such as {_URL_EXAMPLE} (its port is not a number)")
+        reader.problem("database_url_bad_port", example=_URL_EXAMPLE)
         return None, None
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
         if parts.netloc or not parts.path.strip("/"):
-            reader.problems.append(f"DATABASE_URL sqlite:/// must be followed by the file's path, as in {_URL_EXAMPLE}")
+            reader.problem("database_url_sqlite_without_path", example=_URL_EXAMPLE)
             return None, None
         return None, parts.path[1:]  # sqlite:///relative/file, sqlite:////absolute/file
     if scheme not in _POSTGRES_SCHEMES:
-        reader.problems.append(
-            f"DATABASE_URL must start with postgresql:// or sqlite:///, as in {_URL_EXAMPLE}, not {scheme or 'nothing'}://"
-        )
+        reader.problem("database_url_bad_scheme", scheme=scheme, example=_URL_EXAMPLE)
         return None, None
     if not parts.hostname or not parts.path.strip("/") or port == 0:
-        reader.problems.append(
-            f"DATABASE_URL must name the server and the database, as in {_URL_EXAMPLE}: {shown_url(url)} does not"
-        )
+        reader.problem("database_url_incomplete", shown=shown_url(url), example=_URL_EXAMPLE)
         return None, None
     return url, None
 
@@ -516,9 +489,7 @@ def _shards(reader: _Reader) -> tuple[int | None, tuple[int, ...] | None]:
     count_raw, ids_raw = reader.raw("SHARD_COUNT"), reader.raw("SHARD_IDS")
     if count_raw is None:
         if ids_raw is not None:
-            reader.problems.append(
-                "SHARD_IDS needs SHARD_COUNT (the number of shards in all), for example SHARD_COUNT=2"
-            )
+            reader.problem("shard_ids_without_count")
         return None, None
     count = reader.integer("SHARD_COUNT", 1, 1, MAX_SHARDS, "shards")
     if ids_raw is None:
@@ -527,14 +498,11 @@ def _shards(reader: _Reader) -> tuple[int | None, tuple[int, ...] | None]:
     for part in ids_raw.split(","):
         text = part.strip()
         if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) >= count:
-            reader.problems.append(
-                f"SHARD_IDS must list shard numbers from 0 to {count - 1} separated by commas, for example "
-                f"SHARD_IDS=0,1, not {ids_raw!r}"
-            )
+            reader.problem("shard_ids_malformed", highest=count - 1, typed=ids_raw)
             return count, None
         ids.append(int(text))
     if len(set(ids)) != len(ids):
-        reader.problems.append(f"SHARD_IDS lists a shard twice: {ids_raw!r}")
+        reader.problem("shard_ids_twice", typed=ids_raw)
         return count, None
     return count, tuple(sorted(ids))
 
@@ -543,14 +511,14 @@ def _speedup(reader: _Reader, name: str) -> bool:
     """UVLOOP or ORJSON: on or off (unset: off); on while its package is missing is a warning, not an error."""
     import sys
 
-    from . import messages, speedups
+    from . import speedups
 
     raw = reader.raw(name)
     value = speedups.parse_switch(raw)
     if value is None:
-        reader.problems.append(f"{name} must be on or off, not {raw!r}")
+        reader.problem("switch_malformed", name=name, typed=raw)
         return False
     module = speedups.SWITCHES[name]
     if value and not speedups.installed(module):
-        reader.warnings.append(messages.speedup_missing(name, module, sys.executable))
+        reader.notice("speedup_missing", name=name, module=module, python=sys.executable)
     return value

@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from . import messages
+from .errors import Notice
 
 # setting name -> the module it switches on
 SWITCHES = {"UVLOOP": "uvloop", "ORJSON": "orjson"}
@@ -34,27 +34,27 @@ def installed(module: str) -> bool:
         return False
 
 
-def apply(*, uvloop: bool, orjson: bool) -> list[str]:
-    """Switch both before nextcord is imported (afterwards ORJSON=off no longer can); one line for
-    each speed-up in use.
+def apply(*, uvloop: bool, orjson: bool) -> list[Notice]:
+    """Switch both before nextcord is imported (afterwards ORJSON=off no longer can); one notice
+    for each speed-up in use (str() of each is its line).
 
     A switch that is on while its package is missing does nothing here (Settings has a warning
     for it, which `check` prints and the bot logs at start).
     """
-    lines: list[str] = []
+    lines: list[Notice] = []
     if orjson and installed("orjson"):
-        lines.append(messages.speedup_in_use("orjson", _version("orjson"), "nextcord's JSON"))
+        lines.append(Notice("speedup_in_use", module="orjson", version=_version("orjson"), what="nextcord's JSON"))
     elif not orjson and "nextcord" not in sys.modules and "orjson" not in sys.modules:
         sys.modules["orjson"] = None  # type: ignore[assignment]  # `import orjson` now raises ModuleNotFoundError
     if uvloop and installed("uvloop"):
         import uvloop as uvloop_module
 
         asyncio.set_event_loop_policy(uvloop_module.EventLoopPolicy())
-        lines.append(messages.speedup_in_use("uvloop", _version("uvloop"), "the event loop"))
+        lines.append(Notice("speedup_in_use", module="uvloop", version=_version("uvloop"), what="the event loop"))
     return lines
 
 
-def apply_from_environ(environ: Mapping[str, str] | None = None) -> list[str]:
+def apply_from_environ(environ: Mapping[str, str] | None = None) -> list[Notice]:
     """The same from raw UVLOOP/ORJSON values (the benchmark's bare bot, which reads no Settings)."""
     values = os.environ if environ is None else environ
     return apply(

@@ -18,7 +18,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from . import messages
 from .errors import StorageError
 from .models import (
     Attendance,
@@ -133,7 +132,7 @@ def failure(action: str, exc: BaseException) -> StorageError:
     StorageError saying what could not be done (and that nothing changed)."""
     log.error("Database error while %s: %s", action, _root_cause(exc))
     drop_broken_connection()
-    return StorageError(messages.database_failure(action))
+    return StorageError("database_failure", action=action)
 
 
 def drop_broken_connection() -> None:

@@ -17,11 +17,11 @@ from datetime import datetime
 
 import peewee
 
-from . import messages, storage
+from . import storage
 from .clock import Clock, utc_now
 from .errors import AttendanceError
 from .models import Attendance, Course, RosterEntry, Session, Student
-from .records import CourseInfo
+from .records import CourseInfo, Source
 
 MAX_STUDENT_ID = 32
 MAX_NAME = 100
@@ -46,11 +46,15 @@ class ClaimConflict:
 
 
 class StudentIdTaken(StudentError):
-    """An id another account of the server holds; `conflict` says whose, for the admin channels only."""
+    """An id another account of the server holds; `conflict` says whose, for the admin channels only
+    (the student's sentence names no one)."""
 
-    def __init__(self, message: str, conflict: ClaimConflict) -> None:
-        self.conflict = conflict
-        super().__init__(message)
+    fields = ("conflict",)
+
+    @property
+    def conflict(self) -> ClaimConflict:
+        conflict: ClaimConflict = self.values["conflict"]
+        return conflict
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def clean_student_id(typed: str) -> str:
     """A student id as stored; StudentError naming the characters allowed if it is not one."""
     value = str(typed).strip()
     if not _STUDENT_ID.match(value):
-        raise StudentError(messages.student_id_invalid(typed, MAX_STUDENT_ID))
+        raise StudentError("student_id_invalid", typed=typed, limit=MAX_STUDENT_ID)
     return value
 
 
@@ -108,7 +112,7 @@ def clean_name(typed: str | None) -> str | None:
     if not value:
         return None
     if len(value) > MAX_NAME or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
-        raise StudentError(messages.student_name_invalid(MAX_NAME))
+        raise StudentError("student_name_invalid", limit=MAX_NAME)
     return value
 
 
@@ -144,18 +148,18 @@ class StudentService:
             with storage.immediate():
                 courses = list(Course.select().where(Course.guild_id == guild_id).order_by(Course.id))
                 if not courses:
-                    raise StudentError(messages.no_course_in_server_reply())
+                    raise StudentError("no_course_in_server_reply")
                 key = student_key(sid)
                 own = Student.get_or_none((Student.guild_id == guild_id) & (Student.user_id == user_id))
                 kept = own is not None and bool(own.confirmed) and own.student_key == key  # an instructor decided
                 named = _roster_usernames([c.id for c in courses], key)
                 mine = bool(username) and str(username).strip().casefold() in named
                 if named and not mine and not kept:
-                    raise StudentError(messages.student_id_roster_other())
+                    raise StudentError("student_id_roster_other")
                 holder = Student.get_or_none((Student.guild_id == guild_id) & (Student.student_key == key))
                 if holder is not None and holder.user_id != user_id:
                     if not mine or holder.confirmed:
-                        raise StudentIdTaken(messages.student_id_taken(), _conflict(courses, key, holder, user_id))
+                        raise StudentIdTaken("student_id_taken", conflict=_conflict(courses, key, holder, user_id))
                     _drop(holder, now, who, "claim-dropped", f"the roster names {str(username).strip()} for it")
                 confirmed = mine or kept
                 row, before = storage.save_student(
@@ -176,10 +180,10 @@ class StudentService:
                     actor=who,
                     action=action,
                     reason=None if before is None else f"was {before.student_id}",
-                    source="manual",
+                    source=Source.MANUAL,
                 )
         except peewee.IntegrityError as exc:  # another process registered the id meanwhile
-            raise StudentError(messages.student_id_taken()) from exc
+            raise StudentError("student_id_taken") from exc
         except peewee.DatabaseError as exc:
             raise storage.failure("registering", exc) from exc
         return Registration(guild_id, user_id, row.student_id, row.name, before is not None, confirmed)
@@ -222,7 +226,7 @@ class StudentService:
         try:
             key = student_key(clean_student_id(typed))
         except StudentError:  # no id at all (a NUL, a space, 6,000 characters): nobody of the course
-            raise StudentError(messages.link_unknown_student(typed, course.name)) from None
+            raise StudentError("link_unknown_student", typed=typed, course_name=course.name) from None
         now = self.clock()
         guild_id = course.guild_id
         try:
@@ -230,7 +234,7 @@ class StudentService:
                 entry = RosterEntry.get_or_none((RosterEntry.course_id == course.id) & (RosterEntry.student_key == key))
                 claimed = next((c for c in self.claims(course) if student_key(c.student_id) == key), None)
                 if guild_id is None or (entry is None and claimed is None):
-                    raise StudentError(messages.link_unknown_student(typed, course.name))
+                    raise StudentError("link_unknown_student", typed=typed, course_name=course.name)
                 sid = entry.student_id if entry is not None else claimed.student_id  # type: ignore[union-attr]
                 others = Student.select().where(
                     (Student.guild_id == guild_id) & (Student.student_key == key) & (Student.user_id != user_id)
@@ -254,7 +258,7 @@ class StudentService:
                     actor=actor,
                     action="link",
                     reason=None if before is None else f"{course.name}: was {before.student_id}",
-                    source="manual",
+                    source=Source.MANUAL,
                 )
         except peewee.DatabaseError as exc:
             raise storage.failure("linking the account", exc) from exc
@@ -301,5 +305,5 @@ def _drop(row: Student, at: datetime, actor: str, action: str, reason: str) -> N
         actor=actor,
         action=action,
         reason=reason,
-        source="manual",
+        source=Source.MANUAL,
     )

@@ -217,7 +217,7 @@ def _nextcord_json(**switches: bool) -> str:
     """Which JSON nextcord picked in a fresh interpreter after speedups.apply(**switches)."""
     code = (
         "from attendance_bot.speedups import apply\n"
-        f"lines = apply(**{switches!r})\n"
+        f"lines = [str(notice) for notice in apply(**{switches!r})]\n"
         "import asyncio, nextcord.utils\n"
         "print(nextcord.utils.HAS_ORJSON, type(asyncio.new_event_loop()).__module__, lines)\n"
     )

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
+from attendance_bot.choices import session_choices, student_choice, student_choices
 from attendance_bot.corrections import (
     MAX_REASON,
     STATUSES,
@@ -299,7 +300,7 @@ def test_choices_are_the_roster_and_everyone_who_checked_in(
     corrections: CorrectionService, course_id: int, class_day: str
 ) -> None:
     """Roster students first, then accounts not on it; each value finds its student again."""
-    choices = corrections.student_choices(course_id, "")
+    choices = student_choices(corrections, course_id, "")
     assert [c.label for c in choices] == [
         "S1 · Ada Lovelace · @ada",
         "S2 · Sam Smith",
@@ -308,7 +309,7 @@ def test_choices_are_the_roster_and_everyone_who_checked_in(
         "@s2 (not on the roster)",
     ]
     for choice in choices:
-        assert corrections.choice(corrections.resolve_student(course_id, GUILD_ID, choice.value)) == choice
+        assert student_choice(corrections.resolve_student(course_id, GUILD_ID, choice.value)) == choice
 
 
 @pytest.mark.parametrize(
@@ -327,12 +328,12 @@ def test_choices_are_filtered_by_what_is_typed(
     corrections: CorrectionService, course_id: int, class_day: str, typed: str, labels: list[str]
 ) -> None:
     """Case-insensitive, in the student id, the name, the username or the account id."""
-    assert [c.label for c in corrections.student_choices(course_id, typed)] == labels
+    assert [c.label for c in student_choices(corrections, course_id, typed)] == labels
 
 
 def test_choices_stop_at_the_limit(corrections: CorrectionService, course_id: int, class_day: str) -> None:
     """Discord takes at most 25 choices; the limit is the caller's."""
-    assert len(corrections.student_choices(course_id, "", limit=2)) == 2
+    assert len(student_choices(corrections, course_id, "", limit=2)) == 2
 
 
 def test_labels_are_clean_and_short(
@@ -344,10 +345,10 @@ def test_labels_are_clean_and_short(
     )
     service.open_session(course_id)
     check_in(service, NEW, "\u202eevil\x1b[31m\u200b")
-    for choice in corrections.student_choices(course_id, ""):
+    for choice in student_choices(corrections, course_id, ""):
         assert len(choice.label) <= 100 and len(choice.value) <= 100
         assert not any(unicodedata.category(ch)[0] == "C" for ch in choice.label)
-    labels = [c.label for c in corrections.student_choices(course_id, "evil")]
+    labels = [c.label for c in student_choices(corrections, course_id, "evil")]
     assert labels == ["@evil[31m (not on the roster)"]
 
 
@@ -371,13 +372,13 @@ def test_session_choices_are_newest_first_in_the_time_zone(
     ids = _three_sessions(service, clock, course_id)
     opened = service.open_session(course_id).session_id
     paris = CorrectionService(settings_factory(TIMEZONE="Europe/Paris"), clock)
-    choices = paris.session_choices(course_id, "")
+    choices = session_choices(paris, course_id, "")
     assert [c.value for c in choices] == [opened, *reversed(ids)]
     assert choices[-1].label == f"{ids[0]} · Mon 02 Sep 2024 11:00 · closed"
     assert choices[0].label.endswith(" · open")
-    assert [c.value for c in paris.session_choices(course_id, "03 SEP")] == [ids[1]]
-    assert paris.session_choices(course_id, "", limit=1) == choices[:1]
-    assert paris.session_choices(course_id, "x" * 6000) == []
+    assert [c.value for c in session_choices(paris, course_id, "03 SEP")] == [ids[1]]
+    assert session_choices(paris, course_id, "", limit=1) == choices[:1]
+    assert session_choices(paris, course_id, "x" * 6000) == []
 
 
 def test_the_default_session_is_the_open_one_else_the_latest(
@@ -695,7 +696,7 @@ def test_hostile_student_inputs_find_one_student_or_say_so(
         assert "\n" not in str(exc) and len(str(exc)) < 600
     else:
         assert who.student_key is not None or who.user_id is not None
-    for choice in corrections.student_choices(course_id, typed):
+    for choice in student_choices(corrections, course_id, typed):
         assert len(choice.label) <= 100 and len(choice.value) <= 100
         assert not any(unicodedata.category(ch)[0] == "C" for ch in choice.label)
 
@@ -710,4 +711,4 @@ def test_hostile_session_ids_are_unknown(
         return
     text = refused(lambda: corrections.mark(course_id, "S1", "absent", typed, actor="inst"), UnknownSession)
     assert len(text) < 300
-    assert corrections.session_choices(course_id, typed) in ([], corrections.session_choices(course_id, ""))
+    assert session_choices(corrections, course_id, typed) in ([], session_choices(corrections, course_id, ""))

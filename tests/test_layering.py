@@ -271,3 +271,117 @@ def test_no_import_circles() -> None:
     graph = import_graph()
     assert {"attendance_bot.models", "attendance_bot.emulator.rest", "attendance_bot.bench.runner"} <= set(graph)
     assert import_circles(graph) == []
+
+
+# -- the layers and the arrows between them ---------------------------------------------------------
+
+# Every top-level module and package of attendance_bot, by layer. A new module is placed here (the
+# test below fails until it is), and the README's architecture section says the same.
+LAYERS: dict[str, set[str]] = {
+    # rules and vocabulary, no database and no sentences: codes, the clock, the record types, the
+    # errors (kinds and values), the settings and the course settings described once
+    "pure": {
+        "attendance_bot",
+        "codes",
+        "clock",
+        "records",
+        "errors",
+        "settings",
+        "coursesettings",
+        "speedups",
+        "export",
+        "bigtext",
+        "shards",
+    },
+    # the database: the deferred handle, the tables, the schema steps and every write
+    "storage": {"database", "models", "migrations", "schema", "storage", "copydb"},
+    # one module per feature, and Services(settings, clock) that holds them
+    "services": {
+        "attendance",
+        "courses",
+        "students",
+        "roster",
+        "corrections",
+        "gradebook",
+        "seedimport",
+        "exports",
+        "services",
+    },
+    # every sentence (messages) and what is drawn or listed for people from the services' data
+    "text": {"messages", "report", "choices"},
+    # the edges: Discord, the shell, and the demo and playground that run the bot locally
+    "adapters": {"bot", "shell", "__main__", "demo", "playground", "emulated"},
+    # apart: the local Discord and the benchmark
+    "test beds": {"emulator", "bench"},
+}
+BELOW = {
+    "pure": {"pure"},
+    "storage": {"pure", "storage"},
+    "services": {"pure", "storage", "services"},
+    "text": {"pure", "storage", "services", "text"},
+    "adapters": {"pure", "storage", "services", "text", "adapters"},
+    "test beds": set(LAYERS),
+}
+# The arrows outside the rule, each with its reason.
+EXCEPTIONS = {
+    ("errors", "messages"): "str() of an error is its English sentence, for logs and tests (made lazily)",
+    ("demo", "emulator"): "the demo runs the bot against the local emulator",
+    ("playground", "emulator"): "the playground is the emulator driven by hand",
+    ("emulated", "emulator"): "the bot in-process against the emulator, for the demo and the playground",
+}
+
+
+def _top(module: str) -> str:
+    """`attendance_bot.bot.cogs.courses` -> `bot`; the package itself is `attendance_bot`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def layer_of(name: str) -> str | None:
+    return next((layer for layer, names in LAYERS.items() if name in names), None)
+
+
+def wrong_arrows(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """The imports between top-level modules that go up a layer (or sideways between adapters and test
+    beds) and are not among the EXCEPTIONS."""
+    wrong = set()
+    for module, imported in graph.items():
+        here = _top(module)
+        for other in imported:
+            there = _top(other)
+            if here == there or (here, there) in EXCEPTIONS:
+                continue
+            if layer_of(there) not in BELOW.get(layer_of(here) or "", set()):
+                wrong.add((here, there))
+    return sorted(wrong)
+
+
+def test_every_module_has_a_layer() -> None:
+    """Each top-level module and package of attendance_bot is placed in exactly one layer."""
+    found = {p.name.removesuffix(".py") for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    found = {"attendance_bot" if name == "__init__" else name for name in found} | {"schema"}
+    placed = [name for names in LAYERS.values() for name in names]
+    assert len(placed) == len(set(placed))
+    assert found == set(placed)
+
+
+@pytest.mark.parametrize(
+    ("graph", "wrong"),
+    [
+        ({"attendance_bot.storage": {"attendance_bot.messages"}}, [("storage", "messages")]),
+        ({"attendance_bot.courses": {"attendance_bot.bot.app"}}, [("courses", "bot")]),
+        ({"attendance_bot.settings": {"attendance_bot.models"}}, [("settings", "models")]),
+        ({"attendance_bot.bot.app": {"attendance_bot.emulator.server"}}, [("bot", "emulator")]),
+        ({"attendance_bot.report": {"attendance_bot.gradebook", "attendance_bot.messages"}}, []),
+        ({"attendance_bot.errors": {"attendance_bot.messages"}}, []),
+    ],
+)
+def test_an_arrow_up_the_layers_is_caught(graph: dict[str, set[str]], wrong: list[tuple[str, str]]) -> None:
+    """The check names an import from a lower layer into a higher one, and passes the allowed ones."""
+    assert wrong_arrows(graph) == wrong
+
+
+def test_imports_go_down_the_layers() -> None:
+    """Adapters -> text -> services -> storage -> pure, never back: in particular storage, models,
+    migrations, settings and the services import no messages (not even inside a function)."""
+    assert wrong_arrows(import_graph()) == []

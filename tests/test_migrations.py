@@ -99,7 +99,7 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
     try:
         assert migrations.schema_version() == 1
         assert migrations.pending() == ["0002_courses", "0003_gradebook", "0004_marks", "0005_claims"]
-        done = migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))
+        done = [str(notice) for notice in migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))]
         assert done[0] == messages.backup_made(Path(f"{old_copy}.bak-1"))
         assert done[1] == messages.migration_step_done("0002_courses")
         assert "3 earlier session(s) now belong to course 'Math 101'" in done[2]
@@ -295,7 +295,7 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
     database.init(str(copy))
     database.connect()
     try:
-        done = migrations.upgrade(copy)
+        done = [str(notice) for notice in migrations.upgrade(copy)]
     finally:
         close_db()
     assert done[-2:] == [

@@ -232,7 +232,7 @@ def test_everyone_role_problem_is_a_sentence_for_the_everyone_role(role: int | N
     problem = everyone_role_problem(role, guild)
     assert (problem is not None) == refused
     if problem:
-        assert problem.startswith("ADMIN_ROLE_ID ") and "@everyone" in problem
+        assert str(problem).startswith("ADMIN_ROLE_ID ") and "@everyone" in str(problem)
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,41 @@ def test_a_status_is_spelled_only_in_the_vocabulary() -> None:
     assert _spellings() == []
 
 
+def _source_spellings() -> list[tuple[str, int]]:
+    """(file, line) of every record source spelled as a string: `manual` anywhere, `code` where it is a
+    source (compared with `.source`, given as `source=`, or a `"source"` key's value)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.split("/")[0] in SPELLED_HERE:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _docstrings(tree)
+        for node in ast.walk(tree):
+            texts: list[ast.AST] = []
+            if isinstance(node, ast.Constant) and node.value == "manual" and id(node) not in skip:
+                texts.append(node)
+            elif isinstance(node, ast.Compare) and any(
+                isinstance(side, ast.Attribute) and side.attr == "source" for side in [node.left, *node.comparators]
+            ):
+                texts.extend(side for side in [node.left, *node.comparators] if isinstance(side, ast.Constant))
+            elif isinstance(node, ast.keyword) and node.arg == "source":
+                texts.extend(n for n in ast.walk(node.value) if isinstance(n, ast.Constant))
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "source":
+                        texts.extend(n for n in ast.walk(value) if isinstance(n, ast.Constant))
+            found.extend(
+                (relative, text.lineno) for text in texts if getattr(text, "value", None) in ("code", "manual")
+            )
+    return sorted(set(found))
+
+
+def test_a_source_is_spelled_only_in_the_vocabulary() -> None:
+    """A record's source (code, manual) is records.Source everywhere but the vocabulary and the frozen schema."""
+    assert _source_spellings() == []
+
+
 def test_status_is_the_word_the_database_and_csv_hold() -> None:
     """A Status is its word: equal to it, hashed as it, written as it by f-strings and the csv module."""
     from attendance_bot.records import Status

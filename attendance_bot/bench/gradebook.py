@@ -22,7 +22,7 @@ from .. import codes, storage
 from ..courses import CourseService
 from ..gradebook import GradebookService
 from ..models import Attendance, RosterEntry, Student, close_db, init_db
-from ..records import Status
+from ..records import Source, Status
 from ..report import heatmap_pages, report_csv
 from ..settings import Settings, load_settings
 from .report import machine
@@ -123,7 +123,7 @@ def generate(path: Path, students: int, sessions: int, *, seed: int = 9) -> tupl
                         "display_name": f"Display {n}",
                         "submitted_at": at,
                         "status": status.value,
-                        "source": "manual" if manual else "code",
+                        "source": Source.MANUAL if manual else Source.CODE,
                         "student_key": f"s{n:06d}" if manual and n < students else None,
                     }
                 )

@@ -12,7 +12,7 @@ from .. import codes, storage
 from ..attendance import AttendanceService
 from ..courses import CourseService
 from ..models import close_all, init_db, is_postgres
-from ..records import Status
+from ..records import Source, Status
 from ..settings import Settings, load_settings
 
 EXPORT_SESSIONS = 40  # the export: 1,000 students x 40 sessions = 40,000 rows
@@ -132,5 +132,5 @@ def _record(user_id: int, session_id: str, opened: datetime) -> storage.Attendan
         session_id=session_id,
         submitted_at=storage.stored_time(at),
         status=Status.PRESENT.value,
-        source="code",
+        source=Source.CODE,
     )

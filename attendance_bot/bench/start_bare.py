@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+from ..messages import error_text
 from ..speedups import apply_from_environ
 
 
 def main() -> None:
-    lines = apply_from_environ()
+    lines = [error_text(notice) for notice in apply_from_environ()]
     for line in lines:
         print(line, flush=True)
     if any(line.startswith("Using uvloop ") for line in lines):

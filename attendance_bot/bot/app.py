@@ -274,9 +274,9 @@ async def _start(bot: AttendanceBot, settings: Settings) -> None:
         raise StartupError(messages.discord_unreachable(settings.discord_api_base, _unreachable_reason(exc))) from None
     problem = everyone_role_problem(settings.admin_role_id, guild_id)
     if problem:
-        raise StartupError(problem)
-    for warning in getattr(settings, "warnings", ()):
-        log.warning("%s", warning)
+        raise StartupError(messages.error_text(problem))
+    for notice in settings.notices:
+        log.warning("%s", messages.error_text(notice))
     try:
         course = await bot.db.run(bot.services.courses.sync_env_course, guild_id)
     except AttendanceError as exc:

@@ -34,11 +34,11 @@ async def require_instructor(ctx: BotContext, interaction: nextcord.Interaction)
     """This server's courses, if the member instructs one of them or manages the server; else
     NotAllowed before anything about a course is looked up or said."""
     if interaction.guild_id is None:
-        raise NotAllowed(messages.not_in_a_server_reply())
+        raise NotAllowed("not_in_a_server_reply")
     courses = await ctx.db.run(ctx.services.courses.courses, interaction.guild_id)
     ctx.known_courses[interaction.guild_id] = courses
     if not manages_server(interaction) and not any(instructs(interaction, c) for c in courses):
-        raise NotAllowed(messages.not_admin_reply())
+        raise NotAllowed("not_admin_reply")
     return courses
 
 
@@ -49,7 +49,7 @@ async def admin_course(ctx: BotContext, interaction: nextcord.Interaction, name:
         ctx.services.courses.for_admin_channel, interaction.guild_id, interaction.channel_id, name, known
     )
     if not instructs(interaction, course):
-        raise NotAllowed(messages.not_admin_reply(course.name))
+        raise NotAllowed("not_admin_reply", course=course.name)
     return course
 
 
@@ -58,16 +58,16 @@ async def server_course(ctx: BotContext, interaction: nextcord.Interaction, name
     await require_instructor(ctx, interaction)
     course = await ctx.db.run(ctx.services.courses.find, name, interaction.guild_id)
     if not instructs(interaction, course):
-        raise NotAllowed(messages.not_admin_reply(course.name))
+        raise NotAllowed("not_admin_reply", course=course.name)
     return course
 
 
 def require_manager(interaction: nextcord.Interaction) -> int:
     """The server's id, if the member manages it (else NotAllowed)."""
     if interaction.guild_id is None:
-        raise NotAllowed(messages.not_in_a_server_reply())
+        raise NotAllowed("not_in_a_server_reply")
     if not manages_server(interaction):
-        raise NotAllowed(messages.not_a_manager_reply())
+        raise NotAllowed("not_a_manager_reply")
     return interaction.guild_id
 
 
@@ -111,11 +111,11 @@ def check_course_channels(
         if problem:
             raise CourseError(problem)
     if role is not None and (role.guild is None or role.guild.id != guild_id):
-        raise CourseError(messages.role_elsewhere())
+        raise CourseError("role_elsewhere")
 
 
 def refuse_unknown_role(interaction: nextcord.Interaction, role: nextcord.Role | None) -> None:
     """A role option that was given but that nextcord could not find in this server (another
     server's role) arrives as None: refuse it instead of treating it as not given."""
     if role is None and typed_options(interaction).get("instructor_role") is not None:
-        raise CourseError(messages.role_elsewhere())
+        raise CourseError("role_elsewhere")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import nextcord
 
+from .. import choices
 from ..errors import AttendanceError
 from ..records import Choice, CourseInfo
 from .checks import admin_course
@@ -49,7 +50,7 @@ async def complete_student(cog: FeatureCog, interaction: nextcord.Interaction, t
     """The course's students (roster and registered) matching what is typed."""
     course = await _autocomplete_course(cog, interaction)
     corrections = cog.ctx.services.corrections
-    found = await cog.ctx.db.run(corrections.student_choices, course.id, typed or "") if course else []
+    found = await cog.ctx.db.run(choices.student_choices, corrections, course.id, typed or "") if course else []
     await interaction.response.send_autocomplete(_choices(found))
 
 
@@ -57,7 +58,7 @@ async def complete_linkable_student(cog: FeatureCog, interaction: nextcord.Inter
     """The student ids `/attendance link` can confirm: the course's, never a Discord account."""
     course = await _autocomplete_course(cog, interaction)
     corrections = cog.ctx.services.corrections
-    found = await cog.ctx.db.run(corrections.student_choices, course.id, typed or "", 100) if course else []
+    found = await cog.ctx.db.run(choices.student_choices, corrections, course.id, typed or "", 100) if course else []
     await interaction.response.send_autocomplete(_choices([c for c in found if c.value.startswith("student:")]))
 
 
@@ -65,7 +66,7 @@ async def complete_session(cog: FeatureCog, interaction: nextcord.Interaction, t
     """The course's sessions matching what is typed."""
     course = await _autocomplete_course(cog, interaction)
     corrections = cog.ctx.services.corrections
-    found = await cog.ctx.db.run(corrections.session_choices, course.id, typed or "") if course else []
+    found = await cog.ctx.db.run(choices.session_choices, corrections, course.id, typed or "") if course else []
     await interaction.response.send_autocomplete(_choices(found))
 
 

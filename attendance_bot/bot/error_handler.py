@@ -29,13 +29,13 @@ async def reply_for(ctx: BotContext, error: BaseException, command: str, interac
     if isinstance(error, StorageError):
         if command == "here":
             await _warn_storage_failure(ctx, interaction)
-        return messages.storage_failure_reply() if command == "here" else str(error)
+        return messages.storage_failure_reply() if command == "here" else messages.error_text(error)
     if isinstance(error, NotRecorded):
         return messages.shutting_down_reply()
     if isinstance(error, Unconfirmed):
         return messages.shutdown_unconfirmed_reply()
     if isinstance(error, AttendanceError):
-        return str(error)
+        return messages.error_text(error)
     log.error("Command %s failed", command, exc_info=error)
     return messages.generic_failure_reply()
 

@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import messages
 from ..report import MAX_ATTACHMENTS, Report, ReportError
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ class ReportWorker:
         ReportError when the bot is stopping, too many wait, or the worker fails; CourseError (as
         a ReportError with its sentence) when the worker cannot read the course."""
         if self._stopping:
-            raise ReportError(messages.report_stopping_reply())
+            raise ReportError("report_stopping_reply")
         if self._busy:
             await self._wait_turn(queued)
         else:
@@ -83,7 +82,7 @@ class ReportWorker:
 
     async def _wait_turn(self, queued: Callable[[int], Awaitable[None]]) -> None:
         if len(self._waiting) >= MAX_WAITING:
-            raise ReportError(messages.report_queue_full(len(self._waiting)))
+            raise ReportError("report_queue_full", waiting=len(self._waiting))
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(turn)
         try:
@@ -107,7 +106,7 @@ class ReportWorker:
 
     async def _run(self, course_id: int) -> Report:
         if self._stopping:
-            raise ReportError(messages.report_stopping_reply())
+            raise ReportError("report_stopping_reply")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_IMPORT_ROOT, env.get("PYTHONPATH")) if p)
         process = await asyncio.create_subprocess_exec(
@@ -127,7 +126,7 @@ class ReportWorker:
             out, status = await asyncio.wait_for(_outcome(process), REPORT_SECONDS)
         except TimeoutError:
             log.error("The report of course %s took over %.0f s: its process was ended", course_id, REPORT_SECONDS)
-            raise ReportError(messages.report_failed_reply()) from None
+            raise ReportError("report_failed_reply") from None
         finally:
             self._process = None
             process.stdin.close()
@@ -135,13 +134,14 @@ class ReportWorker:
                 _end(process)
                 await process.wait()
         if self._stopping:
-            raise ReportError(messages.report_stopping_reply())
+            raise ReportError("report_stopping_reply")
         if status != 0 or not out:
             log.error("The report worker for course %s ended with status %s and no report", course_id, status)
-            raise ReportError(messages.report_failed_reply())
+            raise ReportError("report_failed_reply")
         outcome = pickle.loads(out)  # noqa: S301 - our own child's answer, on a pipe only it writes to
-        if isinstance(outcome, str):  # a domain error's sentence (an unknown course, no matplotlib)
-            raise ReportError(outcome)
+        if isinstance(outcome, tuple):  # a domain error's kind and values (an unknown course, no matplotlib)
+            kind, values = outcome
+            raise ReportError(kind, **values)
         return outcome  # type: ignore[no-any-return]
 
     async def stop(self) -> None:
@@ -150,7 +150,7 @@ class ReportWorker:
         while self._waiting:
             turn = self._waiting.popleft()
             if not turn.done():
-                turn.set_exception(ReportError(messages.report_stopping_reply()))
+                turn.set_exception(ReportError("report_stopping_reply"))
         process = self._process
         if process is None or process.returncode is not None:
             return
@@ -188,6 +188,16 @@ def _exit_when_orphaned(fd: int) -> None:
         os._exit(3)
 
 
+def _picklable(value: object) -> object:
+    """An error's value as the worker can hand it over: itself, or its text when it cannot be pickled
+    (a driver's exception holding a connection)."""
+    try:
+        pickle.dumps(value)
+    except Exception:  # anything unpicklable is sent as the text it would show
+        return str(value)
+    return value
+
+
 def _work() -> int:
     """The worker: read one request from stdin, write its report (or its error's sentence) to stdout."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -202,8 +212,8 @@ def _work() -> int:
     init_db(settings.database_target, create=False, upgrade=False)
     try:
         outcome: object = make_report(settings, course_id, max_pages=max_pages)
-    except AttendanceError as exc:
-        outcome = str(exc)
+    except AttendanceError as exc:  # its kind and values, which the parent raises as a ReportError
+        outcome = (exc.kind, {name: _picklable(value) for name, value in exc.values.items()})
     finally:
         close_db()
     out.write(pickle.dumps(outcome))

@@ -63,4 +63,4 @@ def up(migrator, db):
     )
     placed = 'UPDATE "session" SET "course_id" = {0}, "attendance_channel_id" = {0} WHERE "course_id" IS NULL'
     db.execute_sql(placed.format(db.param), (course.id, defaults.attendance_channel_id))
-    report(f"{sessions} earlier session(s) now belong to course {defaults.name!r}")
+    report("sessions_joined_course", sessions=sessions, name=defaults.name)

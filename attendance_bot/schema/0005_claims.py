@@ -12,5 +12,4 @@ def up(migrator, db):
     rows = db.execute_sql("SELECT COUNT(*) FROM student").fetchone()[0]
     migrator.migrate(migrator.add_column("student", "confirmed", peewee.BooleanField(default=True)))
     if rows:
-        plural = "s" if rows != 1 else ""
-        report(f"{rows} registration{plural} kept as confirmed (the release that made them accepted them)")
+        report("registrations_kept_confirmed", rows=rows)

@@ -21,9 +21,8 @@ from ..errors import (
     CourseError,
     CourseNeeded,
     NoOpenSession,
-    quoted,
 )
-from ..messages import MANAGE
+from ..messages import MANAGE, quoted
 from ..migrations import fold
 from ..models import init_db
 from ..records import CourseInfo
@@ -109,11 +108,11 @@ class Context:
                         [
                             f"{env_file}: no such file: `cp .env.example .env` and fill it in, "
                             "or set these variables in the environment",
-                            *exc.problems,
+                            *(messages.error_text(error) for error in exc.errors),
                         ]
                     )
                 ) from exc
-            raise CommandError(str(exc)) from exc
+            raise CommandError(messages.error_text(exc)) from exc
         except OSError as exc:
             raise CommandError(f"Cannot read {quoted(str(env_file), 200)}: {exc.strerror}") from exc
 
@@ -223,7 +222,8 @@ def course_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 def nothing_open(exc: NoOpenSession, ctx: Context) -> CommandError:
     named = messages.course_argument(ctx.options.course) if ctx.options.course else ""
-    return CommandError(f"{exc} Open one with `{MANAGE} open{named}` or /open_attendance in Discord.")
+    said = messages.error_text(exc)
+    return CommandError(f"{said} Open one with `{MANAGE} open{named}` or /open_attendance in Discord.")
 
 
 def of_course(course_name: str | None) -> str:
@@ -275,7 +275,7 @@ def open_database(settings: Settings, *, create: bool, upgrade: bool) -> list[st
                 make_folder=settings.default_database,
             )
     except AttendanceError as exc:  # its sentence names the path and says what to do
-        raise CommandError(str(exc)) from exc
+        raise CommandError(messages.error_text(exc)) from exc
     return lines
 
 
@@ -326,4 +326,4 @@ def find_course(services: Services, name: str, guild_id: int | None, *, hint: st
     except CourseNeeded as exc:  # the name exists in several servers
         if guild_id is None and services.settings.guild_id is not None:
             return services.courses.find(name, services.settings.guild_id)
-        raise CommandError(f"{exc} {hint}") from exc
+        raise CommandError(f"{messages.error_text(exc)} {hint}") from exc

@@ -55,7 +55,7 @@ def _history(ctx: Context) -> int:
             raise CommandError(messages.shell_student_unknown(typed, where)) from None
         raise NothingThere(messages.shell_student_unknown(typed, where)) from exc  # the error names the database
     except AmbiguousStudent as exc:
-        labels = [corrections.choice(ref).label for ref in exc.choices]
+        labels = [messages.student_choice_label(ref) for ref in exc.choices]
         raise CommandError(messages.shell_student_ambiguous(typed, labels)) from exc
     if not events:
         ctx.write(messages.history_empty(messages.student_who(who)))

@@ -38,8 +38,8 @@ from .files import is_database_file
 )
 def _check(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
-    for warning in settings.warnings:
-        ctx.stderr.write(f"Warning: {warning}\n")
+    for notice in settings.notices:
+        ctx.stderr.write(f"Warning: {messages.error_text(notice)}\n")
     if settings.database_url is not None:  # read-only: a PostgreSQL database is never created or upgraded here
         found = _look_at_postgres(settings)
         shown = settings.database_shown
@@ -120,7 +120,7 @@ def _look_at_postgres(settings: Settings) -> _Found:
     try:
         models.open_postgres_read_only(settings.database_url)
     except AttendanceError as exc:
-        raise CommandError(str(exc)) from exc
+        raise CommandError(messages.error_text(exc)) from exc
     try:
         found = _read_found(reuse=False)
     finally:
@@ -245,7 +245,8 @@ def _copy_db(ctx: Context) -> int:
             with upgrade_sentences() as lines:  # the target's schema, by the same steps as every database's
                 init_db(target.database_target)
         except AttendanceError as exc:
-            raise CommandError(str(exc).replace("DATABASE_URL", "--to").replace("DATABASE_PATH", "--to")) from exc
+            said = messages.error_text(exc)
+            raise CommandError(said.replace("DATABASE_URL", "--to").replace("DATABASE_PATH", "--to")) from exc
         for line in lines:
             ctx.stderr.write(line + "\n")
         copied = copy_into_target(source, force=ctx.options.force)
@@ -265,7 +266,7 @@ def _copy_target(url: str) -> Settings:
     try:
         return load_settings(None, environ={"DATABASE_URL": url}, base_dir=base.PROJECT_DIR, require_discord=False)
     except ConfigurationError as exc:
-        problems = [problem.replace("DATABASE_URL", "the URL") for problem in exc.problems]
+        problems = [messages.error_text(error).replace("DATABASE_URL", "the URL") for error in exc.errors]
         raise CommandError(messages.copy_bad_target("; ".join(problems))) from exc
 
 

@@ -124,7 +124,8 @@ def main(
     try:
         return handler(ctx)
     except (CommandError, AttendanceError) as exc:
-        lines = str(exc).splitlines() or ["failed"]
+        said = messages.error_text(exc) if isinstance(exc, AttendanceError) else str(exc)
+        lines = said.splitlines() or ["failed"]
         if ctx.database is not None and _found_nothing(exc):
             lines[-1] += f" {messages.looked_in(ctx.database)}"
         for line in lines:

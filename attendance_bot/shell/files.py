@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .. import messages
-from ..errors import quoted
+from ..messages import quoted
 from ..settings import Settings
 from . import base
 from .base import CommandError, Context

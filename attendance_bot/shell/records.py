@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from .. import messages
-from ..errors import SessionWithoutCourse, quoted
+from ..errors import SessionWithoutCourse
 from ..export import FORMATS
+from ..messages import quoted
 from ..report import PAGE_STUDENTS
 from .base import (
     CommandError,

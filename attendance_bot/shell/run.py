@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import quoted
+from .. import messages
+from ..messages import quoted
 from . import base
 from .base import CommandError, Context, command
 from .files import scratch_database
@@ -18,8 +19,8 @@ def _run(ctx: Context) -> int:
     settings = ctx.settings(require_discord=True)
     from ..speedups import apply  # before nextcord is imported: it picks its JSON module then
 
-    for line in apply(uvloop=settings.uvloop, orjson=settings.orjson):
-        ctx.stdout.write(line + "\n")
+    for notice in apply(uvloop=settings.uvloop, orjson=settings.orjson):
+        ctx.stdout.write(messages.error_text(notice) + "\n")
     from ..bot.app import run  # nextcord is imported only by the commands that talk to Discord
 
     return run(settings, out=ctx.stdout)

@@ -6,7 +6,7 @@ import argparse
 import signal
 import threading
 
-from .. import bigtext
+from .. import bigtext, messages
 from ..errors import AttendanceError, NoOpenSession
 from ..messages import MANAGE
 from ..services import Services
@@ -185,7 +185,7 @@ def _watch(ctx: Context, services: Services, session_id: str | None, course_id: 
     except AttendanceError as exc:
         if shown is None:  # nothing to watch at all: fail like `code`
             raise
-        ctx.write(str(exc))  # closed or gone while watching
+        ctx.write(messages.error_text(exc))  # closed or gone while watching
         return 0
     finally:
         for sig, handler in previous.items():

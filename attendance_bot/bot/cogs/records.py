@@ -130,7 +130,7 @@ class RecordsCog(FeatureCog):
         await interaction.response.defer(ephemeral=True)
         found = await admin_course(self.ctx, interaction, course)
         if not isinstance(account, nextcord.User | nextcord.Member):  # an id Discord sent no user for (forged)
-            raise AttendanceError(messages.link_unknown_account())
+            raise AttendanceError("link_unknown_account")
         typed = student.removeprefix("student:")
         done = await self.ctx.db.run(self.students.link, found, typed, account.id, actor=_actor(interaction))
         await interaction.followup.send(

@@ -44,7 +44,7 @@ class StudentsCog(FeatureCog):
         ),
     ) -> None:
         if interaction.guild_id is None or interaction.user is None:
-            raise NotAllowed(messages.not_in_a_server_reply())
+            raise NotAllowed("not_in_a_server_reply")
         await interaction.response.defer(ephemeral=True)
         try:
             done = await self.ctx.db.run(
@@ -97,7 +97,7 @@ class StudentsCog(FeatureCog):
         course: str | None = course_option("Only this course"),
     ) -> None:
         if interaction.guild_id is None or interaction.user is None:
-            raise NotAllowed(messages.not_in_a_server_reply())
+            raise NotAllowed("not_in_a_server_reply")
         await interaction.response.defer(ephemeral=True)
         course_id = None
         if course and course.strip():

@@ -1,0 +1,35 @@
+"""Autocomplete pick-lists as people read them: the corrections service's students and sessions
+with messages' labels (the text layer: the service itself makes no sentence)."""
+
+from __future__ import annotations
+
+from . import messages
+from .corrections import MAX_TYPED, CorrectionService, clean_typed
+from .records import Choice, StudentRef
+
+
+def student_choice(student: StudentRef) -> Choice:
+    """A student as an autocomplete choice."""
+    return Choice(messages.student_choice_label(student), student.value)
+
+
+def student_choices(corrections: CorrectionService, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
+    """The course's students whose student id, name, Discord username or account id contains what
+    is typed (any case), roster students first, at most `limit`."""
+    return [student_choice(student) for student in corrections.students_matching(course_id, typed)][: max(0, limit)]
+
+
+def session_choices(corrections: CorrectionService, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
+    """The course's sessions, newest first, whose id or label contains what is typed."""
+    needle = clean_typed(typed).casefold()
+    if len(needle) > MAX_TYPED:
+        return []
+    tz = corrections.settings.timezone
+    choices: list[Choice] = []
+    for session in corrections.sessions_newest_first(course_id):
+        label = messages.session_choice_label(session, tz)
+        if needle in session.session_id.casefold() or needle in label.casefold():
+            choices.append(Choice(label, session.session_id))
+            if len(choices) >= limit:
+                break
+    return choices
