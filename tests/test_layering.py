@@ -305,6 +305,7 @@ LAYERS: dict[str, set[str]] = {
         "corrections",
         "gradebook",
         "seedimport",
+        "seedfile",
         "exports",
         "services",
         "voice",
