@@ -14,6 +14,7 @@ from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
+from .presence import VoicePresence
 from .records import (
     FREE_WRONG_ATTEMPTS,
     MAX_LATE_AFTER,
@@ -28,6 +29,7 @@ from .records import (
     Status,
     Submission,
     SubmitResult,
+    VoiceRule,
 )
 from .settings import Settings
 
@@ -73,6 +75,8 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
         course_id=row.course_id,
         course_name=course_name,
         late_after=row.late_after,
+        voice_channel_id=row.voice_channel_id,
+        voice_rule=row.voice_rule,
     )
 
 
@@ -123,8 +127,9 @@ class _Batch:
     first check-in always has its event, and so does the first attempt after an instructor's mark.
     """
 
-    def __init__(self, candidates: list[Session], now: datetime, user_ids: list[int]) -> None:
+    def __init__(self, candidates: list[Session], now: datetime, user_ids: list[int], presence: VoicePresence) -> None:
         self.candidates = candidates
+        self.presence = presence
         self.sessions = {row.session_id: row for row in candidates}
         self.now = now
         self.specs = {row.session_id: _spec(row) for row in candidates}
@@ -210,6 +215,14 @@ class _Batch:
                 attempts_left=max(FREE_WRONG_ATTEMPTS - len(wrong), 0),
                 retry_after=throttle_wait(len(wrong)),
             )
+        in_voice = None
+        if row.voice_channel_id is not None:  # the one place a check-in meets the voice rule
+            guild_id = row.guild_id if row.guild_id is not None else submission.guild_id
+            in_voice = self.presence.in_channel(guild_id, submission.user_id, row.voice_channel_id, self.now)
+            if not in_voice and row.voice_rule == VoiceRule.REQUIRED:
+                return SubmitResult(
+                    Outcome.NOT_IN_VOICE, session_id, code=result.normalised, channels=(row.voice_channel_id,)
+                )
         key = (session_id, submission.user_id)
         held = self.present.get(key)
         # A re-check-in keeps the first one's status (it can only have been as early).
@@ -233,6 +246,7 @@ class _Batch:
             submitted_at=self.stamp,
             status=status,
             source=Source.CODE,
+            in_voice=None if in_voice is None else int(in_voice),
         )
         return SubmitResult(
             Outcome.UPDATED if held is not None else Outcome.RECORDED,
@@ -297,10 +311,12 @@ class AttendanceService:
     course not archived (the shell's and the tests' default; CourseNeeded lists them otherwise).
     """
 
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now, presence: VoicePresence | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.courses = CourseService(settings, clock)
+        # Who is in voice (the bot feeds it from the gateway; elsewhere it stays empty).
+        self.presence = presence if presence is not None else VoicePresence()
 
     def course(self, course_id: int | None) -> CourseInfo:
         """The course meant: the one with this id, else the only one not archived."""
@@ -313,7 +329,7 @@ class AttendanceService:
     ) -> SessionInfo:
         """Open a new session of a course with a fresh secret; refuse if the course has one open.
 
-        Its code settings and late rule are the course's at this moment (a later edit never
+        Its code settings, late rule and voice channel and rule are the course's at this moment (a later edit never
         changes it; `late_after` minutes, 0 for never, replaces the course's rule for this
         session), and its windows start where they are spread furthest from the other open
         sessions'.
@@ -359,6 +375,8 @@ class AttendanceService:
                         window_offset_ms=free_offset_ms(course.interval, taken),
                         attendance_channel_id=course.attendance_channel_id,
                         late_after=late,
+                        voice_channel_id=course.voice_channel_id,
+                        voice_rule=(course.voice_rule or VoiceRule.RECORDED) if course.voice_channel_id else None,
                     )
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.
@@ -382,7 +400,9 @@ class AttendanceService:
                     row = self._open_row(self.course(course_id))
                 if row.closed_at is not None:
                     raise SessionClosed("session_already_closed", session_id=row.session_id)
-                storage.mark_closed(row, self.clock())
+                closed_at = self.clock()
+                storage.mark_closed(row, closed_at)
+                storage.close_session_spans(row.session_id, closed_at)  # nothing is logged after it closes
                 count = self.count(row.session_id)
                 # Waits end with the session: its wrong attempts no longer matter.
                 storage.delete_wrong_attempts(row.session_id)
@@ -519,7 +539,7 @@ class AttendanceService:
                         for index in indexes:
                             results[index] = refusal
                         continue
-                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes])
+                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes], self.presence)
                     judged = [(index, batch.judge(submissions[index])) for index in indexes]
                     batch.write()
                     for index, result in judged:

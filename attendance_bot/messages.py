@@ -27,6 +27,7 @@ from .records import (
     StudentAttendance,
     StudentRef,
     SubmitResult,
+    VoiceRule,
 )
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ def submit_reply(result: SubmitResult) -> str:
         return no_session_reply()
     if outcome is Outcome.WRONG_CHANNEL:
         return wrong_channel_reply(result.channels)
+    if outcome is Outcome.NOT_IN_VOICE:
+        return not_in_voice_reply(result.channels[0] if result.channels else None)
     raise ValueError(f"no reply for {outcome}")
 
 
@@ -217,7 +220,7 @@ def course_line(course: CourseInfo) -> str:
     late = f", late after {_minutes(course.late_after)}" if course.late_after else ""
     return (
         f"**{course.name}**: admin <#{course.admin_channel_id}>, attendance <#{course.attendance_channel_id}>"
-        f"{display}{role}{late} ({state})"
+        f"{display}{role}{late}{voice_part(course.voice_channel_id, course.voice_rule)} ({state})"
     )
 
 
@@ -1760,6 +1763,47 @@ def shard_ids_twice(typed: str) -> str:
 
 def switch_malformed(name: str, typed: str | None) -> str:
     return f"{name} must be on or off, not {typed!r}"
+
+
+# -- voice presence (voice_channel, voice_rule; attendance_bot/presence.py, voice.py, bot/cogs/voice.py) --
+
+
+def not_in_voice_reply(channel_id: int | None) -> str:
+    """A right code from a student who is not in the course's voice channel (voice_rule required)."""
+    return (
+        f"🔊 Your code is right, but this class checks in from its voice channel: join <#{channel_id}>, "
+        "then send `/here` again with the code on screen."
+    )
+
+
+def voice_part(channel_id: int | None, rule: str | None) -> str:
+    """A course's voice setting in its list line: nothing without a voice channel."""
+    if channel_id is None:
+        return ""
+    return f", voice <#{channel_id}> ({rule or VoiceRule.RECORDED})"
+
+
+def course_setting_not_a_choice(key: str, value: object, choices: tuple[str, ...]) -> str:
+    return f"{key} must be one of {', '.join(choices)}, not {shown(str(value))}."
+
+
+def voice_rule_without_channel(rule: str) -> str:
+    return (
+        f"voice_rule {rule} needs a voice channel: set voice_channel (a voice or stage channel of this server) "
+        "in the same change or before."
+    )
+
+
+def course_clear_and_set(option: str) -> str:
+    return f"{option} was both given and cleared: leave out one of the two."
+
+
+def voice_channel_elsewhere(channel_id: int) -> str:
+    return f"Channel {channel_id} is not a channel of this server: pick this server's voice or stage channel."
+
+
+def voice_channel_not_voice(channel_id: int) -> str:
+    return f"<#{channel_id}> is not a voice or stage channel: pick the voice or stage channel the class meets in."
 
 
 # -- shards (SHARD_COUNT, SHARD_IDS; bot/app.py) --------------------------------------------------

@@ -23,7 +23,7 @@ from attendance_bot.settings import Settings
 from attendance_bot.shell.entry import build_parser
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
-NUMBERS = [s for s in COURSE_SETTINGS if not s.is_id]
+NUMBERS = [s for s in COURSE_SETTINGS if s.is_number]
 
 
 def _shell_options(action: str) -> list[str]:
@@ -43,7 +43,7 @@ def _discord_options(sub: str) -> list[dict[str, Any]]:
     payloads = [c.get_payload(None) for cog in cogs for c in cog.__cog_application_commands__]
     course = next(p for p in payloads if p["name"] == "course")
     options = next(o for o in course["options"] if o["name"] == sub)["options"]
-    return [o for o in options if o["name"] not in ("course", "name")]
+    return [o for o in options if o["name"] not in ("course", "name", "clear")]
 
 
 @pytest.mark.parametrize("action", ["add", "edit"])
@@ -66,8 +66,10 @@ def test_discord_offers_the_settings_the_table_puts_there(sub: str, described: A
     assert [o["name"] for o in options] == [s.option for s in on_discord]
     for option, setting in zip(options, on_discord, strict=True):
         assert option["description"] == described(setting)
-        if not setting.is_id:
+        if setting.is_number:
             assert (option["min_value"], option["max_value"]) == (setting.low, setting.high)
+        if setting.is_choice:
+            assert [c["value"] for c in option["choices"]] == list(setting.choices)
 
 
 def test_every_setting_is_a_column_an_info_field_and_editable() -> None:

@@ -292,6 +292,7 @@ LAYERS: dict[str, set[str]] = {
         "export",
         "bigtext",
         "shards",
+        "presence",
     },
     # the database: the deferred handle, the tables, the schema steps and every write
     "storage": {"database", "models", "migrations", "schema", "storage", "copydb"},
@@ -307,6 +308,7 @@ LAYERS: dict[str, set[str]] = {
         "seedfile",
         "exports",
         "services",
+        "voice",
     },
     # every sentence (messages) and what is drawn or listed for people from the services' data
     "text": {"messages", "report", "choices"},

@@ -615,6 +615,7 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.migration_step_done("0003_gradebook"),
         messages.migration_step_done("0004_marks"),
         messages.migration_step_done("0005_claims"),
+        messages.migration_step_done("0008_voice"),
     ]
     assert _counts(old_database) == counts
     assert _counts(backup) == counts
@@ -857,3 +858,21 @@ def test_late_after_from_the_shell(env: dict[str, str]) -> None:
     assert _service(env).get_session(sid).late_after == 5
     close_db()
     assert "--late-after" in fails("open", "--course", "Math", "--late-after", "soon", env=env)
+
+
+def test_the_shell_sets_and_clears_a_courses_voice_presence(env: dict[str, str]) -> None:
+    """`course add|edit --voice-channel ID --voice-rule WORD`: kept; a word that is no rule and a rule
+    without a channel are refused in one line; `--voice-channel none` turns voice presence off, rule and all."""
+    add(env, "Choir", GUILD, "--voice-channel", "800000000000000009", "--voice-rule", "Required")
+    course = _service(env).courses.find("Choir")
+    close_db()
+    assert (course.voice_channel_id, course.voice_rule) == (800000000000000009, "required")
+    choices = ("required", "recorded")
+    wrong = fails("course", "edit", "Choir", "--voice-rule", "sometimes", env=env)
+    assert wrong.strip() == f"Error: {messages.course_setting_not_a_choice('voice_rule', 'sometimes', choices)}"
+    ok("course", "edit", "Choir", "--voice-channel", "none", env=env)
+    course = _service(env).courses.find("Choir")
+    close_db()
+    assert (course.voice_channel_id, course.voice_rule) == (None, None)
+    alone = fails("course", "edit", "Choir", "--voice-rule", "recorded", env=env)
+    assert alone.strip() == f"Error: {messages.voice_rule_without_channel('recorded')}"

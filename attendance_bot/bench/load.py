@@ -30,6 +30,7 @@ SEEDED = "seeded"  # N at once over a database of N students x EXPORT_SESSIONS p
 EXPORT = "export"  # the same, with /export_csv of every record sent in the middle of the burst
 COURSES = "courses"  # N students in many courses of several servers at once, and the code messages' edits
 SHARDS = "shards"  # the same over SHARD_SERVERS servers, run by SHARD_PROCESSES bot processes of one shard each
+VOICE = "voice"  # N at once with voice_rule required, everyone in the voice channel (the bare bot: a plain burst)
 FLOOD_AGE_HOURS = 8
 DEFAULT_COURSES = 20  # the issue's "20 courses in 3 servers"
 SHARD_PROCESSES = 2  # issue 10: "two shard processes x 10 servers"
@@ -59,13 +60,15 @@ class Scenario:
             return f"{self.count} in {self.courses} courses"
         if self.mode == SHARDS:
             return f"{self.count} in {self.courses} courses, {SHARD_PROCESSES} shards"
+        if self.mode == VOICE:
+            return f"{self.count} at once, in voice"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
 
 
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
-_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000}
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, VOICE: 1000}
 
 
 def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenario]:
@@ -75,7 +78,8 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
     `export[:N]` (default 1000) is a burst of N over N x 40 past records, then the same burst with
     an export of those records in the middle (two rows, side by side); `courses[:N]` (default
     3000) is N students shared among `courses` courses of three servers, all at once; `shards[:N]`
-    (default 3000) the same over ten servers, run by two bot processes of one shard each.
+    (default 3000) the same over ten servers, run by two bot processes of one shard each; `voice[:N]`
+    (default 1000) is N at once with the course's voice_rule required and everyone in its voice channel.
     """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):
@@ -89,12 +93,13 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
             out += [Scenario(count, mode=SEEDED), Scenario(count, mode=EXPORT)] if mode == EXPORT else []
             out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
             out += [Scenario(count, mode=mode, courses=courses)] if mode in (COURSES, SHARDS) else []
+            out += [Scenario(count, mode=VOICE)] if mode == VOICE else []
             continue
         number, _, suffix = token.partition("/")
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
             raise ValueError(
                 f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
-                "flood[:N], export[:N], courses[:N] or shards[:N]"
+                "flood[:N], export[:N], courses[:N], shards[:N] or voice[:N]"
             )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:
@@ -183,6 +188,42 @@ async def code_message(
                 return msg.id
         await asyncio.sleep(0.05)
     raise RuntimeError(f"no code message for session {session_id} within {timeout:.0f}s")
+
+
+async def voice_required(emu: Emulator, students: Sequence[Member], timeout: float) -> None:
+    """The `.env` course takes check-ins from its voice channel only, and `students` join that channel."""
+    reply = await emu.invoke(
+        emu.instructor,
+        emu.admin_channel_id,
+        "course edit",
+        course="default",
+        voice_channel=emu.voice_channel_id,
+        voice_rule="required",
+        timeout=timeout,
+    )
+    if "is updated" not in (reply.content or ""):
+        raise RuntimeError(f"/course edit did not set the voice channel: {reply.content!r}")
+    for start in range(0, len(students), BATCH):
+        for member in students[start : start + BATCH]:
+            emu.join_voice(member, emu.voice_channel_id)
+        await asyncio.sleep(0)
+
+
+async def voice_logged(database: Path | str, session_id: str, count: int, timeout: float) -> None:
+    """Wait until the bot's voice log holds `count` people in the session: its presence has them all."""
+    sql = f"SELECT COUNT(*) FROM voice_span WHERE session_id = '{session_id}'"  # noqa: S608  # our own session id
+    deadline = time.monotonic() + timeout
+    while read_rows(database, sql)[0][0] < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the voice log did not reach {count} people within {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+def leave_voice(emu: Emulator, students: Sequence[Member]) -> None:
+    """Everyone out of voice again (the emulator serves the next scenarios)."""
+    for member in students:
+        if emu.voice_channel_of(member) is not None:
+            emu.leave_voice(member)
 
 
 async def close_session(emu: Emulator, timeout: float = 20.0) -> str:

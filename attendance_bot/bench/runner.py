@@ -64,7 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"{multicourse.SERVERS} servers, all at once, then the lag of the code messages' edits over 4 windows "
         f"(2 with --quick; our bot only); shards[:N] = the same (3000) over {load.SHARD_SERVERS} servers spread "
         f"over {load.SHARD_PROCESSES} shards, run by {load.SHARD_PROCESSES} processes of our bot sharing one "
-        f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); default {load.DEFAULT_SCENARIOS}",
+        f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); voice[:N] = N at once (1000) with "
+        f"the course's voice_rule required and every one of them in its voice channel (the bare bot: the same "
+        f"burst); default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
         "--repeat",
@@ -182,6 +184,9 @@ async def run_scenario(
     flood: load.Flood | None = None
     try:
         session_id = ""
+        crowd = students[: scenario.count]
+        if kind.ours and scenario.mode == load.VOICE:
+            await load.voice_required(emu, crowd, opts.timeout)
         if kind.ours:
             if old_session is not None:
                 session_id = old_session[0]
@@ -203,10 +208,11 @@ async def run_scenario(
             def is_ok(content: str) -> bool:
                 return content == "ok"
 
+        if kind.ours and scenario.mode == load.VOICE:
+            await load.voice_logged(database, session_id, len(crowd), opts.timeout)
         await asyncio.sleep(opts.settle)
         if scenario.spread and kind.ours:
             await load.next_rotation(emu, message_id, 2 * opts.window + 5)
-        crowd = students[: scenario.count]
         if old_session is not None:
             flood = load.Flood(emu, students[-1], old_session[1], opts.timeout)
             flood_since = time.time()
@@ -247,6 +253,7 @@ async def run_scenario(
         if flood is not None:
             await flood.stop()
         await bot.stop()
+        load.leave_voice(emu, students[: scenario.count])
         emu.forget_interactions()
         gc.collect()
     return result
@@ -330,8 +337,8 @@ async def run(opts: Options) -> list[load.Result]:
                 shard_worlds[kind.name] = (emu, world)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
-                if scenario.mode and not kind.ours:  # the bare bot has no sessions, floods, exports or courses
-                    continue
+                if scenario.mode and scenario.mode != load.VOICE and not kind.ours:
+                    continue  # the bare bot has no sessions, floods, exports or courses (voice: the same burst)
                 emu, students = emulators[kind.name]
                 database = _database(kind, index, workdir, opts)
                 try:

@@ -64,9 +64,11 @@ GUILD_READY_SECONDS = 0.5
 
 
 def _intents() -> nextcord.Intents:
-    """No privileged intents: the servers and their channels only."""
+    """No privileged intents: the servers and their channels, and who is in which voice channel
+    (voice states, for voice presence; not privileged)."""
     intents = nextcord.Intents.none()
     intents.guilds = True
+    intents.voice_states = True
     return intents
 
 
@@ -133,6 +135,7 @@ class AttendanceBot(commands.Bot):
             _tune_garbage_collection()
             self.say("Bot is ready!")
         self.rotator.start()
+        self.context.voice_log.start()
 
     async def on_application_command_error(self, interaction: nextcord.Interaction, exception: Exception) -> None:
         """Route command errors to the cogs' one error handler (error_handler.answer_error).
@@ -167,6 +170,7 @@ class AttendanceBot(commands.Bot):
         self.batcher.stop()
         await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.rotator.stop()
+        await self.context.voice_log.stop()
         await self.batcher.finish(FINISH_SUBMISSIONS_SECONDS)
         if not await self.context.in_flight.settle(SETTLE_REPLIES_SECONDS):
             log.warning("Stopping with %d interaction(s) still unanswered", self.context.in_flight.count)

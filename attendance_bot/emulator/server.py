@@ -298,6 +298,27 @@ class Emulator:
         self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload())
         return channel.id
 
+    def add_voice_channel(self, name: str, *, stage: bool = False, guild_id: int | None = None) -> int:
+        """Create a voice (or stage) channel in a guild (the default one unless told; dispatches
+        CHANNEL_CREATE); returns its id."""
+        channel = self.state.add_channel(name, voice=True, stage=stage, guild_id=guild_id)
+        self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload())
+        return channel.id
+
+    def join_voice(self, member: Member, channel_id: int) -> None:
+        """The member joins a voice or stage channel of their guild, or moves there from another:
+        VOICE_STATE_UPDATE (voice-states intent)."""
+        self.gateway.dispatch("VOICE_STATE_UPDATE", self.state.set_voice(member, channel_id))
+
+    def leave_voice(self, member: Member) -> None:
+        """The member leaves voice (channel_id null): VOICE_STATE_UPDATE (voice-states intent)."""
+        self.gateway.dispatch("VOICE_STATE_UPDATE", self.state.set_voice(member, None))
+
+    def voice_channel_of(self, member: Member) -> int | None:
+        """The voice or stage channel the member is in (None: not in voice)."""
+        entry = self.state.guild_for(member.guild_id).voice.get(member.id)
+        return entry[0] if entry is not None else None
+
     def add_role(
         self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
     ) -> int:

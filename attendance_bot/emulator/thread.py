@@ -259,6 +259,22 @@ class EmulatorThread:
         """See ``Emulator.add_text_channel``."""
         return self.run(lambda e: e.add_text_channel(name, guild_id=guild_id))
 
+    def add_voice_channel(self, name: str, *, stage: bool = False, guild_id: int | None = None) -> int:
+        """See ``Emulator.add_voice_channel``."""
+        return self.run(lambda e: e.add_voice_channel(name, stage=stage, guild_id=guild_id))
+
+    def join_voice(self, member: Member, channel_id: int) -> None:
+        """See ``Emulator.join_voice``."""
+        self.run(lambda e: e.join_voice(member, channel_id))
+
+    def leave_voice(self, member: Member) -> None:
+        """See ``Emulator.leave_voice``."""
+        self.run(lambda e: e.leave_voice(member))
+
+    def voice_channel_of(self, member: Member) -> int | None:
+        """See ``Emulator.voice_channel_of``."""
+        return self.run(lambda e: e.voice_channel_of(member))
+
     def add_role(
         self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
     ) -> int:

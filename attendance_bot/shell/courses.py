@@ -66,7 +66,7 @@ def _id(value: int | None) -> str:
 # -- course add / edit / archive ------------------------------------------------------------
 
 # The options of `course add` and `course edit`: option -> (CourseService field, kind, help), from
-# the course settings (a channel or role is an "id", a number its unit).
+# the course settings (a channel or role is an "id", a choice "choice", a number its unit).
 _COURSE_FIELDS: dict[str, tuple[str, str, str]] = {
     f"--{s.option.replace('_', '-')}": (s.field, "id" if s.is_id else s.kind, s.help) for s in COURSE_SETTINGS
 }
@@ -89,8 +89,8 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
     add = actions.add_parser("add", help=add_help, description=add_help)
     add.add_argument("--name", required=True, help="the course's name, unique in its server (1-50 characters)")
     add.add_argument("--guild", metavar="ID", help="the course's server id (default: GUILD_ID)")
-    for option, (_, kind, text) in _COURSE_FIELDS.items():
-        metavar = "ID" if kind == "id" else "N"
+    for option, (field, kind, text) in _COURSE_FIELDS.items():
+        metavar = "ID" if kind == "id" else ("|".join(COURSE_SETTING[field].choices) if kind == "choice" else "N")
         add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
 
     edit_help = (
@@ -100,10 +100,11 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
     edit = actions.add_parser("edit", help=edit_help, description=edit_help)
     edit.add_argument("course", metavar="NAME", help="the course to change")
     edit.add_argument("--name", metavar="NEW", help="its new name")
-    for option, (_, kind, text) in _COURSE_FIELDS.items():
-        if kind == "id":
+    for option, (field, kind, text) in _COURSE_FIELDS.items():
+        if kind in ("id", "choice"):
             clear = _CLEARABLE.get(option)
-            metavar = f"ID|{clear}" if clear else "ID"
+            shown = "ID" if kind == "id" else "|".join(COURSE_SETTING[field].choices)
+            metavar = f"{shown}|{clear}" if clear else shown
             extra = f"; {clear} to unset it" if clear else ""
         else:
             metavar, extra = "N|default", "; default to follow .env again"
@@ -144,6 +145,8 @@ def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
             changes[field] = None
         elif kind == "id":
             changes[field] = snowflake(option, value)
+        elif kind == "choice":
+            changes[field] = word  # CourseService names the words it takes
         else:
             changes[field] = whole_number(option, value, kind)
     return changes

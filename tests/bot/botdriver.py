@@ -195,11 +195,13 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes
 
 
 class BotProcess:
-    """`manage.py run` in a subprocess, its stdout and stderr collected line by line."""
+    """`manage.py run` in a subprocess (or `argv`, another way to start the same bot), its stdout and
+    stderr collected line by line."""
 
-    def __init__(self, emu: EmulatorThread, env: dict[str, str]) -> None:
+    def __init__(self, emu: EmulatorThread, env: dict[str, str], argv: list[str] | None = None) -> None:
         self.emu = emu
         self.env = env
+        self.argv = argv or [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"]
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
@@ -210,7 +212,7 @@ class BotProcess:
         gateway = self.emu.emu.gateway
         identified = gateway.identify_count
         self.proc = subprocess.Popen(
-            [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"],
+            self.argv,
             env=self.env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -11,8 +11,9 @@ from .courses import CoursesCog
 from .records import RecordsCog
 from .sessions import SessionsCog
 from .students import StudentsCog
+from .voice import VoiceCog
 
-COGS: tuple[type[FeatureCog], ...] = (RecordsCog, StudentsCog, CoursesCog, SessionsCog, CheckInCog)
+COGS: tuple[type[FeatureCog], ...] = (RecordsCog, StudentsCog, CoursesCog, SessionsCog, CheckInCog, VoiceCog)
 
 
 def build_cogs(ctx: BotContext) -> list[commands.Cog]:
