@@ -8,23 +8,26 @@ from dataclasses import dataclass
 from .records import MAX_LATE_AFTER
 from .settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
 
+SWITCH = "yes/no"  # the kind of a setting that is on or off
+
 
 @dataclass(frozen=True)
 class CourseSetting:
     """One setting of a course, as every layer sees it: its column (also CourseInfo's attribute and
     CourseService.create/edit's keyword), its option (`--option` in the shell, `option` on Discord),
-    its kind (a channel or role id, else the unit of a whole number), bounds, what it follows while
+    its kind (a channel or role id, on or off, else the unit of a whole number), bounds, what it follows while
     unset, whether `.env` sets it on the `.env` course, and the help texts."""
 
     field: str
     option: str
-    kind: str  # "channel" or "role" (an id), else a whole number's unit: "seconds", "characters", "minutes"
+    kind: str  # "channel" or "role" (an id), "yes/no", else a whole number's unit: "seconds", "characters", "minutes"
     help: str  # the shell's help of `course add|edit --option`
     low: int | None = None
     high: int | None = None
     required: bool = False  # to create a course
     default: str | None = None  # the Settings attribute an unset value follows (None: stays unset)
     default_field: str | None = None  # or the setting of the same course an unset value follows
+    default_value: bool | None = None  # or the value an unset one has
     env: str | None = None  # the Settings attribute that sets it on the course `.env` defines
     clear: str | None = None  # the word `course edit` takes to unset an id
     discord: str | None = None  # the /course edit option's description (None: not on Discord)
@@ -32,8 +35,18 @@ class CourseSetting:
 
     @property
     def is_id(self) -> bool:
-        """A channel or role id (else a whole number with bounds)."""
+        """A channel or role id (else on or off, or a whole number with bounds)."""
         return self.kind in ("channel", "role")
+
+    @property
+    def is_switch(self) -> bool:
+        """On or off (`yes`/`no` in the shell, True/False on Discord)."""
+        return self.kind == SWITCH
+
+    @property
+    def is_number(self) -> bool:
+        """A whole number with bounds."""
+        return not (self.is_id or self.is_switch)
 
 
 # Every setting of a course but its name, in the order the shell's options, the Discord options and
@@ -117,6 +130,16 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         0,
         MAX_LATE_AFTER,
         discord="Minutes after opening from which a check-in is late (0: never)",
+    ),
+    CourseSetting(
+        "code_in_channel",
+        "code_in_channel",
+        SWITCH,
+        "show the code in the display channel's message, yes or no (default: yes; no: only on the projector "
+        "page and `code --watch`, the message keeps the count and the Check in button)",
+        default_value=True,
+        discord="Show the code in the channel's message (False: only on the projector)",
+        discord_create="Show the code in the channel's message (default True; False: only on the projector)",
     ),
 )
 COURSE_SETTING = {setting.field: setting for setting in COURSE_SETTINGS}

@@ -84,6 +84,8 @@ class Course(BaseModel):
     archived_at = UTCDateTimeField(null=True)
     # Minutes after opening from which a check-in is late (NULL: never late).
     late_after = peewee.IntegerField(null=True)
+    # Whether the code message in the display channel shows the code (NULL: not set, shown).
+    code_in_channel = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "course"
@@ -119,6 +121,9 @@ class Session(BaseModel):
     attendance_channel_id = peewee.BigIntegerField(null=True)
     # This session's late rule (the course's when it opened, or the instructor's for this session).
     late_after = peewee.IntegerField(null=True)
+    # Whether its code message shows the code (the course's setting when it opened; NULL: shown,
+    # as every session before the setting existed).
+    code_in_channel = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "session"

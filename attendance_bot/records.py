@@ -96,6 +96,7 @@ class CourseInfo:
     archived_at: datetime | None = None
     open_session_id: str | None = None
     late_after: int | None = None  # minutes after opening from which a check-in is late; None: never
+    code_in_channel: bool = True  # the code message shows the code (else only the projector page does)
 
     @property
     def archived(self) -> bool:
@@ -120,6 +121,7 @@ class SessionInfo:
     course_id: int | None = None
     course_name: str | None = None
     late_after: int | None = None
+    code_in_channel: bool = True  # its code message shows the code (the course's setting when it opened)
 
     @property
     def is_open(self) -> bool:
@@ -170,6 +172,9 @@ class Submission:
     # None (the shell and tests only, never Discord): every open session.
     channel_id: int | None = None
     guild_id: int | None = None
+    # The session whose code message's Check in button was pressed: the only candidate, wherever
+    # the button was (the display channel may be the admin channel). None: found by channel.
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)

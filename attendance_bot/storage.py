@@ -325,6 +325,7 @@ def create_session(
     window_offset_ms: int = 0,
     attendance_channel_id: int | None = None,
     late_after: int | None = None,
+    code_in_channel: bool | None = None,
 ) -> Session:
     """Insert a session, open unless `closed_at` is given (IntegrityError if its id is taken or it
     would be its course's second open session)."""
@@ -345,6 +346,7 @@ def create_session(
         window_offset_ms=window_offset_ms,
         attendance_channel_id=attendance_channel_id,
         late_after=late_after,
+        code_in_channel=code_in_channel,
         **fields,
     )
 

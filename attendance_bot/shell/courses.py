@@ -6,7 +6,7 @@ import argparse
 
 from .. import messages
 from ..courses import ENV_SET
-from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS
+from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS, SWITCH
 from ..migrations import fold
 from ..records import CourseInfo
 from ..services import Services
@@ -19,6 +19,7 @@ from .base import (
     env_course_missing,
     find_course,
     snowflake,
+    switch,
     whole_number,
 )
 
@@ -28,7 +29,8 @@ from .base import (
 @command(
     "courses",
     "list every course: name, server (- until the bot knows it), admin / attendance / display channel, "
-    "instructor role, code length, interval, grace and late rule, and its open session (or archived, or -)",
+    "instructor role, code length, interval, grace and late rule, where the code is shown (channel, or only "
+    "the projector), and its open session (or archived, or -)",
 )
 def _courses(ctx: Context) -> int:
     services = ctx.services()
@@ -42,7 +44,8 @@ def _courses(ctx: Context) -> int:
     width = max(20, *(len(c.name) for c in courses))
     ctx.write(
         f"{'course':<{width}} {'server':<20} {'admin channel':<20} {'attendance channel':<20} "
-        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8}  session"
+        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8} "
+        f"{'code':<9}  session"
     )
     for c in courses:
         state = "archived" if c.archived else (c.open_session_id or "-")
@@ -50,7 +53,8 @@ def _courses(ctx: Context) -> int:
         ctx.write(
             f"{c.name:<{width}} {_id(c.guild_id):<20} {_id(c.admin_channel_id):<20} "
             f"{_id(c.attendance_channel_id):<20} {_id(c.display_channel_id):<20} {_id(c.instructor_role_id):<20} "
-            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8}  {state}"
+            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8} "
+            f"{messages.code_in_channel_column(c.code_in_channel):<9}  {state}"
         )
     if any(c.guild_id is None for c in courses):
         ctx.write(messages.courses_without_server())
@@ -90,7 +94,7 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--name", required=True, help="the course's name, unique in its server (1-50 characters)")
     add.add_argument("--guild", metavar="ID", help="the course's server id (default: GUILD_ID)")
     for option, (_, kind, text) in _COURSE_FIELDS.items():
-        metavar = "ID" if kind == "id" else "N"
+        metavar = "ID" if kind == "id" else "yes|no" if kind == SWITCH else "N"
         add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
 
     edit_help = (
@@ -105,6 +109,8 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
             clear = _CLEARABLE.get(option)
             metavar = f"ID|{clear}" if clear else "ID"
             extra = f"; {clear} to unset it" if clear else ""
+        elif kind == SWITCH:
+            metavar, extra = "yes|no", ""
         else:
             metavar, extra = "N|default", "; default to follow .env again"
         edit.add_argument(option, metavar=metavar, help=text + extra)
@@ -144,6 +150,8 @@ def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
             changes[field] = None
         elif kind == "id":
             changes[field] = snowflake(option, value)
+        elif kind == SWITCH:
+            changes[field] = switch(option, value)
         else:
             changes[field] = whole_number(option, value, kind)
     return changes

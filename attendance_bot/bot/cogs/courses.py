@@ -38,7 +38,7 @@ def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOptio
     extra: dict[str, object] = {} if required else {"default": None}
     if setting.kind == "channel":
         extra["channel_types"] = [nextcord.ChannelType.text]
-    elif not setting.is_id:
+    elif setting.is_number:
         extra |= {"min_value": setting.low, "max_value": setting.high}
     return nextcord.SlashOption(name=option, description=description, required=required, **extra)
 
@@ -76,6 +76,7 @@ class CoursesCog(FeatureCog):
         attendance_channel: nextcord.abc.GuildChannel = _setting_option("attendance_channel", create=True),
         display_channel: nextcord.abc.GuildChannel | None = _setting_option("display_channel", create=True),
         instructor_role: nextcord.Role | None = _setting_option("instructor_role", create=True),
+        code_in_channel: bool | None = _setting_option("code_in_channel", create=True),
     ) -> None:
         guild_id = require_manager(interaction)
         await interaction.response.defer(ephemeral=True)
@@ -97,6 +98,7 @@ class CoursesCog(FeatureCog):
             attendance_channel_id=attendance_channel.id,
             display_channel_id=display_id,
             instructor_role_id=instructor_role.id if instructor_role is not None else None,
+            code_in_channel=code_in_channel,
         )
         await interaction.followup.send(
             messages.course_created_reply(
@@ -121,6 +123,7 @@ class CoursesCog(FeatureCog):
         code_length: int | None = _setting_option("code_length"),
         grace: int | None = _setting_option("grace"),
         late_after: int | None = _setting_option("late_after"),
+        code_in_channel: bool | None = _setting_option("code_in_channel"),
     ) -> None:
         given = dict(locals())  # the options, by name (read before any other local exists)
         await interaction.response.defer(ephemeral=True)
