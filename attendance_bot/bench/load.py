@@ -30,7 +30,7 @@ SEEDED = "seeded"  # N at once over a database of N students x EXPORT_SESSIONS p
 EXPORT = "export"  # the same, with /export_csv of every record sent in the middle of the burst
 COURSES = "courses"  # N students in many courses of several servers at once, and the code messages' edits
 SHARDS = "shards"  # the same over SHARD_SERVERS servers, run by SHARD_PROCESSES bot processes of one shard each
-BUTTON = "button"  # N at once through the code message's Check in button and its form (the bare bot: /here)
+BUTTON = "button"  # N at once through the code message's Check in button and its form (the bare bot: its own)
 FLOOD_AGE_HOURS = 8
 DEFAULT_COURSES = 20  # the issue's "20 courses in 3 servers"
 SHARD_PROCESSES = 2  # issue 10: "two shard processes x 10 servers"
@@ -80,7 +80,7 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
     3000) is N students shared among `courses` courses of three servers, all at once; `shards[:N]`
     (default 3000) the same over ten servers, run by two bot processes of one shard each; `button[:N]`
     (default 1000) is N at once pressing the code message's Check in button and sending its form
-    with the code (the bare bot answers the same N's /here, for the ratio).
+    with the code (the bare bot's own button and form only answer "ok", for the ratio).
     """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):

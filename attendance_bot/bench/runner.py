@@ -65,7 +65,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"(2 with --quick; our bot only); shards[:N] = the same (3000) over {load.SHARD_SERVERS} servers spread "
         f"over {load.SHARD_PROCESSES} shards, run by {load.SHARD_PROCESSES} processes of our bot sharing one "
         f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); button[:N] = N (1000) at once through "
-        f"the code message's Check in button and its form (the bare bot: the same N's /here); "
+        f"the code message's Check in button and its form (the bare bot: its own button and form, answering ok); "
         f"default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
@@ -198,6 +198,9 @@ async def run_scenario(
                 return content.startswith(load.OK_PREFIX)
 
         else:
+            if scenario.mode == load.BUTTON:  # the bare bot's own message with a button
+                panel = await emu.invoke(emu.instructor, emu.attendance_channel_id, "panel", timeout=opts.timeout)
+                message_id = int(panel.content or "0")
 
             def code() -> str:
                 return BARE_CODE
@@ -218,7 +221,7 @@ async def run_scenario(
         bot_cpu, bench_cpu, started = bot.cpu_seconds(), time.process_time(), time.perf_counter()
         if scenario.spread:
             handles = await load.fire_spread(emu, crowd, code, opts.window)
-        elif scenario.mode == load.BUTTON and kind.ours:
+        elif scenario.mode == load.BUTTON:
             presses, handles = await load.fire_buttons(emu, crowd, message_id, code, opts.timeout)
         elif scenario.mode == load.EXPORT:
             half = len(crowd) // 2
@@ -228,7 +231,7 @@ async def run_scenario(
         else:
             handles = await load.fire_burst(emu, crowd, code)
         acked = await load.collect(handles, opts.timeout, is_ok, result)
-        if scenario.mode == load.BUTTON and kind.ours:
+        if scenario.mode == load.BUTTON:
             _count_presses(presses, result)
         result.wall = time.perf_counter() - started
         result.bot_cpu = bot.cpu_seconds() - bot_cpu
@@ -350,7 +353,7 @@ async def run(opts: Options) -> list[load.Result]:
                 shard_worlds[kind.name] = (emu, world)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
-                # The bare bot has no sessions, floods, exports or courses; for the button it answers /here.
+                # The bare bot has no sessions, floods, exports or courses (its button answers "ok").
                 if scenario.mode not in ("", load.BUTTON) and not kind.ours:
                     continue
                 emu, students = emulators[kind.name]
