@@ -77,6 +77,7 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
         late_after=row.late_after,
         voice_channel_id=row.voice_channel_id,
         voice_rule=row.voice_rule,
+        code_in_channel=row.code_in_channel is not False,
     )
 
 
@@ -108,6 +109,33 @@ def free_offset_ms(interval: int, taken: Sequence[int]) -> int:
     return (start + width // 2) % span
 
 
+def _candidates(
+    live: Sequence[storage.OpenSession], guild_id: int | None, channel_id: int | None, session_id: str | None
+) -> tuple[list[Session], list[str] | None]:
+    """The sessions a submission may be for, and (for a button's) the sessions its throttle counts across.
+
+    Typed with /here: the open sessions of the courses that take attendance in that channel (every
+    open one where the channel is not known). Sent with a code message's Check in button: that
+    session alone, if it is still open and of this server; its wrong codes count with those typed in
+    its attendance channel, as if they had been typed there.
+    """
+    if session_id is None:
+        return [
+            o.row
+            for o in live
+            if channel_id is None
+            or (o.attendance_channel_id == channel_id and (guild_id is None or o.guild_id == guild_id))
+        ], None
+    found = next(
+        (o for o in live if o.row.session_id == session_id and (guild_id is None or o.guild_id == guild_id)), None
+    )
+    if found is None:
+        return [], None
+    # The channel's sessions, this one first (its wrong attempts are kept with the first candidate).
+    same_channel = [o.row.session_id for o in live if o.attendance_channel_id == found.attendance_channel_id]
+    return [found.row], [session_id, *(sid for sid in same_channel if sid != session_id)]
+
+
 _VERDICT_RANK = {
     codes.Verdict.ACCEPTED: 0,
     codes.Verdict.EXPIRED: 1,
@@ -127,7 +155,14 @@ class _Batch:
     first check-in always has its event, and so does the first attempt after an instructor's mark.
     """
 
-    def __init__(self, candidates: list[Session], now: datetime, user_ids: list[int], presence: VoicePresence) -> None:
+    def __init__(
+        self,
+        candidates: list[Session],
+        now: datetime,
+        user_ids: list[int],
+        presence: VoicePresence,
+        throttled: list[str] | None = None,
+    ) -> None:
         self.candidates = candidates
         self.presence = presence
         self.sessions = {row.session_id: row for row in candidates}
@@ -144,7 +179,7 @@ class _Batch:
         }
         since = now - timedelta(seconds=THROTTLE_WINDOW_SECONDS)
         self.wrong, self.present = storage.recent_wrong_and_present(
-            [row.session_id for row in candidates], sorted(set(user_ids)), since, candidates[0].guild_id
+            throttled or [row.session_id for row in candidates], sorted(set(user_ids)), since, candidates[0].guild_id
         )
         self.new_wrong: list[storage.WrongAttemptRow] = []
         self.records: dict[tuple[str, int], storage.AttendanceRow] = {}
@@ -377,6 +412,7 @@ class AttendanceService:
                         late_after=late,
                         voice_channel_id=course.voice_channel_id,
                         voice_rule=(course.voice_rule or VoiceRule.RECORDED) if course.voice_channel_id else None,
+                        code_in_channel=course.code_in_channel,
                     )
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.
@@ -521,25 +557,24 @@ class AttendanceService:
         """
         now = self.clock()
         results: list[SubmitResult | None] = [None] * len(submissions)
-        groups: dict[tuple[int | None, int | None], list[int]] = {}
+        groups: dict[tuple[int | None, int | None, str | None], list[int]] = {}
         for index, submission in enumerate(submissions):
-            groups.setdefault((submission.guild_id, submission.channel_id), []).append(index)
+            groups.setdefault((submission.guild_id, submission.channel_id, submission.session_id), []).append(index)
         try:
             with storage.immediate():
                 live = storage.open_sessions()
-                for (guild_id, channel_id), indexes in groups.items():
-                    candidates = [
-                        o.row
-                        for o in live
-                        if channel_id is None
-                        or (o.attendance_channel_id == channel_id and (guild_id is None or o.guild_id == guild_id))
-                    ]
+                for (guild_id, channel_id, session_id), indexes in groups.items():
+                    candidates, throttled = _candidates(live, guild_id, channel_id, session_id)
                     if not candidates:
-                        refusal = self._nothing_open_here(guild_id, channel_id, live)
+                        refusal = (
+                            SubmitResult(Outcome.NO_SESSION)
+                            if session_id is not None
+                            else self._nothing_open_here(guild_id, channel_id, live)
+                        )
                         for index in indexes:
                             results[index] = refusal
                         continue
-                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes], self.presence)
+                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes], self.presence, throttled)
                     judged = [(index, batch.judge(submissions[index])) for index in indexes]
                     batch.write()
                     for index, result in judged:

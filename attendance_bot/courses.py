@@ -68,6 +68,8 @@ class CourseService:
                 value = getattr(self.settings, setting.default)
             elif value is None and setting.default_field is not None:
                 value = getattr(row, setting.default_field)
+            elif value is None and setting.default_value is not None:
+                value = setting.default_value
             values[setting.field] = value
         return CourseInfo(
             id=row.id,
@@ -166,7 +168,7 @@ class CourseService:
         *,
         name: str,
         guild_id: int | None,
-        **settings: int | None,
+        **settings: int | bool | None,
     ) -> CourseInfo:
         """A new course; CourseError if the name is taken in the server or a setting is out of range.
 
@@ -288,6 +290,8 @@ class CourseService:
                 raise CourseError(
                     "course_setting_not_a_choice", key=setting.field, value=value, choices=setting.choices
                 )
+            if setting.is_switch and value is not None and not isinstance(value, bool):
+                raise TypeError(f"{setting.field} is on or off (True or False), not {value!r}")
             if low is None or high is None or value is None:
                 continue
             if not (isinstance(value, int) and low <= value <= high):

@@ -8,23 +8,28 @@ from dataclasses import dataclass
 from .records import MAX_LATE_AFTER, VoiceRule
 from .settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
 
+SWITCH = "yes/no"  # the kind of a setting that is on or off
+
 
 @dataclass(frozen=True)
 class CourseSetting:
     """One setting of a course, as every layer sees it: its column (also CourseInfo's attribute and
     CourseService.create/edit's keyword), its option (`--option` in the shell, `option` on Discord),
-    its kind (a channel or role id, else the unit of a whole number), bounds, what it follows while
+    its kind (a channel or role id, on or off, else the unit of a whole number), bounds, what it follows while
     unset, whether `.env` sets it on the `.env` course, and the help texts."""
 
     field: str
     option: str
-    kind: str  # "channel" or "role" (an id), "choice" (a word of `choices`), else a whole number's unit
+    # "channel" or "role" (an id), "choice" (a word of `choices`), "yes/no" (SWITCH), else a whole
+    # number's unit: "seconds", "characters", "minutes"
+    kind: str
     help: str  # the shell's help of `course add|edit --option`
     low: int | None = None
     high: int | None = None
     required: bool = False  # to create a course
     default: str | None = None  # the Settings attribute an unset value follows (None: stays unset)
     default_field: str | None = None  # or the setting of the same course an unset value follows
+    default_value: bool | None = None  # or the value an unset one has
     env: str | None = None  # the Settings attribute that sets it on the course `.env` defines
     clear: str | None = None  # the word `course edit` takes to unset an id
     discord: str | None = None  # the /course edit option's description (None: not on Discord)
@@ -34,7 +39,7 @@ class CourseSetting:
 
     @property
     def is_id(self) -> bool:
-        """A channel or role id (else a word of its choices, or a whole number with bounds)."""
+        """A channel or role id (else a word of its choices, on or off, or a whole number with bounds)."""
         return self.kind in ("channel", "role")
 
     @property
@@ -43,9 +48,14 @@ class CourseSetting:
         return self.kind == "choice"
 
     @property
+    def is_switch(self) -> bool:
+        """On or off (`yes`/`no` in the shell, True/False on Discord)."""
+        return self.kind == SWITCH
+
+    @property
     def is_number(self) -> bool:
         """A whole number with bounds."""
-        return not self.is_id and not self.is_choice
+        return not (self.is_id or self.is_choice or self.is_switch)
 
 
 # Every setting of a course but its name, in the order the shell's options, the Discord options and
@@ -151,6 +161,16 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         discord="required: check in only from the voice channel; recorded: note it",
         discord_create="required: check in only from the voice channel; recorded (default): note it",
         choices=tuple(VoiceRule),
+    ),
+    CourseSetting(
+        "code_in_channel",
+        "code_in_channel",
+        SWITCH,
+        "show the code in the display channel's message, yes or no (default: yes; no: only on the projector "
+        "page and `code --watch`, the message keeps the count and the Check in button)",
+        default_value=True,
+        discord="Show the code in the channel's message (False: only on the projector)",
+        discord_create="Show the code in the channel's message (default True; False: only on the projector)",
     ),
 )
 COURSE_SETTING = {setting.field: setting for setting in COURSE_SETTINGS}

@@ -218,9 +218,10 @@ def course_line(course: CourseInfo) -> str:
     )
     role = f", instructors <@&{course.instructor_role_id}>" if course.instructor_role_id else ""
     late = f", late after {_minutes(course.late_after)}" if course.late_after else ""
+    hidden = f", {code_not_in_channel()}" if not course.code_in_channel else ""
     return (
         f"**{course.name}**: admin <#{course.admin_channel_id}>, attendance <#{course.attendance_channel_id}>"
-        f"{display}{role}{late}{voice_part(course.voice_channel_id, course.voice_rule)} ({state})"
+        f"{display}{role}{late}{voice_part(course.voice_channel_id, course.voice_rule)}{hidden} ({state})"
     )
 
 
@@ -270,14 +271,23 @@ class CodeCard:
     closed: bool = False
 
 
-def code_card(current: CurrentCode, count: int, course: str | None = None) -> CodeCard:
+def code_card(current: CurrentCode, count: int, course: str | None = None, *, in_channel: bool = True) -> CodeCard:
     """The live code message: the code large, how to submit, when it changes, the count (and the
-    course, so sections sharing a channel tell their codes apart)."""
+    course, so sections sharing a channel tell their codes apart). Without `in_channel` (the course's
+    code_in_channel off) it says a session is open and how to check in, but shows no code."""
     changes = int(current.changes_at.timestamp())
     spaced = " ".join(current.code)
+    description = (
+        f"# `{spaced}`\nType **`/here {current.code}`** to check in.\nOr press **{check_in_button_label()}** below."
+        if in_channel
+        else (
+            f"The code is on the screen in the room. Press **{check_in_button_label()}** and type it, "
+            "or type **`/here`** and the code."
+        )
+    )
     return CodeCard(
         title="Attendance is open",
-        description=f"# `{spaced}`\nType **`/here {current.code}`** to check in.",
+        description=description,
         fields=[
             *([("Course", course)] if course else []),
             ("Code changes", f"<t:{changes}:R>"),
@@ -1401,6 +1411,42 @@ def shell_student_unknown(typed: str, course_name: str | None) -> str:
 def shell_student_ambiguous(typed: str, labels: list[str]) -> str:
     listed = "; ".join(_printable(label, 100) for label in labels[:5]) + ("; …" if len(labels) > 5 else "")
     return f"{_printable(typed, 60)!r} could be {len(labels)} students ({listed}): give the student id instead."
+
+
+# -- the Check in button and code_in_channel (bot/cogs/checkin.py, bot/rotation.py, the course setting) --
+
+
+def check_in_button_label() -> str:
+    """The button on the code message."""
+    return "Check in"
+
+
+def check_in_modal_title(session_id: str) -> str:
+    """The title of the form the button opens (Discord allows 45 characters)."""
+    return f"Check in: session {session_id}"[:45]
+
+
+def check_in_field_label() -> str:
+    """The form's one field (Discord allows 45 characters)."""
+    return "The code on the screen"
+
+
+def check_in_field_placeholder(example: str) -> str:
+    return f"e.g. {example}"
+
+
+def code_not_in_channel() -> str:
+    """How a course list says the code message shows no code."""
+    return "code only on the projector"
+
+
+def code_in_channel_column(shown: bool) -> str:
+    """The `courses` listing's column: where the code is shown."""
+    return "channel" if shown else "projector"
+
+
+def bad_switch(option: str, value: str) -> str:
+    return f"{option} takes yes or no, not {shown(value)!r}."
 
 
 # -- the record's Discord commands (bot/cogs/records.py, bot/cogs/students.py) ------------------------

@@ -88,6 +88,8 @@ class Course(BaseModel):
     # word; NULL with a channel: recorded). NULL channel: no voice presence (0008_voice).
     voice_channel_id = peewee.BigIntegerField(null=True)
     voice_rule = peewee.TextField(null=True)
+    # Whether the code message in the display channel shows the code (NULL: not set, shown).
+    code_in_channel = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "course"
@@ -126,6 +128,9 @@ class Session(BaseModel):
     # The course's voice channel and rule when it opened (NULL: no voice presence in this session).
     voice_channel_id = peewee.BigIntegerField(null=True)
     voice_rule = peewee.TextField(null=True)
+    # Whether its code message shows the code (the course's setting when it opened; NULL: shown,
+    # as every session before the setting existed).
+    code_in_channel = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "session"

@@ -113,6 +113,7 @@ class CourseInfo:
     late_after: int | None = None  # minutes after opening from which a check-in is late; None: never
     voice_channel_id: int | None = None  # the course's voice or stage channel (None: no voice presence)
     voice_rule: str | None = None  # a VoiceRule word; unset with a voice channel: recorded
+    code_in_channel: bool = True  # the code message shows the code (else only the projector page does)
 
     @property
     def archived(self) -> bool:
@@ -139,6 +140,7 @@ class SessionInfo:
     late_after: int | None = None
     voice_channel_id: int | None = None  # the course's voice channel when it opened (None: no voice presence)
     voice_rule: str | None = None  # its VoiceRule then (set when voice_channel_id is)
+    code_in_channel: bool = True  # its code message shows the code (the course's setting when it opened)
 
     @property
     def is_open(self) -> bool:
@@ -191,6 +193,9 @@ class Submission:
     # None (the shell and tests only, never Discord): every open session.
     channel_id: int | None = None
     guild_id: int | None = None
+    # The session whose code message's Check in button was pressed: the only candidate, wherever
+    # the button was (the display channel may be the admin channel). None: found by channel.
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -329,6 +329,7 @@ def create_session(
     late_after: int | None = None,
     voice_channel_id: int | None = None,
     voice_rule: str | None = None,
+    code_in_channel: bool | None = None,
 ) -> Session:
     """Insert a session, open unless `closed_at` is given (IntegrityError if its id is taken or it
     would be its course's second open session)."""
@@ -351,6 +352,7 @@ def create_session(
         late_after=late_after,
         voice_channel_id=voice_channel_id,
         voice_rule=voice_rule,
+        code_in_channel=code_in_channel,
         **fields,
     )
 

@@ -31,6 +31,7 @@ EXPORT = "export"  # the same, with /export_csv of every record sent in the midd
 COURSES = "courses"  # N students in many courses of several servers at once, and the code messages' edits
 SHARDS = "shards"  # the same over SHARD_SERVERS servers, run by SHARD_PROCESSES bot processes of one shard each
 VOICE = "voice"  # N at once with voice_rule required, everyone in the voice channel (the bare bot: a plain burst)
+BUTTON = "button"  # N at once through the code message's Check in button and its form (the bare bot: its own)
 FLOOD_AGE_HOURS = 8
 DEFAULT_COURSES = 20  # the issue's "20 courses in 3 servers"
 SHARD_PROCESSES = 2  # issue 10: "two shard processes x 10 servers"
@@ -62,13 +63,15 @@ class Scenario:
             return f"{self.count} in {self.courses} courses, {SHARD_PROCESSES} shards"
         if self.mode == VOICE:
             return f"{self.count} at once, in voice"
+        if self.mode == BUTTON:
+            return f"{self.count} at once, button"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
 
 
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
-_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, VOICE: 1000}
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, VOICE: 1000, BUTTON: 1000}
 
 
 def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenario]:
@@ -79,7 +82,9 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
     an export of those records in the middle (two rows, side by side); `courses[:N]` (default
     3000) is N students shared among `courses` courses of three servers, all at once; `shards[:N]`
     (default 3000) the same over ten servers, run by two bot processes of one shard each; `voice[:N]`
-    (default 1000) is N at once with the course's voice_rule required and everyone in its voice channel.
+    (default 1000) is N at once with the course's voice_rule required and everyone in its voice channel;
+    `button[:N]` (default 1000) is N at once pressing the code message's Check in button and sending
+    its form with the code (the bare bot's own button and form only answer "ok", for the ratio).
     """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):
@@ -94,12 +99,13 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
             out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
             out += [Scenario(count, mode=mode, courses=courses)] if mode in (COURSES, SHARDS) else []
             out += [Scenario(count, mode=VOICE)] if mode == VOICE else []
+            out += [Scenario(count, mode=BUTTON)] if mode == BUTTON else []
             continue
         number, _, suffix = token.partition("/")
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
             raise ValueError(
                 f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
-                "flood[:N], export[:N], courses[:N], shards[:N] or voice[:N]"
+                "flood[:N], export[:N], courses[:N], shards[:N], voice[:N] or button[:N]"
             )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:
@@ -314,6 +320,32 @@ async def fire_burst(emu: Emulator, students: Sequence[Member], code: Callable[[
             handles.append(emu.dispatch_interaction(member, channel, "here", code=shown))
         await asyncio.sleep(0)
     return handles
+
+
+async def fire_buttons(
+    emu: Emulator, students: Sequence[Member], message_id: int, code: Callable[[], str], timeout: float
+) -> tuple[list[InteractionHandle], list[InteractionHandle]]:
+    """Everyone presses the code message's button at once (in batches, as fire_burst); each sends the
+    form with the code on screen as soon as it opens. Returns the presses and the forms sent (a press
+    whose form never came has no form: it is lost)."""
+    presses: list[InteractionHandle] = []
+    for start in range(0, len(students), BATCH):
+        for member in students[start : start + BATCH]:
+            presses.append(emu.dispatch_button(member, message_id))
+        await asyncio.sleep(0)
+    shown = code()
+    forms: list[InteractionHandle] = []
+
+    async def send_form(press: InteractionHandle) -> None:
+        try:
+            modal = await press.wait(timeout)
+        except NoReply:
+            return
+        field = Emulator.modal_fields(modal)[0]["custom_id"]
+        forms.append(emu.dispatch_modal_submit(press.record.member, modal, {field: shown}))
+
+    await asyncio.gather(*(send_form(press) for press in presses))
+    return presses, forms
 
 
 async def fire_spread(

@@ -66,7 +66,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"over {load.SHARD_PROCESSES} shards, run by {load.SHARD_PROCESSES} processes of our bot sharing one "
         f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); voice[:N] = N at once (1000) with "
         f"the course's voice_rule required and every one of them in its voice channel (the bare bot: the same "
-        f"burst); default {load.DEFAULT_SCENARIOS}",
+        f"burst); button[:N] = N (1000) at once through the code message's Check in button and its form (the "
+        f"bare bot: its own button and form, answering ok); default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
         "--repeat",
@@ -201,6 +202,9 @@ async def run_scenario(
                 return content.startswith(load.OK_PREFIX)
 
         else:
+            if scenario.mode == load.BUTTON:  # the bare bot's own message with a button
+                panel = await emu.invoke(emu.instructor, emu.attendance_channel_id, "panel", timeout=opts.timeout)
+                message_id = int(panel.content or "0")
 
             def code() -> str:
                 return BARE_CODE
@@ -222,6 +226,8 @@ async def run_scenario(
         bot_cpu, bench_cpu, started = bot.cpu_seconds(), time.process_time(), time.perf_counter()
         if scenario.spread:
             handles = await load.fire_spread(emu, crowd, code, opts.window)
+        elif scenario.mode == load.BUTTON:
+            presses, handles = await load.fire_buttons(emu, crowd, message_id, code, opts.timeout)
         elif scenario.mode == load.EXPORT:
             half = len(crowd) // 2
             handles = await load.fire_burst(emu, crowd[:half], code)
@@ -230,6 +236,8 @@ async def run_scenario(
         else:
             handles = await load.fire_burst(emu, crowd, code)
         acked = await load.collect(handles, opts.timeout, is_ok, result)
+        if scenario.mode == load.BUTTON:
+            _count_presses(presses, result)
         result.wall = time.perf_counter() - started
         result.bot_cpu = bot.cpu_seconds() - bot_cpu
         result.bench_cpu = time.process_time() - bench_cpu
@@ -257,6 +265,20 @@ async def run_scenario(
         emu.forget_interactions()
         gc.collect()
     return result
+
+
+def _count_presses(presses: Sequence[InteractionHandle], result: load.Result) -> None:
+    """A button scenario: every press counts as sent (one without its form is lost), and how fast the
+    forms opened (the press's callback, a modal: Discord's 3 s apply to it too)."""
+    opened = sorted(p.record.ack_latency for p in presses if p.done() and p.record.callback_type == 9)
+    result.lost += len(presses) - result.sent
+    result.sent = len(presses)
+    p99 = load.nearest_rank(opened, 0.99)
+    result.extras["form"] = (
+        f"{len(opened)}/{len(presses)} forms opened, p99 {'-' if p99 is None else f'{p99 * 1000:.0f} ms'} "
+        "from the press"
+    )
+    result.late += sum(1 for latency in opened if latency > load.LATE_SECONDS)
 
 
 async def _finish_flood(
@@ -337,8 +359,10 @@ async def run(opts: Options) -> list[load.Result]:
                 shard_worlds[kind.name] = (emu, world)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
-                if scenario.mode and scenario.mode != load.VOICE and not kind.ours:
-                    continue  # the bare bot has no sessions, floods, exports or courses (voice: the same burst)
+                # The bare bot has no sessions, floods, exports or courses (voice: the same burst; its
+                # button answers "ok").
+                if scenario.mode not in ("", load.VOICE, load.BUTTON) and not kind.ours:
+                    continue
                 emu, students = emulators[kind.name]
                 database = _database(kind, index, workdir, opts)
                 try:

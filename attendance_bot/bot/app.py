@@ -30,6 +30,7 @@ from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
 from .cogs import build_cogs
+from .cogs.checkin import CheckInCog
 from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .error_handler import answer_error
@@ -92,6 +93,7 @@ class AttendanceBot(commands.Bot):
         self.batcher = SubmissionBatcher(self.services.attendance, self.db)
         self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher)
         self.feature_cogs = build_cogs(self.context)
+        self.check_in = next(cog for cog in self.feature_cogs if isinstance(cog, CheckInCog))
         self._announced = False
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
@@ -148,6 +150,15 @@ class AttendanceBot(commands.Bot):
         if command is not None and command.has_error_handler():
             return
         await answer_error(self.context, interaction, exception)
+
+    async def on_interaction(self, interaction: nextcord.Interaction) -> None:
+        """Slash commands to their cogs; the code message's Check in button and its form to the check-in
+        cog (here rather than in a listener of its own, which would cost every /here a task)."""
+        if interaction.type in (nextcord.InteractionType.component, nextcord.InteractionType.modal_submit):
+            if not await self.check_in.answer_button(interaction):
+                log.warning("Interaction %s with an unknown custom id left unanswered", interaction.id)
+            return
+        await self.process_application_commands(interaction)
 
     async def process_application_commands(self, interaction: nextcord.Interaction) -> None:
         with self.context.in_flight:  # a stop waits (briefly) until every command taken is answered

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import Clock, SnowflakeGenerator, iso
+from .components import number_components
 from .models import (
     CHANNEL_CATEGORY,
     CHANNEL_STAGE,
@@ -425,7 +426,7 @@ class WorldState:
             content=str(body.get("content") or ""),
             created_at=self.clock.now(),
             embeds=list(body.get("embeds") or ([body["embed"]] if body.get("embed") else [])),
-            components=list(body.get("components") or []),
+            components=number_components(list(body.get("components") or [])),
             flags=int(flags if flags is not None else body.get("flags") or 0),
             type=msg_type,
             tts=bool(body.get("tts", False)),
@@ -455,7 +456,7 @@ class WorldState:
         elif "embed" in body:
             msg.embeds = [_normalize_embed(body["embed"])] if body["embed"] else []
         if "components" in body:
-            msg.components = list(body["components"] or [])
+            msg.components = number_components(list(body["components"] or []))
         if "flags" in body and body["flags"] is not None:
             msg.flags = (msg.flags & EPHEMERAL_FLAG) | int(body["flags"])
         if "attachments" in body and body["attachments"] is not None:

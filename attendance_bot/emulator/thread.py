@@ -324,6 +324,39 @@ class EmulatorThread:
         coro = self.emu.autocomplete(member, channel_id, command, focused=focused, timeout=timeout, **options)
         return self._call(coro, timeout + 5)
 
+    def press_button(
+        self,
+        member: Member,
+        message_id: int,
+        *,
+        label: str | None = None,
+        custom_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> Reply:
+        """See ``Emulator.press_button`` (raises ``InteractionRefused``, ``NoReply``)."""
+        coro = self.emu.press_button(member, message_id, label=label, custom_id=custom_id, timeout=timeout)
+        return self._call(coro, timeout + 5)
+
+    def dispatch_button(
+        self, member: Member, message_id: int, *, label: str | None = None, timeout: float = 30.0
+    ) -> concurrent.futures.Future[Reply]:
+        """Non-blocking ``press_button``: a concurrent Future resolving to the Reply (or NoReply)."""
+        assert self._loop is not None
+        coro = self.emu.press_button(member, message_id, label=label, timeout=timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def submit_modal(self, member: Member, modal: Reply, values: dict[str, str], *, timeout: float = 10.0) -> Reply:
+        """See ``Emulator.submit_modal`` (raises ``InteractionRefused``, ``NoReply``)."""
+        return self._call(self.emu.submit_modal(member, modal, values, timeout=timeout), timeout + 5)
+
+    def dispatch_modal_submit(
+        self, member: Member, modal: Reply, values: dict[str, str], *, timeout: float = 30.0
+    ) -> concurrent.futures.Future[Reply]:
+        """Non-blocking ``submit_modal``: a concurrent Future resolving to the Reply (or NoReply)."""
+        assert self._loop is not None
+        coro = self.emu.submit_modal(member, modal, values, timeout=timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
     def messages(self, channel_id: int, **kw: Any) -> list[Message]:
         """See ``Emulator.messages``."""
         return self.run(lambda e: e.messages(channel_id, **kw))

@@ -19,7 +19,7 @@ from typing import TypeVar
 from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET
-from attendance_bot.emulator import EmulatorThread, Message
+from attendance_bot.emulator import Emulator, EmulatorThread, Member, Message, Reply
 from attendance_bot.models import close_all, init_db, is_postgres
 from attendance_bot.records import CurrentCode, ExportRow, SessionInfo
 from attendance_bot.settings import Settings, load_settings
@@ -351,3 +351,33 @@ def next_card(emu: EmulatorThread, session_id: str, after: Card, timeout: float 
 def other_code(code: str) -> str:
     """A well-formed code that differs from `code` in every character."""
     return "".join(ALPHABET[(ALPHABET.index(ch) + 1) % len(ALPHABET)] for ch in code)
+
+
+# -- the Check in button and its form, as a student uses them ----------------------------------
+
+
+def check_in_buttons(message: Message) -> list[dict[str, object]]:
+    """The Check in buttons on a message (the code message has one while its session is open)."""
+    label = messages.check_in_button_label()
+    return [
+        child
+        for row in message.components
+        for child in row.get("components") or []
+        if child.get("type") == 2 and child.get("label") == label
+    ]
+
+
+def open_form(emu: EmulatorThread, member: Member, message_id: int) -> Reply:
+    """`member` presses the code message's Check in button; the bot's answer (a form: type 9)."""
+    return emu.press_button(member, message_id, label=messages.check_in_button_label())
+
+
+def send_form(emu: EmulatorThread, member: Member, form: Reply, code: str) -> Reply:
+    """`member` types `code` into the form the button opened and sends it; the bot's reply."""
+    [field] = Emulator.modal_fields(form)
+    return emu.submit_modal(member, form, {str(field["custom_id"]): code})
+
+
+def check_in_by_button(emu: EmulatorThread, member: Member, message_id: int, code: str) -> Reply:
+    """Press the button, type the code, send: the reply a student sees."""
+    return send_form(emu, member, open_form(emu, member, message_id), code)

@@ -48,7 +48,7 @@ def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOptio
         extra["channel_types"] = [_CHANNEL_TYPES[kind] for kind in setting.channel_types]
     elif setting.is_choice:
         extra["choices"] = {word: word for word in setting.choices}
-    elif not setting.is_id:
+    elif setting.is_number:
         extra |= {"min_value": setting.low, "max_value": setting.high}
     return nextcord.SlashOption(name=option, description=description, required=required, **extra)
 
@@ -107,6 +107,7 @@ class CoursesCog(FeatureCog):
         instructor_role: nextcord.Role | None = _setting_option("instructor_role", create=True),
         voice_channel: nextcord.abc.GuildChannel | None = _setting_option("voice_channel", create=True),
         voice_rule: str | None = _setting_option("voice_rule", create=True),
+        code_in_channel: bool | None = _setting_option("code_in_channel", create=True),
     ) -> None:
         guild_id = require_manager(interaction)
         await interaction.response.defer(ephemeral=True)
@@ -131,6 +132,7 @@ class CoursesCog(FeatureCog):
             instructor_role_id=instructor_role.id if instructor_role is not None else None,
             voice_channel_id=voice_channel.id if voice_channel is not None else None,
             voice_rule=voice_rule,
+            code_in_channel=code_in_channel,
         )
         await interaction.followup.send(
             messages.course_created_reply(
@@ -157,6 +159,7 @@ class CoursesCog(FeatureCog):
         late_after: int | None = _setting_option("late_after"),
         voice_channel: nextcord.abc.GuildChannel | None = _setting_option("voice_channel"),
         voice_rule: str | None = _setting_option("voice_rule"),
+        code_in_channel: bool | None = _setting_option("code_in_channel"),
         clear: str | None = nextcord.SlashOption(
             name="clear",
             description="A setting to unset (a channel or role it follows again, or no voice channel)",
