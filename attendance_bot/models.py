@@ -219,8 +219,31 @@ class Event(BaseModel):
         indexes = ((("guild_id", "user_id"), False), (("course_id", "student_id"), False))
 
 
+class ProjectorLink(BaseModel):
+    """A session's projector link: the nonce its token is derived from (with the session's secret,
+    codes.link_token) and the token's hash, which the page is looked up by; never the token itself.
+    One per session; a new link replaces the row. It opens the page only while its session is open."""
+
+    session_id = peewee.TextField(unique=True)
+    nonce = peewee.TextField()
+    token_hash = peewee.TextField(unique=True)
+    made_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "projector_link"
+
+
 # The tables, as attendance_bot/schema/'s steps make them (tests/test_migrations.py compares them).
-MODELS: tuple[type[BaseModel], ...] = (Course, Session, Attendance, WrongAttempt, Student, RosterEntry, Event)
+MODELS: tuple[type[BaseModel], ...] = (
+    Course,
+    Session,
+    Attendance,
+    WrongAttempt,
+    Student,
+    RosterEntry,
+    Event,
+    ProjectorLink,
+)
 
 
 def init_db(

@@ -12,9 +12,11 @@ from .clock import Clock, utc_now
 from .corrections import CorrectionService
 from .exports import ExportService
 from .gradebook import GradebookService
+from .projector import ProjectorService
 from .roster import RosterService
 from .seedimport import SeedImportService
 from .settings import Settings
+from .storage import ping
 from .students import StudentService
 
 
@@ -32,3 +34,8 @@ class Services:
         self.gradebook = GradebookService(settings)
         self.seed_import = SeedImportService(settings, clock)
         self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook
+        self.projector = ProjectorService(settings, clock, self.attendance)  # the page's links and views
+
+    def database_up(self) -> bool:
+        """Whether the database answers a trivial read now (for /healthz)."""
+        return ping()

@@ -98,15 +98,24 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
     database.connect()
     try:
         assert migrations.schema_version() == 1
-        assert migrations.pending() == ["0002_courses", "0003_gradebook", "0004_marks", "0005_claims"]
+        assert migrations.pending() == [
+            "0002_courses",
+            "0003_gradebook",
+            "0004_marks",
+            "0005_claims",
+            "0006_projector",
+        ]
         done = [str(notice) for notice in migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))]
         assert done[0] == messages.backup_made(Path(f"{old_copy}.bak-1"))
         assert done[1] == messages.migration_step_done("0002_courses")
         assert "3 earlier session(s) now belong to course 'Math 101'" in done[2]
         assert done[3] == messages.migration_step_done("0003_gradebook")
         assert done[4] == messages.migration_step_done("0004_marks")
-        assert done[5:] == [messages.migration_step_done("0005_claims")]  # no registration to keep
-        assert migrations.schema_version() == migrations.latest() == 5
+        assert done[5:] == [  # no registration to keep
+            messages.migration_step_done("0005_claims"),
+            messages.migration_step_done("0006_projector"),
+        ]
+        assert migrations.schema_version() == migrations.latest() == 6
         assert migrations.upgrade(old_copy) == []
     finally:
         close_db()
@@ -228,6 +237,7 @@ def test_the_migration_runner_is_peewees(old_copy: Path) -> None:
         "0003_gradebook",
         "0004_marks",
         "0005_claims",
+        "0006_projector",
     ]
 
 
@@ -298,9 +308,10 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
         done = [str(notice) for notice in migrations.upgrade(copy)]
     finally:
         close_db()
-    assert done[-2:] == [
+    assert done[-3:] == [
         messages.migration_step_done("0005_claims"),
         f"  {len(before)} registration kept as confirmed (the release that made them accepted them)",
+        messages.migration_step_done("0006_projector"),
     ]
     assert table_rows(copy, "student") == [(*row, 1) for row in before]
 

@@ -26,6 +26,7 @@ from ..models import init_db
 from ..services import Services
 from ..settings import Settings, everyone_role_problem
 from ..shards import runs_server
+from ..web.app import WebServer
 from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
@@ -51,6 +52,10 @@ LOGIN_TIMEOUT_SECONDS = 30.0
 GC_THRESHOLDS = (20_000, 20, 20)
 # Discord's gateway closes over the shards: 4010 invalid shard, 4011 sharding required.
 SHARD_CLOSE_CODES = (4010, 4011)
+# /healthz: the database is down when a trivial read has not answered within this long.
+HEALTH_DATABASE_SECONDS = 5.0
+# Stopping the projector page's server (its pages reconnect to the next start by themselves).
+CLOSE_WEB_SECONDS = 0.5
 
 
 class StartupError(Exception):
@@ -87,6 +92,43 @@ class AttendanceBot(commands.Bot):
         self._announced = False
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
+        self.web: WebServer | None = None  # the projector page, when it listens (WEB_PORT)
+
+    async def start_web(self) -> None:
+        """Serve the projector page and /healthz (WEB_PORT, WEB_BIND); an address that cannot be had
+        is one warning line, and the bot runs on without the page."""
+        if not self.settings.web_port:
+            return
+        settings = self.settings
+        web = WebServer(self.services, self.db.run, self.health, bind=settings.web_bind, port=settings.web_port)
+        if await web.start():
+            self.web = web
+
+    async def health(self) -> tuple[bool, bool]:
+        """Whether the database answers and the Discord connection is up (every shard's, when sharded)."""
+        try:
+            database_up = await asyncio.wait_for(self.db.run(self.services.database_up), HEALTH_DATABASE_SECONDS)
+        except Exception:  # busy past the limit, the thread stopped, the server gone: down
+            database_up = False
+        return database_up, self.discord_up()
+
+    async def _stop_web(self) -> None:
+        web, self.web = self.web, None
+        if web is None:
+            return
+        try:
+            await asyncio.wait_for(web.stop(), CLOSE_WEB_SECONDS)
+        except TimeoutError:
+            log.warning("The projector page's server did not stop within %.1f s", CLOSE_WEB_SECONDS)
+
+    def discord_up(self) -> bool:
+        """Logged in, ready, and the gateway's websocket open (each of this process's shards')."""
+        if self.is_closed() or not self.is_ready():
+            return False
+        if isinstance(self, commands.AutoShardedBot):
+            shards = list(self.shards.values())
+            return bool(shards) and not any(shard.is_closed() for shard in shards)
+        return self.ws is not None and self.ws.open
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -161,7 +203,8 @@ class AttendanceBot(commands.Bot):
         self.batcher.stop()
         await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.rotator.stop()
-        await self.batcher.finish(FINISH_SUBMISSIONS_SECONDS)
+        # The page's server stops while the check-ins taken are committed (in the same time).
+        await asyncio.gather(self._stop_web(), self.batcher.finish(FINISH_SUBMISSIONS_SECONDS))
         if not await self.context.in_flight.settle(SETTLE_REPLIES_SECONDS):
             log.warning("Stopping with %d interaction(s) still unanswered", self.context.in_flight.count)
         try:
@@ -233,6 +276,7 @@ async def serve(
     running = asyncio.create_task(_start(bot, settings), name="discord-connection")
     stopping = asyncio.create_task(stop.wait(), name="stop-signal")
     try:
+        await bot.start_web()  # the projector page and /healthz, while the connection is made
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
             if bot.connected_once:

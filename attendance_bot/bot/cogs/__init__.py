@@ -8,11 +8,12 @@ from ..context import BotContext
 from .base import FeatureCog
 from .checkin import CheckInCog
 from .courses import CoursesCog
+from .projector import ProjectorCog
 from .records import RecordsCog
 from .sessions import SessionsCog
 from .students import StudentsCog
 
-COGS: tuple[type[FeatureCog], ...] = (RecordsCog, StudentsCog, CoursesCog, SessionsCog, CheckInCog)
+COGS: tuple[type[FeatureCog], ...] = (RecordsCog, StudentsCog, CoursesCog, SessionsCog, ProjectorCog, CheckInCog)
 
 
 def build_cogs(ctx: BotContext) -> list[commands.Cog]:
