@@ -258,7 +258,7 @@ def test_a_version_3_database_upgrades_with_every_row_kept_and_takes_marks(
     for table in tables:
         assert table_rows(copy, table, ", ".join(v1_columns_of(FIXTURE_V3, table))) == before[table], table
     assert table_rows(Path(f"{copy}.bak-3"), "attendance") == table_rows(FIXTURE_V3, "attendance")
-    assert [r[:2] for r in table_rows(copy, "schema_migration")][-2] == (4, "0004_marks")
+    assert (4, "0004_marks") in [r[:2] for r in table_rows(copy, "schema_migration")]
     settings = settings_factory(DATABASE_PATH=str(copy))
     init_db(copy)
     try:
