@@ -12,22 +12,27 @@ def _rebuilt(cls: type[AttendanceError], kind: str, values: dict[str, Any]) -> A
     return cls(kind, **values)
 
 
-class Notice:
-    """Something worth telling that is no error (a schema step done, a setting that works but is
-    probably not what was meant, a speed-up in use): a kind and its values, said like an error."""
+class Said:
+    """A kind (the name of its sentence in messages) and the values the sentence is made from."""
 
     def __init__(self, kind: str, /, **values: Any) -> None:
         self.kind = kind
         self.values = values
 
     def __str__(self) -> str:
-        from .messages import error_text  # the text layer, as for errors
+        """The English sentence, for logs and tests (adapters call messages.error_text themselves)."""
+        from .messages import error_text  # the text layer, never imported at import time from here
 
         return error_text(self)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
-        return f"Notice({self.kind!r}{', ' if shown else ''}{shown})"
+        return f"{type(self).__name__}({self.kind!r}{', ' if shown else ''}{shown})"
+
+
+class Notice(Said):
+    """Something worth telling that is no error (a schema step done, a setting that works but is
+    probably not what was meant, a speed-up in use)."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Notice) and (other.kind, other.values) == (self.kind, self.values)
@@ -35,31 +40,21 @@ class Notice:
     __hash__ = None  # type: ignore[assignment]  # values may be lists
 
 
-class AttendanceError(Exception):
+class AttendanceError(Said, Exception):
     """Base of every error that may be shown to an instructor, a student or an operator.
 
     `kind` names the function of messages that says it; `values` are its arguments by name, and
     may hold the class's `fields` besides: values for the code that catches the error (a line
     number, the candidates of a choice) that the sentence need not take. str() is the English
-    sentence, for logs and tests; adapters call messages.error_text themselves, which is where a
-    reader's language would be chosen.
+    sentence; adapters call messages.error_text themselves, which is where a reader's language
+    would be chosen.
     """
 
     fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, kind: str, /, **values: Any) -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.values = values
-
-    def __str__(self) -> str:
-        from .messages import error_text  # the text layer; nothing imports it at import time from here
-
-        return error_text(self)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
-        return f"{type(self).__name__}({self.kind!r}{', ' if shown else ''}{shown})"
+        Exception.__init__(self, kind)
+        Said.__init__(self, kind, **values)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _rebuilt, (type(self), self.kind, self.values)

@@ -77,7 +77,7 @@ class ExportService:
             info = self.attendance.get_session(session_id, course_id)  # UnknownSession lists the recent ones
             session_id, course_id = info.session_id, info.course_id
             if course_id is None:
-                raise SessionWithoutCourse(session_id)
+                raise SessionWithoutCourse(session_id=session_id)
         if course_id is None:
             course_id = self.attendance.course(None).id
         book = self.gradebook.gradebook(course_id, session_id)

@@ -30,13 +30,13 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from .errors import AttendanceError, Notice
+    from .errors import AttendanceError, Said
 
 SHOWN_INPUT_LENGTH = 24
 MANAGE = ".venv/bin/python manage.py"  # how the README and every hint run manage.py
 
 
-def error_text(error: AttendanceError | Notice) -> str:
+def error_text(error: Said) -> str:
     """The sentence that says a domain error (or a notice): the function of this module its kind
     names, called with its values (those the function takes: an error may carry more for the code
     that catches it). Every adapter shows errors through this; tests/test_error_kinds.py checks
@@ -422,7 +422,7 @@ def registrations_kept_confirmed(rows: int) -> str:
     return f"{rows} registration{plural} kept as confirmed (the release that made them accepted them)"
 
 
-def step_report(notice: Notice) -> str:
+def step_report(notice: Said) -> str:
     """A schema step's report, indented under its step."""
     return f"  {error_text(notice)}"
 

@@ -128,7 +128,8 @@ class SessionInfo:
 
 @dataclass(frozen=True)
 class SessionBrief:
-    """A session as a pick-list offers it: its id, when it opened (UTC) and whether it is open."""
+    """A session in brief (a pick-list's entry, a gradebook's column): its id, when it opened and
+    closed (UTC), whether it is open."""
 
     session_id: str
     opened_at: datetime
@@ -282,17 +283,8 @@ class HistoryEvent:
 # -- the gradebook (attendance_bot/gradebook.py) --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GradebookSession:
-    """A session as the gradebook shows it: a column, in opening order."""
-
-    session_id: str
-    opened_at: datetime
-    closed_at: datetime | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
+# A session as the gradebook shows it: a column, in opening order.
+GradebookSession = SessionBrief
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from attendance_bot import messages, seedimport, storage
+from attendance_bot import messages, seedfile, seedimport, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.courses import CourseService
 from attendance_bot.models import Attendance, Event, Session, Student
@@ -683,20 +683,20 @@ def test_a_seed_with_more_rows_than_the_bound_is_refused(
     importer: SeedImportService, course: CourseInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More rows than MAX_SEED_ROWS (in either table): one line naming the bound; nothing imported."""
-    monkeypatch.setattr(seedimport, "MAX_SEED_ROWS", 4)
+    monkeypatch.setattr(seedfile, "MAX_SEED_ROWS", 4)
     path = make_seed(tmp_path / "seed.db")  # 5 attendance rows
     assert refused(path) == messages.seed_too_many_rows(str(path), 4)
     few = make_seed(
         tmp_path / "few.db", ROWS[:3], [*STUDENT_ROWS, (3, "C", None, None), (4, "D", None, None), (5, "E", None, None)]
     )
     assert refused(few) == messages.seed_too_many_rows(str(few), 4)
-    monkeypatch.setattr(seedimport, "MAX_SEED_ROWS", 5)
+    monkeypatch.setattr(seedfile, "MAX_SEED_ROWS", 5)
     assert do_import(importer, course, path).records_imported == 5
 
 
 def test_a_seed_that_takes_longer_than_the_bound_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite's progress handler stops a read that runs past MAX_SEED_SECONDS: one line, nothing imported."""
-    monkeypatch.setattr(seedimport, "MAX_SEED_SECONDS", 0.0)
+    monkeypatch.setattr(seedfile, "MAX_SEED_SECONDS", 0.0)
     rows = [(n, f"u{n}", "2024-09-02 09:00:00", "S") for n in range(1, 3001)]
     path = make_seed(tmp_path / "seed.db", rows, students=None, status=False)
     assert refused(path) == messages.seed_too_slow(str(path), 0.0)

@@ -304,6 +304,7 @@ LAYERS: dict[str, set[str]] = {
         "corrections",
         "gradebook",
         "seedimport",
+        "seedfile",
         "exports",
         "projector",
         "services",

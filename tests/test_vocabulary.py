@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,15 +35,19 @@ def _docstrings(tree: ast.Module) -> set[int]:
     return found
 
 
+def _scanned() -> Iterator[tuple[str, ast.Module, set[int]]]:
+    """Each module outside the vocabulary: its path in the package, its tree, its docstrings' ids."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.split("/")[0] not in SPELLED_HERE:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            yield relative, tree, _docstrings(tree)
+
+
 def _spellings() -> list[tuple[str, str]]:
     """(file, text) of every string constant in the package that is a status's word or colour."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE).as_posix()
-        if relative.split("/")[0] in SPELLED_HERE:
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        skip = _docstrings(tree)
+    for relative, tree, skip in _scanned():
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
                 text = node.value
@@ -60,12 +65,7 @@ def _source_spellings() -> list[tuple[str, int]]:
     """(file, line) of every record source spelled as a string: `manual` anywhere, `code` where it is a
     source (compared with `.source`, given as `source=`, or a `"source"` key's value)."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE).as_posix()
-        if relative.split("/")[0] in SPELLED_HERE:
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        skip = _docstrings(tree)
+    for relative, tree, skip in _scanned():
         for node in ast.walk(tree):
             texts: list[ast.AST] = []
             if isinstance(node, ast.Constant) and node.value == "manual" and id(node) not in skip:

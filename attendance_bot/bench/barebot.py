@@ -9,13 +9,16 @@ import sys
 import nextcord
 
 log = logging.getLogger(__name__)
+GUILD_READY_SECONDS = 0.5  # as attendance_bot.bot.app's (not imported: the bare bot stands alone)
 
 
 def make_bot(guild_id: int) -> nextcord.Client:
     """A client with the same intents as the attendance bot and one ephemeral `/here`."""
     intents = nextcord.Intents.none()
     intents.guilds = True
-    client = nextcord.Client(intents=intents)
+    # The same short wait for the server list as the attendance bot's: it only moves the start; the
+    # figures are measured after both are ready.
+    client = nextcord.Client(intents=intents, guild_ready_timeout=GUILD_READY_SECONDS)
     announced = False
 
     @client.slash_command(name="here", description="Check in with the code on screen", guild_ids=[guild_id])

@@ -62,6 +62,12 @@ class StartupError(Exception):
     """The bot cannot start; the message says why and what to do."""
 
 
+# How long nextcord waits after the last server it was sent (GUILD_CREATE) before it calls the bot
+# ready and rotation starts (its default is 2 s). Discord sends a shard's servers one after another
+# right after READY; the wait only delays the code messages after every start or restart.
+GUILD_READY_SECONDS = 0.5
+
+
 def _intents() -> nextcord.Intents:
     """No privileged intents: the servers and their channels only."""
     intents = nextcord.Intents.none()
@@ -73,7 +79,7 @@ class AttendanceBot(commands.Bot):
     """The nextcord bot: no privileged intents, one cog per feature, one code rotation task."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:
-        super().__init__(intents=_intents(), help_command=None)
+        super().__init__(intents=_intents(), help_command=None, guild_ready_timeout=GUILD_READY_SECONDS)
         self._assemble(settings, clock, out)
 
     def _assemble(self, settings: Settings, clock: Callable[[], datetime], out: IO[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import nextcord
 
-from .. import messages
 from ..errors import CourseError, NotAllowed
 from ..records import CourseInfo
 from .context import BotContext
@@ -71,22 +70,26 @@ def require_manager(interaction: nextcord.Interaction) -> int:
     return interaction.guild_id
 
 
-def _channel_problem(bot: nextcord.Client, guild_id: int, channel_id: int, label: str, *, embeds: bool) -> str | None:
+def _channel_problem(
+    bot: nextcord.Client, guild_id: int, channel_id: int, label: str, *, embeds: bool
+) -> CourseError | None:
     """Why the bot cannot use a channel for a course of this server: another server's, not visible,
     or a permission missing (named); None when it can."""
     channel = bot.get_channel(channel_id)
     guild = getattr(channel, "guild", None)
     if channel is None or guild is None or guild.id != guild_id:
-        return messages.channel_elsewhere(label, channel_id)
+        return CourseError("channel_elsewhere", label=label, channel_id=channel_id)
     me = guild.me
     if me is None:
-        return messages.channel_not_visible(label, channel_id)
+        return CourseError("channel_not_visible", label=label, channel_id=channel_id)
     permissions = channel.permissions_for(me)  # type: ignore[union-attr]
     if not permissions.view_channel:
-        return messages.channel_not_visible(label, channel_id)
+        return CourseError("channel_not_visible", label=label, channel_id=channel_id)
     wanted = _POST_PERMISSIONS if embeds else _POST_PERMISSIONS[:1]
     missing = [name for flag, name in wanted if not getattr(permissions, flag)]
-    return messages.channel_permission_missing(label, channel_id, missing) if missing else None
+    if missing:
+        return CourseError("channel_permission_missing", label=label, channel_id=channel_id, missing=missing)
+    return None
 
 
 def check_course_channels(
@@ -109,7 +112,7 @@ def check_course_channels(
             continue
         problem = _channel_problem(bot, guild_id, channel_id, label, embeds=embeds)
         if problem:
-            raise CourseError(problem)
+            raise problem
     if role is not None and (role.guild is None or role.guild.id != guild_id):
         raise CourseError("role_elsewhere")
 

@@ -212,4 +212,4 @@ class CoursesCog(FeatureCog):
             return await asyncio.wait_for(file.read(), self.roster_download_seconds)
         except (nextcord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Could not download the roster file %r: %s", file.filename, exc)
-            raise RosterError(messages.roster_download_failed()) from exc
+            raise RosterError("roster_download_failed") from exc
