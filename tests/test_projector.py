@@ -7,11 +7,11 @@ import base64
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from _course import ADMIN_CHANNEL_ID, ATTENDANCE_CHANNEL_ID, GUILD_ID
-from conftest import FakeClock
 
 from attendance_bot import codes, messages
 from attendance_bot.errors import NoOpenSession, ProjectorOff
@@ -19,6 +19,9 @@ from attendance_bot.models import ProjectorLink, Session
 from attendance_bot.records import Submission
 from attendance_bot.services import Services
 from attendance_bot.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
