@@ -93,7 +93,7 @@ def test_the_open_reply_carries_a_link_that_works(world: World) -> None:
     assert event["state"] == "open" and event["session"] == session_id and event["count"] == 0
     answer = world.here(world.student("pagereader"), event["code"])
     assert answer.content == messages.submit_reply(SubmitResult(Outcome.RECORDED, session_id))
-    assert first_event(url)["count"] == 1
+    wait_until(lambda: first_event(url)["count"] == 1, 5, "the page's count to show the check-in")
 
 
 def test_projector_gives_the_same_link_and_new_link_kills_the_old(world: World) -> None:
