@@ -8,6 +8,7 @@ import json
 import re
 import socket
 import time
+from pathlib import Path
 
 import aiohttp
 
@@ -106,9 +107,9 @@ class Pages:
         ]
 
 
-def judge(pages: Pages, database: object, session_id: str, since: float, until: float, result: load.Result) -> None:
+def judge(pages: Pages, database: Path | str, session_id: str, since: float, until: float, result: load.Result) -> None:
     """The scenario's figure: whether the code reached every page within ON_TIME_SECONDS of each boundary."""
-    windows = multicourse.session_windows(database)  # type: ignore[arg-type]
+    windows = multicourse.session_windows(database)
     interval, offset = windows[session_id]
     lags = pages.lags(interval, offset, since, until)
     arrived = sorted(lag for lag in lags if lag is not None)
@@ -118,7 +119,8 @@ def judge(pages: Pages, database: object, session_id: str, since: float, until: 
     p99 = load.nearest_rank(arrived, 0.99)
     on_time = worst is not None and worst <= load.ON_TIME_SECONDS and not missed
     result.extras["projector"] = (
-        f"{len(pages.pages)} pages, {boundaries} window boundaries: the new code on every page within "
+        f"{len(pages.pages)} pages, {boundaries} window {'boundary' if boundaries == 1 else 'boundaries'}: "
+        "the new code on every page within "
         f"{_ms(worst)} of its boundary (p99 {_ms(p99)}), {missed} missed: {'on time' if on_time else 'LATE'}"
     )
     if worst is not None:
