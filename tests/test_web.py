@@ -10,6 +10,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,13 @@ import pytest
 from _web import WebThread
 
 from attendance_bot import codes, messages
+from attendance_bot.errors import StorageError
 from attendance_bot.models import Session
-from attendance_bot.records import ProjectorLinkInfo
+from attendance_bot.records import ProjectorLinkInfo, ProjectorView
 from attendance_bot.services import Services
 from attendance_bot.settings import Settings
 from attendance_bot.web import app as web_app
+from attendance_bot.web import feed as feed_module
 from attendance_bot.web import page
 
 INTERVAL = 5
@@ -269,3 +272,33 @@ def test_a_port_in_use_is_one_warning_and_no_server(services: Services, caplog: 
             assert asyncio.run(start()) is False
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.getMessage() for r in warnings] == [messages.web_port_in_use("127.0.0.1", port, "the port is in use")]
+
+
+def test_a_feed_that_cannot_read_warns_once_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database down under an open page: one warning (not one a second), the page keeps what it
+    shows, and the first read that works reaches it."""
+    monkeypatch.setattr(feed_module, "RETRY_SECONDS", 0.01)
+    view = ProjectorView(
+        "S", "c", True, 0, code="ABCD", window=1, changes_at=datetime.now(timezone.utc) + timedelta(seconds=30)
+    )
+    calls = 0
+
+    async def read() -> ProjectorView | None:
+        nonlocal calls
+        calls += 1
+        if calls <= 5:
+            raise StorageError("database_failure", action="reading the projector's session")
+        return view
+
+    async def watch() -> feed_module.Update | None:
+        feed = feed_module.Feed(read, lambda: datetime.now(timezone.utc), lambda done: None)
+        update = await feed.watch().next(10)
+        await feed.stop()
+        return update
+
+    with caplog.at_level(logging.INFO, logger="attendance_bot.web.feed"):
+        update = asyncio.run(watch())
+    assert update is not None and update.view == view
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]

@@ -105,15 +105,20 @@ class Feed:
     async def _run(self) -> None:
         try:
             shown: tuple[int | None, int] | None = None
+            failing = False
             while self._watchers:
                 try:
                     view = await self._read()
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:
-                    log.warning("Projector feed could not read its session: %s; retrying", exc)
+                except Exception as exc:  # once per outage: the pages keep what they show meanwhile
+                    (log.debug if failing else log.warning)("Projector feed cannot read its session: %s", exc)
+                    failing = True
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
+                if failing:
+                    log.info("Projector feed reads its session again")
+                    failing = False
                 if view is None or not view.is_open:
                     self._tell(Update(view, "gone" if view is None else "closed"))
                     return
