@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import pytest
 from _web import WebThread
 
-from attendance_bot import messages
+from attendance_bot import codes, messages
+from attendance_bot.models import Session
 from attendance_bot.records import ProjectorLinkInfo
 from attendance_bot.services import Services
 from attendance_bot.settings import Settings
@@ -194,3 +195,46 @@ def test_the_page_reconnects_by_itself_after_a_restart(opened: Any, web: WebThre
 def test_a_wrong_link_shows_not_found(driver: Any, web: WebThread, link: ProjectorLinkInfo) -> None:
     driver.get(web.base + "/p/not-a-token")
     assert driver.find_element("tag name", "body").text == messages.page_not_found()
+
+
+def test_the_page_never_shows_a_code_before_its_window(opened: Any, link: ProjectorLinkInfo) -> None:
+    """Looked at five times a second over three windows, the page shows the code of the window it is
+    in, or of the one just ended (on its way), never a later window's."""
+    row = Session.get(Session.session_id == link.session_id)
+    spec = codes.CodeSpec(
+        row.secret, row.interval, row.code_length, row.grace_seconds, (row.window_offset_ms or 0) / 1000
+    )
+    seen: set[int] = set()
+    deadline = time.time() + 3 * INTERVAL + 1
+    while time.time() < deadline:
+        before = time.time()
+        code = text_of(opened, "code")
+        after = time.time()
+        allowed = {spec.window(before) - 1, spec.window(before), spec.window(after)}
+        window = next((w for w in allowed if spec.code_for(w) == code), None)
+        assert window is not None, (code, before)
+        assert spec.code_for(spec.window(after) + 1) != code
+        seen.add(window)
+        time.sleep(0.2)
+    assert len(seen) >= 3
+
+
+def test_the_browser_gets_the_headers_and_healthz(opened: Any) -> None:
+    """Seen from the page itself: every response of its server is no-store, no-referrer, nosniff and
+    unframeable; /healthz says ok; a wrong link is the one 404."""
+    found = opened.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "Promise.all(['/healthz', '/p/wrong', location.pathname].map(function (u) {"
+        "  return fetch(u, {cache: 'no-store'}).then(function (r) { return r.text().then(function (t) {"
+        "    return {status: r.status, text: t, cache: r.headers.get('Cache-Control'),"
+        "      referrer: r.headers.get('Referrer-Policy'), sniff: r.headers.get('X-Content-Type-Options'),"
+        "      csp: r.headers.get('Content-Security-Policy')}; }); });"
+        "})).then(done);"
+    )
+    healthz, wrong, page = found
+    assert (healthz["status"], healthz["text"]) == (200, "ok\n")
+    assert (wrong["status"], wrong["text"]) == (404, messages.page_not_found())
+    assert page["status"] == 200
+    for response in found:
+        assert (response["cache"], response["referrer"], response["sniff"]) == ("no-store", "no-referrer", "nosniff")
+        assert "frame-ancestors 'none'" in response["csp"]
