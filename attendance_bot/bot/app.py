@@ -99,6 +99,30 @@ class AttendanceBot(commands.Bot):
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
         self.web: WebServer | None = None  # the projector page, when it listens (WEB_PORT)
+        # Which gateway connections are up (None: the one of an unsharded bot; else shard ids), from
+        # nextcord's connect, resumed and disconnect events: its websocket object does not say.
+        self._gateways_up: set[int | None] = set()
+        for event, handler in (
+            ("on_connect", self._gateway_up),
+            ("on_resumed", self._gateway_up),
+            ("on_disconnect", self._gateway_down),
+            ("on_shard_connect", self._shard_up),
+            ("on_shard_resumed", self._shard_up),
+            ("on_shard_disconnect", self._shard_down),
+        ):
+            self.add_listener(handler, event)
+
+    async def _gateway_up(self) -> None:
+        self._gateways_up.add(None)
+
+    async def _gateway_down(self) -> None:
+        self._gateways_up.discard(None)
+
+    async def _shard_up(self, shard_id: int) -> None:
+        self._gateways_up.add(shard_id)
+
+    async def _shard_down(self, shard_id: int) -> None:
+        self._gateways_up.discard(shard_id)
 
     async def start_web(self) -> None:
         """Serve the projector page and /healthz (WEB_PORT, WEB_BIND); an address that cannot be had
@@ -128,13 +152,13 @@ class AttendanceBot(commands.Bot):
             log.warning("The projector page's server did not stop within %.1f s", CLOSE_WEB_SECONDS)
 
     def discord_up(self) -> bool:
-        """Logged in, ready, and the gateway's websocket open (each of this process's shards')."""
+        """Ready, and the gateway connected (every shard this process runs, when sharded)."""
         if self.is_closed() or not self.is_ready():
             return False
-        if isinstance(self, commands.AutoShardedBot):
-            shards = list(self.shards.values())
-            return bool(shards) and not any(shard.is_closed() for shard in shards)
-        return self.ws is not None and self.ws.open
+        if self.settings.shard_count is None:
+            return None in self._gateways_up
+        shards = self.settings.shard_ids if self.settings.shard_ids is not None else range(self.settings.shard_count)
+        return all(shard in self._gateways_up for shard in shards)
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")

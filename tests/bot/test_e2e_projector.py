@@ -178,3 +178,16 @@ def test_a_port_in_use_is_one_warning_and_the_bot_runs_on(own_world: World) -> N
     said = [line for line in own_world.bot.stderr if "projector page" in line.lower()]
     assert len(said) == 1 and said[0].rstrip("\n").endswith(warning), own_world.bot.output()
     wait_until(lambda: own_world.bot.proc is not None and own_world.bot.proc.poll() is None, 1, "the bot to run on")
+
+
+def test_healthz_says_discord_is_down_during_a_gateway_outage(own_world: World) -> None:
+    """The gateway down (reconnects refused): /healthz answers 503 "down: discord"; back up, ok again."""
+    own_world.bot.start()
+    healthz = f"http://127.0.0.1:{own_world.env['WEB_PORT']}/healthz"
+    assert fetch(healthz) == (200, "ok\n")
+    own_world.emu.gateway_outage(True)
+    try:
+        wait_until(lambda: fetch(healthz) == (503, "down: discord\n"), 10, "/healthz to say Discord is down")
+    finally:
+        own_world.emu.gateway_outage(False)
+    wait_until(lambda: fetch(healthz) == (200, "ok\n"), 60, "/healthz to say ok again")  # after nextcord's back-off
