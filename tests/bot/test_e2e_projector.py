@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -191,3 +192,28 @@ def test_healthz_says_discord_is_down_during_a_gateway_outage(own_world: World) 
     finally:
         own_world.emu.gateway_outage(False)
     wait_until(lambda: fetch(healthz) == (200, "ok\n"), 60, "/healthz to say ok again")  # after nextcord's back-off
+
+
+def test_a_stop_with_pages_open_ends_their_feeds_and_exits_in_time(own_world: World) -> None:
+    """SIGTERM while 20 pages watch the session: each feed's stream ends (the pages reconnect to the next
+    start by themselves) and the bot exits 0 within the 5 s every stop keeps to."""
+    own_world.bot.start()
+    _, reply = own_world.open()
+    url = link_in(reply.content)
+    streams = [urllib.request.urlopen(url + "/events", timeout=15) for _ in range(20)]
+    try:
+        for stream in streams:
+            assert stream.read1(4096).startswith(b"data: ")
+        assert own_world.bot.proc is not None
+        started = time.monotonic()
+        own_world.bot.proc.send_signal(signal.SIGTERM)
+        code = own_world.bot.proc.wait(20)
+        took = time.monotonic() - started
+        for stream in streams:
+            while stream.read1(4096):  # the rest of the stream, up to its end
+                pass
+    finally:
+        for stream in streams:
+            stream.close()
+    assert code == 0, own_world.bot.output()
+    assert took < 5.0, f"exited {took:.1f} s after SIGTERM"
