@@ -142,6 +142,8 @@ def test_every_response_carries_the_security_headers(web: WebThread, link: Proje
     assert "frame-ancestors 'none'" in found["Content-Security-Policy"]
     if what != "page":
         assert found["Content-Security-Policy"] == page.STRICT_CSP
+    if what == "feed":
+        assert found["Content-Type"] == "text/event-stream; charset=utf-8" and found["X-Accel-Buffering"] == "no"
 
 
 def test_every_token_that_opens_nothing_gets_the_same_404(web: WebThread, services: Services) -> None:

@@ -192,7 +192,10 @@ class WebServer:
         feed = self._feed(token)
         watcher = feed.watch()
         self._watchers.add(watcher)
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        # X-Accel-Buffering: a reverse proxy (nginx) passes each event on at once instead of buffering the stream.
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream; charset=utf-8", "X-Accel-Buffering": "no"}
+        )
         try:
             await response.prepare(request)
             while True:
