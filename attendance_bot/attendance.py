@@ -14,6 +14,7 @@ from .clock import Clock, utc_now
 from .courses import CourseService
 from .errors import CourseError, NoOpenSession, SessionAlreadyOpen, SessionClosed, StorageError, UnknownSession
 from .models import Attendance, Session
+from .presence import VoicePresence
 from .records import (
     FREE_WRONG_ATTEMPTS,
     MAX_LATE_AFTER,
@@ -29,6 +30,7 @@ from .records import (
     Status,
     Submission,
     SubmitResult,
+    VoiceRule,
 )
 from .settings import Settings
 
@@ -74,6 +76,9 @@ def _info(row: Session, course_name: str | None = None) -> SessionInfo:
         course_id=row.course_id,
         course_name=course_name,
         late_after=row.late_after,
+        voice_channel_id=row.voice_channel_id,
+        voice_rule=row.voice_rule,
+        code_in_channel=row.code_in_channel is not False,
     )
 
 
@@ -105,6 +110,33 @@ def free_offset_ms(interval: int, taken: Sequence[int]) -> int:
     return (start + width // 2) % span
 
 
+def _candidates(
+    live: Sequence[storage.OpenSession], guild_id: int | None, channel_id: int | None, session_id: str | None
+) -> tuple[list[Session], list[str] | None]:
+    """The sessions a submission may be for, and (for a button's) the sessions its throttle counts across.
+
+    Typed with /here: the open sessions of the courses that take attendance in that channel (every
+    open one where the channel is not known). Sent with a code message's Check in button: that
+    session alone, if it is still open and of this server; its wrong codes count with those typed in
+    its attendance channel, as if they had been typed there.
+    """
+    if session_id is None:
+        return [
+            o.row
+            for o in live
+            if channel_id is None
+            or (o.attendance_channel_id == channel_id and (guild_id is None or o.guild_id == guild_id))
+        ], None
+    found = next(
+        (o for o in live if o.row.session_id == session_id and (guild_id is None or o.guild_id == guild_id)), None
+    )
+    if found is None:
+        return [], None
+    # The channel's sessions, this one first (its wrong attempts are kept with the first candidate).
+    same_channel = [o.row.session_id for o in live if o.attendance_channel_id == found.attendance_channel_id]
+    return [found.row], [session_id, *(sid for sid in same_channel if sid != session_id)]
+
+
 _VERDICT_RANK = {
     codes.Verdict.ACCEPTED: 0,
     codes.Verdict.EXPIRED: 1,
@@ -124,8 +156,16 @@ class _Batch:
     first check-in always has its event, and so does the first attempt after an instructor's mark.
     """
 
-    def __init__(self, candidates: list[Session], now: datetime, user_ids: list[int]) -> None:
+    def __init__(
+        self,
+        candidates: list[Session],
+        now: datetime,
+        user_ids: list[int],
+        presence: VoicePresence,
+        throttled: list[str] | None = None,
+    ) -> None:
         self.candidates = candidates
+        self.presence = presence
         self.sessions = {row.session_id: row for row in candidates}
         self.now = now
         self.specs = {row.session_id: _spec(row) for row in candidates}
@@ -140,7 +180,7 @@ class _Batch:
         }
         since = now - timedelta(seconds=THROTTLE_WINDOW_SECONDS)
         self.wrong, self.present = storage.recent_wrong_and_present(
-            [row.session_id for row in candidates], sorted(set(user_ids)), since, candidates[0].guild_id
+            throttled or [row.session_id for row in candidates], sorted(set(user_ids)), since, candidates[0].guild_id
         )
         self.new_wrong: list[storage.WrongAttemptRow] = []
         self.records: dict[tuple[str, int], storage.AttendanceRow] = {}
@@ -211,6 +251,14 @@ class _Batch:
                 attempts_left=max(FREE_WRONG_ATTEMPTS - len(wrong), 0),
                 retry_after=throttle_wait(len(wrong)),
             )
+        in_voice = None
+        if row.voice_channel_id is not None:  # the one place a check-in meets the voice rule
+            guild_id = row.guild_id if row.guild_id is not None else submission.guild_id
+            in_voice = self.presence.in_channel(guild_id, submission.user_id, row.voice_channel_id, self.now)
+            if not in_voice and row.voice_rule == VoiceRule.REQUIRED:
+                return SubmitResult(
+                    Outcome.NOT_IN_VOICE, session_id, code=result.normalised, channels=(row.voice_channel_id,)
+                )
         key = (session_id, submission.user_id)
         held = self.present.get(key)
         # A re-check-in keeps the first one's status (it can only have been as early).
@@ -234,6 +282,7 @@ class _Batch:
             submitted_at=self.stamp,
             status=status,
             source=Source.CODE,
+            in_voice=None if in_voice is None else int(in_voice),
         )
         return SubmitResult(
             Outcome.UPDATED if held is not None else Outcome.RECORDED,
@@ -298,10 +347,12 @@ class AttendanceService:
     course not archived (the shell's and the tests' default; CourseNeeded lists them otherwise).
     """
 
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now, presence: VoicePresence | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.courses = CourseService(settings, clock)
+        # Who is in voice (the bot feeds it from the gateway; elsewhere it stays empty).
+        self.presence = presence if presence is not None else VoicePresence()
 
     def course(self, course_id: int | None) -> CourseInfo:
         """The course meant: the one with this id, else the only one not archived."""
@@ -314,7 +365,7 @@ class AttendanceService:
     ) -> SessionInfo:
         """Open a new session of a course with a fresh secret; refuse if the course has one open.
 
-        Its code settings and late rule are the course's at this moment (a later edit never
+        Its code settings, late rule and voice channel and rule are the course's at this moment (a later edit never
         changes it; `late_after` minutes, 0 for never, replaces the course's rule for this
         session), and its windows start where they are spread furthest from the other open
         sessions'.
@@ -360,6 +411,9 @@ class AttendanceService:
                         window_offset_ms=free_offset_ms(course.interval, taken),
                         attendance_channel_id=course.attendance_channel_id,
                         late_after=late,
+                        voice_channel_id=course.voice_channel_id,
+                        voice_rule=(course.voice_rule or VoiceRule.RECORDED) if course.voice_channel_id else None,
+                        code_in_channel=course.code_in_channel,
                     )
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.
@@ -383,7 +437,9 @@ class AttendanceService:
                     row = self._open_row(self.course(course_id))
                 if row.closed_at is not None:
                     raise SessionClosed("session_already_closed", session_id=row.session_id)
-                storage.mark_closed(row, self.clock())
+                closed_at = self.clock()
+                storage.mark_closed(row, closed_at)
+                storage.close_session_spans(row.session_id, closed_at)  # nothing is logged after it closes
                 count = self.count(row.session_id)
                 # Waits end with the session: its wrong attempts no longer matter.
                 storage.delete_wrong_attempts(row.session_id)
@@ -522,25 +578,24 @@ class AttendanceService:
         """
         now = self.clock()
         results: list[SubmitResult | None] = [None] * len(submissions)
-        groups: dict[tuple[int | None, int | None], list[int]] = {}
+        groups: dict[tuple[int | None, int | None, str | None], list[int]] = {}
         for index, submission in enumerate(submissions):
-            groups.setdefault((submission.guild_id, submission.channel_id), []).append(index)
+            groups.setdefault((submission.guild_id, submission.channel_id, submission.session_id), []).append(index)
         try:
             with storage.immediate():
                 live = storage.open_sessions()
-                for (guild_id, channel_id), indexes in groups.items():
-                    candidates = [
-                        o.row
-                        for o in live
-                        if channel_id is None
-                        or (o.attendance_channel_id == channel_id and (guild_id is None or o.guild_id == guild_id))
-                    ]
+                for (guild_id, channel_id, session_id), indexes in groups.items():
+                    candidates, throttled = _candidates(live, guild_id, channel_id, session_id)
                     if not candidates:
-                        refusal = self._nothing_open_here(guild_id, channel_id, live)
+                        refusal = (
+                            SubmitResult(Outcome.NO_SESSION)
+                            if session_id is not None
+                            else self._nothing_open_here(guild_id, channel_id, live)
+                        )
                         for index in indexes:
                             results[index] = refusal
                         continue
-                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes])
+                    batch = _Batch(candidates, now, [submissions[i].user_id for i in indexes], self.presence, throttled)
                     judged = [(index, batch.judge(submissions[index])) for index in indexes]
                     batch.write()
                     for index, result in judged:

@@ -68,6 +68,8 @@ class CourseService:
                 value = getattr(self.settings, setting.default)
             elif value is None and setting.default_field is not None:
                 value = getattr(row, setting.default_field)
+            elif value is None and setting.default_value is not None:
+                value = setting.default_value
             values[setting.field] = value
         return CourseInfo(
             id=row.id,
@@ -166,7 +168,7 @@ class CourseService:
         *,
         name: str,
         guild_id: int | None,
-        **settings: int | None,
+        **settings: int | bool | None,
     ) -> CourseInfo:
         """A new course; CourseError if the name is taken in the server or a setting is out of range.
 
@@ -205,6 +207,8 @@ class CourseService:
                 row = Course.get_or_none(Course.id == course_id)
                 if row is None:
                     raise UnknownCourse("unknown_course", name=str(course_id), names=[])
+                if changes.get("voice_channel_id", 0) is None:  # no channel, no rule: clearing one clears both
+                    changes.setdefault("voice_rule", None)
                 merged = {name: getattr(row, name) for name in EDITABLE} | changes
                 self._check(merged, row.guild_id)
                 if "late_after" in changes:
@@ -282,12 +286,21 @@ class CourseService:
             raise CourseError("instructor_role_is_everyone")
         for setting in COURSE_SETTINGS:
             low, high, value = setting.low, setting.high, fields.get(setting.field)
+            if setting.is_choice and value is not None and value not in setting.choices:
+                raise CourseError(
+                    "course_setting_not_a_choice", key=setting.field, value=value, choices=setting.choices
+                )
+            if setting.is_switch and value is not None and not isinstance(value, bool):
+                raise TypeError(f"{setting.field} is on or off (True or False), not {value!r}")
             if low is None or high is None or value is None:
                 continue
             if not (isinstance(value, int) and low <= value <= high):
                 raise CourseError(
                     "course_setting_out_of_range", key=setting.field, value=value, low=low, high=high, unit=setting.kind
                 )
+
+        if fields.get("voice_rule") is not None and fields.get("voice_channel_id") is None:
+            raise CourseError("voice_rule_without_channel", rule=fields["voice_rule"])
 
     def _refuse_taken(self, name: str, guild_id: int | None, course_id: int | None) -> None:
         query = Course.select().where((Course.name_key == fold(name)) & (Course.guild_id == guild_id))

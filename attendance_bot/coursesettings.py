@@ -5,35 +5,57 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import MAX_LATE_AFTER
+from .records import MAX_LATE_AFTER, VoiceRule
 from .settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
+
+SWITCH = "yes/no"  # the kind of a setting that is on or off
 
 
 @dataclass(frozen=True)
 class CourseSetting:
     """One setting of a course, as every layer sees it: its column (also CourseInfo's attribute and
     CourseService.create/edit's keyword), its option (`--option` in the shell, `option` on Discord),
-    its kind (a channel or role id, else the unit of a whole number), bounds, what it follows while
+    its kind (a channel or role id, on or off, else the unit of a whole number), bounds, what it follows while
     unset, whether `.env` sets it on the `.env` course, and the help texts."""
 
     field: str
     option: str
-    kind: str  # "channel" or "role" (an id), else a whole number's unit: "seconds", "characters", "minutes"
+    # "channel" or "role" (an id), "choice" (a word of `choices`), "yes/no" (SWITCH), else a whole
+    # number's unit: "seconds", "characters", "minutes"
+    kind: str
     help: str  # the shell's help of `course add|edit --option`
     low: int | None = None
     high: int | None = None
     required: bool = False  # to create a course
     default: str | None = None  # the Settings attribute an unset value follows (None: stays unset)
     default_field: str | None = None  # or the setting of the same course an unset value follows
+    default_value: bool | None = None  # or the value an unset one has
     env: str | None = None  # the Settings attribute that sets it on the course `.env` defines
     clear: str | None = None  # the word `course edit` takes to unset an id
     discord: str | None = None  # the /course edit option's description (None: not on Discord)
     discord_create: str | None = None  # the /course create option's description (None: not there)
+    channel_types: tuple[str, ...] = ("text",)  # a channel's: the kinds Discord's picker offers
+    choices: tuple[str, ...] = ()  # a choice's words
 
     @property
     def is_id(self) -> bool:
-        """A channel or role id (else a whole number with bounds)."""
+        """A channel or role id (else a word of its choices, on or off, or a whole number with bounds)."""
         return self.kind in ("channel", "role")
+
+    @property
+    def is_choice(self) -> bool:
+        """One of a few words (`choices`)."""
+        return self.kind == "choice"
+
+    @property
+    def is_switch(self) -> bool:
+        """On or off (`yes`/`no` in the shell, True/False on Discord)."""
+        return self.kind == SWITCH
+
+    @property
+    def is_number(self) -> bool:
+        """A whole number with bounds."""
+        return not (self.is_id or self.is_choice or self.is_switch)
 
 
 # Every setting of a course but its name, in the order the shell's options, the Discord options and
@@ -117,6 +139,38 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         0,
         MAX_LATE_AFTER,
         discord="Minutes after opening from which a check-in is late (0: never)",
+    ),
+    CourseSetting(
+        "voice_channel_id",
+        "voice_channel",
+        "channel",
+        "the voice or stage channel the class meets in: who is in it is noted at each check-in and "
+        "their minutes there are logged while a session is open (default: none)",
+        clear="none",
+        discord="The voice or stage channel the class meets in",
+        discord_create="The voice or stage channel the class meets in (optional)",
+        channel_types=("voice", "stage"),
+    ),
+    CourseSetting(
+        "voice_rule",
+        "voice_rule",
+        "choice",
+        "with a voice channel: required (a check-in only from someone in it, or there in the last "
+        "minute) or recorded (every check-in, noting whether they were in it; the default)",
+        clear="none",
+        discord="required: check in only from the voice channel; recorded: note it",
+        discord_create="required: check in only from the voice channel; recorded (default): note it",
+        choices=tuple(VoiceRule),
+    ),
+    CourseSetting(
+        "code_in_channel",
+        "code_in_channel",
+        SWITCH,
+        "show the code in the display channel's message, yes or no (default: yes; no: only on the projector "
+        "page and `code --watch`, the message keeps the count and the Check in button)",
+        default_value=True,
+        discord="Show the code in the channel's message (False: only on the projector)",
+        discord_create="Show the code in the channel's message (default True; False: only on the projector)",
     ),
 )
 COURSE_SETTING = {setting.field: setting for setting in COURSE_SETTINGS}

@@ -2,7 +2,8 @@
 
 Three formats: `records` (the seed's columns, one row per present or late record: the seed's bytes
 for clean data),
-`full` (those columns plus who the student is, every status, absences computed at read included)
+`full` (those columns plus who the student is, every status, absences computed at read included,
+and the minutes in voice and whether the check-in came from the voice channel)
 and `gradebook` (one row per roster student, a P/L/E/A column per session, then the totals). Every
 text cell of every format goes through text_cell().
 """
@@ -61,10 +62,12 @@ def filename_for(session_id: str | None, fmt: str = "records") -> str:
 # -- the full and gradebook formats (the record as attendance_bot/gradebook.py reads it) -----------
 
 FORMATS = ("records", "full", "gradebook")
-FULL_HEADER = (*HEADER, "student_id", "student_name", "status", "source", "course")
+FULL_HEADER = (*HEADER, "student_id", "student_name", "status", "source", "course", "voice_minutes", "in_voice")
 STUDENT_COLUMNS = ("student_id", "name", "discord")
 TOTAL_COLUMNS = ("sessions", *(s.value for s in Status), "rate")
 COMPUTED = "computed"  # the `source` of an absence computed at read (no record is stored)
+# The `in_voice` cell of a check-in in a session with a voice channel (empty: no such note).
+IN_VOICE = {True: "yes", False: "no"}
 CHUNK = 500  # rows per slice handed to a pacing caller
 # Characters that reorder or hide text (Trojan Source); control characters become spaces.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -117,7 +120,10 @@ def full_rows(book: Gradebook, tz: ZoneInfo) -> Iterator[Row]:
             record = cell.record
             if record is None:
                 user = "" if student.user_id is None else str(student.user_id)
-                computed.append((user, text_cell(student.username), "", "", sid, *who, cell.status, COMPUTED, course))
+                minutes = _number(book.voice_minutes(session, student.user_id))
+                computed.append(
+                    (user, text_cell(student.username), "", "", sid, *who, cell.status, COMPUTED, course, minutes, "")
+                )
                 continue
             local = record.submitted_at.astimezone(tz)
             user_id = record.user_id if record.user_id is not None else student.user_id
@@ -131,11 +137,17 @@ def full_rows(book: Gradebook, tz: ZoneInfo) -> Iterator[Row]:
                 cell.status,
                 record.source,
                 course,
+                _number(book.voice_minutes(session, user_id)),
+                IN_VOICE.get(record.in_voice, ""),
             )
             stored.append((record.submitted_at, record.user_id or 0, line))
         stored.sort(key=lambda item: (item[0], item[1]))
         yield from (line for _, _, line in stored)
         yield from computed
+
+
+def _number(number: int | None) -> str:
+    return "" if number is None else str(number)
 
 
 def gradebook_header(book: Gradebook) -> Row:

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from .clock import Clock, utc_now
 from .courses import CourseService
 from .models import Attendance, RosterEntry, Session, Student
 from .records import (
@@ -41,6 +43,7 @@ from .records import (
     Totals,
 )
 from .settings import Settings
+from .voice import voice_seconds
 
 # Who a record belongs to: ("key", student key) or ("user", Discord id); ("name", username) only
 # for a row with neither (not written by this bot).
@@ -83,14 +86,15 @@ def totals(cells: Iterable[Cell | None]) -> Totals:
 class GradebookService:
     """Reads courses' records into Gradebook objects; holds settings only."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
-        self.courses = CourseService(settings)
+        self.clock = clock  # for the minutes in voice of a session still open
+        self.courses = CourseService(settings, clock)
 
     def gradebook(self, course_id: int, session_id: str | None = None) -> Gradebook:
         """A course's gradebook (CourseError for an unknown course); with `session_id`, only that
         session's column (and totals over it; a session of another course gives no column)."""
-        return build(self.courses.get(course_id), session_id)
+        return build(self.courses.get(course_id), session_id, now=self.clock())
 
     def student_attendance(
         self, guild_id: int, user_id: int, *, username: str | None = None, course_id: int | None = None
@@ -114,7 +118,7 @@ class GradebookService:
         key = registration.student_key if registration is not None else None
         found: list[StudentAttendance] = []
         for course in courses:
-            book = build(course)
+            book = build(course, now=self.clock())
             row = _find(book.rows, user_id, key, username)
             if row is None:
                 continue
@@ -139,16 +143,22 @@ def _find(rows: Sequence[GradebookRow], user_id: int, key: str | None, username:
     return None
 
 
-def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
+def build(course: CourseInfo, session_id: str | None = None, *, now: datetime | None = None) -> Gradebook:
     """Read one course into a Gradebook: four queries (sessions, roster, registrations, records;
-    none per student), then the rule above in Python."""
-    query = Session.select(Session.session_id, Session.opened_at, Session.closed_at).where(Session.course == course.id)
+    none per student), a fifth for the minutes in voice when a session has a voice channel, then
+    the rule above in Python. `now` ends the voice time of a session still open (without it, an
+    open session's time in voice counts only its spans that ended)."""
+    query = Session.select(Session.session_id, Session.opened_at, Session.closed_at, Session.voice_channel_id).where(
+        Session.course == course.id
+    )
     if session_id is not None:
         query = query.where(Session.session_id == session_id.strip())
     sessions = tuple(
-        GradebookSession(sid, opened, closed)
-        for sid, opened, closed in query.order_by(Session.opened_at, Session.id).tuples()
+        GradebookSession(sid, opened, closed, voice)
+        for sid, opened, closed, voice in query.order_by(Session.opened_at, Session.id).tuples()
     )
+    voiced = [(s.session_id, s.opened_at, s.closed_at) for s in sessions if s.voice_channel_id is not None]
+    seconds = voice_seconds(voiced, now) if voiced else {}
     entries = list(
         RosterEntry.select(RosterEntry.student_id, RosterEntry.student_key, RosterEntry.name, RosterEntry.discord)
         .where(RosterEntry.course_id == course.id)
@@ -180,6 +190,7 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
             Attendance.status,
             Attendance.source,
             Attendance.student_key,
+            Attendance.in_voice,
         )
         .join(Session, on=Attendance.session_id == Session.session_id)
         .where(Session.course == course.id)
@@ -187,7 +198,7 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
     )
     if session_id is not None:
         records = records.where(Attendance.session_id == session_id.strip())
-    for user, username, display, at, sid, status, source, key in records.tuples():
+    for user, username, display, at, sid, status, source, key, in_voice in records.tuples():
         if sid not in wanted:
             continue
         identity = _identity(user, username, key, by_user, by_discord)
@@ -196,7 +207,8 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
             person = people[identity] = _Person(identity)
         manual = source == Source.MANUAL
         if manual or not person.manual.get(sid, False):  # rows come oldest first: the later one wins
-            person.cells[sid] = Cell(status, StoredRecord(user, username, at, source))
+            voiced_here = None if in_voice is None else bool(in_voice)
+            person.cells[sid] = Cell(status, StoredRecord(user, username, at, source, voiced_here))
             person.manual[sid] = manual or person.manual.get(sid, False)
         if user is not None:
             person.user_id = user
@@ -237,7 +249,7 @@ def build(course: CourseInfo, session_id: str | None = None) -> Gradebook:
         cells = tuple(person.cells.get(s.session_id) for s in sessions)
         others.append(GradebookRow(student, cells, totals(cells)))
     others.sort(key=_not_on_roster_order)
-    return Gradebook(course.id, course.name, sessions, tuple(rows + others))
+    return Gradebook(course.id, course.name, sessions, tuple(rows + others), seconds)
 
 
 def _identity(

@@ -27,6 +27,7 @@ from .records import (
     StudentAttendance,
     StudentRef,
     SubmitResult,
+    VoiceRule,
 )
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ def submit_reply(result: SubmitResult) -> str:
         return no_session_reply()
     if outcome is Outcome.WRONG_CHANNEL:
         return wrong_channel_reply(result.channels)
+    if outcome is Outcome.NOT_IN_VOICE:
+        return not_in_voice_reply(result.channels[0] if result.channels else None)
     raise ValueError(f"no reply for {outcome}")
 
 
@@ -215,9 +218,10 @@ def course_line(course: CourseInfo) -> str:
     )
     role = f", instructors <@&{course.instructor_role_id}>" if course.instructor_role_id else ""
     late = f", late after {_minutes(course.late_after)}" if course.late_after else ""
+    hidden = f", {code_not_in_channel()}" if not course.code_in_channel else ""
     return (
         f"**{course.name}**: admin <#{course.admin_channel_id}>, attendance <#{course.attendance_channel_id}>"
-        f"{display}{role}{late} ({state})"
+        f"{display}{role}{late}{voice_part(course.voice_channel_id, course.voice_rule)}{hidden} ({state})"
     )
 
 
@@ -267,14 +271,23 @@ class CodeCard:
     closed: bool = False
 
 
-def code_card(current: CurrentCode, count: int, course: str | None = None) -> CodeCard:
+def code_card(current: CurrentCode, count: int, course: str | None = None, *, in_channel: bool = True) -> CodeCard:
     """The live code message: the code large, how to submit, when it changes, the count (and the
-    course, so sections sharing a channel tell their codes apart)."""
+    course, so sections sharing a channel tell their codes apart). Without `in_channel` (the course's
+    code_in_channel off) it says a session is open and how to check in, but shows no code."""
     changes = int(current.changes_at.timestamp())
     spaced = " ".join(current.code)
+    description = (
+        f"# `{spaced}`\nType **`/here {current.code}`** to check in.\nOr press **{check_in_button_label()}** below."
+        if in_channel
+        else (
+            f"The code is on the screen in the room. Press **{check_in_button_label()}** and type it, "
+            "or type **`/here`** and the code."
+        )
+    )
     return CodeCard(
         title="Attendance is open",
-        description=f"# `{spaced}`\nType **`/here {current.code}`** to check in.",
+        description=description,
         fields=[
             *([("Course", course)] if course else []),
             ("Code changes", f"<t:{changes}:R>"),
@@ -1400,6 +1413,42 @@ def shell_student_ambiguous(typed: str, labels: list[str]) -> str:
     return f"{_printable(typed, 60)!r} could be {len(labels)} students ({listed}): give the student id instead."
 
 
+# -- the Check in button and code_in_channel (bot/cogs/checkin.py, bot/rotation.py, the course setting) --
+
+
+def check_in_button_label() -> str:
+    """The button on the code message."""
+    return "Check in"
+
+
+def check_in_modal_title(session_id: str) -> str:
+    """The title of the form the button opens (Discord allows 45 characters)."""
+    return f"Check in: session {session_id}"[:45]
+
+
+def check_in_field_label() -> str:
+    """The form's one field (Discord allows 45 characters)."""
+    return "The code on the screen"
+
+
+def check_in_field_placeholder(example: str) -> str:
+    return f"e.g. {example}"
+
+
+def code_not_in_channel() -> str:
+    """How a course list says the code message shows no code."""
+    return "code only on the projector"
+
+
+def code_in_channel_column(shown: bool) -> str:
+    """The `courses` listing's column: where the code is shown."""
+    return "channel" if shown else "projector"
+
+
+def bad_switch(option: str, value: str) -> str:
+    return f"{option} takes yes or no, not {shown(value)!r}."
+
+
 # -- the record's Discord commands (bot/cogs/records.py, bot/cogs/students.py) ------------------------
 
 # Each status's mark in `/my_attendance` (its word is the Status itself).
@@ -1877,6 +1926,47 @@ def shard_ids_twice(typed: str) -> str:
 
 def switch_malformed(name: str, typed: str | None) -> str:
     return f"{name} must be on or off, not {typed!r}"
+
+
+# -- voice presence (voice_channel, voice_rule; attendance_bot/presence.py, voice.py, bot/cogs/voice.py) --
+
+
+def not_in_voice_reply(channel_id: int | None) -> str:
+    """A right code from a student who is not in the course's voice channel (voice_rule required)."""
+    return (
+        f"🔊 Your code is right, but this class checks in from its voice channel: join <#{channel_id}>, "
+        "then send `/here` again with the code on screen."
+    )
+
+
+def voice_part(channel_id: int | None, rule: str | None) -> str:
+    """A course's voice setting in its list line: nothing without a voice channel."""
+    if channel_id is None:
+        return ""
+    return f", voice <#{channel_id}> ({rule or VoiceRule.RECORDED})"
+
+
+def course_setting_not_a_choice(key: str, value: object, choices: tuple[str, ...]) -> str:
+    return f"{key} must be one of {', '.join(choices)}, not {shown(str(value))}."
+
+
+def voice_rule_without_channel(rule: str) -> str:
+    return (
+        f"voice_rule {rule} needs a voice channel: set voice_channel (a voice or stage channel of this server) "
+        "in the same change or before."
+    )
+
+
+def course_clear_and_set(option: str) -> str:
+    return f"{option} was both given and cleared: leave out one of the two."
+
+
+def voice_channel_elsewhere(channel_id: int) -> str:
+    return f"Channel {channel_id} is not a channel of this server: pick this server's voice or stage channel."
+
+
+def voice_channel_not_voice(channel_id: int) -> str:
+    return f"<#{channel_id}> is not a voice or stage channel: pick the voice or stage channel the class meets in."
 
 
 # -- shards (SHARD_COUNT, SHARD_IDS; bot/app.py) --------------------------------------------------

@@ -84,6 +84,12 @@ class Course(BaseModel):
     archived_at = UTCDateTimeField(null=True)
     # Minutes after opening from which a check-in is late (NULL: never late).
     late_after = peewee.IntegerField(null=True)
+    # The voice or stage channel the class meets in, and what it means for a check-in (a VoiceRule
+    # word; NULL with a channel: recorded). NULL channel: no voice presence (0008_voice).
+    voice_channel_id = peewee.BigIntegerField(null=True)
+    voice_rule = peewee.TextField(null=True)
+    # Whether the code message in the display channel shows the code (NULL: not set, shown).
+    code_in_channel = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "course"
@@ -119,6 +125,12 @@ class Session(BaseModel):
     attendance_channel_id = peewee.BigIntegerField(null=True)
     # This session's late rule (the course's when it opened, or the instructor's for this session).
     late_after = peewee.IntegerField(null=True)
+    # The course's voice channel and rule when it opened (NULL: no voice presence in this session).
+    voice_channel_id = peewee.BigIntegerField(null=True)
+    voice_rule = peewee.TextField(null=True)
+    # Whether its code message shows the code (the course's setting when it opened; NULL: shown,
+    # as every session before the setting existed).
+    code_in_channel = peewee.BooleanField(null=True)
 
     class Meta:
         table_name = "session"
@@ -146,6 +158,9 @@ class Attendance(BaseModel):
     status = peewee.TextField(default="present", constraints=[peewee.SQL("DEFAULT 'present'")])
     source = peewee.TextField(default=Source.CODE, constraints=[peewee.SQL(f"DEFAULT '{Source.CODE}'")])
     student_key = peewee.TextField(null=True)  # the student id folded (students.student_key), for marks (0004_marks)
+    # A check-in of a session with a voice channel: 1 if the account was in it (or had left it less
+    # than a minute before), 0 if not; NULL otherwise (0008_voice).
+    in_voice = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "attendance"
@@ -233,6 +248,22 @@ class ProjectorLink(BaseModel):
         table_name = "projector_link"
 
 
+class VoiceSpan(BaseModel):
+    """A stretch of time one account spent in an open session's voice channel: from when it joined
+    (or the session opened, or the bot saw it there at connect) to when it left (or moved away, or
+    the session closed); `left_at` NULL while it is still there. Written only while the session is open."""
+
+    session_id = peewee.TextField()
+    user_id = peewee.BigIntegerField()
+    channel_id = peewee.BigIntegerField()
+    joined_at = UTCDateTimeField()
+    left_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "voice_span"
+        indexes = ((("session_id", "user_id"), False),)
+
+
 # The tables, as attendance_bot/schema/'s steps make them (tests/test_migrations.py compares them).
 MODELS: tuple[type[BaseModel], ...] = (
     Course,
@@ -243,6 +274,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     RosterEntry,
     Event,
     ProjectorLink,
+    VoiceSpan,
 )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,6 +25,7 @@ class Outcome(enum.Enum):
     NO_SESSION = "no_session"
     WRONG_CHANNEL = "wrong_channel"  # typed where no course takes attendance
     KEPT = "kept"  # a right code, but the instructor has set this student's record: it stands
+    NOT_IN_VOICE = "not_in_voice"  # a right code, but voice_rule required and the student is not in its channel
 
 
 class Source(enum.StrEnum):
@@ -33,6 +35,19 @@ class Source(enum.StrEnum):
 
     CODE = "code"
     MANUAL = "manual"
+
+
+class VoiceRule(enum.StrEnum):
+    """What a course's voice channel means for a check-in (the word the database holds): `required`
+    accepts one only from a member in that channel (or there within VOICE_RECENT_SECONDS); `recorded`
+    accepts it as without a channel and notes on the record whether the member was there."""
+
+    REQUIRED = "required"
+    RECORDED = "recorded"
+
+
+# A member who left the course's voice channel less than this many seconds ago still counts as in it.
+VOICE_RECENT_SECONDS = 60
 
 
 class Status(enum.StrEnum):
@@ -96,6 +111,9 @@ class CourseInfo:
     archived_at: datetime | None = None
     open_session_id: str | None = None
     late_after: int | None = None  # minutes after opening from which a check-in is late; None: never
+    voice_channel_id: int | None = None  # the course's voice or stage channel (None: no voice presence)
+    voice_rule: str | None = None  # a VoiceRule word; unset with a voice channel: recorded
+    code_in_channel: bool = True  # the code message shows the code (else only the projector page does)
 
     @property
     def archived(self) -> bool:
@@ -120,6 +138,9 @@ class SessionInfo:
     course_id: int | None = None
     course_name: str | None = None
     late_after: int | None = None
+    voice_channel_id: int | None = None  # the course's voice channel when it opened (None: no voice presence)
+    voice_rule: str | None = None  # its VoiceRule then (set when voice_channel_id is)
+    code_in_channel: bool = True  # its code message shows the code (the course's setting when it opened)
 
     @property
     def is_open(self) -> bool:
@@ -129,11 +150,12 @@ class SessionInfo:
 @dataclass(frozen=True)
 class SessionBrief:
     """A session in brief (a pick-list's entry, a gradebook's column): its id, when it opened and
-    closed (UTC), whether it is open."""
+    closed (UTC), whether it is open, and its voice channel (None: none, so no minutes in voice)."""
 
     session_id: str
     opened_at: datetime
     closed_at: datetime | None
+    voice_channel_id: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -171,6 +193,9 @@ class Submission:
     # None (the shell and tests only, never Discord): every open session.
     channel_id: int | None = None
     guild_id: int | None = None
+    # The session whose code message's Check in button was pressed: the only candidate, wherever
+    # the button was (the display channel may be the admin channel). None: found by channel.
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +209,8 @@ class SubmitResult:
     code_length: int = 0
     retry_after: float = 0.0  # THROTTLED: seconds still to wait; WRONG: the wait before the next try
     attempts_left: int = FREE_WRONG_ATTEMPTS  # WRONG: tries left before any wait
-    channels: tuple[int, ...] = ()  # WRONG_CHANNEL: where this server's courses take attendance
+    # WRONG_CHANNEL: where this server's courses take attendance; NOT_IN_VOICE: the voice channel to join
+    channels: tuple[int, ...] = ()
     status: str = ""  # RECORDED, UPDATED: present or late; KEPT: the status the instructor set
     late_after: int | None = None  # RECORDED, UPDATED as late: the session's rule, in minutes
 
@@ -313,6 +339,7 @@ class StoredRecord:
     username: str
     submitted_at: datetime
     source: str  # code (a /here) or manual (an instructor's mark)
+    in_voice: bool | None = None  # a check-in of a session with a voice channel: in it then (None: no such note)
 
 
 @dataclass(frozen=True)
@@ -383,6 +410,22 @@ class Gradebook:
     course_name: str
     sessions: tuple[GradebookSession, ...]
     rows: tuple[GradebookRow, ...]
+    # Seconds in the voice channel per (session id, Discord account), for sessions with one.
+    voice_seconds: Mapping[tuple[str, int], float] = field(default_factory=dict)
+
+    def voice_minutes(self, session: GradebookSession, user_id: int | None) -> int | None:
+        """Whole minutes the account spent in the session's voice channel while it was open (None:
+        the session has no voice channel, or no account is known)."""
+        if session.voice_channel_id is None or user_id is None:
+            return None
+        return int(self.voice_seconds.get((session.session_id, user_id), 0.0) // 60)
+
+    def voice_minutes_total(self, row: GradebookRow) -> int | None:
+        """A student's whole minutes in voice over the sessions that have a voice channel (None: none has)."""
+        voiced = [s for s in self.sessions if s.voice_channel_id is not None]
+        if not voiced:
+            return None
+        return sum(self.voice_minutes(s, row.student.user_id) or 0 for s in voiced)
 
 
 @dataclass(frozen=True)

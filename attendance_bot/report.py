@@ -20,7 +20,7 @@ from .gradebook import GradebookService
 from .records import Gradebook, GradebookRow, GradebookStudent, Status
 from .settings import Settings
 
-HEADER = ("student_id", "name", "discord", "sessions", *(s.value for s in Status), "rate")
+HEADER = ("student_id", "name", "discord", "sessions", *(s.value for s in Status), "rate", "voice_minutes")
 MAX_LABEL = 40  # characters of a name in the heat map's labels
 
 # The heat map's cell values and colours: blank first, then each status in its order with its colour.
@@ -142,13 +142,15 @@ def file_stem(name: str) -> str:
 
 
 def report_csv(book: Gradebook) -> bytes:
-    """`student_id,name,discord,sessions,present,late,excused,absent,rate`: one row per student,
-    roster first (by student id), then the students not on the roster, whose name says so."""
-    data, _ = document(HEADER, slices(_csv_row(row) for row in book.rows))
+    """`student_id,name,discord,sessions,present,late,excused,absent,rate,voice_minutes`: one row per
+    student, roster first (by student id), then the students not on the roster, whose name says so;
+    voice_minutes adds up the whole minutes in voice of the sessions with a voice channel (empty when
+    none has one)."""
+    data, _ = document(HEADER, slices(_csv_row(book, row) for row in book.rows))
     return data
 
 
-def _csv_row(row: GradebookRow) -> tuple[str, ...]:
+def _csv_row(book: Gradebook, row: GradebookRow) -> tuple[str, ...]:
     student, t = row.student, row.totals
     name = student.name or student.display_name or ""
     if not student.on_roster:
@@ -159,6 +161,7 @@ def _csv_row(row: GradebookRow) -> tuple[str, ...]:
         text_cell(student.username),
         *(str(n) for n in (t.sessions, *t.counts)),
         t.rate_text,
+        "" if (minutes := book.voice_minutes_total(row)) is None else str(minutes),
     )
 
 

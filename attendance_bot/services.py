@@ -2,7 +2,8 @@
 
 The bot, the shell, the demo, the bench and the tests build one `Services` and reach each feature
 through it, so every service sees the same settings and the same clock (tests pass a fake clock;
-nothing below reads the wall clock itself).
+nothing below reads the wall clock itself). The bot hands in the voice presence it feeds from the
+gateway; elsewhere it is an empty one (nobody is seen in voice).
 """
 
 from __future__ import annotations
@@ -12,26 +13,30 @@ from .clock import Clock, utc_now
 from .corrections import CorrectionService
 from .exports import ExportService
 from .gradebook import GradebookService
+from .presence import VoicePresence
 from .projector import ProjectorService
 from .roster import RosterService
 from .seedimport import SeedImportService
 from .settings import Settings
 from .storage import ping
 from .students import StudentService
+from .voice import VoiceService
 
 
 class Services:
-    """One of each service over one settings object and one clock; no state of its own."""
+    """One of each service over one settings object, one clock and one voice presence; no state of its own."""
 
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now, presence: VoicePresence | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.attendance = AttendanceService(settings, clock)
+        self.presence = presence if presence is not None else VoicePresence()
+        self.attendance = AttendanceService(settings, clock, self.presence)
         self.courses = self.attendance.courses  # the one CourseService, which attendance uses too
         self.students = StudentService(clock)
         self.roster = RosterService(settings, clock)
         self.corrections = CorrectionService(settings, clock)
-        self.gradebook = GradebookService(settings)
+        self.gradebook = GradebookService(settings, clock)
+        self.voice = VoiceService(self.presence, clock)  # the voice log of open sessions
         self.seed_import = SeedImportService(settings, clock)
         self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook
         self.projector = ProjectorService(settings, clock, self.attendance)  # the page's links and views

@@ -30,6 +30,7 @@ from .models import (
     Session,
     Student,
     UTCDateTimeField,
+    VoiceSpan,
     WrongAttempt,
     backend,
     database,
@@ -62,6 +63,7 @@ class AttendanceRow(NamedTuple):
     submitted_at: str  # as stored: stored_time(an aware datetime)
     status: str  # present or late (a re-check-in keeps the first one's)
     source: str  # code
+    in_voice: int | None = None  # 1 or 0: in the session's voice channel or not (None: the session has none)
 
 
 class EventRow(NamedTuple):
@@ -337,6 +339,9 @@ def create_session(
     window_offset_ms: int = 0,
     attendance_channel_id: int | None = None,
     late_after: int | None = None,
+    voice_channel_id: int | None = None,
+    voice_rule: str | None = None,
+    code_in_channel: bool | None = None,
 ) -> Session:
     """Insert a session, open unless `closed_at` is given (IntegrityError if its id is taken or it
     would be its course's second open session)."""
@@ -357,6 +362,9 @@ def create_session(
         window_offset_ms=window_offset_ms,
         attendance_channel_id=attendance_channel_id,
         late_after=late_after,
+        voice_channel_id=voice_channel_id,
+        voice_rule=voice_rule,
+        code_in_channel=code_in_channel,
         **fields,
     )
 
@@ -411,6 +419,67 @@ def linked_session(token_hash: str, *, open_only: bool) -> str | None:
     indexed read, the same for every token that opens nothing."""
     found = _run(_LINKED_OPEN_SESSION if open_only else _LINKED_SESSION, (token_hash,)).fetchone()
     return None if found is None else str(found[0])
+
+
+# -- voice spans (attendance_bot/voice.py) ------------------------------------------------------
+
+
+class SpanRow(NamedTuple):
+    """A stretch of time in a session's voice channel as written; field names are VoiceSpan's columns."""
+
+    session_id: str
+    user_id: int
+    channel_id: int
+    joined_at: str  # as stored: stored_time(an aware datetime)
+    left_at: str | None
+
+
+def open_spans(session_ids: Sequence[str]) -> dict[tuple[str, int], tuple[int, datetime]]:
+    """The spans still open (no leave yet) of these sessions: (session, account) -> (the span's id, its start)."""
+    if not session_ids:
+        return {}
+    query = VoiceSpan.select(VoiceSpan.id, VoiceSpan.session_id, VoiceSpan.user_id, VoiceSpan.joined_at).where(
+        VoiceSpan.session_id.in_(list(session_ids)) & VoiceSpan.left_at.is_null()
+    )
+    return {(session_id, user_id): (span_id, joined) for span_id, session_id, user_id, joined in query.tuples()}
+
+
+def insert_spans(rows: Sequence[SpanRow]) -> None:
+    """Write new spans, as few multi-row statements as the variable limit allows."""
+    _write_rows(_insert_spans, len(SpanRow._fields), rows)
+
+
+@functools.cache
+def _insert_spans(rows: int) -> str:
+    return (
+        f"INSERT INTO {_table(VoiceSpan)} ({_columns(VoiceSpan, SpanRow)}) VALUES {_values(len(SpanRow._fields), rows)}"
+    )
+
+
+def close_spans(left: dict[int, datetime]) -> None:
+    """End spans (by id) at the times given: one statement per distinct time."""
+    by_time: dict[datetime, list[int]] = {}
+    for span_id, at in left.items():
+        by_time.setdefault(at, []).append(span_id)
+    for at, ids in by_time.items():
+        for chunk in _chunks(ids, MAX_VARIABLES - 1):
+            VoiceSpan.update(left_at=at).where(VoiceSpan.id.in_(chunk) & VoiceSpan.left_at.is_null()).execute()
+
+
+def close_session_spans(session_id: str, at: datetime) -> None:
+    """End every span of a session still open (the session closes: nothing is logged after it)."""
+    VoiceSpan.update(left_at=at).where((VoiceSpan.session_id == session_id) & VoiceSpan.left_at.is_null()).execute()
+
+
+def spans_of(session_ids: Sequence[str]) -> list[tuple[str, int, datetime, datetime | None]]:
+    """Every span of these sessions: (session, account, joined, left or None)."""
+    found: list[tuple[str, int, datetime, datetime | None]] = []
+    for chunk in _chunks(list(session_ids), MAX_VARIABLES):
+        query = VoiceSpan.select(VoiceSpan.session_id, VoiceSpan.user_id, VoiceSpan.joined_at, VoiceSpan.left_at).where(
+            VoiceSpan.session_id.in_(chunk)
+        )
+        found.extend(query.tuples())
+    return found
 
 
 # -- wrong attempts ---------------------------------------------------------------------------

@@ -305,6 +305,46 @@ def test_late_edits_and_429s_are_named_in_the_courses_figures() -> None:
 
 
 @pytest.fixture(scope="module")
+def button_run() -> subprocess.CompletedProcess[str]:
+    """`--quick --scenarios button:20`: 20 at once through the Check in button and its form, beside the
+    bare bot's own button and form."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "button:20"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_button_scenario_runs_beside_the_bare_bots_own_button(button_run: subprocess.CompletedProcess[str]) -> None:
+    """Every press opens a form, every form checks in once (0 lost), and the row has its ratio to the bare bot
+    running the same button and form."""
+    assert button_run.returncode == 0, button_run.stderr[-3000:]
+    rows = _table(button_run.stdout)
+    assert [(r["scenario"], r["bot"]) for r in rows] == [("20 at once, button", "ours"), ("20 at once, button", "bare")]
+    ours = rows[0]
+    assert ours["answered"] == ours["sent"] == ours["ok"] == "20" and ours["lost"] == ours["duplicates"] == "0", ours
+    assert ours["throughput ours/bare"] not in ("", "-") and ours["p99 ours/bare"] not in ("", "-")
+    assert "note:" not in button_run.stderr, button_run.stderr[-3000:]
+    lines = button_run.stdout.splitlines()
+    for bot in ("ours", "bare"):
+        assert any(line.startswith(f"20 at once, button ({bot}): form: 20/20 forms opened") for line in lines), lines
+
+
+def test_button_scenario_parses() -> None:
+    """`button` is the issue's 1,000; `button:N` another number."""
+    from attendance_bot.bench.load import BUTTON, Scenario, parse_scenarios
+
+    assert parse_scenarios("button") == [Scenario(1000, mode=BUTTON)]
+    assert parse_scenarios("button:7") == [Scenario(7, mode=BUTTON)]
+
+
+@pytest.fixture(scope="module")
 def projector_run() -> subprocess.CompletedProcess[str]:
     """`--quick --scenarios projector:20`: 20 at once, then 20 at once with 200 projector pages open on the session."""
     env = dict(os.environ, PYTHONPATH=str(REPO))

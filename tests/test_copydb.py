@@ -46,7 +46,7 @@ def run(*args: str, source: Target) -> tuple[int, str, str]:
 
 def fill(target: Target) -> None:
     """A semester's worth of every table: the gradebook's hand-counted course, a wrong attempt, a
-    check-in through the service, and thousands of events."""
+    check-in through the service, thousands of events, and a stretch in a voice channel."""
     init_db(target)
     try:
         CourseService(_settings(target)).create(
@@ -64,6 +64,8 @@ def fill(target: Target) -> None:
         storage.insert_events(
             [event._replace(at=storage.stored_time(T0 + timedelta(seconds=n)), user_id=1000 + n) for n in range(EVENTS)]
         )
+        left = storage.stored_time(T0 + timedelta(minutes=50))
+        storage.insert_spans([storage.SpanRow("20240905-0900-DDDD", 303, 555, storage.stored_time(T0), left)])
     finally:
         close_all()
 

@@ -547,6 +547,7 @@ def test_a_mark_folds_a_students_two_records_into_one(
         "submitted_at": stamp,
         "status": "present",
         "source": "code",
+        "in_voice": None,
     }
     row = storage.AttendanceRow(**{name: values[name] for name in storage.AttendanceRow._fields})
     storage.upsert_attendance([row])  # the hot path's own write: a check-in of the account

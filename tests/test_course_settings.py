@@ -23,7 +23,8 @@ from attendance_bot.settings import Settings
 from attendance_bot.shell.entry import build_parser
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
-NUMBERS = [s for s in COURSE_SETTINGS if not s.is_id]
+NUMBERS = [s for s in COURSE_SETTINGS if s.is_number]
+SWITCHES = [s for s in COURSE_SETTINGS if s.is_switch]
 
 
 def _shell_options(action: str) -> list[str]:
@@ -43,7 +44,7 @@ def _discord_options(sub: str) -> list[dict[str, Any]]:
     payloads = [c.get_payload(None) for cog in cogs for c in cog.__cog_application_commands__]
     course = next(p for p in payloads if p["name"] == "course")
     options = next(o for o in course["options"] if o["name"] == sub)["options"]
-    return [o for o in options if o["name"] not in ("course", "name")]
+    return [o for o in options if o["name"] not in ("course", "name", "clear")]
 
 
 @pytest.mark.parametrize("action", ["add", "edit"])
@@ -66,8 +67,12 @@ def test_discord_offers_the_settings_the_table_puts_there(sub: str, described: A
     assert [o["name"] for o in options] == [s.option for s in on_discord]
     for option, setting in zip(options, on_discord, strict=True):
         assert option["description"] == described(setting)
-        if not setting.is_id:
+        if setting.is_number:
             assert (option["min_value"], option["max_value"]) == (setting.low, setting.high)
+        if setting.is_choice:
+            assert [c["value"] for c in option["choices"]] == list(setting.choices)
+        if setting.is_switch:
+            assert option["type"] == 5  # a boolean: Discord's True/False picker
 
 
 def test_every_setting_is_a_column_an_info_field_and_editable() -> None:
@@ -132,6 +137,21 @@ def test_an_unset_setting_follows_what_the_table_says(courses: CourseService, se
             expected = getattr(settings, setting.default)
         elif setting.default_field is not None:
             expected = getattr(course, setting.default_field)
+        elif setting.default_value is not None:
+            expected = setting.default_value
         else:
             expected = None
         assert getattr(course, setting.field) == expected, setting.field
+
+
+@pytest.mark.parametrize("setting", SWITCHES, ids=lambda s: s.field)
+def test_a_switch_is_kept_turned_off_and_on_again(courses: CourseService, setting: CourseSetting) -> None:
+    """An on/off setting: create and edit keep False and True, info shows them; anything else is a bug, not a value."""
+    course = _create(courses, **{setting.field: not setting.default_value})
+    assert getattr(course, setting.field) is (not setting.default_value)
+    assert (
+        getattr(courses.edit(course.id, **{setting.field: setting.default_value}), setting.field)
+        is setting.default_value
+    )
+    with pytest.raises(TypeError):
+        courses.edit(course.id, **{setting.field: "no"})

@@ -213,7 +213,7 @@ def full_document(settings: Settings, course: int, session_id: str | None = None
 
 
 def test_full_format_header(settings: Settings, semester: int) -> None:
-    """Today's columns, then student_id,student_name,status,source,course."""
+    """Today's columns, then student_id,student_name,status,source,course,voice_minutes,in_voice."""
     assert full_document(settings, semester)[0] == [
         "user_id",
         "username",
@@ -225,6 +225,8 @@ def test_full_format_header(settings: Settings, semester: int) -> None:
         "status",
         "source",
         "course",
+        "voice_minutes",
+        "in_voice",
     ]
 
 
@@ -247,7 +249,7 @@ def test_full_format_has_every_status_and_the_computed_absences(settings: Settin
 def test_a_computed_absence_has_no_time_and_names_the_linked_account(settings: Settings, semester: int) -> None:
     """Ada's absence in S3: user_id and username of her account, empty timestamp and date_id, source computed."""
     [row] = [r for r in full_document(settings, semester)[1:] if r[5] == "A001" and r[4].endswith("CCCC")]
-    assert row == ["101", "ada", "", "", "20240904-0900-CCCC", "A001", "Ada", "absent", "computed", "default"]
+    assert row == ["101", "ada", "", "", "20240904-0900-CCCC", "A001", "Ada", "absent", "computed", "default", "", ""]
 
 
 def test_full_format_of_one_session(settings: Settings, semester: int) -> None:

@@ -292,6 +292,7 @@ LAYERS: dict[str, set[str]] = {
         "export",
         "bigtext",
         "shards",
+        "presence",
     },
     # the database: the deferred handle, the tables, the schema steps and every write
     "storage": {"database", "models", "migrations", "schema", "storage", "copydb"},
@@ -308,6 +309,7 @@ LAYERS: dict[str, set[str]] = {
         "exports",
         "projector",
         "services",
+        "voice",
     },
     # every sentence (messages) and what is drawn or listed for people from the services' data
     "text": {"messages", "report", "choices"},

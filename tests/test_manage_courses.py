@@ -40,7 +40,7 @@ OTHER_GUILD = "900000000000000002"
 ENV_CHANNELS = {"ADMIN_CHANNEL_ID": "123456789012345678", "ATTENDANCE_CHANNEL_ID": "123456789012345679"}
 COURSES_HEADER = (
     "course               server               admin channel        attendance channel   display channel      "
-    "instructor role      length  every  grace     late  session"
+    "instructor role      length  every  grace     late code       session"
 )
 
 
@@ -196,7 +196,7 @@ def test_add_edit_archive_and_list_round_trip(env: dict[str, str]) -> None:
     rows = rows_of(listing)
     assert rows["Algebra"] == [
         "Algebra", GUILD, "800000000000000001", "800000000000000002", "800000000000000002",
-        "700000000000000001", "6", "30", "s", "0", "s", "-", "-",
+        "700000000000000001", "6", "30", "s", "0", "s", "-", "channel", "-",
     ]  # fmt: skip
     assert rows["Biology"][4:6] == ["800000000000000001", "-"] and rows["Biology"][6:11] == ["4", "15", "s", "15", "s"]
 
@@ -227,6 +227,7 @@ def test_add_edit_archive_and_list_round_trip(env: dict[str, str]) -> None:
         "0",
         "s",
         "-",
+        "channel",
         "-",
     ]
     assert rows["Biology"][4] == "800000000000000002" and rows["Biology"][6] == "8"
@@ -592,7 +593,7 @@ def test_courses_shows_the_late_rule(env: dict[str, str]) -> None:
     listing = ok("courses", env=env)
     assert listing.splitlines()[0] == COURSES_HEADER
     rows = rows_of(listing)
-    assert rows["Algebra"][-3:] == ["10", "min", "-"] and rows["Biology"][-2:] == ["-", "-"]
+    assert rows["Algebra"][-4:] == ["10", "min", "channel", "-"] and rows["Biology"][-3:] == ["-", "channel", "-"]
 
 
 # -- migrate and check on an older database -------------------------------------------------
@@ -616,6 +617,8 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.migration_step_done("0004_marks"),
         messages.migration_step_done("0005_claims"),
         messages.migration_step_done("0006_projector"),
+        messages.migration_step_done("0007_code_in_channel"),
+        messages.migration_step_done("0008_voice"),
     ]
     assert _counts(old_database) == counts
     assert _counts(backup) == counts
@@ -858,3 +861,21 @@ def test_late_after_from_the_shell(env: dict[str, str]) -> None:
     assert _service(env).get_session(sid).late_after == 5
     close_db()
     assert "--late-after" in fails("open", "--course", "Math", "--late-after", "soon", env=env)
+
+
+def test_the_shell_sets_and_clears_a_courses_voice_presence(env: dict[str, str]) -> None:
+    """`course add|edit --voice-channel ID --voice-rule WORD`: kept; a word that is no rule and a rule
+    without a channel are refused in one line; `--voice-channel none` turns voice presence off, rule and all."""
+    add(env, "Choir", GUILD, "--voice-channel", "800000000000000009", "--voice-rule", "Required")
+    course = _service(env).courses.find("Choir")
+    close_db()
+    assert (course.voice_channel_id, course.voice_rule) == (800000000000000009, "required")
+    choices = ("required", "recorded")
+    wrong = fails("course", "edit", "Choir", "--voice-rule", "sometimes", env=env)
+    assert wrong.strip() == f"Error: {messages.course_setting_not_a_choice('voice_rule', 'sometimes', choices)}"
+    ok("course", "edit", "Choir", "--voice-channel", "none", env=env)
+    course = _service(env).courses.find("Choir")
+    close_db()
+    assert (course.voice_channel_id, course.voice_rule) == (None, None)
+    alone = fails("course", "edit", "Choir", "--voice-rule", "recorded", env=env)
+    assert alone.strip() == f"Error: {messages.voice_rule_without_channel('recorded')}"

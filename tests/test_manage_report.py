@@ -134,7 +134,7 @@ def test_export_full_includes_computed_absences(settings: Settings, semester: in
     status, stdout, _ = run(settings, tmp_path, "export", "--format", "full")
     assert status == 0
     table = rows(stdout)
-    assert table[0][-5:] == ["student_id", "student_name", "status", "source", "course"]
+    assert table[0][5:] == ["student_id", "student_name", "status", "source", "course", "voice_minutes", "in_voice"]
     assert sum(1 for r in table[1:] if r[8] == "computed") == 6
 
 

@@ -131,7 +131,7 @@ def test_every_list_of_statuses_is_in_the_status_order() -> None:
     from attendance_bot.records import Status
 
     words = [s.value for s in Status]
-    assert list(report.HEADER[4:-1]) == words
+    assert list(report.HEADER[4 : 4 + len(words)]) == words and report.HEADER[4 + len(words)] == "rate"
     assert list(export.TOTAL_COLUMNS[1:-1]) == words
     assert list(messages.report_legend())[:-1] == words
     result = run_shell("mark", "--help", environ={})

@@ -1,4 +1,5 @@
-"""The framework's ceiling: a bare nextcord bot whose one guild command `/here code` only answers "ok"."""
+"""The framework's ceiling: a bare nextcord bot whose guild command `/here code` only answers "ok", and
+whose button (posted by `/panel`) opens a one-field form whose submission only answers "ok"."""
 
 from __future__ import annotations
 
@@ -27,6 +28,27 @@ def make_bot(guild_id: int) -> nextcord.Client:
         code: str = nextcord.SlashOption(name="code", description="The code", required=True, max_length=32),
     ) -> None:
         await interaction.response.send_message("ok", ephemeral=True)
+
+    @client.slash_command(name="panel", description="Post a message with a Check in button", guild_ids=[guild_id])
+    async def panel(interaction: nextcord.Interaction) -> None:
+        button = {"type": 2, "style": 1, "label": "Check in", "custom_id": "bare-check-in"}
+        sent = await client.http.send_message(
+            interaction.channel_id, "Check in", components=[{"type": 1, "components": [button]}]
+        )
+        await interaction.response.send_message(str(sent["id"]), ephemeral=True)
+
+    @client.event
+    async def on_interaction(interaction: nextcord.Interaction) -> None:
+        """The button opens the form (the first answer), the form answers "ok"; commands as nextcord runs them."""
+        if interaction.type is nextcord.InteractionType.component:
+            form = nextcord.ui.Modal("Check in", custom_id="bare-form", auto_defer=False)
+            form.add_item(nextcord.ui.TextInput("The code", custom_id="code", min_length=1, max_length=32))
+            await interaction.response.send_modal(form)
+            form.stop()
+        elif interaction.type is nextcord.InteractionType.modal_submit:
+            await interaction.response.send_message("ok", ephemeral=True)
+        else:
+            await client.process_application_commands(interaction)
 
     @client.event
     async def on_ready() -> None:

@@ -30,6 +30,8 @@ SEEDED = "seeded"  # N at once over a database of N students x EXPORT_SESSIONS p
 EXPORT = "export"  # the same, with /export_csv of every record sent in the middle of the burst
 COURSES = "courses"  # N students in many courses of several servers at once, and the code messages' edits
 SHARDS = "shards"  # the same over SHARD_SERVERS servers, run by SHARD_PROCESSES bot processes of one shard each
+VOICE = "voice"  # N at once with voice_rule required, everyone in the voice channel (the bare bot: a plain burst)
+BUTTON = "button"  # N at once through the code message's Check in button and its form (the bare bot: its own)
 PROJECTOR = "projector"  # N at once while PROJECTOR_PAGES projector pages watch the session, beside N at once without
 PROJECTOR_PAGES = 200
 PROJECTOR_WINDOWS = 2  # window boundaries the pages are judged over, at least (besides the burst's)
@@ -62,6 +64,10 @@ class Scenario:
             return f"{self.count} in {self.courses} courses"
         if self.mode == SHARDS:
             return f"{self.count} in {self.courses} courses, {SHARD_PROCESSES} shards"
+        if self.mode == VOICE:
+            return f"{self.count} at once, in voice"
+        if self.mode == BUTTON:
+            return f"{self.count} at once, button"
         if self.mode == PROJECTOR:
             return f"{self.count} at once, {PROJECTOR_PAGES} pages"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
@@ -70,7 +76,7 @@ class Scenario:
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
-_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, PROJECTOR: 1000}
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, VOICE: 1000, BUTTON: 1000, PROJECTOR: 1000}
 
 
 def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenario]:
@@ -80,7 +86,10 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
     `export[:N]` (default 1000) is a burst of N over N x 40 past records, then the same burst with
     an export of those records in the middle (two rows, side by side); `courses[:N]` (default
     3000) is N students shared among `courses` courses of three servers, all at once; `shards[:N]`
-    (default 3000) the same over ten servers, run by two bot processes of one shard each;
+    (default 3000) the same over ten servers, run by two bot processes of one shard each; `voice[:N]`
+    (default 1000) is N at once with the course's voice_rule required and everyone in its voice channel;
+    `button[:N]` (default 1000) is N at once pressing the code message's Check in button and sending
+    its form with the code (the bare bot's own button and form only answer "ok", for the ratio);
     `projector[:N]` (default 1000) is N at once, then the same N at once while PROJECTOR_PAGES
     projector pages watch the session (two rows, side by side).
     """
@@ -97,12 +106,14 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
             out += [Scenario(count), Scenario(count, mode=PROJECTOR)] if mode == PROJECTOR else []
             out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
             out += [Scenario(count, mode=mode, courses=courses)] if mode in (COURSES, SHARDS) else []
+            out += [Scenario(count, mode=VOICE)] if mode == VOICE else []
+            out += [Scenario(count, mode=BUTTON)] if mode == BUTTON else []
             continue
         number, _, suffix = token.partition("/")
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
             raise ValueError(
                 f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
-                "flood[:N], export[:N], courses[:N], shards[:N] or projector[:N]"
+                "flood[:N], export[:N], courses[:N], shards[:N], voice[:N], button[:N] or projector[:N]"
             )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:
@@ -193,6 +204,42 @@ async def code_message(
     raise RuntimeError(f"no code message for session {session_id} within {timeout:.0f}s")
 
 
+async def voice_required(emu: Emulator, students: Sequence[Member], timeout: float) -> None:
+    """The `.env` course takes check-ins from its voice channel only, and `students` join that channel."""
+    reply = await emu.invoke(
+        emu.instructor,
+        emu.admin_channel_id,
+        "course edit",
+        course="default",
+        voice_channel=emu.voice_channel_id,
+        voice_rule="required",
+        timeout=timeout,
+    )
+    if "is updated" not in (reply.content or ""):
+        raise RuntimeError(f"/course edit did not set the voice channel: {reply.content!r}")
+    for start in range(0, len(students), BATCH):
+        for member in students[start : start + BATCH]:
+            emu.join_voice(member, emu.voice_channel_id)
+        await asyncio.sleep(0)
+
+
+async def voice_logged(database: Path | str, session_id: str, count: int, timeout: float) -> None:
+    """Wait until the bot's voice log holds `count` people in the session: its presence has them all."""
+    sql = f"SELECT COUNT(*) FROM voice_span WHERE session_id = '{session_id}'"  # noqa: S608  # our own session id
+    deadline = time.monotonic() + timeout
+    while read_rows(database, sql)[0][0] < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the voice log did not reach {count} people within {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+def leave_voice(emu: Emulator, students: Sequence[Member]) -> None:
+    """Everyone out of voice again (the emulator serves the next scenarios)."""
+    for member in students:
+        if emu.voice_channel_of(member) is not None:
+            emu.leave_voice(member)
+
+
 async def close_session(emu: Emulator, timeout: float = 20.0) -> str:
     reply = await emu.invoke(emu.instructor, emu.admin_channel_id, "close_attendance", timeout=timeout)
     return reply.content or ""
@@ -281,6 +328,32 @@ async def fire_burst(emu: Emulator, students: Sequence[Member], code: Callable[[
             handles.append(emu.dispatch_interaction(member, channel, "here", code=shown))
         await asyncio.sleep(0)
     return handles
+
+
+async def fire_buttons(
+    emu: Emulator, students: Sequence[Member], message_id: int, code: Callable[[], str], timeout: float
+) -> tuple[list[InteractionHandle], list[InteractionHandle]]:
+    """Everyone presses the code message's button at once (in batches, as fire_burst); each sends the
+    form with the code on screen as soon as it opens. Returns the presses and the forms sent (a press
+    whose form never came has no form: it is lost)."""
+    presses: list[InteractionHandle] = []
+    for start in range(0, len(students), BATCH):
+        for member in students[start : start + BATCH]:
+            presses.append(emu.dispatch_button(member, message_id))
+        await asyncio.sleep(0)
+    shown = code()
+    forms: list[InteractionHandle] = []
+
+    async def send_form(press: InteractionHandle) -> None:
+        try:
+            modal = await press.wait(timeout)
+        except NoReply:
+            return
+        field = Emulator.modal_fields(modal)[0]["custom_id"]
+        forms.append(emu.dispatch_modal_submit(press.record.member, modal, {field: shown}))
+
+    await asyncio.gather(*(send_form(press) for press in presses))
+    return presses, forms
 
 
 async def fire_spread(

@@ -46,7 +46,7 @@ class BotKind:
 
     @property
     def commands(self) -> tuple[str, ...]:
-        return ("here", "open_attendance", "close_attendance") if self.ours else ("here",)
+        return ("here", "open_attendance", "close_attendance") if self.ours else ("here", "panel")
 
     def argv(self) -> list[str]:
         if self.ours:

@@ -65,9 +65,12 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"{multicourse.SERVERS} servers, all at once, then the lag of the code messages' edits over 4 windows "
         f"(2 with --quick; our bot only); shards[:N] = the same (3000) over {load.SHARD_SERVERS} servers spread "
         f"over {load.SHARD_PROCESSES} shards, run by {load.SHARD_PROCESSES} processes of our bot sharing one "
-        f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); projector[:N] = N at once (1000), "
-        f"then the same with {load.PROJECTOR_PAGES} projector pages open on the session (our bot only), and how "
-        f"late each new code reached each page over {load.PROJECTOR_WINDOWS} windows (1 with --quick); "
+        f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); voice[:N] = N at once (1000) with "
+        f"the course's voice_rule required and every one of them in its voice channel (the bare bot: the same "
+        f"burst); button[:N] = N (1000) at once through the code message's Check in button and its form (the "
+        f"bare bot: its own button and form, answering ok); projector[:N] = N at once (1000), then the same "
+        f"with {load.PROJECTOR_PAGES} projector pages open on the session (our bot only), and how late each new "
+        f"code reached each page over {load.PROJECTOR_WINDOWS} windows (1 with --quick); "
         f"default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
@@ -189,6 +192,9 @@ async def run_scenario(
     flood: load.Flood | None = None
     try:
         session_id = ""
+        crowd = students[: scenario.count]
+        if kind.ours and scenario.mode == load.VOICE:
+            await load.voice_required(emu, crowd, opts.timeout)
         if kind.ours:
             if old_session is not None:
                 session_id = old_session[0]
@@ -203,6 +209,9 @@ async def run_scenario(
                 return content.startswith(load.OK_PREFIX)
 
         else:
+            if scenario.mode == load.BUTTON:  # the bare bot's own message with a button
+                panel = await emu.invoke(emu.instructor, emu.attendance_channel_id, "panel", timeout=opts.timeout)
+                message_id = int(panel.content or "0")
 
             def code() -> str:
                 return BARE_CODE
@@ -210,6 +219,8 @@ async def run_scenario(
             def is_ok(content: str) -> bool:
                 return content == "ok"
 
+        if kind.ours and scenario.mode == load.VOICE:
+            await load.voice_logged(database, session_id, len(crowd), opts.timeout)
         if scenario.mode == load.PROJECTOR:
             pages = projector.Pages(await projector.page_link(emu), load.PROJECTOR_PAGES)
             await pages.open(opts.timeout)
@@ -217,7 +228,6 @@ async def run_scenario(
         await asyncio.sleep(opts.settle)
         if scenario.spread and kind.ours:
             await load.next_rotation(emu, message_id, 2 * opts.window + 5)
-        crowd = students[: scenario.count]
         if old_session is not None:
             flood = load.Flood(emu, students[-1], old_session[1], opts.timeout)
             flood_since = time.time()
@@ -227,6 +237,8 @@ async def run_scenario(
         bot_cpu, bench_cpu, started = bot.cpu_seconds(), time.process_time(), time.perf_counter()
         if scenario.spread:
             handles = await load.fire_spread(emu, crowd, code, opts.window)
+        elif scenario.mode == load.BUTTON:
+            presses, handles = await load.fire_buttons(emu, crowd, message_id, code, opts.timeout)
         elif scenario.mode == load.EXPORT:
             half = len(crowd) // 2
             handles = await load.fire_burst(emu, crowd[:half], code)
@@ -235,6 +247,8 @@ async def run_scenario(
         else:
             handles = await load.fire_burst(emu, crowd, code)
         acked = await load.collect(handles, opts.timeout, is_ok, result)
+        if scenario.mode == load.BUTTON:
+            _count_presses(presses, result)
         result.wall = time.perf_counter() - started
         result.bot_cpu = bot.cpu_seconds() - bot_cpu
         result.bench_cpu = time.process_time() - bench_cpu
@@ -265,9 +279,24 @@ async def run_scenario(
         if pages is not None:
             await pages.close()
         await bot.stop()
+        load.leave_voice(emu, students[: scenario.count])
         emu.forget_interactions()
         gc.collect()
     return result
+
+
+def _count_presses(presses: Sequence[InteractionHandle], result: load.Result) -> None:
+    """A button scenario: every press counts as sent (one without its form is lost), and how fast the
+    forms opened (the press's callback, a modal: Discord's 3 s apply to it too)."""
+    opened = sorted(p.record.ack_latency for p in presses if p.done() and p.record.callback_type == 9)
+    result.lost += len(presses) - result.sent
+    result.sent = len(presses)
+    p99 = load.nearest_rank(opened, 0.99)
+    result.extras["form"] = (
+        f"{len(opened)}/{len(presses)} forms opened, p99 {'-' if p99 is None else f'{p99 * 1000:.0f} ms'} "
+        "from the press"
+    )
+    result.late += sum(1 for latency in opened if latency > load.LATE_SECONDS)
 
 
 async def _finish_flood(
@@ -348,7 +377,9 @@ async def run(opts: Options) -> list[load.Result]:
                 shard_worlds[kind.name] = (emu, world)
         for index, scenario in enumerate(opts.scenarios):
             for kind in opts.bots:
-                if scenario.mode and not kind.ours:  # the bare bot has no sessions, floods, exports or courses
+                # The bare bot has no sessions, floods, exports or courses (voice: the same burst; its
+                # button answers "ok").
+                if scenario.mode not in ("", load.VOICE, load.BUTTON) and not kind.ours:
                     continue
                 emu, students = emulators[kind.name]
                 database = _database(kind, index, workdir, opts)

@@ -31,6 +31,7 @@ from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
 from .cogs import build_cogs
+from .cogs.checkin import CheckInCog
 from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .error_handler import answer_error
@@ -69,9 +70,11 @@ GUILD_READY_SECONDS = 0.5
 
 
 def _intents() -> nextcord.Intents:
-    """No privileged intents: the servers and their channels only."""
+    """No privileged intents: the servers and their channels, and who is in which voice channel
+    (voice states, for voice presence; not privileged)."""
     intents = nextcord.Intents.none()
     intents.guilds = True
+    intents.voice_states = True
     return intents
 
 
@@ -95,6 +98,7 @@ class AttendanceBot(commands.Bot):
         self.batcher = SubmissionBatcher(self.services.attendance, self.db)
         self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher)
         self.feature_cogs = build_cogs(self.context)
+        self.check_in = next(cog for cog in self.feature_cogs if isinstance(cog, CheckInCog))
         self._announced = False
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
@@ -199,6 +203,7 @@ class AttendanceBot(commands.Bot):
             _tune_garbage_collection()
             self.say("Bot is ready!")
         self.rotator.start()
+        self.context.voice_log.start()
 
     async def on_application_command_error(self, interaction: nextcord.Interaction, exception: Exception) -> None:
         """Route command errors to the cogs' one error handler (error_handler.answer_error).
@@ -211,6 +216,15 @@ class AttendanceBot(commands.Bot):
         if command is not None and command.has_error_handler():
             return
         await answer_error(self.context, interaction, exception)
+
+    async def on_interaction(self, interaction: nextcord.Interaction) -> None:
+        """Slash commands to their cogs; the code message's Check in button and its form to the check-in
+        cog (here rather than in a listener of its own, which would cost every /here a task)."""
+        if interaction.type in (nextcord.InteractionType.component, nextcord.InteractionType.modal_submit):
+            if not await self.check_in.answer_button(interaction):
+                log.warning("Interaction %s with an unknown custom id left unanswered", interaction.id)
+            return
+        await self.process_application_commands(interaction)
 
     async def process_application_commands(self, interaction: nextcord.Interaction) -> None:
         with self.context.in_flight:  # a stop waits (briefly) until every command taken is answered
@@ -233,6 +247,7 @@ class AttendanceBot(commands.Bot):
         self.batcher.stop()
         await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.rotator.stop()
+        await self.context.voice_log.stop()
         # The page's server stops while the check-ins taken are committed (in the same time).
         await asyncio.gather(self._stop_web(), self.batcher.finish(FINISH_SUBMISSIONS_SECONDS))
         if not await self.context.in_flight.settle(SETTLE_REPLIES_SECONDS):

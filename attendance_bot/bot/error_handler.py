@@ -80,7 +80,12 @@ async def _warn_storage_failure(ctx: BotContext, interaction: nextcord.Interacti
             return
     else:
         ctx.known_courses[guild_id] = courses
-    admin_channels = {c.admin_channel_id for c in courses if c.attendance_channel_id == channel_id and not c.archived}
+    # Where its students check in: the attendance channel (/here), or the display channel (the button).
+    admin_channels = {
+        c.admin_channel_id
+        for c in courses
+        if channel_id in (c.attendance_channel_id, c.display_channel_id) and not c.archived
+    }
     for admin_channel in sorted(c for c in admin_channels if c is not None):
         try:
             await ctx.bot.get_partial_messageable(admin_channel).send(messages.storage_warning())

@@ -14,6 +14,7 @@ import nextcord
 from .. import messages
 from ..attendance import AttendanceService
 from ..records import SessionInfo
+from .checkin_form import button_row
 from .dbworker import DatabaseWorker, cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Pacer:
 
 
 def _card(session: SessionInfo, current, count: int) -> messages.CodeCard:  # type: ignore[no-untyped-def]
-    return messages.code_card(current, count, session.course_name)
+    return messages.code_card(current, count, session.course_name, in_channel=session.code_in_channel)
 
 
 def card_embed(card: messages.CodeCard) -> nextcord.Embed:
@@ -224,10 +225,17 @@ class CodeRotator:
     def _channel(self, channel_id: int) -> nextcord.PartialMessageable:
         return self._client.get_partial_messageable(channel_id)
 
-    async def _edit_message(self, channel_id: int, message_id: int, card: messages.CodeCard) -> None:
-        # The raw route: nextcord 2.6's PartialMessage refuses a PartialMessageable channel.
+    async def _edit_message(
+        self, channel_id: int, message_id: int, card: messages.CodeCard, session_id: str | None = None
+    ) -> None:
+        """Edit a code message: the open card with its Check in button (given the session), else the
+        closed card without it. The raw route: nextcord 2.6's PartialMessage refuses a PartialMessageable
+        channel; the button is sent each time, so a message posted before it existed gets it too."""
         await self._pace.wait()
-        await self._client.http.edit_message(channel_id, message_id, embeds=[card_embed(card).to_dict()])
+        components = button_row(session_id) if session_id is not None else []
+        await self._client.http.edit_message(
+            channel_id, message_id, embeds=[card_embed(card).to_dict()], components=components
+        )
 
     async def _adopt_or_post(self, session: SessionInfo, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
         """Edit the message the database names (after a restart), or post a new one."""
@@ -236,7 +244,9 @@ class CodeRotator:
             if self._clock() - shown.posted_at >= MESSAGE_MAX_AGE:
                 return await self._replace(session, shown, current, count)
             try:
-                await self._edit_message(shown.channel_id, shown.message_id, _card(session, current, count))
+                await self._edit_message(
+                    shown.channel_id, shown.message_id, _card(session, current, count), session.session_id
+                )
                 log.info("Resumed code message %s of session %s", shown.message_id, session.session_id)
                 return shown
             except nextcord.NotFound:
@@ -252,22 +262,29 @@ class CodeRotator:
         if channel_id is None:
             raise RuntimeError(f"session {session.session_id} has no channel to show its code in")
         await self._pace.wait()
-        message = await self._channel(channel_id).send(embed=card_embed(_card(session, current, count)))
+        embed = card_embed(_card(session, current, count)).to_dict()
+        # The raw route, as for edits: the button is a plain component (no nextcord View to keep).
+        sent = await self._client.http.send_message(
+            channel_id, None, embeds=[embed], components=button_row(session.session_id)
+        )
+        message_id = int(sent["id"])
         posted_at = self._clock()
         await self._db.run(
             self._service.record_message,
             session.session_id,
             channel_id=channel_id,
-            message_id=message.id,
+            message_id=message_id,
             posted_at=posted_at,
         )
-        log.info("Posted code message %s for session %s", message.id, session.session_id)
-        return _Shown(session.session_id, channel_id, message.id, posted_at)
+        log.info("Posted code message %s for session %s", message_id, session.session_id)
+        return _Shown(session.session_id, channel_id, message_id, posted_at)
 
     async def _edit(self, session: SessionInfo, shown: _Shown, current, count: int) -> _Shown:  # type: ignore[no-untyped-def]
         """Edit the message for a new window; the message shown afterwards (a new one if it was gone)."""
         try:
-            await self._edit_message(shown.channel_id, shown.message_id, _card(session, current, count))
+            await self._edit_message(
+                shown.channel_id, shown.message_id, _card(session, current, count), session.session_id
+            )
         except nextcord.NotFound:
             log.warning("Code message %s was deleted; posting it again", shown.message_id)
             return await self._post(session, current, count)

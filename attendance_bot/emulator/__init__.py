@@ -2,7 +2,14 @@
 
 from .faults import Fault, Faults
 from .guilds import GuildHandle
-from .interactions import AutocompleteError, InteractionHandle, InteractionRefused, NoReply, UnknownCommand
+from .interactions import (
+    AutocompleteError,
+    InteractionHandle,
+    InteractionRefused,
+    ModalRefused,
+    NoReply,
+    UnknownCommand,
+)
 from .models import Attachment, Channel, Guild, Member, Message, MessageVersion, Overwrite, Reply, Role, Upload
 from .server import Emulator
 from .thread import EmulatorThread
@@ -22,6 +29,7 @@ __all__ = [
     "Member",
     "Message",
     "MessageVersion",
+    "ModalRefused",
     "NoReply",
     "Overwrite",
     "Reply",

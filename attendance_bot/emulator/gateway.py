@@ -28,6 +28,7 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_VOICE_STATES = 1 << 7
 INTENT_GUILD_MESSAGES = 1 << 9
 
 _EVENT_INTENTS: dict[str, int] = {
@@ -37,6 +38,7 @@ _EVENT_INTENTS: dict[str, int] = {
     "GUILD_MEMBER_ADD": INTENT_GUILD_MEMBERS,
     "GUILD_MEMBER_REMOVE": INTENT_GUILD_MEMBERS,
     "GUILD_MEMBER_UPDATE": INTENT_GUILD_MEMBERS,
+    "VOICE_STATE_UPDATE": INTENT_GUILD_VOICE_STATES,
 }
 
 _REPLAY_BUFFER = 100_000
@@ -356,7 +358,8 @@ class Gateway:
         if session is None:
             return False
         all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
-        payload = self._state.guild_payload(guild, full=True, all_members=all_members)
+        voice_states = bool(session.intents & INTENT_GUILD_VOICE_STATES)
+        payload = self._state.guild_payload(guild, full=True, all_members=all_members, voice_states=voice_states)
         if joined:
             payload.pop("unavailable", None)
         return self.dispatch("GUILD_CREATE", payload, session)

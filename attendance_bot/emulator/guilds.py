@@ -135,6 +135,10 @@ class GuildHandle:
         """A new text channel in this guild; returns its id."""
         return self._run(lambda e: e.add_text_channel(name, guild_id=self.id))
 
+    def add_voice_channel(self, name: str, *, stage: bool = False) -> int:
+        """A new voice (or stage) channel in this guild; returns its id."""
+        return self._run(lambda e: e.add_voice_channel(name, stage=stage, guild_id=self.id))
+
     def add_role(self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS) -> int:
         """A new role in this guild; returns its id."""
         return self._run(lambda e: e.add_role(name, permissions, guild_id=self.id))

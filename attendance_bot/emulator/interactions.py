@@ -29,8 +29,11 @@ OPT_ATTACHMENT = 11
 
 # interaction types
 APPLICATION_COMMAND = 2
+MESSAGE_COMPONENT = 3
 APPLICATION_COMMAND_AUTOCOMPLETE = 4
+MODAL_SUBMIT = 5
 AUTOCOMPLETE_RESULT = 8  # the callback type answering an autocomplete interaction
+MODAL = 9  # the callback type that opens a modal
 MAX_AUTOCOMPLETE_CHOICES = 25
 
 # the fields Discord keeps in a resolved (partial) channel
@@ -63,6 +66,10 @@ class InteractionRefused(ValueError):
     channel, a channel not in an option's ``channel_types``, autocomplete on an option without it."""
 
 
+class ModalRefused(AssertionError):
+    """The bot answered with a modal Discord refuses (a missing title, a text input too long, ...)."""
+
+
 class AutocompleteError(AssertionError):
     """The bot answered an autocomplete interaction wrongly (another callback type, or choices Discord refuses)."""
 
@@ -92,6 +99,7 @@ class InteractionRecord:
     kind: int = APPLICATION_COMMAND
     guild_id: int | None = None
     focused: dict[str, Any] | None = None  # the focused option's schema (autocomplete interactions)
+    modal: dict[str, Any] | None = None  # the modal the bot answered with (callback 9), until submitted
 
     def fail(self, exc: BaseException) -> None:
         """Complete the reply future with an error the waiting test sees."""

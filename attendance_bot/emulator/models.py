@@ -65,6 +65,8 @@ LOADING_FLAG = 1 << 7
 CHANNEL_TEXT = 0
 CHANNEL_VOICE = 2
 CHANNEL_CATEGORY = 4
+CHANNEL_STAGE = 13
+VOCAL_CHANNELS = (CHANNEL_VOICE, CHANNEL_STAGE)
 
 
 @dataclass
@@ -155,7 +157,7 @@ class Channel:
                 rate_limit_per_user=0,
                 default_thread_rate_limit_per_user=0,
             )
-        elif self.type == CHANNEL_VOICE:
+        elif self.type in VOCAL_CHANNELS:
             data.update(
                 bitrate=64000,
                 user_limit=0,
@@ -163,7 +165,32 @@ class Channel:
                 last_message_id=None,
                 rate_limit_per_user=0,
             )
+            if self.type == CHANNEL_STAGE:
+                data["topic"] = self.topic
         return data
+
+
+def voice_state_payload(
+    member: Member, channel_id: int | None, session_id: str, guild_id: int | None = None
+) -> dict[str, Any]:
+    """Discord voice state object: with ``guild_id`` and the member for VOICE_STATE_UPDATE, without
+    them in GUILD_CREATE's ``voice_states``."""
+    data: dict[str, Any] = {
+        "channel_id": str(channel_id) if channel_id is not None else None,
+        "user_id": str(member.id),
+        "session_id": session_id,
+        "deaf": False,
+        "mute": False,
+        "self_deaf": False,
+        "self_mute": False,
+        "self_video": False,
+        "suppress": False,
+        "request_to_speak_timestamp": None,
+    }
+    if guild_id is not None:
+        data["guild_id"] = str(guild_id)
+        data["member"] = member.member_payload()
+    return data
 
 
 @dataclass
@@ -237,6 +264,8 @@ class Guild:
     attendance_channel: Channel = field(init=False, repr=False)
     general_channel: Channel = field(init=False, repr=False)
     voice_channel: Channel = field(init=False, repr=False)
+    # Who is in which voice or stage channel: member id -> (channel id, voice session id).
+    voice: dict[int, tuple[int, str]] = field(default_factory=dict)
     owner: Member = field(init=False, repr=False)
     bot: Member = field(init=False, repr=False)
     instructor: Member = field(init=False, repr=False)

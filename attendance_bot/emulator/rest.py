@@ -16,12 +16,17 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .commands import check_command, check_command_list, too_many
+from .components import check_message_components, check_modal
 from .faults import Fault
 from .interactions import (
+    APPLICATION_COMMAND,
     APPLICATION_COMMAND_AUTOCOMPLETE,
     AUTOCOMPLETE_RESULT,
+    MESSAGE_COMPONENT,
+    MODAL,
     AutocompleteError,
     InteractionRecord,
+    ModalRefused,
     check_autocomplete_result,
 )
 from .models import (
@@ -139,6 +144,10 @@ def _validate_message(body: dict[str, Any], files: Files, *, creating: bool) -> 
         return error(400, 50035, "Invalid Form Body")
     if creating and not (content or embeds or files or body.get("components") or body.get("sticker_ids")):
         return error(400, 50006, "Cannot send an empty message")
+    refused = check_message_components(body.get("components"))
+    if refused:
+        log.warning("emulator: message components refused: %s", json.dumps(refused))
+        return error(400, 50035, "Invalid Form Body", refused)
     return None
 
 
@@ -511,6 +520,10 @@ class RestApi:
             return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES"}]}})
         if rec.kind == APPLICATION_COMMAND_AUTOCOMPLETE or kind == AUTOCOMPLETE_RESULT:
             return self._autocomplete_callback(rec, kind, data)
+        if kind in (6, 7) and rec.kind == APPLICATION_COMMAND:  # "only valid for component-based interactions"
+            return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "INTERACTION_TYPE_INVALID"}]}})
+        if kind == MODAL:
+            return self._modal_callback(rec, data)
         if kind in (4, 7):
             bad = _validate_message(data, files, creating=kind == 4)
             if bad is not None:
@@ -564,6 +577,24 @@ class RestApi:
                     "resource": resource,
                 }
             )
+        return _no_content()
+
+    def _modal_callback(self, rec: InteractionRecord, data: dict[str, Any]) -> web.Response:
+        """A modal (callback 9): only the first answer to a command or a component interaction, and
+        only one Discord's form checks accept (components.check_modal). The test reads it from the
+        Reply (type 9, the modal as its data) and submits it with Emulator.submit_modal."""
+        if rec.kind not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
+            return error(400, 50035, "Invalid Form Body", {"type": {"_errors": [{"code": "INTERACTION_TYPE_INVALID"}]}})
+        errors = check_modal(data)
+        if errors:
+            log.warning("emulator: modal refused: %s", json.dumps(errors))
+            rec.fail(ModalRefused(f"{rec.name}: Discord would refuse this modal: {json.dumps(errors)}"))
+            return error(400, 50035, "Invalid Form Body", errors)
+        rec.responded = True
+        rec.callback_type = MODAL
+        rec.ack_latency = time.perf_counter() - rec.dispatched_at
+        rec.modal = data
+        rec.resolve_with_data(MODAL, data)
         return _no_content()
 
     def _autocomplete_callback(self, rec: InteractionRecord, kind: int, data: dict[str, Any]) -> web.Response:

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .clock import Clock
+from .components import BUTTON, LINK_STYLE, PREMIUM_STYLE, buttons, check_submission, submission_data, text_inputs
 from .faults import Faults
 from .gateway import Gateway, shard_of
 from .guilds import GuildHandle
@@ -19,9 +20,13 @@ from .interactions import (
     APPLICATION_COMMAND,
     APPLICATION_COMMAND_AUTOCOMPLETE,
     AUTOCOMPLETE_RESULT,
+    MESSAGE_COMPONENT,
+    MODAL,
+    MODAL_SUBMIT,
     AutocompleteError,
     InteractionHandle,
     InteractionRecord,
+    InteractionRefused,
     NoReply,
     UnknownCommand,
     build_command_data,
@@ -30,7 +35,7 @@ from .interactions import (
     interaction_context,
     new_interaction_token,
 )
-from .models import DEFAULT_EVERYONE_PERMISSIONS, Attachment, Member, Message, Reply
+from .models import DEFAULT_EVERYONE_PERMISSIONS, VIEW_CHANNEL, Attachment, Member, Message, Reply
 from .rest import API_PREFIX, RestApi
 
 log = logging.getLogger(__name__)
@@ -301,6 +306,27 @@ class Emulator:
         self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload())
         return channel.id
 
+    def add_voice_channel(self, name: str, *, stage: bool = False, guild_id: int | None = None) -> int:
+        """Create a voice (or stage) channel in a guild (the default one unless told; dispatches
+        CHANNEL_CREATE); returns its id."""
+        channel = self.state.add_channel(name, voice=True, stage=stage, guild_id=guild_id)
+        self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload())
+        return channel.id
+
+    def join_voice(self, member: Member, channel_id: int) -> None:
+        """The member joins a voice or stage channel of their guild, or moves there from another:
+        VOICE_STATE_UPDATE (voice-states intent)."""
+        self.gateway.dispatch("VOICE_STATE_UPDATE", self.state.set_voice(member, channel_id))
+
+    def leave_voice(self, member: Member) -> None:
+        """The member leaves voice (channel_id null): VOICE_STATE_UPDATE (voice-states intent)."""
+        self.gateway.dispatch("VOICE_STATE_UPDATE", self.state.set_voice(member, None))
+
+    def voice_channel_of(self, member: Member) -> int | None:
+        """The voice or stage channel the member is in (None: not in voice)."""
+        entry = self.state.guild_for(member.guild_id).voice.get(member.id)
+        return entry[0] if entry is not None else None
+
     def add_role(
         self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
     ) -> int:
@@ -511,6 +537,129 @@ class Emulator:
         if reply.type != AUTOCOMPLETE_RESULT:  # pragma: no cover - the callback route refuses other types
             raise AutocompleteError(f"autocomplete for /{command} answered with callback type {reply.type}")
         return list(reply.data.get("choices") or [])
+
+    # -- message components and modals -----------------------------------------------------
+
+    def dispatch_button(
+        self, member: Member, message_id: int, *, label: str | None = None, custom_id: str | None = None
+    ) -> InteractionHandle:
+        """``member`` presses a button of a message (the one with this label or custom id, else the only
+        one): a MESSAGE_COMPONENT interaction with the message attached, as Discord sends it; non-blocking.
+
+        ``InteractionRefused`` where Discord's client would send nothing: a deleted or unknown message,
+        a member who is not in its server or cannot see its channel, no such button, a disabled one,
+        or a link or premium button (those never reach the bot).
+        """
+        st = self.state
+        msg = st.get_message(message_id)
+        if msg is None or msg.deleted:
+            raise InteractionRefused(f"message {message_id} does not exist (or was deleted)")
+        ctx = interaction_context(st, member, msg.channel_id)
+        if not st.permissions_for(member.id, msg.channel_id) & VIEW_CHANNEL:
+            raise InteractionRefused(f"{member.username} cannot see channel {msg.channel_id}, where the message is")
+        found = [
+            b
+            for b in buttons(msg.components)
+            if (label is None or b.get("label") == label) and (custom_id is None or b.get("custom_id") == custom_id)
+        ]
+        if len(found) != 1:
+            shown = [(b.get("label"), b.get("custom_id")) for b in buttons(msg.components)]
+            raise InteractionRefused(f"no single button {label or custom_id or ''!r} on message {message_id}: {shown}")
+        button = found[0]
+        if button.get("disabled"):
+            raise InteractionRefused(f"button {button.get('label')!r} is disabled")
+        if button.get("style") in (LINK_STYLE, PREMIUM_STYLE):
+            raise InteractionRefused(
+                f"button {button.get('label')!r} is a link or premium button: it sends no interaction"
+            )
+        data = {"component_type": BUTTON, "custom_id": button["custom_id"], "id": button.get("id")}
+        return self._dispatch_other(
+            ctx, MESSAGE_COMPONENT, f"button {button['custom_id']}", data, source=msg, channel_id=msg.channel_id
+        )
+
+    async def press_button(
+        self,
+        member: Member,
+        message_id: int,
+        *,
+        label: str | None = None,
+        custom_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> Reply:
+        """Press a button (see ``dispatch_button``) and wait for the bot's answer: a modal is a Reply of
+        type 9 whose ``data`` is the modal (``modal_fields`` lists its fields; ``submit_modal`` sends it)."""
+        return await self.dispatch_button(member, message_id, label=label, custom_id=custom_id).wait(timeout)
+
+    def dispatch_modal_submit(self, member: Member, modal: Reply, values: dict[str, str]) -> InteractionHandle:
+        """``member`` fills in and sends the modal the bot answered with (``modal``, a Reply of type 9):
+        a MODAL_SUBMIT interaction in the same channel, with the message attached when a button opened
+        it; non-blocking. Each field's value by its custom id (an absent one is left empty).
+
+        ``InteractionRefused`` where Discord's client would send nothing: no modal, one already sent,
+        someone else's, a required field empty or a value outside its field's lengths.
+        """
+        rec = self._interactions.get(modal.interaction_id)
+        if rec is None or modal.type != MODAL or rec.modal is None:
+            raise InteractionRefused("no open modal to submit (the bot answered without one, or it was sent already)")
+        if member.id != rec.member.id:
+            raise InteractionRefused(f"the modal was opened by {rec.member.username}, not {member.username}")
+        problem = check_submission(rec.modal, values)
+        if problem is not None:
+            raise InteractionRefused(f"Discord's client would not send this modal: {problem}")
+        form, rec.modal = rec.modal, None
+        ctx = interaction_context(self.state, member, rec.channel_id)
+        source = self.state.get_message(rec.source_message_id) if rec.source_message_id else None
+        data = submission_data(form, values)
+        return self._dispatch_other(
+            ctx, MODAL_SUBMIT, f"modal {form['custom_id']}", data, source=source, channel_id=rec.channel_id
+        )
+
+    async def submit_modal(
+        self, member: Member, modal: Reply, values: dict[str, str], *, timeout: float = 10.0
+    ) -> Reply:
+        """Send the modal (see ``dispatch_modal_submit``) and wait for the bot's answer."""
+        return await self.dispatch_modal_submit(member, modal, values).wait(timeout)
+
+    @staticmethod
+    def modal_fields(modal: Reply) -> list[dict[str, Any]]:
+        """The text inputs of a modal the bot answered with, each with the label shown beside it."""
+        return text_inputs(modal.data)
+
+    def _dispatch_other(
+        self,
+        ctx: Any,
+        kind: int,
+        name: str,
+        data: dict[str, Any],
+        *,
+        source: Message | None,
+        channel_id: int,
+    ) -> InteractionHandle:
+        """Dispatch a component or modal interaction built by dispatch_button or dispatch_modal_submit."""
+        st = self.state
+        if self.gateway.session_for(ctx.guild.id) is None:
+            raise NoReply("bot is not connected to the emulator gateway (no session for this guild's shard)")
+        rec = InteractionRecord(
+            id=st.ids.next(),
+            token=new_interaction_token(),
+            name=name,
+            channel_id=channel_id,
+            member=ctx.member,
+            created_at=self.clock.now(),
+            kind=kind,
+            guild_id=ctx.guild.id,
+            source_message_id=source.id if source is not None else None,
+        )
+        message = st.message_payload(source) if source is not None else None
+        payload = build_interaction_payload(
+            ctx, interaction_id=rec.id, token=rec.token, channel_id=channel_id, data=data, kind=kind, message=message
+        )
+        rec.payload = payload
+        self._interactions[rec.id] = rec
+        self._interactions_by_token[rec.token] = rec
+        rec.dispatched_at = time.perf_counter()
+        self.gateway.dispatch("INTERACTION_CREATE", payload)
+        return InteractionHandle(rec)
 
     def interaction_messages(self, interaction_id: int) -> list[Message]:
         """Original response and followups of an interaction."""

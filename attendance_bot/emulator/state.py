@@ -10,8 +10,10 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import Clock, SnowflakeGenerator, iso
+from .components import number_components
 from .models import (
     CHANNEL_CATEGORY,
+    CHANNEL_STAGE,
     CHANNEL_TEXT,
     CHANNEL_VOICE,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -21,6 +23,7 @@ from .models import (
     MANAGE_MESSAGES,
     OVERWRITE_MEMBER,
     OVERWRITE_ROLE,
+    VOCAL_CHANNELS,
     Attachment,
     Channel,
     Guild,
@@ -30,6 +33,7 @@ from .models import (
     Overwrite,
     Role,
     Upload,
+    voice_state_payload,
 )
 
 log = logging.getLogger(__name__)
@@ -157,10 +161,33 @@ class WorldState:
         channel = self.channels.get(channel_id)
         return self.guilds.get(channel.guild_id) if channel is not None else None
 
-    def add_channel(self, name: str, *, voice: bool = False, guild_id: int | None = None) -> Channel:
-        """Create a new text (or voice) channel in a guild (the default one unless told)."""
+    def add_channel(
+        self, name: str, *, voice: bool = False, stage: bool = False, guild_id: int | None = None
+    ) -> Channel:
+        """Create a new text (or voice, or stage) channel in a guild (the default one unless told)."""
         guild = self.guild_for(guild_id)
-        return self._add_channel(guild, name, CHANNEL_VOICE if voice else CHANNEL_TEXT, len(guild.channels))
+        kind = CHANNEL_STAGE if stage else CHANNEL_VOICE if voice else CHANNEL_TEXT
+        return self._add_channel(guild, name, kind, len(guild.channels))
+
+    def set_voice(self, member: Member | int, channel_id: int | None, *, guild_id: int | None = None) -> dict[str, Any]:
+        """Put a member in a voice or stage channel of their guild (joining, or moving from another), or
+        (None) out of voice; the VOICE_STATE_UPDATE payload Discord sends for it."""
+        user_id = member if isinstance(member, int) else member.id
+        if guild_id is None and isinstance(member, Member):
+            guild_id = member.guild_id
+        guild = self.guild_for(guild_id)
+        record = guild.members.get(user_id)
+        if record is None:
+            raise KeyError(f"{user_id} is not a member of guild {guild.name!r}")
+        if channel_id is not None:
+            channel = guild.channels.get(channel_id)
+            if channel is None or channel.type not in VOCAL_CHANNELS:
+                raise ValueError(f"{channel_id} is no voice or stage channel of guild {guild.name!r}")
+            _, session = guild.voice.get(user_id, (0, secrets.token_hex(16)))
+            guild.voice[user_id] = (channel_id, session)
+        else:
+            _, session = guild.voice.pop(user_id, (0, secrets.token_hex(16)))
+        return voice_state_payload(record, channel_id, session, guild.id)
 
     def add_role(
         self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
@@ -254,12 +281,17 @@ class WorldState:
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def guild_payload(self, guild: Guild | None = None, *, full: bool, all_members: bool = True) -> dict[str, Any]:
+    def guild_payload(
+        self, guild: Guild | None = None, *, full: bool, all_members: bool = True, voice_states: bool = True
+    ) -> dict[str, Any]:
         """Guild object (the default guild unless told); ``full`` adds the GUILD_CREATE-only fields.
 
-        Without the GUILD_MEMBERS intent (``all_members`` False) Discord only sends the bot's own member.
+        Without the GUILD_MEMBERS intent (``all_members`` False) Discord only sends the bot's own member
+        and the members in voice channels; without the GUILD_VOICE_STATES intent (``voice_states``
+        False) no voice states.
         """
         g = guild or self.guild
+        in_voice = set(g.voice) if voice_states else set()
         data: dict[str, Any] = {
             "id": str(g.id),
             "name": g.name,
@@ -308,8 +340,12 @@ class WorldState:
                 large=False,
                 unavailable=False,
                 member_count=len(g.members),
-                voice_states=[],
-                members=[m.member_payload() for m in g.members.values() if all_members or m.bot],
+                voice_states=[
+                    voice_state_payload(g.members[user_id], channel_id, session)
+                    for user_id, (channel_id, session) in g.voice.items()
+                    if voice_states
+                ],
+                members=[m.member_payload() for m in g.members.values() if all_members or m.bot or m.id in in_voice],
                 channels=[self._channel_in_guild(c) for c in g.channels.values()],
                 threads=[],
                 presences=[],
@@ -390,7 +426,7 @@ class WorldState:
             content=str(body.get("content") or ""),
             created_at=self.clock.now(),
             embeds=list(body.get("embeds") or ([body["embed"]] if body.get("embed") else [])),
-            components=list(body.get("components") or []),
+            components=number_components(list(body.get("components") or [])),
             flags=int(flags if flags is not None else body.get("flags") or 0),
             type=msg_type,
             tts=bool(body.get("tts", False)),
@@ -420,7 +456,7 @@ class WorldState:
         elif "embed" in body:
             msg.embeds = [_normalize_embed(body["embed"])] if body["embed"] else []
         if "components" in body:
-            msg.components = list(body["components"] or [])
+            msg.components = number_components(list(body["components"] or []))
         if "flags" in body and body["flags"] is not None:
             msg.flags = (msg.flags & EPHEMERAL_FLAG) | int(body["flags"])
         if "attachments" in body and body["attachments"] is not None:

@@ -259,6 +259,22 @@ class EmulatorThread:
         """See ``Emulator.add_text_channel``."""
         return self.run(lambda e: e.add_text_channel(name, guild_id=guild_id))
 
+    def add_voice_channel(self, name: str, *, stage: bool = False, guild_id: int | None = None) -> int:
+        """See ``Emulator.add_voice_channel``."""
+        return self.run(lambda e: e.add_voice_channel(name, stage=stage, guild_id=guild_id))
+
+    def join_voice(self, member: Member, channel_id: int) -> None:
+        """See ``Emulator.join_voice``."""
+        self.run(lambda e: e.join_voice(member, channel_id))
+
+    def leave_voice(self, member: Member) -> None:
+        """See ``Emulator.leave_voice``."""
+        self.run(lambda e: e.leave_voice(member))
+
+    def voice_channel_of(self, member: Member) -> int | None:
+        """See ``Emulator.voice_channel_of``."""
+        return self.run(lambda e: e.voice_channel_of(member))
+
     def add_role(
         self, name: str, permissions: int = DEFAULT_EVERYONE_PERMISSIONS, *, guild_id: int | None = None
     ) -> int:
@@ -307,6 +323,39 @@ class EmulatorThread:
         """See ``Emulator.autocomplete`` (raises ``AutocompleteError``, ``NoReply``)."""
         coro = self.emu.autocomplete(member, channel_id, command, focused=focused, timeout=timeout, **options)
         return self._call(coro, timeout + 5)
+
+    def press_button(
+        self,
+        member: Member,
+        message_id: int,
+        *,
+        label: str | None = None,
+        custom_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> Reply:
+        """See ``Emulator.press_button`` (raises ``InteractionRefused``, ``NoReply``)."""
+        coro = self.emu.press_button(member, message_id, label=label, custom_id=custom_id, timeout=timeout)
+        return self._call(coro, timeout + 5)
+
+    def dispatch_button(
+        self, member: Member, message_id: int, *, label: str | None = None, timeout: float = 30.0
+    ) -> concurrent.futures.Future[Reply]:
+        """Non-blocking ``press_button``: a concurrent Future resolving to the Reply (or NoReply)."""
+        assert self._loop is not None
+        coro = self.emu.press_button(member, message_id, label=label, timeout=timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def submit_modal(self, member: Member, modal: Reply, values: dict[str, str], *, timeout: float = 10.0) -> Reply:
+        """See ``Emulator.submit_modal`` (raises ``InteractionRefused``, ``NoReply``)."""
+        return self._call(self.emu.submit_modal(member, modal, values, timeout=timeout), timeout + 5)
+
+    def dispatch_modal_submit(
+        self, member: Member, modal: Reply, values: dict[str, str], *, timeout: float = 30.0
+    ) -> concurrent.futures.Future[Reply]:
+        """Non-blocking ``submit_modal``: a concurrent Future resolving to the Reply (or NoReply)."""
+        assert self._loop is not None
+        coro = self.emu.submit_modal(member, modal, values, timeout=timeout)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def messages(self, channel_id: int, **kw: Any) -> list[Message]:
         """See ``Emulator.messages``."""

@@ -312,6 +312,16 @@ def snowflake(option: str, value: str) -> int:
     return int(text)
 
 
+def switch(option: str, value: str) -> bool:
+    """A yes or no option (also on/off, true/false)."""
+    word = value.strip().casefold()
+    if word in ("yes", "on", "true"):
+        return True
+    if word in ("no", "off", "false"):
+        return False
+    raise CommandError(messages.bad_switch(option, value))
+
+
 def whole_number(option: str, value: str, unit: str) -> int:
     text = value.strip()
     if not re.fullmatch(r"-?[0-9]+", text):  # ASCII digits only: int() also takes "١٥" and "1_5"

@@ -6,7 +6,7 @@ import argparse
 
 from .. import messages
 from ..courses import ENV_SET
-from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS
+from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS, SWITCH
 from ..migrations import fold
 from ..records import CourseInfo
 from ..services import Services
@@ -19,6 +19,7 @@ from .base import (
     env_course_missing,
     find_course,
     snowflake,
+    switch,
     whole_number,
 )
 
@@ -28,7 +29,8 @@ from .base import (
 @command(
     "courses",
     "list every course: name, server (- until the bot knows it), admin / attendance / display channel, "
-    "instructor role, code length, interval, grace and late rule, and its open session (or archived, or -)",
+    "instructor role, code length, interval, grace and late rule, where the code is shown (channel, or only "
+    "the projector), and its open session (or archived, or -)",
 )
 def _courses(ctx: Context) -> int:
     services = ctx.services()
@@ -42,7 +44,8 @@ def _courses(ctx: Context) -> int:
     width = max(20, *(len(c.name) for c in courses))
     ctx.write(
         f"{'course':<{width}} {'server':<20} {'admin channel':<20} {'attendance channel':<20} "
-        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8}  session"
+        f"{'display channel':<20} {'instructor role':<20} {'length':>6} {'every':>6} {'grace':>6} {'late':>8} "
+        f"{'code':<9}  session"
     )
     for c in courses:
         state = "archived" if c.archived else (c.open_session_id or "-")
@@ -50,7 +53,8 @@ def _courses(ctx: Context) -> int:
         ctx.write(
             f"{c.name:<{width}} {_id(c.guild_id):<20} {_id(c.admin_channel_id):<20} "
             f"{_id(c.attendance_channel_id):<20} {_id(c.display_channel_id):<20} {_id(c.instructor_role_id):<20} "
-            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8}  {state}"
+            f"{c.code_length:>6} {f'{c.interval} s':>6} {f'{c.grace_seconds} s':>6} {late:>8} "
+            f"{messages.code_in_channel_column(c.code_in_channel):<9}  {state}"
         )
     if any(c.guild_id is None for c in courses):
         ctx.write(messages.courses_without_server())
@@ -66,7 +70,7 @@ def _id(value: int | None) -> str:
 # -- course add / edit / archive ------------------------------------------------------------
 
 # The options of `course add` and `course edit`: option -> (CourseService field, kind, help), from
-# the course settings (a channel or role is an "id", a number its unit).
+# the course settings (a channel or role is an "id", a choice "choice", a number its unit).
 _COURSE_FIELDS: dict[str, tuple[str, str, str]] = {
     f"--{s.option.replace('_', '-')}": (s.field, "id" if s.is_id else s.kind, s.help) for s in COURSE_SETTINGS
 }
@@ -89,8 +93,11 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
     add = actions.add_parser("add", help=add_help, description=add_help)
     add.add_argument("--name", required=True, help="the course's name, unique in its server (1-50 characters)")
     add.add_argument("--guild", metavar="ID", help="the course's server id (default: GUILD_ID)")
-    for option, (_, kind, text) in _COURSE_FIELDS.items():
-        metavar = "ID" if kind == "id" else "N"
+    for option, (field, kind, text) in _COURSE_FIELDS.items():
+        if kind == "choice":
+            metavar = "|".join(COURSE_SETTING[field].choices)
+        else:
+            metavar = "ID" if kind == "id" else "yes|no" if kind == SWITCH else "N"
         add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
 
     edit_help = (
@@ -100,11 +107,14 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
     edit = actions.add_parser("edit", help=edit_help, description=edit_help)
     edit.add_argument("course", metavar="NAME", help="the course to change")
     edit.add_argument("--name", metavar="NEW", help="its new name")
-    for option, (_, kind, text) in _COURSE_FIELDS.items():
-        if kind == "id":
+    for option, (field, kind, text) in _COURSE_FIELDS.items():
+        if kind in ("id", "choice"):
             clear = _CLEARABLE.get(option)
-            metavar = f"ID|{clear}" if clear else "ID"
+            shown = "ID" if kind == "id" else "|".join(COURSE_SETTING[field].choices)
+            metavar = f"{shown}|{clear}" if clear else shown
             extra = f"; {clear} to unset it" if clear else ""
+        elif kind == SWITCH:
+            metavar, extra = "yes|no", ""
         else:
             metavar, extra = "N|default", "; default to follow .env again"
         edit.add_argument(option, metavar=metavar, help=text + extra)
@@ -144,6 +154,10 @@ def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
             changes[field] = None
         elif kind == "id":
             changes[field] = snowflake(option, value)
+        elif kind == "choice":
+            changes[field] = word  # CourseService names the words it takes
+        elif kind == SWITCH:
+            changes[field] = switch(option, value)
         else:
             changes[field] = whole_number(option, value, kind)
     return changes

@@ -19,7 +19,7 @@ from typing import TypeVar
 from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET
-from attendance_bot.emulator import EmulatorThread, Message
+from attendance_bot.emulator import Emulator, EmulatorThread, Member, Message, Reply
 from attendance_bot.models import close_all, init_db, is_postgres
 from attendance_bot.records import CurrentCode, ExportRow, SessionInfo
 from attendance_bot.settings import Settings, load_settings
@@ -196,11 +196,13 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes
 
 
 class BotProcess:
-    """`manage.py run` in a subprocess, its stdout and stderr collected line by line."""
+    """`manage.py run` in a subprocess (or `argv`, another way to start the same bot), its stdout and
+    stderr collected line by line."""
 
-    def __init__(self, emu: EmulatorThread, env: dict[str, str]) -> None:
+    def __init__(self, emu: EmulatorThread, env: dict[str, str], argv: list[str] | None = None) -> None:
         self.emu = emu
         self.env = env
+        self.argv = argv or [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"]
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
@@ -211,7 +213,7 @@ class BotProcess:
         gateway = self.emu.emu.gateway
         identified = gateway.identify_count
         self.proc = subprocess.Popen(
-            [sys.executable, "-u", "manage.py", "--env-file", "/dev/null", "run"],
+            self.argv,
             env=self.env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -350,3 +352,33 @@ def next_card(emu: EmulatorThread, session_id: str, after: Card, timeout: float 
 def other_code(code: str) -> str:
     """A well-formed code that differs from `code` in every character."""
     return "".join(ALPHABET[(ALPHABET.index(ch) + 1) % len(ALPHABET)] for ch in code)
+
+
+# -- the Check in button and its form, as a student uses them ----------------------------------
+
+
+def check_in_buttons(message: Message) -> list[dict[str, object]]:
+    """The Check in buttons on a message (the code message has one while its session is open)."""
+    label = messages.check_in_button_label()
+    return [
+        child
+        for row in message.components
+        for child in row.get("components") or []
+        if child.get("type") == 2 and child.get("label") == label
+    ]
+
+
+def open_form(emu: EmulatorThread, member: Member, message_id: int) -> Reply:
+    """`member` presses the code message's Check in button; the bot's answer (a form: type 9)."""
+    return emu.press_button(member, message_id, label=messages.check_in_button_label())
+
+
+def send_form(emu: EmulatorThread, member: Member, form: Reply, code: str) -> Reply:
+    """`member` types `code` into the form the button opened and sends it; the bot's reply."""
+    [field] = Emulator.modal_fields(form)
+    return emu.submit_modal(member, form, {str(field["custom_id"]): code})
+
+
+def check_in_by_button(emu: EmulatorThread, member: Member, message_id: int, code: str) -> Reply:
+    """Press the button, type the code, send: the reply a student sees."""
+    return send_form(emu, member, open_form(emu, member, message_id), code)

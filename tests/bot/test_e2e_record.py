@@ -131,7 +131,7 @@ def test_report_attaches_the_totals_csv_and_the_heat_map(world: World) -> None:
     names = [name for name, _ in reply.files]
     assert len(names) == 2 and names[0].endswith(".csv") and names[1].endswith(".png")
     csv_data, png_data = reply.files[0][1], reply.files[1][1]
-    assert csv_data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate\r\n")
+    assert csv_data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate,voice_minutes\r\n")
     assert b"fay_report" in csv_data
     assert png_data.startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -259,7 +259,7 @@ def test_export_formats_come_as_their_own_files(world: World, fmt: str) -> None:
     assert name == f"attendance_all_{fmt}.csv"
     header = data.split(b"\r\n", 1)[0].decode()
     if fmt == "full":
-        assert header.endswith("student_id,student_name,status,source,course")
+        assert header.endswith("student_id,student_name,status,source,course,voice_minutes,in_voice")
         assert f"{ivy.id},ivy_{fmt}".encode() in data and b",present,code,default" in data
     else:
         assert header.startswith("student_id,name,discord,") and session_id in header

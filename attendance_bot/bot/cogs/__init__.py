@@ -12,8 +12,17 @@ from .projector import ProjectorCog
 from .records import RecordsCog
 from .sessions import SessionsCog
 from .students import StudentsCog
+from .voice import VoiceCog
 
-COGS: tuple[type[FeatureCog], ...] = (RecordsCog, StudentsCog, CoursesCog, SessionsCog, ProjectorCog, CheckInCog)
+COGS: tuple[type[FeatureCog], ...] = (
+    RecordsCog,
+    StudentsCog,
+    CoursesCog,
+    SessionsCog,
+    ProjectorCog,
+    CheckInCog,
+    VoiceCog,
+)
 
 
 def build_cogs(ctx: BotContext) -> list[commands.Cog]:

@@ -10,6 +10,7 @@ import nextcord
 
 from ... import messages
 from ...coursesettings import COURSE_SETTINGS
+from ...errors import CourseError
 from ..checks import (
     admin_course,
     check_course_channels,
@@ -27,6 +28,13 @@ log = logging.getLogger(__name__)
 
 _BY_OPTION = {setting.option: setting for setting in COURSE_SETTINGS}
 _EDIT_OPTIONS = tuple(setting for setting in COURSE_SETTINGS if setting.discord)
+# The settings `/course edit clear:` unsets (the ones the shell unsets with a word).
+_CLEARABLE = tuple(setting for setting in _EDIT_OPTIONS if setting.clear)
+_CHANNEL_TYPES = {
+    "text": nextcord.ChannelType.text,
+    "voice": nextcord.ChannelType.voice,
+    "stage": nextcord.ChannelType.stage_voice,
+}
 
 
 def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOption:
@@ -37,20 +45,41 @@ def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOptio
     required = create and setting.required
     extra: dict[str, object] = {} if required else {"default": None}
     if setting.kind == "channel":
-        extra["channel_types"] = [nextcord.ChannelType.text]
-    elif not setting.is_id:
+        extra["channel_types"] = [_CHANNEL_TYPES[kind] for kind in setting.channel_types]
+    elif setting.is_choice:
+        extra["choices"] = {word: word for word in setting.choices}
+    elif setting.is_number:
         extra |= {"min_value": setting.low, "max_value": setting.high}
     return nextcord.SlashOption(name=option, description=description, required=required, **extra)
 
 
 def _edit_changes(given: dict[str, object]) -> dict[str, object]:
-    """The course fields the /course edit options give (a channel or role as its id), unset ones left out."""
+    """The course fields the /course edit options give (a channel or role as its id), unset ones left
+    out, and the one `clear` names as None (CourseError if it is given a value too)."""
     changes: dict[str, object] = {}
     for setting in _EDIT_OPTIONS:
         value = given[setting.option]
         if value is not None:
             changes[setting.field] = value.id if setting.is_id else value  # type: ignore[attr-defined]
+    cleared = given.get("clear")
+    if cleared is not None:
+        setting = _BY_OPTION[str(cleared)]
+        if setting.field in changes:
+            raise CourseError("course_clear_and_set", option=setting.option)
+        changes[setting.field] = None
     return changes
+
+
+def _refuse_not_voice(channel: nextcord.abc.GuildChannel | None, guild_id: int | None) -> None:
+    """CourseError unless the channel is a voice or stage channel of this server (Discord's picker
+    offers only those; a forged id may name another)."""
+    if channel is None:
+        return
+    guild = getattr(channel, "guild", None)
+    if guild is None or guild.id != guild_id:
+        raise CourseError("voice_channel_elsewhere", channel_id=channel.id)
+    if channel.type not in (nextcord.ChannelType.voice, nextcord.ChannelType.stage_voice):
+        raise CourseError("voice_channel_not_voice", channel_id=channel.id)
 
 
 class CoursesCog(FeatureCog):
@@ -76,10 +105,14 @@ class CoursesCog(FeatureCog):
         attendance_channel: nextcord.abc.GuildChannel = _setting_option("attendance_channel", create=True),
         display_channel: nextcord.abc.GuildChannel | None = _setting_option("display_channel", create=True),
         instructor_role: nextcord.Role | None = _setting_option("instructor_role", create=True),
+        voice_channel: nextcord.abc.GuildChannel | None = _setting_option("voice_channel", create=True),
+        voice_rule: str | None = _setting_option("voice_rule", create=True),
+        code_in_channel: bool | None = _setting_option("code_in_channel", create=True),
     ) -> None:
         guild_id = require_manager(interaction)
         await interaction.response.defer(ephemeral=True)
         refuse_unknown_role(interaction, instructor_role)
+        _refuse_not_voice(voice_channel, guild_id)
         display_id = display_channel.id if display_channel is not None else None
         check_course_channels(
             self.ctx.bot,
@@ -97,6 +130,9 @@ class CoursesCog(FeatureCog):
             attendance_channel_id=attendance_channel.id,
             display_channel_id=display_id,
             instructor_role_id=instructor_role.id if instructor_role is not None else None,
+            voice_channel_id=voice_channel.id if voice_channel is not None else None,
+            voice_rule=voice_rule,
+            code_in_channel=code_in_channel,
         )
         await interaction.followup.send(
             messages.course_created_reply(
@@ -121,12 +157,23 @@ class CoursesCog(FeatureCog):
         code_length: int | None = _setting_option("code_length"),
         grace: int | None = _setting_option("grace"),
         late_after: int | None = _setting_option("late_after"),
+        voice_channel: nextcord.abc.GuildChannel | None = _setting_option("voice_channel"),
+        voice_rule: str | None = _setting_option("voice_rule"),
+        code_in_channel: bool | None = _setting_option("code_in_channel"),
+        clear: str | None = nextcord.SlashOption(
+            name="clear",
+            description="A setting to unset (a channel or role it follows again, or no voice channel)",
+            required=False,
+            default=None,
+            choices={setting.option: setting.option for setting in _CLEARABLE},
+        ),
     ) -> None:
         given = dict(locals())  # the options, by name (read before any other local exists)
         await interaction.response.defer(ephemeral=True)
         found = await server_course(self.ctx, interaction, course)
         assert interaction.guild_id is not None
         refuse_unknown_role(interaction, instructor_role)
+        _refuse_not_voice(voice_channel, interaction.guild_id)
         check_course_channels(
             self.ctx.bot,
             interaction.guild_id,
