@@ -23,6 +23,7 @@ from .records import (
     CurrentCode,
     ExportRow,
     Outcome,
+    ProjectorView,
     SessionInfo,
     SessionSummary,
     Source,
@@ -510,6 +511,26 @@ class AttendanceService:
         if row.closed_at is not None:
             raise SessionClosed("closed_session_has_no_code", session_id=row.session_id)
         return self._code_of(row, self.clock())
+
+    def projector_view(self, session_id: str | None = None, *, course_id: int | None = None) -> ProjectorView:
+        """What a projector shows now of a course's open session (or of the session named): the one
+        read behind the projector page and `manage.py code --watch`. A closed session shows no code."""
+        row = self._session_row(session_id, course_id) if session_id else self._open_row(self.course(course_id))
+        info = _info(row)
+        count = self.count(row.session_id)
+        if row.closed_at is not None:
+            return ProjectorView(row.session_id, info.course_name, is_open=False, count=count)
+        current = self._code_of(row, self.clock())
+        return ProjectorView(
+            row.session_id,
+            info.course_name,
+            is_open=True,
+            count=count,
+            code=current.code,
+            window=current.window,
+            changes_at=current.changes_at,
+            seconds_left=current.seconds_left,
+        )
 
     def code_at(self, session: SessionInfo, now: datetime) -> CurrentCode:
         """The code of a session at a given instant (for the rotating message)."""

@@ -1,12 +1,14 @@
-"""Pure code logic: secret + instant -> code, and the verdict for a typed code (pyotp inside)."""
+"""Pure code logic: secret + instant -> code, the verdict for a typed code, a projector link's token."""
 
 from __future__ import annotations
 
+import base64
 import enum
 import functools
 import hashlib
 import hmac
 import math
+import secrets
 import unicodedata
 from dataclasses import dataclass
 
@@ -164,3 +166,27 @@ def check(typed: str, spec: CodeSpec, now: float, *, earliest: float | None = No
 
 
 ALPHABET_DESCRIPTION = f"the digits {ALPHABET[:6]} and the letters {ALPHABET[6:]}"
+
+
+# -- projector links ----------------------------------------------------------------------------
+
+LINK_TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
+_LINK_LABEL = b"attendance-bot projector link\x00"  # keeps these HMACs apart from the codes' (8-byte counters)
+
+
+def new_link_nonce() -> str:
+    """A fresh random nonce for a session's projector link (a new link is a new nonce)."""
+    return secrets.token_urlsafe(16)
+
+
+def link_token(secret: str, nonce: str) -> str:
+    """The token of a session's projector link: HMAC-SHA256 of the nonce under the session's secret,
+    URL-safe. Derived, so it can be given again while only its hash is stored (link_hash)."""
+    digest = hmac.new(_key(secret), _LINK_LABEL + nonce.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:LINK_TOKEN_BYTES]).decode("ascii")
+
+
+def link_hash(token: str) -> str:
+    """What the database keeps of a link's token and looks it up by: its SHA-256, hex (any string
+    a browser sends is hashed the same way, so every unknown token costs the same)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -22,6 +22,7 @@ BOT_COMMANDS = (
     "course",
     "open_attendance",
     "close_attendance",
+    "projector",
     "export_csv",
     "here",
     "register",

@@ -143,3 +143,7 @@ class SessionWithoutCourse(AttendanceError):
     @property
     def session_id(self) -> str:
         return str(self.values["session_id"])
+
+
+class ProjectorOff(AttendanceError):
+    """This bot serves no projector page (WEB_PORT=0), so it has no link to give."""

@@ -234,6 +234,20 @@ class Event(BaseModel):
         indexes = ((("guild_id", "user_id"), False), (("course_id", "student_id"), False))
 
 
+class ProjectorLink(BaseModel):
+    """A session's projector link: the nonce its token is derived from (with the session's secret,
+    codes.link_token) and the token's hash, which the page is looked up by; never the token itself.
+    One per session; a new link replaces the row. It opens the page only while its session is open."""
+
+    session_id = peewee.TextField(unique=True)
+    nonce = peewee.TextField()
+    token_hash = peewee.TextField(unique=True)
+    made_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "projector_link"
+
+
 class VoiceSpan(BaseModel):
     """A stretch of time one account spent in an open session's voice channel: from when it joined
     (or the session opened, or the bot saw it there at connect) to when it left (or moved away, or
@@ -259,6 +273,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     Student,
     RosterEntry,
     Event,
+    ProjectorLink,
     VoiceSpan,
 )
 

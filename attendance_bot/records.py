@@ -446,3 +446,31 @@ class StudentAttendance:
     student: GradebookStudent
     sessions: tuple[SessionStatus, ...]
     totals: Totals
+
+
+# -- the projector (attendance_bot/projector.py: the page, `code --watch`) ------------------------
+
+
+@dataclass(frozen=True)
+class ProjectorView:
+    """What a projector shows of a session at one instant: its course, the code of that instant and
+    when it changes, how many have checked in (a number, never a name); no code once it is closed."""
+
+    session_id: str
+    course_name: str | None
+    is_open: bool
+    count: int
+    code: str | None = None  # None once closed
+    window: int | None = None
+    changes_at: datetime | None = None
+    seconds_left: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProjectorLinkInfo:
+    """A session's projector link as given to its instructor (the token is derived, never stored)."""
+
+    session_id: str
+    course_name: str
+    url: str
+    new: bool = False

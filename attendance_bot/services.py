@@ -14,9 +14,11 @@ from .corrections import CorrectionService
 from .exports import ExportService
 from .gradebook import GradebookService
 from .presence import VoicePresence
+from .projector import ProjectorService
 from .roster import RosterService
 from .seedimport import SeedImportService
 from .settings import Settings
+from .storage import ping
 from .students import StudentService
 from .voice import VoiceService
 
@@ -37,3 +39,8 @@ class Services:
         self.voice = VoiceService(self.presence, clock)  # the voice log of open sessions
         self.seed_import = SeedImportService(settings, clock)
         self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook
+        self.projector = ProjectorService(settings, clock, self.attendance)  # the page's links and views
+
+    def database_up(self) -> bool:
+        """Whether the database answers a trivial read now (for /healthz)."""
+        return ping()

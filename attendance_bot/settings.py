@@ -24,6 +24,8 @@ MIN_INTERVAL, MAX_INTERVAL = 5, 120  # pyotp refuses intervals above 120 s
 DEFAULT_CODE_LENGTH = 4
 MIN_CODE_LENGTH, MAX_CODE_LENGTH = 4, 8
 MAX_GRACE_SECONDS = 600
+DEFAULT_WEB_PORT = 8765  # the projector page and /healthz (0: off)
+DEFAULT_WEB_BIND = "127.0.0.1"
 
 _SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
 _INTEGER = re.compile(r"^-?[0-9]+$")  # plain ASCII digits: int() would also take "+15", "3_0" and "١٥"
@@ -90,6 +92,11 @@ class Settings:
     # The database is the project's data/attendance.db (DATABASE_PATH unset, or set to it), whose
     # folder the bot (and `migrate`) may make; the folder of any other path must exist.
     default_database: bool = False
+    # The projector page and /healthz (attendance_bot/web/): the port (0: off), the address it
+    # listens on, and the address people open (PUBLIC_URL, default http://127.0.0.1:<port>).
+    web_port: int = DEFAULT_WEB_PORT
+    web_bind: str = DEFAULT_WEB_BIND
+    public_url: str = f"http://127.0.0.1:{DEFAULT_WEB_PORT}"
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -336,6 +343,8 @@ def load_settings(
     if api_problem:
         reader.problems.append(api_problem)
 
+    web_port, web_bind, public_url = _web(reader)
+
     if reader.problems:
         raise ConfigurationError(errors=reader.problems)
     return Settings(
@@ -359,6 +368,9 @@ def load_settings(
         uvloop=uvloop,
         orjson=orjson,
         default_database=default_database,
+        web_port=web_port,
+        web_bind=web_bind,
+        public_url=public_url,
     )
 
 
@@ -522,3 +534,48 @@ def _speedup(reader: _Reader, name: str) -> bool:
     if value and not speedups.installed(module):
         reader.notice("speedup_missing", name=name, module=module, python=sys.executable)
     return value
+
+
+def _web(reader: _Reader) -> tuple[int, str, str]:
+    """WEB_PORT, WEB_BIND and PUBLIC_URL: where the projector page listens and the address its links name.
+
+    WEB_BIND is an IP address (or localhost); PUBLIC_URL an http(s) address without query or
+    fragment (a path is kept: a reverse proxy may serve the page under one), its trailing `/` dropped.
+    Serving beyond this machine without HTTPS works but is a notice: the link is the key to the code.
+    """
+    port = DEFAULT_WEB_PORT
+    typed = reader.raw("WEB_PORT")
+    if typed is not None:
+        if _INTEGER.match(typed) and 0 <= int(typed) <= 65535:
+            port = int(typed)
+        else:
+            reader.problem("web_port_malformed", typed=typed)
+    bind = reader.raw("WEB_BIND") or DEFAULT_WEB_BIND
+    if bind != "localhost":
+        try:
+            ipaddress.ip_address(bind.strip("[]"))
+        except ValueError:
+            reader.problem("web_bind_malformed", typed=bind, default=DEFAULT_WEB_BIND)
+        else:
+            bind = bind.strip("[]")
+    default_url = f"http://127.0.0.1:{port}"
+    public = (reader.raw("PUBLIC_URL") or default_url).rstrip("/")
+    try:
+        parts = urlsplit(public)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+        or re.search(r"\s", public)
+    ):
+        reader.problem("public_url_malformed", typed=public, example=default_url)
+        return port, bind, default_url
+    if port and parts.scheme == "http" and not (_is_loopback(parts.hostname) and _is_loopback(bind)):
+        reader.notice("web_in_clear_text", bind=bind, public_url=public)
+    return port, bind, public

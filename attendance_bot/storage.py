@@ -18,11 +18,14 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
+import peewee
+
 from .errors import StorageError
 from .models import (
     Attendance,
     Course,
     Event,
+    ProjectorLink,
     RosterEntry,
     Session,
     Student,
@@ -182,6 +185,15 @@ def _run(sql: str, params: Sequence[object] = ()) -> Any:
 @functools.lru_cache(maxsize=512)
 def _placeholders(sql: str, param: str) -> str:
     return sql if param == "?" else sql.replace("?", param)
+
+
+def ping() -> bool:
+    """Whether the database answers `SELECT 1` (a failure lets go of a broken connection)."""
+    try:
+        return _run("SELECT 1").fetchone() is not None
+    except peewee.PeeweeException:
+        drop_broken_connection()
+        return False
 
 
 # -- open sessions ----------------------------------------------------------------------------
@@ -369,6 +381,44 @@ def record_message(session_id: str, *, channel_id: int, message_id: int, posted_
     Session.update(channel_id=channel_id, message_id=message_id, message_posted_at=posted_at).where(
         Session.session_id == session_id
     ).execute()
+
+
+# -- projector links ------------------------------------------------------------------------
+
+
+def projector_nonce(session_id: str) -> str | None:
+    """The nonce of a session's projector link, or None when it has none yet."""
+    row = ProjectorLink.get_or_none(ProjectorLink.session_id == session_id)
+    return None if row is None else str(row.nonce)
+
+
+def save_projector_link(session_id: str, *, nonce: str, token_hash: str, at: datetime, replace: bool) -> None:
+    """Give a session its projector link: a first one, or (replace) a new one in place of the old,
+    which no longer opens anything. Without replace, a link another process made meanwhile stays."""
+    insert = ProjectorLink.insert(session_id=session_id, nonce=nonce, token_hash=token_hash, made_at=at)
+    if replace:
+        insert = insert.on_conflict(
+            conflict_target=[ProjectorLink.session_id],
+            update={ProjectorLink.nonce: nonce, ProjectorLink.token_hash: token_hash, ProjectorLink.made_at: at},
+        )
+    else:
+        insert = insert.on_conflict_ignore()
+    insert.execute()
+
+
+_LINKED_SESSION = (
+    f"SELECT s.{_col(Session, 'session_id')} FROM {_table(ProjectorLink)} AS p "
+    f"JOIN {_table(Session)} AS s ON s.{_col(Session, 'session_id')} = p.{_col(ProjectorLink, 'session_id')} "
+    f"WHERE p.{_col(ProjectorLink, 'token_hash')} = ?"
+)
+_LINKED_OPEN_SESSION = f"{_LINKED_SESSION} AND s.{_col(Session, 'open_flag')} = 1"
+
+
+def linked_session(token_hash: str, *, open_only: bool) -> str | None:
+    """The session a link's token hash opens (with open_only, only while it is open), or None: one
+    indexed read, the same for every token that opens nothing."""
+    found = _run(_LINKED_OPEN_SESSION if open_only else _LINKED_SESSION, (token_hash,)).fetchone()
+    return None if found is None else str(found[0])
 
 
 # -- voice spans (attendance_bot/voice.py) ------------------------------------------------------

@@ -342,3 +342,49 @@ def test_button_scenario_parses() -> None:
 
     assert parse_scenarios("button") == [Scenario(1000, mode=BUTTON)]
     assert parse_scenarios("button:7") == [Scenario(7, mode=BUTTON)]
+
+
+@pytest.fixture(scope="module")
+def projector_run() -> subprocess.CompletedProcess[str]:
+    """`--quick --scenarios projector:20`: 20 at once, then 20 at once with 200 projector pages open on the session."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID", "WEB_PORT"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "projector:20"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_projector_scenario_runs_beside_the_plain_burst(projector_run: subprocess.CompletedProcess[str]) -> None:
+    """The plain burst (ours and bare) and the same with 200 pages open (ours); every student recorded; the
+    pages' figure printed: each page got each new code, and how late after its boundary."""
+    assert projector_run.returncode == 0, projector_run.stderr[-3000:]
+    rows = _table(projector_run.stdout)
+    assert [(r["scenario"], r["bot"]) for r in rows] == [
+        ("20 at once", "ours"),
+        ("20 at once", "bare"),
+        ("20 at once, 200 pages", "ours"),
+    ]
+    for row in rows:
+        assert row["answered"] == row["sent"] == row["ok"] == "20" and row["lost"] == "0", row
+    figures = [line for line in projector_run.stdout.splitlines() if line.startswith("20 at once, 200 pages (ours): ")]
+    assert len(figures) == 1 and "projector: 200 pages, " in figures[0], projector_run.stdout[-2000:]
+    assert " 0 missed: " in figures[0], figures
+    notes = [line for line in projector_run.stderr.splitlines() if "note:" in line]
+    assert all("projector page more than 1 s" in n for n in notes), notes  # timing on a busy machine may vary
+
+
+def test_projector_scenario_parses() -> None:
+    """`projector` is 1,000 at once beside the same with the pages open; `:N` scales it down."""
+    from attendance_bot.bench.load import PROJECTOR, Scenario, parse_scenarios
+
+    assert parse_scenarios("projector") == [Scenario(1000), Scenario(1000, mode=PROJECTOR)]
+    assert parse_scenarios("projector:5") == [Scenario(5), Scenario(5, mode=PROJECTOR)]
+    assert Scenario(5, mode=PROJECTOR).name == "5 at once, 200 pages"
+    with pytest.raises(ValueError, match="projector"):
+        parse_scenarios("projector:0")

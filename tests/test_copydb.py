@@ -16,7 +16,7 @@ from _postgres import PostgresServer
 from _semester import T0, build_semester
 from _shell import run_shell
 
-from attendance_bot import messages, migrations, storage
+from attendance_bot import codes, messages, migrations, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.copydb import CHUNK_ROWS, COPIED, TABLES
 from attendance_bot.courses import CourseService
@@ -55,6 +55,9 @@ def fill(target: Target) -> None:
         build_semester()
         StudentService().register(guild_id=GUILD, user_id=PENDING, student_id="P1")  # a claim: confirmed false
         storage.insert_wrong_attempts([storage.WrongAttemptRow("20240905-0900-DDDD", 303, storage.stored_time(T0))])
+        storage.save_projector_link(  # a session's projector link (its nonce and its token's hash)
+            "20240905-0900-DDDD", nonce="nonce", token_hash=codes.link_hash("token"), at=T0, replace=False
+        )
         event = storage.EventRow(
             storage.stored_time(T0), 1, "20240905-0900-DDDD", GUILD, 0, "test", "checked_in", None, "present", "code"
         )

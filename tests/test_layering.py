@@ -307,13 +307,14 @@ LAYERS: dict[str, set[str]] = {
         "seedimport",
         "seedfile",
         "exports",
+        "projector",
         "services",
         "voice",
     },
     # every sentence (messages) and what is drawn or listed for people from the services' data
     "text": {"messages", "report", "choices"},
-    # the edges: Discord, the shell, and the demo and playground that run the bot locally
-    "adapters": {"bot", "shell", "__main__", "demo", "playground", "emulated"},
+    # the edges: Discord, the shell, the web (the projector page), and the demo and playground that run the bot locally
+    "adapters": {"bot", "shell", "web", "__main__", "demo", "playground", "emulated"},
     # apart: the local Discord and the benchmark
     "test beds": {"emulator", "bench"},
 }

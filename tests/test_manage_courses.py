@@ -616,6 +616,7 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.migration_step_done("0003_gradebook"),
         messages.migration_step_done("0004_marks"),
         messages.migration_step_done("0005_claims"),
+        messages.migration_step_done("0006_projector"),
         messages.migration_step_done("0007_code_in_channel"),
         messages.migration_step_done("0008_voice"),
     ]

@@ -217,6 +217,7 @@ def test_people_lists_the_server(scripted: subprocess.CompletedProcess[str]) -> 
                 "here",
                 "my_attendance",
                 "open_attendance",
+                "projector",
                 "register",
             ],
         ),

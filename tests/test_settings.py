@@ -47,6 +47,12 @@ def problems_for(env: dict[str, str], tmp_path: Path) -> list[str]:
         ("TIMEZONE", "Mars/Base", ["IANA time zone", "'Mars/Base'"]),
         ("DISCORD_API_BASE", "ftp://x", ["http(s) URL", "'ftp://x'"]),
         ("DISCORD_API_BASE", "discord.com/api", ["http(s) URL"]),
+        ("WEB_PORT", "-1", ["port number from 1 to 65535", "0 to turn the projector page off", "'-1'"]),
+        ("WEB_PORT", "65536", ["port number", "'65536'"]),
+        ("WEB_BIND", "my-laptop", ["IP address to listen on", "'my-laptop'"]),
+        ("PUBLIC_URL", "ftp://x.edu", ["http:// or https://", "'ftp://x.edu'"]),
+        ("PUBLIC_URL", "https://user@x.edu", ["without user", "'https://user@x.edu'"]),
+        ("PUBLIC_URL", "https://x.edu/#top", ["fragment"]),
     ],
 )
 def test_each_bad_variable_gets_its_own_message(name: str, value: str | None, says: list[str], tmp_path: Path) -> None:
@@ -412,3 +418,36 @@ def test_a_url_in_database_path_points_to_database_url(scheme: str) -> None:
         load_settings(None, environ={"DATABASE_PATH": f"{scheme}data/attendance.db"}, require_discord=False)
     (problem,) = caught.value.problems
     assert problem.startswith("DATABASE_PATH is a file's path, not a URL") and "DATABASE_URL" in problem
+
+
+def test_the_projector_page_defaults_to_this_machine(tmp_path: Path) -> None:
+    """WEB_PORT 8765 on 127.0.0.1, links under http://127.0.0.1:8765; PUBLIC_URL follows WEB_PORT."""
+    settings = load_settings(None, environ=VALID, base_dir=tmp_path)
+    assert (settings.web_port, settings.web_bind, settings.public_url) == (8765, "127.0.0.1", "http://127.0.0.1:8765")
+    assert not settings.warnings
+    moved = load_settings(None, environ={**VALID, "WEB_PORT": "9000"}, base_dir=tmp_path)
+    assert moved.public_url == "http://127.0.0.1:9000"
+    assert load_settings(None, environ={**VALID, "WEB_PORT": "0"}, base_dir=tmp_path).web_port == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "public_url", "warned"),
+    [
+        ({"PUBLIC_URL": "https://attendance.example.edu/room/"}, "https://attendance.example.edu/room", False),
+        (
+            {"WEB_BIND": "0.0.0.0", "PUBLIC_URL": "https://attendance.example.edu"},
+            "https://attendance.example.edu",
+            False,
+        ),
+        ({"WEB_BIND": "0.0.0.0"}, "http://127.0.0.1:8765", True),
+        ({"PUBLIC_URL": "http://10.0.0.5:8765"}, "http://10.0.0.5:8765", True),
+        ({"WEB_BIND": "::1", "PUBLIC_URL": "http://localhost:8765"}, "http://localhost:8765", False),
+    ],
+)
+def test_serving_in_clear_text_beyond_this_machine_is_a_warning(
+    environ: dict[str, str], public_url: str, warned: bool, tmp_path: Path
+) -> None:
+    """A public address over http:// works but warns (the link is the key to the code); https:// does not."""
+    settings = load_settings(None, environ={**VALID, **environ}, base_dir=tmp_path)
+    assert settings.public_url == public_url
+    assert any("clear text" in warning for warning in settings.warnings) is warned

@@ -32,6 +32,9 @@ COURSES = "courses"  # N students in many courses of several servers at once, an
 SHARDS = "shards"  # the same over SHARD_SERVERS servers, run by SHARD_PROCESSES bot processes of one shard each
 VOICE = "voice"  # N at once with voice_rule required, everyone in the voice channel (the bare bot: a plain burst)
 BUTTON = "button"  # N at once through the code message's Check in button and its form (the bare bot: its own)
+PROJECTOR = "projector"  # N at once while PROJECTOR_PAGES projector pages watch the session, beside N at once without
+PROJECTOR_PAGES = 200
+PROJECTOR_WINDOWS = 2  # window boundaries the pages are judged over, at least (besides the burst's)
 FLOOD_AGE_HOURS = 8
 DEFAULT_COURSES = 20  # the issue's "20 courses in 3 servers"
 SHARD_PROCESSES = 2  # issue 10: "two shard processes x 10 servers"
@@ -65,13 +68,15 @@ class Scenario:
             return f"{self.count} at once, in voice"
         if self.mode == BUTTON:
             return f"{self.count} at once, button"
+        if self.mode == PROJECTOR:
+            return f"{self.count} at once, {PROJECTOR_PAGES} pages"
         return f"{self.count} / window" if self.spread else f"{self.count} at once"
 
 
 DEFAULT_SCENARIOS = "200,1000,3000,10000"
 QUICK_SCENARIOS = "50,200/window"
 _SPREAD_ALIASES = {"10000"}  # the issue's "10,000 spread over one 15-second window"
-_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, VOICE: 1000, BUTTON: 1000}
+_MODE_DEFAULTS = {FLOOD: 200, EXPORT: 1000, COURSES: 3000, SHARDS: 3000, VOICE: 1000, BUTTON: 1000, PROJECTOR: 1000}
 
 
 def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenario]:
@@ -84,7 +89,9 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
     (default 3000) the same over ten servers, run by two bot processes of one shard each; `voice[:N]`
     (default 1000) is N at once with the course's voice_rule required and everyone in its voice channel;
     `button[:N]` (default 1000) is N at once pressing the code message's Check in button and sending
-    its form with the code (the bare bot's own button and form only answer "ok", for the ratio).
+    its form with the code (the bare bot's own button and form only answer "ok", for the ratio);
+    `projector[:N]` (default 1000) is N at once, then the same N at once while PROJECTOR_PAGES
+    projector pages watch the session (two rows, side by side).
     """
     out: list[Scenario] = []
     for token in (t.strip() for t in text.split(",")):
@@ -96,6 +103,7 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
                 raise ValueError(f"bad scenario {token!r}: use {mode} or {mode}:N")
             count = int(size) if colon else _MODE_DEFAULTS[mode]
             out += [Scenario(count, mode=SEEDED), Scenario(count, mode=EXPORT)] if mode == EXPORT else []
+            out += [Scenario(count), Scenario(count, mode=PROJECTOR)] if mode == PROJECTOR else []
             out += [Scenario(count, mode=FLOOD)] if mode == FLOOD else []
             out += [Scenario(count, mode=mode, courses=courses)] if mode in (COURSES, SHARDS) else []
             out += [Scenario(count, mode=VOICE)] if mode == VOICE else []
@@ -105,7 +113,7 @@ def parse_scenarios(text: str, *, courses: int = DEFAULT_COURSES) -> list[Scenar
         if suffix not in ("", "window") or not number.isdigit() or int(number) <= 0:
             raise ValueError(
                 f"bad scenario {token!r}: use N (all at once), N/window (spread over one window), "
-                "flood[:N], export[:N], courses[:N], shards[:N], voice[:N] or button[:N]"
+                "flood[:N], export[:N], courses[:N], shards[:N], voice[:N], button[:N] or projector[:N]"
             )
         out.append(Scenario(int(number), spread=bool(suffix) or token in _SPREAD_ALIASES))
     if not out:

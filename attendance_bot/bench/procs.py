@@ -150,13 +150,15 @@ async def start_bot(
     timeout: float = 60.0,
     shard_count: int | None = None,
     shard_ids: Sequence[int] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> BotProcess:
     """Spawn the bot on 127.0.0.1 against ``emu`` and return once its commands are registered.
 
     ``database``: an SQLite file (DATABASE_PATH) or a PostgreSQL URL (DATABASE_URL). With
     ``shard_count`` the process runs ``shard_ids`` of that many shards (SHARD_COUNT, SHARD_IDS)
     and is ready once each of them is connected. The speed-ups the kind names are switched on,
-    every other one off, and the bot must say it uses them.
+    every other one off, and the bot must say it uses them. ``extra_env`` is set last (a
+    scenario's own settings, such as the projector page's WEB_PORT).
     """
     env = dict(os.environ)
     for name in ("DATABASE_PATH", "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS"):
@@ -178,6 +180,7 @@ async def start_bot(
         env["CODE_ROTATION_INTERVAL"] = str(interval)
     else:
         env.pop("CODE_ROTATION_INTERVAL", None)
+    env.update(extra_env or {})
     baseline = emu.gateway.identify_count
     proc = await asyncio.create_subprocess_exec(
         *kind.argv(),

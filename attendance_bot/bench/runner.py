@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..emulator import Emulator, InteractionHandle, Member
 from ..emulator.interactions import NoReply
-from . import load, multicourse, report, seed
+from . import load, multicourse, projector, report, seed
 from .pg import PREFIX, BenchPostgres
 from .procs import BotKind, parse_kind, start_bot
 
@@ -41,6 +41,7 @@ class Options:
     courses: int = load.DEFAULT_COURSES  # how many courses the courses scenario has
     course_windows: int = 4  # how many code windows of the courses scenario's edits are judged
     postgres: BenchPostgres | None = None  # the server of the -pg bots' databases (--postgres)
+    projector_windows: int = load.PROJECTOR_WINDOWS  # window boundaries the projector pages are judged over
 
     @property
     def window(self) -> float:
@@ -67,7 +68,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         f"database (SHARD_COUNT={load.SHARD_PROCESSES}, SHARD_IDS=0 and 1); voice[:N] = N at once (1000) with "
         f"the course's voice_rule required and every one of them in its voice channel (the bare bot: the same "
         f"burst); button[:N] = N (1000) at once through the code message's Check in button and its form (the "
-        f"bare bot: its own button and form, answering ok); default {load.DEFAULT_SCENARIOS}",
+        f"bare bot: its own button and form, answering ok); projector[:N] = N at once (1000), then the same "
+        f"with {load.PROJECTOR_PAGES} projector pages open on the session (our bot only), and how late each new "
+        f"code reached each page over {load.PROJECTOR_WINDOWS} windows (1 with --quick); "
+        f"default {load.DEFAULT_SCENARIOS}",
     )
     parser.add_argument(
         "--repeat",
@@ -146,6 +150,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         flood_windows=1 if args.quick else 2,
         courses=args.courses,
         course_windows=2 if args.quick else 4,
+        projector_windows=1 if args.quick else load.PROJECTOR_WINDOWS,
         postgres=postgres,
     )
 
@@ -181,7 +186,9 @@ async def run_scenario(
     elif scenario.mode in (load.SEEDED, load.EXPORT):
         seeded = seed.past_records(database, students=scenario.count, interval=opts.interval, place=place)
     before = {m.id for m in emu.messages(emu.attendance_channel_id)}
-    bot = await start_bot(kind, emu, database, interval=opts.interval)
+    pages: projector.Pages | None = None
+    web = {"WEB_PORT": str(projector.free_port())} if scenario.mode == load.PROJECTOR else {}
+    bot = await start_bot(kind, emu, database, interval=opts.interval, extra_env=web)
     flood: load.Flood | None = None
     try:
         session_id = ""
@@ -214,6 +221,10 @@ async def run_scenario(
 
         if kind.ours and scenario.mode == load.VOICE:
             await load.voice_logged(database, session_id, len(crowd), opts.timeout)
+        if scenario.mode == load.PROJECTOR:
+            pages = projector.Pages(await projector.page_link(emu), load.PROJECTOR_PAGES)
+            await pages.open(opts.timeout)
+            pages_since = time.time()
         await asyncio.sleep(opts.settle)
         if scenario.spread and kind.ours:
             await load.next_rotation(emu, message_id, 2 * opts.window + 5)
@@ -247,6 +258,11 @@ async def run_scenario(
             flood = None
         if export is not None:
             await _finish_export(export, seeded, result, opts)
+        if pages is not None:
+            remaining = opts.projector_windows * opts.window + 1 - (time.time() - pages_since)
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            projector.judge(pages, database, session_id, pages_since, time.time(), result)
         if not bot.alive():
             result.notes.append(f"the bot exited with {bot.proc.returncode} during the scenario")
         if result.answered > result.ok:
@@ -260,6 +276,8 @@ async def run_scenario(
     finally:
         if flood is not None:
             await flood.stop()
+        if pages is not None:
+            await pages.close()
         await bot.stop()
         load.leave_voice(emu, students[: scenario.count])
         emu.forget_interactions()

@@ -26,6 +26,7 @@ from ..models import init_db
 from ..services import Services
 from ..settings import Settings, everyone_role_problem
 from ..shards import runs_server
+from ..web.app import WebServer
 from .api_base import apply_api_base
 from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
@@ -52,6 +53,10 @@ LOGIN_TIMEOUT_SECONDS = 30.0
 GC_THRESHOLDS = (20_000, 20, 20)
 # Discord's gateway closes over the shards: 4010 invalid shard, 4011 sharding required.
 SHARD_CLOSE_CODES = (4010, 4011)
+# /healthz: the database is down when a trivial read has not answered within this long.
+HEALTH_DATABASE_SECONDS = 5.0
+# Stopping the projector page's server (its pages reconnect to the next start by themselves).
+CLOSE_WEB_SECONDS = 0.5
 
 
 class StartupError(Exception):
@@ -97,6 +102,67 @@ class AttendanceBot(commands.Bot):
         self._announced = False
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
+        self.web: WebServer | None = None  # the projector page, when it listens (WEB_PORT)
+        # Which gateway connections are up (None: the one of an unsharded bot; else shard ids), from
+        # nextcord's connect, resumed and disconnect events: its websocket object does not say.
+        self._gateways_up: set[int | None] = set()
+        for event, handler in (
+            ("on_connect", self._gateway_up),
+            ("on_resumed", self._gateway_up),
+            ("on_disconnect", self._gateway_down),
+            ("on_shard_connect", self._shard_up),
+            ("on_shard_resumed", self._shard_up),
+            ("on_shard_disconnect", self._shard_down),
+        ):
+            self.add_listener(handler, event)
+
+    async def _gateway_up(self) -> None:
+        self._gateways_up.add(None)
+
+    async def _gateway_down(self) -> None:
+        self._gateways_up.discard(None)
+
+    async def _shard_up(self, shard_id: int) -> None:
+        self._gateways_up.add(shard_id)
+
+    async def _shard_down(self, shard_id: int) -> None:
+        self._gateways_up.discard(shard_id)
+
+    async def start_web(self) -> None:
+        """Serve the projector page and /healthz (WEB_PORT, WEB_BIND); an address that cannot be had
+        is one warning line, and the bot runs on without the page."""
+        if not self.settings.web_port:
+            return
+        settings = self.settings
+        web = WebServer(self.services, self.db.run, self.health, bind=settings.web_bind, port=settings.web_port)
+        if await web.start():
+            self.web = web
+
+    async def health(self) -> tuple[bool, bool]:
+        """Whether the database answers and the Discord connection is up (every shard's, when sharded)."""
+        try:
+            database_up = await asyncio.wait_for(self.db.run(self.services.database_up), HEALTH_DATABASE_SECONDS)
+        except Exception:  # busy past the limit, the thread stopped, the server gone: down
+            database_up = False
+        return database_up, self.discord_up()
+
+    async def _stop_web(self) -> None:
+        web, self.web = self.web, None
+        if web is None:
+            return
+        try:
+            await asyncio.wait_for(web.stop(), CLOSE_WEB_SECONDS)
+        except TimeoutError:
+            log.warning("The projector page's server did not stop within %.1f s", CLOSE_WEB_SECONDS)
+
+    def discord_up(self) -> bool:
+        """Ready, and the gateway connected (every shard this process runs, when sharded)."""
+        if self.is_closed() or not self.is_ready():
+            return False
+        if self.settings.shard_count is None:
+            return None in self._gateways_up
+        shards = self.settings.shard_ids if self.settings.shard_ids is not None else range(self.settings.shard_count)
+        return all(shard in self._gateways_up for shard in shards)
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -182,7 +248,8 @@ class AttendanceBot(commands.Bot):
         await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.rotator.stop()
         await self.context.voice_log.stop()
-        await self.batcher.finish(FINISH_SUBMISSIONS_SECONDS)
+        # The page's server stops while the check-ins taken are committed (in the same time).
+        await asyncio.gather(self._stop_web(), self.batcher.finish(FINISH_SUBMISSIONS_SECONDS))
         if not await self.context.in_flight.settle(SETTLE_REPLIES_SECONDS):
             log.warning("Stopping with %d interaction(s) still unanswered", self.context.in_flight.count)
         try:
@@ -254,6 +321,7 @@ async def serve(
     running = asyncio.create_task(_start(bot, settings), name="discord-connection")
     stopping = asyncio.create_task(stop.wait(), name="stop-signal")
     try:
+        await bot.start_web()  # the projector page and /healthz, while the connection is made
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
             if bot.connected_once:

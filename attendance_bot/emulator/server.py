@@ -134,6 +134,9 @@ class Emulator:
             "DISCORD_BOT_TOKEN": self.token,
             "ADMIN_CHANNEL_ID": str(self.admin_channel_id),
             "ATTENDANCE_CHANNEL_ID": str(self.attendance_channel_id),
+            # The projector page off: several emulated bots share a machine, and a fixed port would
+            # be taken by the first; a test or scenario that wants the page gives a free port.
+            "WEB_PORT": "0",
         }
 
     @property

@@ -15,6 +15,7 @@ from .courses import *  # noqa: F403
 from .database import *  # noqa: F403
 from .operations import *  # noqa: F403
 from .playground import *  # noqa: F403
+from .projector import *  # noqa: F403
 from .record import *  # noqa: F403
 from .replies import *  # noqa: F403
 from .reports import *  # noqa: F403

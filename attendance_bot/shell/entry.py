@@ -41,6 +41,7 @@ ORDER = (
     "export",
     "report",
     "code",
+    "projector",
     "import-seed",
     "history",
     "mark",

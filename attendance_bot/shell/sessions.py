@@ -1,4 +1,4 @@
-"""open, close, sessions and code (with --watch, the projector view): a course's sessions."""
+"""open, close, sessions, code (--watch: the terminal projector) and projector (the page's link): sessions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import signal
 import threading
 
 from .. import bigtext, messages
-from ..errors import AttendanceError, NoOpenSession
+from ..errors import AttendanceError, NoOpenSession, SessionClosed
 from ..messages import MANAGE
 from ..services import Services
 from .base import (
@@ -157,7 +157,10 @@ def _code(ctx: Context) -> int:
 
 def _watch(ctx: Context, services: Services, session_id: str | None, course_id: int | None) -> int:
     """Redraw each second until Ctrl-C (or SIGTERM), which only sets a flag: a signal that lands
-    inside library code can never be swallowed there and leave the view running."""
+    inside library code can never be swallowed there and leave the view running.
+
+    What it draws is the projector page's view (attendance.projector_view): the course, the code,
+    the countdown and the count."""
     tty = ctx.stdout.isatty() if hasattr(ctx.stdout, "isatty") else False
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -165,23 +168,25 @@ def _watch(ctx: Context, services: Services, session_id: str | None, course_id: 
     title = ""
     try:
         while not stop.is_set():
-            current = services.attendance.current_code(session_id, course_id=course_id)
+            view = services.attendance.projector_view(session_id, course_id=course_id)
+            if not view.is_open or view.code is None or view.window is None:
+                raise SessionClosed("closed_session_has_no_code", session_id=view.session_id)
             if not title:  # follow this session even if another opens later
-                session_id = current.session_id
-                title = f"Session {session_id}{of_course(services.attendance.get_session(session_id).course_name)}"
-            left = max(1, int(current.seconds_left + 0.999))
+                session_id = view.session_id
+                title = f"Session {session_id}{of_course(view.course_name)}"
+            left = max(1, int(view.seconds_left + 0.999))
             if tty:
                 raw_stream(ctx.stdout).write("\x1b[2J\x1b[H")  # clear the screen
-            if tty or shown != (current.code, current.window):
-                ctx.write(f"{title}: type /here {current.code}")
+            if tty or shown != (view.code, view.window):
+                ctx.write(f"{title}: type /here {view.code}")
                 ctx.write()
-                for line in bigtext.render(current.code):
+                for line in bigtext.render(view.code):
                     ctx.write("    " + line)
                 ctx.write()
-                shown = (current.code, current.window)
-            ctx.write(f"changes in {left:>3} s")
+                shown = (view.code, view.window)
+            ctx.write(messages.watch_status(left, view.count))
             ctx.stdout.flush()
-            stop.wait(min(1.0, current.seconds_left) if current.seconds_left > 0 else 0.05)
+            stop.wait(min(1.0, view.seconds_left) if view.seconds_left > 0 else 0.05)
     except AttendanceError as exc:
         if shown is None:  # nothing to watch at all: fail like `code`
             raise
@@ -191,4 +196,33 @@ def _watch(ctx: Context, services: Services, session_id: str | None, course_id: 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     ctx.write()
+    return 0
+
+
+# -- projector ------------------------------------------------------------------------------
+
+
+def _projector_arguments(parser: argparse.ArgumentParser) -> None:
+    course_option(parser, "the course whose open session's page to link")
+    parser.add_argument(
+        "--new-link",
+        action="store_true",
+        help="replace the link with a new one; the old one stops working at once (e.g. if it was shared)",
+    )
+
+
+@command(
+    "projector",
+    "print the link to a course's open session's projector page (the code, large, for the room's screen; "
+    "the running bot serves it on WEB_PORT); the same link each time, until --new-link replaces it",
+    _projector_arguments,
+)
+def _projector(ctx: Context) -> int:
+    services = ctx.services(writes=True)
+    course_id = ctx.open_course_id(services, None)
+    try:
+        link = services.projector.link(course_id, new=ctx.options.new_link)
+    except NoOpenSession as exc:
+        raise nothing_open(exc, ctx) from exc
+    ctx.write(messages.projector_shell_line(link.session_id, link.course_name, link.url, link.new))
     return 0

@@ -30,6 +30,7 @@ COMMANDS = (
     "course",
     "open_attendance",
     "close_attendance",
+    "projector",
     "export_csv",
     "here",
     "register",

@@ -38,6 +38,7 @@ def test_each_command_is_in_exactly_one_cog() -> None:
             "course",
             "open_attendance",
             "close_attendance",
+            "projector",
             "export_csv",
             "here",
             "attendance",

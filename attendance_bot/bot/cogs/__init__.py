@@ -8,12 +8,21 @@ from ..context import BotContext
 from .base import FeatureCog
 from .checkin import CheckInCog
 from .courses import CoursesCog
+from .projector import ProjectorCog
 from .records import RecordsCog
 from .sessions import SessionsCog
 from .students import StudentsCog
 from .voice import VoiceCog
 
-COGS: tuple[type[FeatureCog], ...] = (RecordsCog, StudentsCog, CoursesCog, SessionsCog, CheckInCog, VoiceCog)
+COGS: tuple[type[FeatureCog], ...] = (
+    RecordsCog,
+    StudentsCog,
+    CoursesCog,
+    SessionsCog,
+    ProjectorCog,
+    CheckInCog,
+    VoiceCog,
+)
 
 
 def build_cogs(ctx: BotContext) -> list[commands.Cog]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import logging
 
 import nextcord
 
 from ... import messages
+from ...errors import AttendanceError
 from ...export import FORMATS
 from ...records import MAX_LATE_AFTER
 from ..checks import admin_course
@@ -14,6 +16,8 @@ from ..completers import course_option
 from ..context import BotContext
 from ..options import ADMIN_PERMISSIONS
 from .base import FeatureCog
+
+log = logging.getLogger(__name__)
 
 
 class SessionsCog(FeatureCog):
@@ -50,9 +54,15 @@ class SessionsCog(FeatureCog):
             late_after=late_after,
         )
         self.ctx.rotator.poke()
-        await interaction.followup.send(
-            messages.opened_reply(info.session_id, info.channel_id, info.late_after), ephemeral=True
-        )
+        reply = messages.opened_reply(info.session_id, info.channel_id, info.late_after)
+        if self.ctx.services.settings.web_port:  # the session's projector link, for the instructor only
+            try:
+                link = await self.ctx.db.run(self.ctx.services.projector.link, found.id)
+            except AttendanceError as exc:  # the session is open all the same; /projector gives the link later
+                log.warning("No projector link for session %s: %s", info.session_id, exc)
+            else:
+                reply = messages.opened_with_projector(info.session_id, info.channel_id, info.late_after, link.url)
+        await interaction.followup.send(reply, ephemeral=True)
 
     @nextcord.slash_command(
         name="close_attendance",
