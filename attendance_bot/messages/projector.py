@@ -10,9 +10,12 @@ from .text import MANAGE
 # -- the projector page (attendance_bot/web/, `/projector`, `manage.py projector`) ------------------
 
 
-def opened_with_projector(session_id: str, channel_id: int | None, late_after: int | None, url: str) -> str:
+def opened_with_projector(
+    session_id: str, channel_id: int | None, late_after: int | None, url: str, *, code_in_channel: bool = True
+) -> str:
     """`/open_attendance`'s private reply when the bot serves the projector page: with the session's link."""
-    return f"{opened_reply(session_id, channel_id, late_after)}\n{projector_link_line(url)}"
+    opened = opened_reply(session_id, channel_id, late_after, code_in_channel=code_in_channel)
+    return f"{opened}\n{projector_link_line(url)}"
 
 
 def projector_link_line(url: str) -> str:

@@ -184,9 +184,17 @@ def shutdown_unconfirmed_reply() -> str:
     )
 
 
-def opened_reply(session_id: str, channel_id: int | None, late_after: int | None = None) -> str:
+def opened_reply(
+    session_id: str, channel_id: int | None, late_after: int | None = None, *, code_in_channel: bool = True
+) -> str:
+    """`/open_attendance`'s private reply; with code_in_channel off the channel's message shows no code."""
     where = f" in <#{channel_id}>" if channel_id else ""
     late = f" Check-ins more than {_minutes(late_after)} after now count as late." if late_after else ""
+    if not code_in_channel:
+        return (
+            f"Attendance session {session_id} is open; the message{where} says how to check in without the code, "
+            f"which only the projector page (`/projector`) and `manage.py code --watch` show.{late}"
+        )
     return f"Attendance session {session_id} is open; the code is shown{where}.{late}"
 
 

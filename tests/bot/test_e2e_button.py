@@ -153,3 +153,17 @@ def test_with_code_in_channel_off_the_message_shows_no_code_but_code_watch_does(
             assert not re.search(r"/here [A-Z0-9]|# `", description) and watched not in description, description
     finally:
         emu.invoke(emu.instructor, emu.admin_channel_id, "course edit", course="default", code_in_channel=True)
+
+
+def test_with_code_in_channel_off_the_open_reply_does_not_say_the_code_is_in_the_channel(world: World) -> None:
+    """/open_attendance's private reply says where the code is: with code_in_channel off, not in the
+    channel (its message shows how to check in), but on the projector page and `code --watch`."""
+    emu = world.emu
+    emu.invoke(emu.instructor, emu.admin_channel_id, "course edit", course="default", code_in_channel=False)
+    try:
+        session_id, reply = world.open()
+        expected = messages.opened_reply(session_id, emu.attendance_channel_id, code_in_channel=False)
+        assert reply.content == expected
+        assert "the code is shown" not in reply.content
+    finally:
+        emu.invoke(emu.instructor, emu.admin_channel_id, "course edit", course="default", code_in_channel=True)

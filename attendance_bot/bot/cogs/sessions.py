@@ -54,14 +54,17 @@ class SessionsCog(FeatureCog):
             late_after=late_after,
         )
         self.ctx.rotator.poke()
-        reply = messages.opened_reply(info.session_id, info.channel_id, info.late_after)
+        shown = info.code_in_channel
+        reply = messages.opened_reply(info.session_id, info.channel_id, info.late_after, code_in_channel=shown)
         if self.ctx.services.settings.web_port:  # the session's projector link, for the instructor only
             try:
                 link = await self.ctx.db.run(self.ctx.services.projector.link, found.id)
             except AttendanceError as exc:  # the session is open all the same; /projector gives the link later
                 log.warning("No projector link for session %s: %s", info.session_id, exc)
             else:
-                reply = messages.opened_with_projector(info.session_id, info.channel_id, info.late_after, link.url)
+                reply = messages.opened_with_projector(
+                    info.session_id, info.channel_id, info.late_after, link.url, code_in_channel=shown
+                )
         await interaction.followup.send(reply, ephemeral=True)
 
     @nextcord.slash_command(
