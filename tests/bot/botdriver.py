@@ -327,7 +327,15 @@ def session_messages(
     return found
 
 
-def live_card(emu: EmulatorThread, session_id: str, timeout: float = 8.0, *, channel_id: int | None = None) -> Card:
+# The emulator keeps Discord's limit of 5 messages per 5 s in a channel: a test whose neighbour just
+# posted five code messages in the shared channel waits up to 5 s for its own, as the bot would on
+# Discord, on top of a loaded machine's delays.
+LIVE_CARD_SECONDS = 15.0
+
+
+def live_card(
+    emu: EmulatorThread, session_id: str, timeout: float = LIVE_CARD_SECONDS, *, channel_id: int | None = None
+) -> Card:
     """The session's open code message (waits until the bot has posted it), in the attendance channel
     or `channel_id`."""
 
