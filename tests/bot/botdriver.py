@@ -347,6 +347,19 @@ def live_card(
     return wait_until(find, timeout, f"the code message of session {session_id}")
 
 
+def current_card(emu: EmulatorThread, session_id: str, timeout: float = LIVE_CARD_SECONDS) -> Card:
+    """The session's code message once it shows the current window's code with a second of it left: a
+    post or edit that waited out Discord's per-channel limit may land showing a window that has ended
+    (the bot edits it at once, after the limit), and a test that types the code needs the live one."""
+
+    def fresh() -> Card | None:
+        card = live_card(emu, session_id, timeout)
+        left = (card.changes_at - datetime.now(timezone.utc)).total_seconds() if card.changes_at else 0.0
+        return card if left > 1.0 else None
+
+    return wait_until(fresh, timeout, f"the code message of session {session_id} to show the current code")
+
+
 def next_card(emu: EmulatorThread, session_id: str, after: Card, timeout: float = 2 * INTERVAL + 3) -> Card:
     """The code message once it shows a different code than `after` (the next window)."""
 

@@ -6,7 +6,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from botdriver import INTERVAL, Card, live_card, manage, next_card, other_code, read_card, session_messages, wait_until
+from botdriver import (
+    INTERVAL,
+    Card,
+    current_card,
+    live_card,
+    manage,
+    next_card,
+    other_code,
+    read_card,
+    session_messages,
+    wait_until,
+)
 from conftest import World
 
 from attendance_bot import messages
@@ -176,10 +187,10 @@ def test_resubmission_last_wins(world: World) -> None:
     """A second /here replaces the first: one record, with the later time, and the reply says so."""
     session_id, _ = world.open()
     student = world.student("twice")
-    code = live_card(world.emu, session_id).code
+    code = current_card(world.emu, session_id).code
     assert world.here(student, code).content == _accepted(session_id)
     (first,) = world.db.rows(session_id)
-    reply = world.here(student, live_card(world.emu, session_id).code)
+    reply = world.here(student, current_card(world.emu, session_id).code)
     assert reply.content == messages.submit_reply(SubmitResult(Outcome.UPDATED, session_id))
     (second,) = world.db.rows(session_id)
     assert second.user_id == student.id
