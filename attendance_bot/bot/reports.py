@@ -133,7 +133,9 @@ class ReportWorker:
             if process.returncode is None:  # cancelled: the worker is not left drawing for nobody
                 _end(process)
                 await process.wait()
-        if self._stopping:
+        # A worker ended by SIGINT or SIGTERM is a stop (Ctrl-C reaches the bot's whole process group,
+        # and the worker may die before the bot's own handler has run): said as a stop, not a failure.
+        if self._stopping or status in (-signal.SIGINT, -signal.SIGTERM):
             raise ReportError("report_stopping_reply")
         if status != 0 or not out:
             log.error("The report worker for course %s ended with status %s and no report", course_id, status)
