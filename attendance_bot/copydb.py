@@ -2,7 +2,7 @@
 ids and values kept, in one transaction on the target, the row counts checked table by table.
 
 Two databases are open at once this way: the models' `database` proxy points at the target (init_db
-made or upgraded its schema with the same migration steps, and storage.py writes to it), while the
+made or upgraded its schema with the same migration steps, and storage writes to it), while the
 source is a second peewee database object, read with plain SQL in chunks of rows ordered by id
 inside one read-only snapshot (a consistent copy even while a bot writes to the source).
 """

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 # The throttle's free tries: a student may type this many wrong codes before any wait (the rules
-# that use it are in attendance.py; here it is the default of SubmitResult.attempts_left).
+# that use it are in checkin.py; here it is the default of SubmitResult.attempts_left).
 FREE_WRONG_ATTEMPTS = 5
 
 

@@ -12,18 +12,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from attendance_bot import codes, messages
-from attendance_bot.attendance import (
-    FIRST_WAIT_SECONDS,
-    FREE_WRONG_ATTEMPTS,
-    THROTTLE_WINDOW_SECONDS,
-    AttendanceService,
-    throttle_wait,
-)
+from attendance_bot.attendance import AttendanceService
+from attendance_bot.checkin import FIRST_WAIT_SECONDS, THROTTLE_WINDOW_SECONDS, throttle_wait
 from attendance_bot.codes import ALPHABET
 from attendance_bot.corrections import CorrectionService
 from attendance_bot.errors import NoOpenSession, SessionClosed, UnknownSession
 from attendance_bot.models import WrongAttempt, close_db, init_db
-from attendance_bot.records import Outcome, Submission, SubmitResult
+from attendance_bot.records import FREE_WRONG_ATTEMPTS, Outcome, Submission, SubmitResult
 from attendance_bot.settings import Settings
 
 if TYPE_CHECKING:

@@ -13,10 +13,10 @@ from _course import ADMIN_CHANNEL_ID, ATTENDANCE_CHANNEL_ID, GUILD_ID
 from _shell import run_shell
 
 from attendance_bot import messages
-from attendance_bot.attendance import FREE_WRONG_ATTEMPTS, AttendanceService
+from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET
 from attendance_bot.models import close_db, init_db
-from attendance_bot.records import CurrentCode, Outcome, Submission
+from attendance_bot.records import FREE_WRONG_ATTEMPTS, CurrentCode, Outcome, Submission
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 

@@ -14,7 +14,8 @@ import pytest
 from _course import ADMIN_CHANNEL_ID, ATTENDANCE_CHANNEL_ID, GUILD_ID
 
 from attendance_bot import codes, messages, storage
-from attendance_bot.attendance import FIRST_WAIT_SECONDS, AttendanceService, free_offset_ms
+from attendance_bot.attendance import AttendanceService, free_offset_ms
+from attendance_bot.checkin import FIRST_WAIT_SECONDS
 from attendance_bot.courses import CourseService
 from attendance_bot.errors import CourseError, CourseNeeded, SessionAlreadyOpen, UnknownCourse, UnknownSession
 from attendance_bot.models import Session, close_db, init_db

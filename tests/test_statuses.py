@@ -396,7 +396,7 @@ def test_without_returning_sqlite_gives_the_same_outcomes(
 ) -> None:
     """On an SQLite without RETURNING the upsert is written as before (its write lock keeps marks
     out): a check-in, a re-check-in a minute later and one against a mark get the usual replies."""
-    monkeypatch.setattr(storage, "SQLITE_HAS_RETURNING", False)
+    monkeypatch.setattr("attendance_bot.storage.base.SQLITE_HAS_RETURNING", False)
     session = service.open_session()
     sid = session.session_id
     assert check_in(service, 1).outcome is Outcome.RECORDED

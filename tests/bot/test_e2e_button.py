@@ -24,9 +24,8 @@ from botdriver import (
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import FREE_WRONG_ATTEMPTS
 from attendance_bot.emulator import Emulator
-from attendance_bot.records import Outcome, SubmitResult
+from attendance_bot.records import FREE_WRONG_ATTEMPTS, Outcome, SubmitResult
 
 
 def _recorded(session_id: str) -> str:

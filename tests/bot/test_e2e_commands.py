@@ -21,11 +21,11 @@ from botdriver import (
 from conftest import World
 
 from attendance_bot import messages
-from attendance_bot.attendance import FIRST_WAIT_SECONDS, FREE_WRONG_ATTEMPTS
+from attendance_bot.checkin import FIRST_WAIT_SECONDS
 from attendance_bot.clock import utc_now
 from attendance_bot.errors import NoOpenSession, SessionAlreadyOpen, UnknownSession
 from attendance_bot.export import FORMATS, filename_for
-from attendance_bot.records import Outcome, SubmitResult
+from attendance_bot.records import FREE_WRONG_ATTEMPTS, Outcome, SubmitResult
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 

@@ -26,11 +26,10 @@ from conftest import World
 from faultkit import accepted_replies, answered, burst, contents, crowd, row_counts
 
 from attendance_bot import messages
-from attendance_bot.attendance import FREE_WRONG_ATTEMPTS
 from attendance_bot.emulator import EmulatorThread, GuildHandle, InteractionHandle, Member, Reply, UnknownCommand
 from attendance_bot.emulator.models import EMBED_LINKS, SEND_MESSAGES, VIEW_CHANNEL
 from attendance_bot.errors import UnknownSession
-from attendance_bot.records import CourseInfo, Outcome, SessionInfo, SubmitResult
+from attendance_bot.records import FREE_WRONG_ATTEMPTS, CourseInfo, Outcome, SessionInfo, SubmitResult
 
 ENV_COURSE = "default"  # the course .env defines (COURSE_NAME unset), in server 1
 PHYSICS = "Physics 101"  # made with /course create in server 1

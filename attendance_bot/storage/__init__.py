@@ -1,0 +1,147 @@
+"""Every write to the database, and the `/here` hot path's reads: rows named by field, SQL prepared once.
+
+Peewee builds each query's SQL in Python on every call; for a whole class checking in at once
+that was most of the database thread's time (see the benchmark in docs/DEVELOPMENT.md). The hot path's
+statements are therefore prepared once, derived from the models (a renamed table or column
+follows) and from the row types: a row's fields are the statement's columns, in the same order, so
+a row and its statement cannot disagree. The SQLite-specific parts (the IMMEDIATE transaction, the
+statements' variable limit) live in `base`.
+
+One module per concern, and every name here, so callers write `storage.x`:
+
+- `base`: the statements' helpers, failures, transactions and the ping;
+- `sessions`: courses, students, events and sessions, and the open sessions as the hot path reads them;
+- `checkins`: the `/here` batch's reads and writes;
+- `presence`: projector links and voice spans;
+- `records`: the export, roster entries, corrections, seed imports and copied tables.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    MAX_VARIABLES,
+    SQLITE_HAS_RETURNING,
+    drop_broken_connection,
+    failure,
+    immediate,
+    lock_for_opening,
+    ping,
+    stored_time,
+)
+from .checkins import (
+    CHECK_IN_ACTIONS,
+    AttendanceRow,
+    EventRow,
+    Held,
+    WrongAttemptRow,
+    delete_wrong_attempts,
+    insert_events,
+    insert_wrong_attempts,
+    last_check_ins,
+    prune_wrong_attempts,
+    recent_wrong_and_present,
+    records_held,
+    same_minute,
+    upsert_attendance,
+)
+from .presence import (
+    SpanRow,
+    close_session_spans,
+    close_spans,
+    insert_spans,
+    linked_session,
+    open_spans,
+    projector_nonce,
+    save_projector_link,
+    spans_of,
+)
+from .records import (
+    EXPORTED_STATUSES,
+    advance_id_sequences,
+    delete_records,
+    delete_roster_entries,
+    empty_tables,
+    export_slices,
+    insert_copied_rows,
+    insert_manual_record,
+    insert_seed_events,
+    insert_seed_records,
+    insert_seed_registrations,
+    insert_seed_sessions,
+    update_record,
+    upsert_roster_entries,
+)
+from .sessions import (
+    OpenSession,
+    add_event,
+    attendance_channels,
+    create_course,
+    create_session,
+    delete_student,
+    find_open_session,
+    mark_closed,
+    open_sessions,
+    record_message,
+    save_student,
+    update_course,
+)
+
+__all__ = [
+    "CHECK_IN_ACTIONS",
+    "EXPORTED_STATUSES",
+    "MAX_VARIABLES",
+    "SQLITE_HAS_RETURNING",
+    "AttendanceRow",
+    "EventRow",
+    "Held",
+    "OpenSession",
+    "SpanRow",
+    "WrongAttemptRow",
+    "add_event",
+    "advance_id_sequences",
+    "attendance_channels",
+    "close_session_spans",
+    "close_spans",
+    "create_course",
+    "create_session",
+    "delete_records",
+    "delete_roster_entries",
+    "delete_student",
+    "delete_wrong_attempts",
+    "drop_broken_connection",
+    "empty_tables",
+    "export_slices",
+    "failure",
+    "find_open_session",
+    "immediate",
+    "insert_copied_rows",
+    "insert_events",
+    "insert_manual_record",
+    "insert_seed_events",
+    "insert_seed_records",
+    "insert_seed_registrations",
+    "insert_seed_sessions",
+    "insert_spans",
+    "insert_wrong_attempts",
+    "last_check_ins",
+    "linked_session",
+    "lock_for_opening",
+    "mark_closed",
+    "open_sessions",
+    "open_spans",
+    "ping",
+    "projector_nonce",
+    "prune_wrong_attempts",
+    "recent_wrong_and_present",
+    "record_message",
+    "records_held",
+    "same_minute",
+    "save_projector_link",
+    "save_student",
+    "spans_of",
+    "stored_time",
+    "update_course",
+    "update_record",
+    "upsert_attendance",
+    "upsert_roster_entries",
+]
