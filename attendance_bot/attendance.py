@@ -143,25 +143,7 @@ class AttendanceService:
                             session_id=current.session_id,
                             since=f"{self._local(current.opened_at):%H:%M}",
                         )
-                    taken = [o.row.window_offset_ms for o in storage.open_sessions()]
-                    row = storage.create_session(
-                        session_id=session_id,
-                        secret=codes.new_secret(),
-                        interval=course.interval,
-                        code_length=course.code_length,
-                        grace_seconds=course.grace_seconds,
-                        opened_at=now,
-                        opened_by=opened_by,
-                        guild_id=course.guild_id,
-                        channel_id=course.display_channel_id,
-                        course_id=course.id,
-                        window_offset_ms=free_offset_ms(course.interval, taken),
-                        attendance_channel_id=course.attendance_channel_id,
-                        late_after=late,
-                        voice_channel_id=course.voice_channel_id,
-                        voice_rule=(course.voice_rule or VoiceRule.RECORDED) if course.voice_channel_id else None,
-                        code_in_channel=course.code_in_channel,
-                    )
+                    row = self._insert_session(course, session_id, now, opened_by=opened_by, late_after=late)
             except peewee.IntegrityError as exc:
                 # Either the id was taken (retry with another) or another process opened one.
                 current = storage.find_open_session(course.id)
@@ -173,6 +155,39 @@ class AttendanceService:
             log.info("Opened session %s of course %r", row.session_id, course.name)
             return _info(row, course.name)
         raise StorageError("no_free_session_id")
+
+    def insert_session(self, course: CourseInfo, now: datetime, *, opened_by: str | None) -> SessionInfo:
+        """The new session of a course with none open, with the course's own late rule: for a caller
+        that holds immediate() and lock_for_opening() (the timetable, which claims the meeting in the
+        same transaction). IntegrityError if its id is taken: the caller's transaction is then undone."""
+        row = self._insert_session(
+            course, self._new_session_id(now), now, opened_by=opened_by, late_after=course.late_after
+        )
+        return _info(row, course.name)
+
+    def _insert_session(
+        self, course: CourseInfo, session_id: str, now: datetime, *, opened_by: str | None, late_after: int | None
+    ) -> Session:
+        """The row of a course's new session, its windows spread furthest from the other open sessions'."""
+        taken = [o.row.window_offset_ms for o in storage.open_sessions()]
+        return storage.create_session(
+            session_id=session_id,
+            secret=codes.new_secret(),
+            interval=course.interval,
+            code_length=course.code_length,
+            grace_seconds=course.grace_seconds,
+            opened_at=now,
+            opened_by=opened_by,
+            guild_id=course.guild_id,
+            channel_id=course.display_channel_id,
+            course_id=course.id,
+            window_offset_ms=free_offset_ms(course.interval, taken),
+            attendance_channel_id=course.attendance_channel_id,
+            late_after=late_after,
+            voice_channel_id=course.voice_channel_id,
+            voice_rule=(course.voice_rule or VoiceRule.RECORDED) if course.voice_channel_id else None,
+            code_in_channel=course.code_in_channel,
+        )
 
     def close_session(self, session_id: str | None = None, *, course_id: int | None = None) -> ClosedSession:
         """Close a course's open session (or the session named, of that course if one is given)."""

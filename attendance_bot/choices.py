@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import messages
 from .corrections import MAX_TYPED, CorrectionService, clean_typed
 from .records import Choice, StudentRef
+from .schedule import ScheduleService
 
 
 def student_choice(student: StudentRef) -> Choice:
@@ -33,3 +34,14 @@ def session_choices(corrections: CorrectionService, course_id: int, typed: str, 
             if len(choices) >= limit:
                 break
     return choices
+
+
+def schedule_choices(schedule: ScheduleService, course_id: int, typed: str, limit: int = 25) -> list[Choice]:
+    """The lines of the course's timetable whose description holds what is typed (`#3 Monday 10:00 ...`)."""
+    needle = typed.strip().casefold()
+    found = []
+    for entry in schedule.timetable(course_id).entries:
+        label = messages.schedule_entry_line(entry)
+        if needle in label.casefold():
+            found.append(Choice(label, str(entry.id)))
+    return found[: max(0, limit)]

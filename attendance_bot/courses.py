@@ -17,6 +17,7 @@ from .migrations import CourseDefaults, fold
 from .models import Course, Session
 from .records import CourseInfo
 from .settings import Settings
+from .timetable import zone_name
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,14 @@ def clean_name(name: str) -> str:
     if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(_hidden(ch) for ch in text):
         raise CourseError("course_name_invalid", name=name, limit=MAX_NAME_LENGTH)
     return cleaned
+
+
+def _spell_zones(fields: dict[str, object]) -> None:
+    """Time zone names as tzdata spells them (`europe/berlin` is Europe/Berlin); unknown ones stay as typed."""
+    for setting in COURSE_SETTINGS:
+        value = fields.get(setting.field)
+        if setting.is_zone and isinstance(value, str):
+            fields[setting.field] = zone_name(value) or value
 
 
 def _hidden(ch: str) -> bool:
@@ -168,7 +177,7 @@ class CourseService:
         *,
         name: str,
         guild_id: int | None,
-        **settings: int | bool | None,
+        **settings: int | bool | str | None,
     ) -> CourseInfo:
         """A new course; CourseError if the name is taken in the server or a setting is out of range.
 
@@ -180,6 +189,7 @@ class CourseService:
             raise TypeError(f"not course settings: {sorted(unknown)}; missing: {missing}")
         fields: dict[str, object] = {"name": clean_name(name), "guild_id": guild_id}
         fields |= {setting.field: settings.get(setting.field) for setting in COURSE_SETTINGS}
+        _spell_zones(fields)
         self._check(fields, guild_id)
         fields["late_after"] = fields["late_after"] or None  # 0: never late, stored as not set
         try:
@@ -202,6 +212,7 @@ class CourseService:
             raise CourseError("course_edit_needs_a_change")
         if "name" in changes:
             changes["name"] = clean_name(str(changes["name"]))
+        _spell_zones(changes)
         try:
             with storage.immediate():
                 row = Course.get_or_none(Course.id == course_id)
@@ -290,6 +301,8 @@ class CourseService:
                 raise CourseError(
                     "course_setting_not_a_choice", key=setting.field, value=value, choices=setting.choices
                 )
+            if setting.is_zone and value is not None and zone_name(str(value)) != value:
+                raise CourseError("course_timezone_unknown", value=value)
             if setting.is_switch and value is not None and not isinstance(value, bool):
                 raise TypeError(f"{setting.field} is on or off (True or False), not {value!r}")
             if low is None or high is None or value is None:

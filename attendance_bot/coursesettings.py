@@ -9,6 +9,7 @@ from .records import MAX_LATE_AFTER, VoiceRule
 from .settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
 
 SWITCH = "yes/no"  # the kind of a setting that is on or off
+ZONE = "timezone"  # the kind of a setting that is an IANA time zone name
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class CourseSetting:
 
     field: str
     option: str
-    # "channel" or "role" (an id), "choice" (a word of `choices`), "yes/no" (SWITCH), else a whole
+    # "channel" or "role" (an id), "choice" (a word of `choices`), "yes/no" (SWITCH), "timezone"
+    # (ZONE: an IANA name, completed as typed on Discord), else a whole
     # number's unit: "seconds", "characters", "minutes"
     kind: str
     help: str  # the shell's help of `course add|edit --option`
@@ -53,9 +55,14 @@ class CourseSetting:
         return self.kind == SWITCH
 
     @property
+    def is_zone(self) -> bool:
+        """An IANA time zone name (`Europe/Berlin`)."""
+        return self.kind == ZONE
+
+    @property
     def is_number(self) -> bool:
         """A whole number with bounds."""
-        return not (self.is_id or self.is_choice or self.is_switch)
+        return not (self.is_id or self.is_choice or self.is_switch or self.is_zone)
 
 
 # Every setting of a course but its name, in the order the shell's options, the Discord options and
@@ -171,6 +178,14 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         default_value=True,
         discord="Show the code in the channel's message (False: only on the projector)",
         discord_create="Show the code in the channel's message (default True; False: only on the projector)",
+    ),
+    CourseSetting(
+        "timezone",
+        "timezone",
+        ZONE,
+        "the IANA time zone its timetable's times are in, e.g. Europe/Berlin (default: TIMEZONE)",
+        default="timezone_name",
+        discord="The time zone of its timetable, e.g. Europe/Berlin (default: the bot's TIMEZONE)",
     ),
 )
 COURSE_SETTING = {setting.field: setting for setting in COURSE_SETTINGS}

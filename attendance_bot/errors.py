@@ -147,3 +147,7 @@ class SessionWithoutCourse(AttendanceError):
 
 class ProjectorOff(AttendanceError):
     """This bot serves no projector page (WEB_PORT=0), so it has no link to give."""
+
+
+class ScheduleError(AttendanceError):
+    """A timetable entry, a skipped date or a course's timezone cannot be set as asked (the sentence says why)."""

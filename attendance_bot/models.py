@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import peewee
@@ -58,6 +58,16 @@ class UTCDateTimeField(peewee.TextField):
             return datetime.strptime(value, UTC_FORMAT).replace(tzinfo=timezone.utc)
 
 
+class DayField(peewee.TextField):
+    """A date stored as ISO text `YYYY-MM-DD` (sortable, the same on SQLite and PostgreSQL)."""
+
+    def db_value(self, value: date | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    def python_value(self, value: str | None) -> date | None:
+        return None if value is None else date.fromisoformat(value)
+
+
 class BaseModel(peewee.Model):
     class Meta:
         database = database
@@ -90,6 +100,8 @@ class Course(BaseModel):
     voice_rule = peewee.TextField(null=True)
     # Whether the code message in the display channel shows the code (NULL: not set, shown).
     code_in_channel = peewee.BooleanField(null=True)
+    # The IANA name its timetable's local times are in (NULL: `.env`'s TIMEZONE) (0009_schedule).
+    timezone = peewee.TextField(null=True)
 
     class Meta:
         table_name = "course"
@@ -264,6 +276,58 @@ class VoiceSpan(BaseModel):
         indexes = ((("session_id", "user_id"), False),)
 
 
+class ScheduleEntry(BaseModel):
+    """A line of a course's weekly timetable: every `weekday` (0 Monday) at `start` ("HH:MM", the
+    course's local time) for `minutes`, from `first_day` to `last_day` (local dates, included; NULL:
+    no bound). A removed line keeps its row (`removed_at`), so the runs it made still name it."""
+
+    course = peewee.ForeignKeyField(Course, column_name="course_id", backref="schedule")
+    weekday = peewee.IntegerField()
+    start = peewee.TextField()
+    minutes = peewee.IntegerField()
+    first_day = DayField(null=True)
+    last_day = DayField(null=True)
+    created_at = UTCDateTimeField()
+    created_by = peewee.TextField(null=True)
+    removed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "schedule_entry"
+
+
+class ScheduleSkip(BaseModel):
+    """A local date on which a course's timetable does not meet (a holiday)."""
+
+    course = peewee.ForeignKeyField(Course, column_name="course_id")
+    day = DayField()
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "schedule_skip"
+        indexes = ((("course", "day"), True),)
+
+
+class ScheduleRun(BaseModel):
+    """What became of one meeting of a timetable entry (its local date): `opened` (the session it
+    opened), `adopted` (a session opened by hand was open at its start) or `missed` (the bot was
+    down for all of it). The unique (entry, day) is what lets one process, and one only, act on a
+    meeting; `finished_at` is set when its session was closed at the end (or found closed)."""
+
+    entry = peewee.ForeignKeyField(ScheduleEntry, column_name="entry_id")
+    day = DayField()
+    course = peewee.ForeignKeyField(Course, column_name="course_id")
+    state = peewee.TextField()
+    session_id = peewee.TextField(null=True)
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField()
+    claimed_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "schedule_run"
+        indexes = ((("entry", "day"), True), (("finished_at", "ends_at"), False))
+
+
 # The tables, as attendance_bot/schema/'s steps make them (tests/test_migrations.py compares them).
 MODELS: tuple[type[BaseModel], ...] = (
     Course,
@@ -275,6 +339,9 @@ MODELS: tuple[type[BaseModel], ...] = (
     Event,
     ProjectorLink,
     VoiceSpan,
+    ScheduleEntry,
+    ScheduleSkip,
+    ScheduleRun,
 )
 
 

@@ -114,6 +114,7 @@ class CourseInfo:
     voice_channel_id: int | None = None  # the course's voice or stage channel (None: no voice presence)
     voice_rule: str | None = None  # a VoiceRule word; unset with a voice channel: recorded
     code_in_channel: bool = True  # the code message shows the code (else only the projector page does)
+    timezone: str = "UTC"  # the IANA name its timetable's local times are in (set, else TIMEZONE's)
 
     @property
     def archived(self) -> bool:

@@ -16,6 +16,7 @@ from .gradebook import GradebookService
 from .presence import VoicePresence
 from .projector import ProjectorService
 from .roster import RosterService
+from .schedule import ScheduleService
 from .seedimport import SeedImportService
 from .settings import Settings
 from .storage import ping
@@ -40,6 +41,7 @@ class Services:
         self.seed_import = SeedImportService(settings, clock)
         self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook
         self.projector = ProjectorService(settings, clock, self.attendance)  # the page's links and views
+        self.schedule = ScheduleService(settings, clock, self.attendance)  # timetables, opened and closed on time
 
     def database_up(self) -> bool:
         """Whether the database answers a trivial read now (for /healthz)."""

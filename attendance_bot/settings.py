@@ -104,6 +104,11 @@ class Settings:
         return tuple(str(notice) for notice in self.notices)
 
     @property
+    def timezone_name(self) -> str:
+        """TIMEZONE's IANA name (every course's timetable's default)."""
+        return self.timezone.key
+
+    @property
     def database_target(self) -> str | Path:
         """What init_db() opens: the PostgreSQL URL, else the SQLite file."""
         return self.database_url or self.database_path

@@ -22,6 +22,7 @@ from attendance_bot.copydb import CHUNK_ROWS, COPIED, TABLES
 from attendance_bot.courses import CourseService
 from attendance_bot.models import close_all, init_db
 from attendance_bot.records import Submission
+from attendance_bot.services import Services
 from attendance_bot.settings import load_settings
 from attendance_bot.shell.entry import main
 from attendance_bot.students import StudentService
@@ -46,7 +47,7 @@ def run(*args: str, source: Target) -> tuple[int, str, str]:
 
 def fill(target: Target) -> None:
     """A semester's worth of every table: the gradebook's hand-counted course, a wrong attempt, a
-    check-in through the service, thousands of events, and a stretch in a voice channel."""
+    check-in through the service, thousands of events, a stretch in a voice channel, and a timetable."""
     init_db(target)
     try:
         CourseService(_settings(target)).create(
@@ -66,6 +67,12 @@ def fill(target: Target) -> None:
         )
         left = storage.stored_time(T0 + timedelta(minutes=50))
         storage.insert_spans([storage.SpanRow("20240905-0900-DDDD", 303, 555, storage.stored_time(T0), left)])
+        # A timetable made a week before, a skipped date, and a class that passed unopened (a missed run).
+        services = Services(_settings(target), lambda: T0 - timedelta(days=7))
+        course = services.courses.find("default")
+        services.schedule.add(course.id, weekday=T0.weekday(), start=f"{T0 - timedelta(hours=2):%H:%M}", minutes=30)
+        services.schedule.skip(course.id, T0.date() + timedelta(days=7))
+        assert len(services.schedule.tick(T0).missed) == 1
     finally:
         close_all()
 

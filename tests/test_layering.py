@@ -293,6 +293,7 @@ LAYERS: dict[str, set[str]] = {
         "bigtext",
         "shards",
         "presence",
+        "timetable",
     },
     # the database: the deferred handle, the tables, the schema steps and every write
     "storage": {"database", "models", "migrations", "schema", "storage", "copydb"},
@@ -311,6 +312,7 @@ LAYERS: dict[str, set[str]] = {
         "projector",
         "services",
         "voice",
+        "schedule",
     },
     # every sentence (messages) and what is drawn or listed for people from the services' data
     "text": {"messages", "report", "choices"},

@@ -36,6 +36,7 @@ from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .error_handler import answer_error
 from .rotation import CodeRotator
+from .scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ class AttendanceBot(commands.Bot):
         looks_after = functools.partial(runs_server, shard_count=settings.shard_count, shard_ids=settings.shard_ids)
         self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after)
         self.batcher = SubmissionBatcher(self.services.attendance, self.db)
-        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher)
+        self.scheduler = Scheduler(self, self.services.schedule, self.db, clock, self.rotator.poke)
+        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher, self.scheduler)
         self.feature_cogs = build_cogs(self.context)
         self.check_in = next(cog for cog in self.feature_cogs if isinstance(cog, CheckInCog))
         self._announced = False
@@ -203,6 +205,7 @@ class AttendanceBot(commands.Bot):
             _tune_garbage_collection()
             self.say("Bot is ready!")
         self.rotator.start()
+        self.scheduler.start()
         self.context.voice_log.start()
 
     async def on_application_command_error(self, interaction: nextcord.Interaction, exception: Exception) -> None:
@@ -246,6 +249,7 @@ class AttendanceBot(commands.Bot):
     async def _close_in_order(self) -> None:
         self.batcher.stop()
         await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
+        await self.scheduler.stop()  # before the rotation: no session opens on a stopping bot
         await self.rotator.stop()
         await self.context.voice_log.stop()
         # The page's server stops while the check-ins taken are committed (in the same time).

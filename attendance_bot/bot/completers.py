@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import nextcord
 
-from .. import choices
+from .. import choices, timetable
 from ..errors import AttendanceError
 from ..records import Choice, CourseInfo
 from .checks import admin_course
@@ -67,6 +67,20 @@ async def complete_session(cog: FeatureCog, interaction: nextcord.Interaction, t
     course = await _autocomplete_course(cog, interaction)
     corrections = cog.ctx.services.corrections
     found = await cog.ctx.db.run(choices.session_choices, corrections, course.id, typed or "") if course else []
+    await interaction.response.send_autocomplete(_choices(found))
+
+
+async def complete_timezone(cog: FeatureCog, interaction: nextcord.Interaction, typed: str | None) -> None:
+    """IANA time zone names holding what is typed (region/city names first); nothing from the database."""
+    names = timetable.zone_names(typed or "", MAX_AUTOCOMPLETE)
+    await interaction.response.send_autocomplete(names)
+
+
+async def complete_schedule_entry(cog: FeatureCog, interaction: nextcord.Interaction, typed: str | None) -> None:
+    """The lines of the course's timetable matching what is typed."""
+    course = await _autocomplete_course(cog, interaction)
+    schedule = cog.ctx.services.schedule
+    found = await cog.ctx.db.run(choices.schedule_choices, schedule, course.id, typed or "") if course else []
     await interaction.response.send_autocomplete(_choices(found))
 
 

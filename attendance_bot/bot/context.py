@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from .batcher import SubmissionBatcher
     from .rotation import CodeRotator
+    from .scheduler import Scheduler
 
 # An export's thread runs at most this share of the time: the event loop keeps the rest.
 EXPORT_SHARE = 0.3
@@ -66,9 +67,9 @@ class InFlight:
 
 
 class BotContext:
-    """The one object every cog holds: the services, the database thread, code rotation, the /here
-    batcher, the report worker, the voice log, and the state the bot keeps while it runs (interactions in flight,
-    the storage-failure warning's cooldown, each server's courses as last read)."""
+    """The one object every cog holds: the services, the database thread, code rotation, the timetables'
+    scheduler, the /here batcher, the report worker, the voice log, and the state the bot keeps while it
+    runs (interactions in flight, the storage-failure warning's cooldown, each server's courses as last read)."""
 
     def __init__(
         self,
@@ -77,12 +78,14 @@ class BotContext:
         db: DatabaseWorker,
         rotator: CodeRotator,
         batcher: SubmissionBatcher,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.bot = bot
         self.services = services
         self.db = db
         self.rotator = rotator
         self.batcher = batcher
+        self.scheduler = scheduler  # the timetables' (poked when one changes)
         self.reports = ReportWorker(services.settings)  # the bot's stop ends its process
         # Started with the rotation, stopped with it; over the servers whose voice states are here.
         self.voice_log = VoiceLog(services.voice, db, lambda: [g.id for g in bot.guilds if not g.unavailable])

@@ -20,6 +20,7 @@ from .record import *  # noqa: F403
 from .replies import *  # noqa: F403
 from .reports import *  # noqa: F403
 from .roster import *  # noqa: F403
+from .schedule import *  # noqa: F403
 from .seed import *  # noqa: F403
 from .settings import *  # noqa: F403
 from .shell import *  # noqa: F403

@@ -6,7 +6,7 @@ import argparse
 
 from .. import messages
 from ..courses import ENV_SET
-from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS, SWITCH
+from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS, SWITCH, ZONE
 from ..migrations import fold
 from ..records import CourseInfo
 from ..services import Services
@@ -97,7 +97,7 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
         if kind == "choice":
             metavar = "|".join(COURSE_SETTING[field].choices)
         else:
-            metavar = "ID" if kind == "id" else "yes|no" if kind == SWITCH else "N"
+            metavar = "ID" if kind == "id" else "yes|no" if kind == SWITCH else "ZONE" if kind == ZONE else "N"
         add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
 
     edit_help = (
@@ -115,6 +115,8 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
             extra = f"; {clear} to unset it" if clear else ""
         elif kind == SWITCH:
             metavar, extra = "yes|no", ""
+        elif kind == ZONE:
+            metavar, extra = "ZONE|default", "; default to follow TIMEZONE again"
         else:
             metavar, extra = "N|default", "; default to follow .env again"
         edit.add_argument(option, metavar=metavar, help=text + extra)
@@ -158,6 +160,8 @@ def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
             changes[field] = word  # CourseService names the words it takes
         elif kind == SWITCH:
             changes[field] = switch(option, value)
+        elif kind == ZONE:
+            changes[field] = value.strip()  # CourseService says when tzdata does not know it
         else:
             changes[field] = whole_number(option, value, kind)
     return changes

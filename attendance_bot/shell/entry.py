@@ -21,7 +21,7 @@ from ..messages import MANAGE
 from ..models import close_db
 
 # Importing a command module registers its commands.
-from . import corrections, courses, database, records, roster, run, seedimport, sessions, students  # noqa: F401
+from . import corrections, courses, database, records, roster, run, schedule, seedimport, sessions, students  # noqa: F401
 from .base import COMMANDS, ENV_HELP, CommandError, Context, NothingThere, Printable
 
 # The commands in the order `--help` lists them (each module registers its own).
@@ -37,6 +37,7 @@ ORDER = (
     "sessions",
     "courses",
     "course",
+    "schedule",
     "roster",
     "export",
     "report",

@@ -13,7 +13,8 @@ One module per concern, and every name here, so callers write `storage.x`:
 - `sessions`: courses, students, events and sessions, and the open sessions as the hot path reads them;
 - `checkins`: the `/here` batch's reads and writes;
 - `presence`: projector links and voice spans;
-- `records`: the export, roster entries, corrections, seed imports and copied tables.
+- `records`: the export, roster entries, corrections, seed imports and copied tables;
+- `schedule`: timetables, skipped dates and the runs that claim a meeting.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ from .records import (
     update_record,
     upsert_roster_entries,
 )
+from .schedule import add_entry, add_skip, claim_run, finish_run, remove_entry, remove_skip
 from .sessions import (
     OpenSession,
     add_event,
@@ -97,9 +99,12 @@ __all__ = [
     "OpenSession",
     "SpanRow",
     "WrongAttemptRow",
+    "add_entry",
     "add_event",
+    "add_skip",
     "advance_id_sequences",
     "attendance_channels",
+    "claim_run",
     "close_session_spans",
     "close_spans",
     "create_course",
@@ -113,6 +118,7 @@ __all__ = [
     "export_slices",
     "failure",
     "find_open_session",
+    "finish_run",
     "immediate",
     "insert_copied_rows",
     "insert_events",
@@ -135,6 +141,8 @@ __all__ = [
     "recent_wrong_and_present",
     "record_message",
     "records_held",
+    "remove_entry",
+    "remove_skip",
     "same_minute",
     "save_projector_link",
     "save_student",

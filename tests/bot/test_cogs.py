@@ -11,7 +11,8 @@ import pytest
 from attendance_bot.bot.cogs import COGS
 
 BOT = Path(__file__).resolve().parent.parent.parent / "attendance_bot" / "bot"
-COMPLETED = ("course", "student", "session")  # options whose value names a course's record
+# options whose value names a course's record (entry: a timetable line)
+COMPLETED = ("course", "student", "session", "entry")
 
 
 def _payloads() -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The courses feature's slash commands: `/course create|edit|list|archive|roster` (a server's managers
-and a course's instructors)."""
+"""The courses feature's slash commands: `/course create|edit|list|archive|roster`, and the timetable's
+`/course schedule add|list|remove` and `/course skip|unskip` (a server's managers and a course's instructors)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import nextcord
 from ... import messages
 from ...coursesettings import COURSE_SETTINGS
 from ...errors import CourseError
+from ...timetable import MAX_MINUTES, MIN_MINUTES, WEEKDAYS
 from ..checks import (
     admin_course,
     check_course_channels,
@@ -19,7 +20,7 @@ from ..checks import (
     require_manager,
     server_course,
 )
-from ..completers import course_option
+from ..completers import complete_schedule_entry, complete_timezone, course_option
 from ..context import BotContext
 from ..options import ADMIN_PERMISSIONS
 from .base import FeatureCog
@@ -48,6 +49,8 @@ def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOptio
         extra["channel_types"] = [_CHANNEL_TYPES[kind] for kind in setting.channel_types]
     elif setting.is_choice:
         extra["choices"] = {word: word for word in setting.choices}
+    elif setting.is_zone:
+        extra |= {"autocomplete_callback": complete_timezone, "max_length": 64}
     elif setting.is_number:
         extra |= {"min_value": setting.low, "max_value": setting.high}
     return nextcord.SlashOption(name=option, description=description, required=required, **extra)
@@ -160,6 +163,7 @@ class CoursesCog(FeatureCog):
         voice_channel: nextcord.abc.GuildChannel | None = _setting_option("voice_channel"),
         voice_rule: str | None = _setting_option("voice_rule"),
         code_in_channel: bool | None = _setting_option("code_in_channel"),
+        timezone: str | None = _setting_option("timezone"),
         clear: str | None = nextcord.SlashOption(
             name="clear",
             description="A setting to unset (a channel or role it follows again, or no voice channel)",
@@ -246,6 +250,113 @@ class CoursesCog(FeatureCog):
             ),
             ephemeral=True,
         )
+
+    # -- the timetable (attendance_bot/schedule.py) --------------------------------------------
+
+    @course.subcommand(name="schedule", description="The course's weekly timetable: sessions open and close on time")
+    async def course_schedule(self, interaction: nextcord.Interaction) -> None:
+        """The parent of /course schedule add|list|remove (never run itself)."""
+
+    @course_schedule.subcommand(name="add", description="The course meets every week at this time (its timezone)")
+    async def schedule_add(
+        self,
+        interaction: nextcord.Interaction,
+        weekday: str = nextcord.SlashOption(
+            name="weekday", description="The day it meets", required=True, choices={day: day for day in WEEKDAYS}
+        ),
+        start: str = nextcord.SlashOption(
+            name="start", description="HH:MM, 24-hour, in the course's timezone", required=True, max_length=5
+        ),
+        minutes: int = nextcord.SlashOption(
+            name="minutes", description="How long the session stays open", min_value=MIN_MINUTES, max_value=MAX_MINUTES
+        ),
+        first: str | None = nextcord.SlashOption(
+            name="from",
+            description="The first date it meets, YYYY-MM-DD (default: from now)",
+            required=False,
+            max_length=10,
+            default=None,
+        ),
+        until: str | None = nextcord.SlashOption(
+            name="until",
+            description="The last date it meets, YYYY-MM-DD (default: no end)",
+            required=False,
+            max_length=10,
+            default=None,
+        ),
+        course: str | None = course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await admin_course(self.ctx, interaction, course)
+        actor = str(interaction.user.id if interaction.user else "unknown")
+        entry = await self.ctx.db.run(
+            self.ctx.services.schedule.add,
+            found.id,
+            weekday=weekday,
+            start=start,
+            minutes=minutes,
+            first=first,
+            until=until,
+            created_by=actor,
+        )
+        self._timetable_changed()
+        await interaction.followup.send(messages.schedule_added(found.name, entry, found.timezone), ephemeral=True)
+
+    @course_schedule.subcommand(name="list", description="The course's timetable, skipped dates and next session")
+    async def schedule_list(self, interaction: nextcord.Interaction, course: str | None = course_option()) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await admin_course(self.ctx, interaction, course)
+        timetable = await self.ctx.db.run(self.ctx.services.schedule.timetable, found.id)
+        await interaction.followup.send(messages.timetable_reply(timetable), ephemeral=True)
+
+    @course_schedule.subcommand(name="remove", description="Take a line off the course's timetable")
+    async def schedule_remove(
+        self,
+        interaction: nextcord.Interaction,
+        entry: str = nextcord.SlashOption(
+            name="entry",
+            description="The line (#number)",
+            required=True,
+            max_length=100,
+            autocomplete_callback=complete_schedule_entry,
+        ),
+        course: str | None = course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await admin_course(self.ctx, interaction, course)
+        removed = await self.ctx.db.run(self.ctx.services.schedule.remove, found.id, entry)
+        self._timetable_changed()
+        await interaction.followup.send(messages.schedule_removed(found.name, removed), ephemeral=True)
+
+    @course.subcommand(name="skip", description="The course does not meet on this date (a holiday)")
+    async def course_skip(
+        self,
+        interaction: nextcord.Interaction,
+        date: str = nextcord.SlashOption(name="date", description="YYYY-MM-DD", required=True, max_length=10),
+        course: str | None = course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await admin_course(self.ctx, interaction, course)
+        day = await self.ctx.db.run(self.ctx.services.schedule.skip, found.id, date)
+        self._timetable_changed()
+        await interaction.followup.send(messages.schedule_skipped(found.name, day), ephemeral=True)
+
+    @course.subcommand(name="unskip", description="The course meets on this skipped date after all")
+    async def course_unskip(
+        self,
+        interaction: nextcord.Interaction,
+        date: str = nextcord.SlashOption(name="date", description="YYYY-MM-DD", required=True, max_length=10),
+        course: str | None = course_option(),
+    ) -> None:
+        await interaction.response.defer(ephemeral=True)
+        found = await admin_course(self.ctx, interaction, course)
+        day = await self.ctx.db.run(self.ctx.services.schedule.unskip, found.id, date)
+        self._timetable_changed()
+        await interaction.followup.send(messages.schedule_unskipped(found.name, day), ephemeral=True)
+
+    def _timetable_changed(self) -> None:
+        if self.ctx.scheduler is not None:
+            self.ctx.scheduler.poke()
 
     roster_download_seconds = 30.0  # a 5 MB file from Discord's CDN takes well under a second
 
