@@ -156,20 +156,33 @@ class AttendanceService:
             return _info(row, course.name)
         raise StorageError("no_free_session_id")
 
-    def insert_session(self, course: CourseInfo, now: datetime, *, opened_by: str | None) -> SessionInfo:
+    def insert_session(
+        self, course: CourseInfo, now: datetime, *, opened_by: str | None, taken: list[int] | None = None
+    ) -> SessionInfo:
         """The new session of a course with none open, with the course's own late rule: for a caller
         that holds immediate() and lock_for_opening() (the timetable, which claims the meeting in the
-        same transaction). IntegrityError if its id is taken: the caller's transaction is then undone."""
+        same transaction). IntegrityError if its id is taken: the caller's transaction is then undone.
+        `taken`: the open sessions' window offsets when the caller has read them (the new one is added)."""
         row = self._insert_session(
-            course, self._new_session_id(now), now, opened_by=opened_by, late_after=course.late_after
+            course, self._new_session_id(now), now, opened_by=opened_by, late_after=course.late_after, taken=taken
         )
+        if taken is not None:
+            taken.append(row.window_offset_ms)
         return _info(row, course.name)
 
     def _insert_session(
-        self, course: CourseInfo, session_id: str, now: datetime, *, opened_by: str | None, late_after: int | None
+        self,
+        course: CourseInfo,
+        session_id: str,
+        now: datetime,
+        *,
+        opened_by: str | None,
+        late_after: int | None,
+        taken: list[int] | None = None,
     ) -> Session:
         """The row of a course's new session, its windows spread furthest from the other open sessions'."""
-        taken = [o.row.window_offset_ms for o in storage.open_sessions()]
+        if taken is None:
+            taken = [o.row.window_offset_ms for o in storage.open_sessions()]
         return storage.create_session(
             session_id=session_id,
             secret=codes.new_secret(),

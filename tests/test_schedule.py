@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
+from _course import ADMIN_CHANNEL_ID, GUILD_ID
 
 from attendance_bot import messages
 from attendance_bot.errors import CourseError, ScheduleError
@@ -174,6 +175,25 @@ def test_back_to_back_classes_each_get_their_own_session(services: Services, cou
     assert len(second.opened) == 1 and second.adopted == ()
     assert services.attendance.open_session_info(course_id).session_id == second.opened[0].session_id  # type: ignore[union-attr]
     assert len(_at(clock, services, datetime(2026, 10, 19, 12, 0, tzinfo=UTC)).closed) == 1
+
+
+def test_many_courses_starting_at_once_open_in_one_go_and_a_clash_of_ids_falls_back_to_one_by_one(
+    services: Services, course_id: int, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two courses at 08:00 whose new sessions draw the same id: the one transaction for both meets the
+    unique index, and each opens in its own (with another id); both are claimed once."""
+    other = services.courses.create(
+        name="Physics", guild_id=GUILD_ID, admin_channel_id=ADMIN_CHANNEL_ID, attendance_channel_id=900000000000000009
+    )
+    for course in (course_id, other.id):
+        services.schedule.add(course, weekday="Monday", start="08:00", minutes=60)
+    drawn = iter(["20261019-0800-SAME", "20261019-0800-SAME"])
+    real = services.attendance._new_session_id
+    monkeypatch.setattr(services.attendance, "_new_session_id", lambda now: next(drawn, None) or real(now))
+    done = _at(clock, services, datetime(2026, 10, 19, 8, 0, tzinfo=UTC))
+    assert sorted(m.course_name for m in done.opened) == ["Physics", "default"]
+    assert len({s.session_id for s in _sessions()}) == 2
+    assert sorted(r.state for r in ScheduleRun.select()) == ["opened", "opened"]
 
 
 def test_a_meeting_that_passed_while_down_is_noted_missed_once_and_never_opened(
