@@ -185,6 +185,15 @@ class ScheduleService:
             course.name, course.timezone, tuple(entries), tuple(sorted(skipped)), next(iter(upcoming), None)
         )
 
+    def upcoming(self, course_id: int, entry_id: int, count: int) -> list[Occurrence]:
+        """The next `count` meetings of one line of the course's timetable (skipped dates left out)."""
+        course = self.courses.get(course_id)
+        now = self.clock()
+        tz = zone(course.timezone)
+        entries = [entry for entry in self._entries(course.id) if entry.id == entry_id]
+        skipped = self._skipped([course.id], now.astimezone(tz).date()).get(course.id, set())
+        return occurrences(entries, skipped, tz, now, now + NEXT_WITHIN)[:count]
+
     def remaining_occurrences(self, course_id: int, after: datetime) -> int | None:
         """How many meetings of the course start strictly after `after` up to the end of its timetable
         (skipped dates left out); None when it has no timetable or a line without an end date."""

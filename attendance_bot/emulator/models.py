@@ -34,7 +34,9 @@ USE_VAD = 1 << 25
 CHANGE_NICKNAME = 1 << 26
 MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_EVENTS = 1 << 33
 SEND_MESSAGES_IN_THREADS = 1 << 38
+CREATE_EVENTS = 1 << 44
 ALL_PERMISSIONS = (1 << 51) - 1
 # The bits that exist in a channel (nextcord's ``Permissions.all_channel()``): lost with View Channel.
 CHANNEL_PERMISSIONS = 9885739122513
@@ -266,6 +268,8 @@ class Guild:
     voice_channel: Channel = field(init=False, repr=False)
     # Who is in which voice or stage channel: member id -> (channel id, voice session id).
     voice: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # Scheduled events (the server's Events list), as Discord returns them, oldest first.
+    scheduled_events: list[dict[str, Any]] = field(default_factory=list)
     owner: Member = field(init=False, repr=False)
     bot: Member = field(init=False, repr=False)
     instructor: Member = field(init=False, repr=False)

@@ -31,9 +31,11 @@ from .interactions import (
 )
 from .models import (
     ATTACH_FILES,
+    CREATE_EVENTS,
     EMBED_LINKS,
     EPHEMERAL_FLAG,
     LOADING_FLAG,
+    MANAGE_EVENTS,
     MANAGE_MESSAGES,
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
@@ -208,6 +210,8 @@ class RestApi:
         r.add_get(p + "/guilds/{guild_id}/members/{user_id}", self._get_member)
         r.add_get(p + "/guilds/{guild_id}/roles", self._get_roles)
         r.add_get(p + "/guilds/{guild_id}/channels", self._get_channels)
+        r.add_get(p + "/guilds/{guild_id}/scheduled-events", self._list_events)
+        r.add_post(p + "/guilds/{guild_id}/scheduled-events", self._create_event)
         return app
 
     @web.middleware
@@ -855,6 +859,52 @@ class RestApi:
         if err is not None or guild is None:
             return err or _unknown_message()
         return json_response([r.to_payload() for r in guild.roles.values()])
+
+    async def _list_events(self, request: web.Request) -> web.Response:
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
+        return json_response(guild.scheduled_events)
+
+    async def _create_event(self, request: web.Request) -> web.Response:
+        """A scheduled event: the bot needs Create Events (or Manage Events) in the server (403 50013
+        otherwise); an external event needs a location and an end, a voice or stage one its channel."""
+        guild, err = self._guild(request)
+        if err is not None or guild is None:
+            return err or _unknown_message()
+        if not guild.base_permissions(self.state.app_id) & (CREATE_EVENTS | MANAGE_EVENTS):
+            return error(403, 50013, "Missing Permissions")
+        body, _ = await read_body(request)
+        kind = body.get("entity_type")
+        location = (body.get("entity_metadata") or {}).get("location")
+        problems = []
+        if not (isinstance(body.get("name"), str) and 1 <= len(body["name"]) <= 100):
+            problems.append("name")
+        if not body.get("scheduled_start_time"):
+            problems.append("scheduled_start_time")
+        if kind == 3 and not (location and body.get("scheduled_end_time")):
+            problems.append("entity_metadata.location and scheduled_end_time")
+        if kind in (1, 2) and _int(str(body.get("channel_id") or 0)) not in guild.channels:
+            problems.append("channel_id")
+        if kind not in (1, 2, 3):
+            problems.append("entity_type")
+        if problems:
+            return error(400, 50035, f"Invalid Form Body: {', '.join(problems)}")
+        event = {
+            "id": str(self.state.ids.next()),
+            "guild_id": str(guild.id),
+            "creator_id": str(self.state.app_id),
+            "status": 1,
+            "user_count": 0,
+            **{key: body.get(key) for key in ("name", "description", "scheduled_start_time", "scheduled_end_time")},
+            "privacy_level": body.get("privacy_level", 2),
+            "entity_type": kind,
+            "channel_id": str(body["channel_id"]) if body.get("channel_id") else None,
+            "entity_id": None,
+            "entity_metadata": {"location": location} if location else None,
+        }
+        guild.scheduled_events.append(event)
+        return json_response(event)
 
     async def _get_channels(self, request: web.Request) -> web.Response:
         guild, err = self._guild(request)

@@ -159,3 +159,27 @@ def scheduled_missed(meeting: Meeting) -> str:
         f"{meeting.course_name}'s class of {day:%A %Y-%m-%d} ({_span(meeting.occurrence, meeting.timezone)} "
         f"{meeting.timezone}) was not opened: the bot was not running at any time during it."
     )
+
+
+# -- Discord scheduled events -------------------------------------------------------------------
+
+
+def schedule_event_location(channel_name: str | None) -> str:
+    where = f"#{channel_name}" if channel_name else "the attendance channel"
+    return f"Discord: /here in {where}"[:100]
+
+
+def schedule_events_listed(count: int) -> str:
+    return f"Its next {count} class(es) are in the server's Events list."
+
+
+def schedule_events_need_permission(made: int) -> str:
+    done = f" ({made} listed before it was refused)" if made else ""
+    return (
+        "The classes are not in the server's Events list: the bot needs the Create Events permission"
+        f"{done}. Give it that, then add the line again with events:True (remove this one first)."
+    )
+
+
+def schedule_events_failed(made: int) -> str:
+    return f"Discord refused to list the classes as events after {made}; the timetable itself is kept."

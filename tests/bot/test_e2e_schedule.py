@@ -5,12 +5,14 @@ missed; two processes on one PostgreSQL database open one scheduled session once
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botdriver import ROOT, BotProcess, Card, Db, bot_env, live_card, manage, read_card, session_messages, wait_until
@@ -20,6 +22,7 @@ from conftest import bot_database
 from attendance_bot import messages
 from attendance_bot.clock import utc_now
 from attendance_bot.emulator import EmulatorThread
+from attendance_bot.emulator.models import CREATE_EVENTS
 from attendance_bot.models import ScheduleEntry, Session, close_all, init_db
 from attendance_bot.records import SessionInfo
 from attendance_bot.timetable import Meeting, Occurrence
@@ -291,3 +294,34 @@ def test_two_processes_on_one_postgresql_database_open_one_scheduled_session_onc
                 print("".join(bot.stderr))
                 bot.stop()
             close_all()
+
+
+def test_events_true_lists_the_next_classes_once_the_bot_may_create_events(campus: Campus) -> None:
+    """`schedule add events:True` without Create Events keeps the line and says what is missing; with
+    it, the line's next four classes are in the server's Events list, at their times."""
+    campus.start()
+    emu = campus.emu
+    admin = emu.admin_channel_id
+
+    def events() -> list[dict[str, object]]:
+        return emu.run(lambda e: list(e.state.guilds[e.guild_id].scheduled_events))
+
+    options = {"start": "10:00", "minutes": 90, "events": True}
+    refused = emu.invoke(emu.instructor, admin, "course schedule add", weekday="Monday", **options)
+    assert (refused.content or "").endswith(messages.schedule_events_need_permission(0))
+    assert events() == []
+    assert "Monday 10:00" in (emu.invoke(emu.instructor, admin, "course schedule list").content or "")
+
+    def grant(e: Any) -> None:
+        role = e.state.guilds[e.guild_id].bot_role
+        role.permissions |= CREATE_EVENTS
+
+    emu.run(grant)
+    listed = emu.invoke(emu.instructor, admin, "course schedule add", weekday="Wednesday", **options)
+    assert (listed.content or "").endswith(messages.schedule_events_listed(4))
+    made = events()
+    starts = [datetime.fromisoformat(str(event["scheduled_start_time"])) for event in made]
+    assert [
+        (s.strftime("%A %H:%M"), event["name"], event["entity_type"]) for s, event in zip(starts, made, strict=True)
+    ] == [("Wednesday 10:00", "default", 3)] * 4
+    assert [b - a for a, b in itertools.pairwise(starts)] == [timedelta(days=7)] * 3

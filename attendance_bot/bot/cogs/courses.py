@@ -22,6 +22,7 @@ from ..checks import (
 )
 from ..completers import complete_schedule_entry, complete_timezone, course_option
 from ..context import BotContext
+from ..events import EVENTS_AHEAD, list_classes
 from ..options import ADMIN_PERMISSIONS
 from .base import FeatureCog
 
@@ -284,6 +285,12 @@ class CoursesCog(FeatureCog):
             max_length=10,
             default=None,
         ),
+        events: bool = nextcord.SlashOption(
+            name="events",
+            description="Also list its next classes in the server's Events (the bot needs Create Events)",
+            required=False,
+            default=False,
+        ),
         course: str | None = course_option(),
     ) -> None:
         await interaction.response.defer(ephemeral=True)
@@ -300,7 +307,11 @@ class CoursesCog(FeatureCog):
             created_by=actor,
         )
         self._timetable_changed()
-        await interaction.followup.send(messages.schedule_added(found.name, entry, found.timezone), ephemeral=True)
+        reply = messages.schedule_added(found.name, entry, found.timezone)
+        if events and interaction.guild_id is not None:
+            classes = await self.ctx.db.run(self.ctx.services.schedule.upcoming, found.id, entry.id, EVENTS_AHEAD)
+            reply += "\n" + await list_classes(self.ctx.bot, interaction.guild_id, found, classes)
+        await interaction.followup.send(reply, ephemeral=True)
 
     @course_schedule.subcommand(name="list", description="The course's timetable, skipped dates and next session")
     async def schedule_list(self, interaction: nextcord.Interaction, course: str | None = course_option()) -> None:
