@@ -309,6 +309,9 @@ class RestApi:
             return error(403, 50013, "Missing Permissions")
         if status == 404:
             return error(404, 0, "404: Not Found")
+        if fault.echo_authorization:
+            quoted = request.headers.get("Authorization", "")
+            return error(status, 0, f"{status}: Injected fault (request sent Authorization: {quoted})")
         return error(status, 0, f"{status}: Injected fault")
 
     # -- misc -------------------------------------------------------------------------------
