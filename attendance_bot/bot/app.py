@@ -36,6 +36,7 @@ from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .error_handler import answer_error
 from .logs import configure_logging
+from .metrics import Metrics
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,13 @@ class AttendanceBot(commands.Bot):
         use_major_buckets(self.http)
         self.settings = settings
         self.out = out
-        self.db = DatabaseWorker()
+        self.metrics = Metrics()  # served at /metrics by the projector page's server
+        self.db = DatabaseWorker(self.metrics.database_errors.inc)
         self.services = Services(settings, clock)
         looks_after = functools.partial(runs_server, shard_count=settings.shard_count, shard_ids=settings.shard_ids)
-        self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after)
-        self.batcher = SubmissionBatcher(self.services.attendance, self.db)
-        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher)
+        self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after, self.metrics)
+        self.batcher = SubmissionBatcher(self.services.attendance, self.db, failed=self.metrics.database_errors.inc)
+        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher, self.metrics)
         self.feature_cogs = build_cogs(self.context)
         self.check_in = next(cog for cog in self.feature_cogs if isinstance(cog, CheckInCog))
         self._announced = False
@@ -107,6 +109,7 @@ class AttendanceBot(commands.Bot):
         # Which gateway connections are up (None: the one of an unsharded bot; else shard ids), from
         # nextcord's connect, resumed and disconnect events: its websocket object does not say.
         self._gateways_up: set[int | None] = set()
+        self._gateways_seen: set[int | None] = set()  # up at least once: coming up again is a reconnect
         for event, handler in (
             ("on_connect", self._gateway_up),
             ("on_resumed", self._gateway_up),
@@ -117,14 +120,23 @@ class AttendanceBot(commands.Bot):
         ):
             self.add_listener(handler, event)
 
+    def _came_up(self, gateway: int | None) -> None:
+        if gateway in self._gateways_seen:
+            self.metrics.discord_reconnects.inc()
+        self._gateways_seen.add(gateway)
+        self._gateways_up.add(gateway)
+
     async def _gateway_up(self) -> None:
-        self._gateways_up.add(None)
+        if self.settings.shard_count is None:
+            self._came_up(None)
+        else:  # each shard's connect comes as this event too: the shards' own events count them
+            self._gateways_up.add(None)
 
     async def _gateway_down(self) -> None:
         self._gateways_up.discard(None)
 
     async def _shard_up(self, shard_id: int) -> None:
-        self._gateways_up.add(shard_id)
+        self._came_up(shard_id)
 
     async def _shard_down(self, shard_id: int) -> None:
         self._gateways_up.discard(shard_id)
@@ -135,7 +147,14 @@ class AttendanceBot(commands.Bot):
         if not self.settings.web_port:
             return
         settings = self.settings
-        web = WebServer(self.services, self.db.run, self.health, bind=settings.web_bind, port=settings.web_port)
+        web = WebServer(
+            self.services,
+            self.db.run,
+            self.health,
+            bind=settings.web_bind,
+            port=settings.web_port,
+            registry=self.metrics.registry,
+        )
         if await web.start():
             self.web = web
 
