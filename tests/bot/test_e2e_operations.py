@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import json
 import resource
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from botdriver import (
     INTERVAL,
-    BotProcess,
-    Db,
-    bot_env,
     current_card,
     live_card,
     next_card,
     other_code,
     wait_until,
 )
-from conftest import World, bot_database
+from conftest import World
 from faultkit import accepted_replies
 from prometheus_client.parser import text_string_to_metric_families
 from test_e2e_projector import fetch, free_port, link_in
@@ -30,34 +26,15 @@ from test_e2e_projector import fetch, free_port, link_in
 from attendance_bot import messages
 from attendance_bot.checkin import FIRST_WAIT_SECONDS
 from attendance_bot.clock import utc_now
-from attendance_bot.emulator import EmulatorThread
 from attendance_bot.records import FREE_WRONG_ATTEMPTS, Outcome, SubmitResult
 
 RESULTS = ("present", "late", "wrong", "expired", "throttled", "refused")
 
 
 @pytest.fixture(scope="module")
-def ops_world(
-    emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory, backend: str, request: pytest.FixtureRequest
-) -> Iterator[World]:
-    """One bot for the module: its page's server (and /metrics) on a free port, its log as JSON at DEBUG."""
-    with bot_database(request, backend, tmp_path_factory.mktemp("bot")) as database:
-        env = bot_env(emu, database, WEB_PORT=str(free_port()), LOG_FORMAT="json", LOG_LEVEL="DEBUG")
-        bot = BotProcess(emu, env).start()
-        try:
-            yield World(emu, bot, Db(database), env)
-        finally:
-            bot.stop()
-
-
-@pytest.fixture
-def world(ops_world: World) -> Iterator[World]:
-    ops_world.db.close_any()
-    start = len(ops_world.bot.stderr)
-    yield ops_world
-    print("".join(ops_world.bot.stderr[start:])[-20000:])
-    ops_world.emu.faults.clear()
-    ops_world.db.close_any()
+def shared_bot_env() -> dict[str, str]:
+    """The module's bot: its page's server (and /metrics) on a free port, its log as JSON at DEBUG."""
+    return {"WEB_PORT": str(free_port()), "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
 
 
 def scrape(world: World) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
