@@ -76,12 +76,22 @@ def emu() -> Iterator[EmulatorThread]:
 
 
 @pytest.fixture(scope="module")
+def shared_bot_env() -> dict[str, str]:
+    """What a module adds to its shared bot's environment (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def shared_world(
-    emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory, backend: str, request: pytest.FixtureRequest
+    emu: EmulatorThread,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    request: pytest.FixtureRequest,
+    shared_bot_env: dict[str, str],
 ) -> Iterator[World]:
     """One bot process for the module (it is the database that tests must not share state through)."""
     with bot_database(request, backend, tmp_path_factory.mktemp("bot")) as database:
-        env = bot_env(emu, database)
+        env = bot_env(emu, database, **shared_bot_env)
         bot = BotProcess(emu, env).start()
         try:
             yield World(emu, bot, Db(database), env)
