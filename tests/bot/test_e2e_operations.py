@@ -144,33 +144,33 @@ def test_database_errors_are_counted(world: World) -> None:
 
 
 def test_the_log_is_json_lines_without_secrets(world: World) -> None:
-    """Every line the bot wrote on stderr is one JSON object (level, logger, message, time). A projector
-    link (in nextcord's DEBUG lines of the reply) and the token (quoted back in an error by a careless
-    proxy, logged with its traceback) appear only as placeholders; neither the link's token nor the
-    bot token is anywhere in the bot's output."""
+    """Every line the bot wrote on stderr is one JSON object (level, logger, message, time). The token and a
+    projector link, quoted back in an error by a careless proxy and logged with the traceback, appear only as
+    placeholders; neither the bot token nor the link's token is anywhere in the bot's output."""
     emu = world.emu
     session_id, opened = world.open()
-    link = link_in(opened.content)
-    page_token = link.rsplit("/", 1)[1]
-    rule = emu.faults.add(r"/channels/\d+/messages/\d+$", "PATCH", 400, times=1, echo_authorization=True)
-    card = live_card(emu, session_id)
-    next_card(emu, session_id, card)
-    wait_until(lambda: rule.hits == 1, 2 * INTERVAL + 3, "the edit that fails")
-
-    quoted = "request sent Authorization: Bot [token])"
+    page_token = link_in(opened.content).rsplit("/", 1)[1]
+    code_edit = emu.faults.add(r"/channels/\d+/messages/\d+$", "PATCH", 400, times=1, echo_request=True)
+    next_card(emu, session_id, live_card(emu, session_id))
+    wait_until(lambda: code_edit.hits == 1, 2 * INTERVAL + 3, "the code message's edit that fails")
+    reply = emu.faults.add(r"/webhooks/\d+/[^/]+$", "POST", 400, times=1, echo_request=True)
+    again = emu.invoke(emu.instructor, emu.admin_channel_id, "projector")  # the link, again
+    assert reply.hits == 1 and again.content == messages.generic_failure_reply()
 
     def failures() -> list[dict[str, str]]:
         records = [json.loads(line) for line in list(world.bot.stderr)]
-        return [r for r in records if r["level"] == "ERROR" and quoted in r.get("exc_info", "")]
+        return [r for r in records if r["level"] == "ERROR" and "Injected fault (request sent" in r.get("exc_info", "")]
 
-    (failure,) = wait_until(failures, 10, "the failed edit in the log, with its traceback")
-    assert failure["logger"] == "attendance_bot.bot.rotation"
+    rotation, command = wait_until(lambda: failures()[-2:] if len(failures()) >= 2 else None, 10, "both in the log")
+    assert rotation["logger"] == "attendance_bot.bot.rotation"
+    assert "request sent Authorization: Bot [token];" in rotation["message"] + rotation["exc_info"]
+    assert command["message"] == "Command projector failed"
+    assert "/p/[projector-token]" in command["exc_info"]
 
     lines = list(world.bot.stderr)
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all(isinstance(r, dict) and {"level", "logger", "message", "time"} <= r.keys() for r in records)
     assert any(r["logger"].startswith("nextcord") and r["level"] == "DEBUG" for r in records)
-    assert any("/p/[projector-token]" in r["message"] for r in records)
     output = "".join(lines) + "".join(world.bot.stdout)
     assert page_token not in output
     assert emu.token not in output
