@@ -25,6 +25,11 @@ _REDACTED = "[token]"
 # A projector page's address: its token (the key to the code on screen) is removed, the path kept.
 _PROJECTOR_LINK = re.compile(re.escape(PAGE_PATH) + r"[A-Za-z0-9_-]+")
 _PROJECTOR_REDACTED = PAGE_PATH + "[projector-token]"
+# An interaction's token (nextcord's DEBUG lines: in a callback's or a follow-up's path, and as "token" in a
+# gateway event): it lets whoever holds it answer as the bot for 15 minutes.
+_INTERACTION_PATH = re.compile(r"(/(?:interactions|webhooks)/[0-9]+/)[A-Za-z0-9_.-]{20,}")
+_INTERACTION_FIELD = re.compile(r"""(["']token["']\s*:\s*["'])[A-Za-z0-9_.-]{20,}""")
+_INTERACTION_REDACTED = r"\1[interaction-token]"
 # The attributes every LogRecord has; any other one came with `extra=` and is redacted too.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -61,12 +66,16 @@ def token_redactor(token: str, min_fragment: int = MIN_TOKEN_FRAGMENT) -> Callab
 
 def secrets_redactor(settings: Settings) -> Callable[[str], str]:
     """A function that removes every secret of these settings from a text: projector tokens (after the
-    page's path), DATABASE_URL's password and secret parameters, and the bot token and its pieces."""
+    page's path), interactions' tokens, DATABASE_URL's password and secret parameters, and the bot token
+    and its pieces."""
     url = settings.database_url
     token = token_redactor(settings.discord_bot_token)
 
     def redact(text: str) -> str:
         text = _PROJECTOR_LINK.sub(_PROJECTOR_REDACTED, text)
+        if "token" in text or "/interactions/" in text or "/webhooks/" in text:
+            text = _INTERACTION_PATH.sub(_INTERACTION_REDACTED, text)
+            text = _INTERACTION_FIELD.sub(_INTERACTION_REDACTED, text)
         if url:
             text = hide_secrets(text, url)
         return token(text)

@@ -5,6 +5,7 @@ reconnect and a failing disk, and its whole log read back: one JSON object a lin
 from __future__ import annotations
 
 import json
+import re
 import resource
 from datetime import timedelta
 from pathlib import Path
@@ -146,7 +147,8 @@ def test_database_errors_are_counted(world: World) -> None:
 def test_the_log_is_json_lines_without_secrets(world: World) -> None:
     """Every line the bot wrote on stderr is one JSON object (level, logger, message, time). The token and a
     projector link, quoted back in an error by a careless proxy and logged with the traceback, appear only as
-    placeholders; neither the bot token nor the link's token is anywhere in the bot's output."""
+    placeholders; neither the bot token nor the link's token is anywhere in the bot's output, nor an
+    interaction's."""
     emu = world.emu
     session_id, opened = world.open()
     page_token = link_in(opened.content).rsplit("/", 1)[1]
@@ -175,3 +177,8 @@ def test_the_log_is_json_lines_without_secrets(world: World) -> None:
     assert page_token not in output
     assert emu.token not in output
     assert not [emu.token[i : i + 8] for i in range(len(emu.token) - 7) if emu.token[i : i + 8] in output]
+    # Interactions' tokens (nextcord's DEBUG lines name them in paths and gateway events) are replaced too.
+    said = "\n".join(r["message"] + r.get("exc_info", "") for r in records)
+    assert "/[interaction-token]" in said and '"token": "[interaction-token]"' in said
+    assert not re.search(r"/(?:interactions|webhooks)/[0-9]+/(?!\[interaction-token\])[A-Za-z0-9_.-]{20,}", said)
+    assert not re.search(r"\"token\": \"(?!\[interaction-token\])", said)

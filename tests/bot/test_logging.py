@@ -173,3 +173,18 @@ def test_python_warnings_are_log_lines(json_log: Callable[[], list[dict[str, str
         warnings.warn("something old", UserWarning, stacklevel=1)
     (record,) = json_log()
     assert record["logger"] == "py.warnings" and "something old" in record["message"]
+
+
+def test_interaction_tokens_are_redacted(logged: io.StringIO) -> None:
+    """An interaction's token (it lets its holder answer as the bot for 15 minutes), in nextcord's DEBUG lines of a
+    callback's or a follow-up's path and of a gateway event, is replaced; the ids around it stay."""
+    token = "aW50ZXJhY3Rpb246GqhODFe4E1xCpLpWW2IEjnqrs3MfaRP-gaBKui2NIQLoPFIjoBPoXOvdcSt3MlSX"
+    http = logging.getLogger("nextcord.webhook.async_")
+    http.debug("Webhook ID 15 with POST http://127.0.0.1:1/api/v10/interactions/15/%s/callback has returned 204", token)
+    http.debug("Webhook ID 16 with POST http://127.0.0.1:1/api/v10/webhooks/16/%s has returned 200", token)
+    logging.getLogger("nextcord.gateway").debug('WebSocket Event: {"d": {"id": "15", "token": "%s", "type": 2}}', token)
+    text = logged.getvalue()
+    assert token not in text and token[:20] not in text
+    assert "/interactions/15/[interaction-token]/callback" in text
+    assert "/webhooks/16/[interaction-token] has returned" in text
+    assert '"token": "[interaction-token]"' in text
