@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from botdriver import (
     INTERVAL,
+    BotProcess,
+    Db,
+    bot_env,
     current_card,
     live_card,
     next_card,
@@ -27,6 +30,7 @@ from test_e2e_projector import fetch, free_port, link_in
 from attendance_bot import messages
 from attendance_bot.checkin import FIRST_WAIT_SECONDS
 from attendance_bot.clock import utc_now
+from attendance_bot.emulator import EmulatorThread
 from attendance_bot.records import FREE_WRONG_ATTEMPTS, Outcome, SubmitResult
 
 RESULTS = ("present", "late", "wrong", "expired", "throttled", "refused")
@@ -120,6 +124,27 @@ def test_a_reconnect_is_counted(world: World) -> None:
     session_id, _ = world.open()
     code = current_card(world.emu, session_id).code
     assert world.here(world.student("afterdrop"), code).content in accepted_replies(session_id)
+
+
+def test_each_shard_reconnecting_is_counted_once(tmp_path: Path) -> None:
+    """One process running two shards: connecting the second shard is no reconnect; Discord closing one shard's
+    gateway is one (the connect event every shard also sends is not counted twice)."""
+    with EmulatorThread(shards=2) as emu:
+        for shard in range(2):
+            emu.add_guild(f"Campus on shard {shard}", shard=(shard, 2))
+        env = bot_env(emu, tmp_path / "data" / "attendance.db", SHARD_COUNT="2", WEB_PORT=str(free_port()))
+        env["DISCORD_BOT_TOKEN"] = emu.token_alias("all")
+        bot = BotProcess(emu, env).start()
+        sharded = World(emu, bot, Db(tmp_path / "data" / "attendance.db"), env)
+        try:
+            assert emu.connected_shards() == [0, 1]
+            assert value(sharded, "attendance_discord_reconnects_total") == 0
+            emu.drop_gateway(shard=1)
+            wait_until(lambda: value(sharded, "attendance_discord_reconnects_total") == 1, 20, "shard 1's reconnect")
+            wait_until(lambda: emu.connected_shards() == [0, 1], 20, "both shards connected")
+            assert value(sharded, "attendance_discord_reconnects_total") == 1
+        finally:
+            bot.stop()
 
 
 def test_database_errors_are_counted(world: World) -> None:
