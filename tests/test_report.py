@@ -113,7 +113,7 @@ def test_csv_numbers_match_the_hand_count(settings: Settings, semester: int) -> 
 def test_csv_header_line_is_exact_crlf_and_has_no_bom(settings: Settings, semester: int) -> None:
     """The first bytes are exactly the header, then CRLF (UTF-8 without BOM)."""
     data = make_report(settings, semester).csv_data
-    assert data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate,voice_minutes\r\n")
+    assert data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate,grade,voice_minutes\r\n")
     assert data.count(b"\r\n") == len(CSV_ROWS) + 1
 
 
