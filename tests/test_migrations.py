@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from attendance_bot import codes, messages, migrations
+from attendance_bot import backups, codes, messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.errors import StorageError
 from attendance_bot.migrations import CourseDefaults
@@ -329,14 +329,14 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
 
 
 class _WatchedSqlite:
-    """sqlite3 as migrations.backup uses it, except that each page step of a backup notes the mode
+    """sqlite3 as migrations.backup uses it (through backups.sqlite_copy), except that each page step of a backup notes the mode
     of the file being written (the `.bak-N.partial`) before SQLite goes on."""
 
     def __init__(self, partial: Path) -> None:
         self.partial = partial
         self.modes: list[int] = []
 
-    def connect(self, path: str) -> object:
+    def connect(self, path: str, **_: object) -> object:
         watcher = self
 
         class Connection:
@@ -358,7 +358,7 @@ class _WatchedSqlite:
 def test_the_backup_is_private_from_its_first_byte(old_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a umask that would make it 0644, the `.bak-1.partial` is 0600 at every page of the copy."""
     watched = _WatchedSqlite(Path(f"{old_copy}.bak-1.partial"))
-    monkeypatch.setattr(migrations, "sqlite3", watched)
+    monkeypatch.setattr(backups, "sqlite3", watched)  # the copy is backups.sqlite_copy's, as `manage.py backup`'s
     previous = os.umask(0o022)
     try:
         init_db(old_copy)

@@ -9,6 +9,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .backup import *  # noqa: F403
 from .checkin import *  # noqa: F403
 from .corrections import *  # noqa: F403
 from .courses import *  # noqa: F403
