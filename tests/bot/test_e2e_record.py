@@ -201,9 +201,10 @@ def test_the_grading_policy_set_in_discord_regrades_past_sessions(world: World) 
     /course edit late_points:0.5 drop_lowest:1 the same record reads 100.00 (the late session dropped),
     said with the policy; a late_points of 0.333 is refused with the range sentence and changes nothing."""
     ivan = world.student("ivan_grade")
-    admin(world, "close_attendance")  # whatever an earlier test left open
+    emu = world.emu
+    emu.invoke(emu.instructor, emu.admin_channel_id, "close_attendance")  # whatever an earlier test left open
     checked_in(world, ivan)
-    admin(world, "close_attendance")
+    emu.invoke(emu.instructor, emu.admin_channel_id, "close_attendance")
     second, _ = world.open()
     admin(world, "attendance mark", student=str(ivan.id), status="late", session=second)
 
