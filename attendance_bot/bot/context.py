@@ -10,6 +10,7 @@ from ..models import close_db
 from ..records import CourseInfo
 from ..services import Services
 from .dbworker import DatabaseWorker, paced
+from .metrics import Metrics
 from .reports import ReportWorker
 from .voicelog import VoiceLog
 
@@ -68,8 +69,9 @@ class InFlight:
 
 class BotContext:
     """The one object every cog holds: the services, the database thread, code rotation, the timetables'
-    scheduler, the /here batcher, the report worker, the voice log, and the state the bot keeps while it
-    runs (interactions in flight, the storage-failure warning's cooldown, each server's courses as last read)."""
+    scheduler, the /here batcher, the metrics, the report worker, the voice log, and the state the bot
+    keeps while it runs (interactions in flight, the storage-failure warning's cooldown, each server's
+    courses as last read)."""
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class BotContext:
         db: DatabaseWorker,
         rotator: CodeRotator,
         batcher: SubmissionBatcher,
+        metrics: Metrics | None = None,
         scheduler: Scheduler | None = None,
     ) -> None:
         self.bot = bot
@@ -85,6 +88,7 @@ class BotContext:
         self.db = db
         self.rotator = rotator
         self.batcher = batcher
+        self.metrics = metrics or Metrics()  # what /metrics serves: the cogs count check-ins in it
         self.scheduler = scheduler  # the timetables' (poked when one changes)
         self.reports = ReportWorker(services.settings)  # the bot's stop ends its process
         # Started with the rotation, stopped with it; over the servers whose voice states are here.
