@@ -90,6 +90,10 @@ class Course(BaseModel):
     voice_rule = peewee.TextField(null=True)
     # Whether the code message in the display channel shows the code (NULL: not set, shown).
     code_in_channel = peewee.BooleanField(null=True)
+    # The grading policy (0011_grading): what a late session earns (NULL: 0.8) and how many of each
+    # student's worst sessions the grade leaves out (NULL: none). Grades are read, never stored.
+    late_points = peewee.DecimalField(max_digits=3, decimal_places=2, null=True)
+    drop_lowest = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "course"

@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, unquote_plus, urlsplit
@@ -29,6 +29,10 @@ DEFAULT_WEB_BIND = "127.0.0.1"
 # The token from a file (a Docker secret, mounted at /run/secrets/NAME), as an alternative to the variable.
 TOKEN_FILE_VARIABLE = "DISCORD_BOT_TOKEN_FILE"  # noqa: S105 -- the variable's name, not a token
 MAX_TOKEN_FILE_BYTES = 4096  # a token is under 100 characters: more is the wrong file
+# The run path's log (LOG_LEVEL, LOG_FORMAT): the levels by name, and its formats (json: one object a line).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+DEFAULT_LOG_LEVEL, DEFAULT_LOG_FORMAT = "INFO", "text"
 
 _SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
 _INTEGER = re.compile(r"^-?[0-9]+$")  # plain ASCII digits: int() would also take "+15", "3_0" and "١٥"
@@ -100,6 +104,9 @@ class Settings:
     web_port: int = DEFAULT_WEB_PORT
     web_bind: str = DEFAULT_WEB_BIND
     public_url: str = f"http://127.0.0.1:{DEFAULT_WEB_PORT}"
+    # The run path's log: the lowest level written (one of LOG_LEVELS) and its format (LOG_FORMATS).
+    log_level: str = DEFAULT_LOG_LEVEL
+    log_format: str = DEFAULT_LOG_FORMAT
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -384,6 +391,8 @@ def load_settings(
         reader.problems.append(api_problem)
 
     web_port, web_bind, public_url = _web(reader)
+    log_level = _log_setting(reader, "LOG_LEVEL", LOG_LEVELS, DEFAULT_LOG_LEVEL, str.upper)
+    log_format = _log_setting(reader, "LOG_FORMAT", LOG_FORMATS, DEFAULT_LOG_FORMAT, str.lower)
 
     if reader.problems:
         raise ConfigurationError(errors=reader.problems)
@@ -411,6 +420,8 @@ def load_settings(
         web_port=web_port,
         web_bind=web_bind,
         public_url=public_url,
+        log_level=log_level,
+        log_format=log_format,
     )
 
 
@@ -574,6 +585,17 @@ def _speedup(reader: _Reader, name: str) -> bool:
     if value and not speedups.installed(module):
         reader.notice("speedup_missing", name=name, module=module, python=sys.executable)
     return value
+
+
+def _log_setting(reader: _Reader, name: str, choices: tuple[str, ...], default: str, fold: Callable[[str], str]) -> str:
+    """LOG_LEVEL or LOG_FORMAT: one word of `choices`, in any case (unset: `default`); another is a problem."""
+    typed = reader.raw(name)
+    if typed is None:
+        return default
+    if fold(typed) not in choices:
+        reader.problem("log_setting_unknown", name=name, typed=typed, choices=choices)
+        return default
+    return fold(typed)
 
 
 def _web(reader: _Reader) -> tuple[int, str, str]:

@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # A developer's .env values must not reach the bench's bots: each sets its own.
@@ -52,3 +55,12 @@ def all_recorded(row: dict[str, str], count: str) -> None:
     assert row["answered"] == row["sent"] == row["ok"] == count and row["lost"] == "0", row
     if row["bot"] != "bare" and not row["bot"].startswith("bare+"):
         assert row["duplicates"] == "0", row
+
+
+def postgres_or_skip(request: pytest.FixtureRequest) -> Any:
+    """The throwaway server of tests/conftest.py's `postgres` fixture (skipped with its reason where
+    PostgreSQL is missing)."""
+    try:
+        return request.getfixturevalue("postgres")
+    except pytest.FixtureLookupError:
+        pytest.skip("the `postgres` fixture (tests/conftest.py) is not there")

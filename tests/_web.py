@@ -9,6 +9,8 @@ from concurrent.futures import Future
 from typing import Any
 from urllib.parse import urlsplit
 
+from prometheus_client import CollectorRegistry
+
 from attendance_bot.bot.dbworker import DatabaseWorker
 from attendance_bot.services import Services
 from attendance_bot.web.app import WebServer
@@ -16,10 +18,11 @@ from attendance_bot.web.app import WebServer
 
 class WebThread:
     """`with WebThread(services) as web:` serves the page on 127.0.0.1, a free port; `web.base` is its
-    address. `health` is what /healthz is told (database up, Discord up)."""
+    address. `health` is what /healthz is told (database up, Discord up); /metrics serves `registry`."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, registry: CollectorRegistry | None = None) -> None:
         self.services = services
+        self.registry = registry
         self.health: tuple[bool, bool] = (True, True)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="web-test", daemon=True)
@@ -45,7 +48,9 @@ class WebThread:
 
     async def _start(self) -> None:
         self.db = DatabaseWorker()
-        self.server = WebServer(self.services, self.db.run, self._health, bind="127.0.0.1", port=0)
+        self.server = WebServer(
+            self.services, self.db.run, self._health, bind="127.0.0.1", port=0, registry=self.registry
+        )
         assert await self.server.start()
 
     def go_down(self) -> int:

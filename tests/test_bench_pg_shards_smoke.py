@@ -6,19 +6,15 @@ import subprocess
 from typing import Any
 
 import pytest
-from _bench import all_recorded, extras, run_bench, table
+from _bench import all_recorded, extras, postgres_or_skip, run_bench, table
 
 SHARDS_ROW = "40 in 20 courses, 2 shards"
 
 
 @pytest.fixture(scope="module")
 def postgres_server(request: pytest.FixtureRequest) -> Any:
-    """The throwaway server of tests/conftest.py's `postgres` fixture (skipped with its reason where
-    PostgreSQL is missing)."""
-    try:
-        return request.getfixturevalue("postgres")
-    except pytest.FixtureLookupError:
-        pytest.skip("the `postgres` fixture (tests/conftest.py) is not there")
+    """The tests' throwaway PostgreSQL server (skipped with its reason where it is missing)."""
+    return postgres_or_skip(request)
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,9 @@ def problems_for(env: dict[str, str], tmp_path: Path) -> list[str]:
         ("PUBLIC_URL", "ftp://x.edu", ["http:// or https://", "'ftp://x.edu'"]),
         ("PUBLIC_URL", "https://user@x.edu", ["without user", "'https://user@x.edu'"]),
         ("PUBLIC_URL", "https://x.edu/#top", ["fragment"]),
+        ("LOG_LEVEL", "verbose", ["one of DEBUG, INFO, WARNING, ERROR, CRITICAL", "'verbose'", "LOG_LEVEL=INFO"]),
+        ("LOG_LEVEL", "20", ["one of DEBUG", "'20'"]),
+        ("LOG_FORMAT", "xml", ["one of text, json", "'xml'", "LOG_FORMAT=json"]),
     ],
 )
 def test_each_bad_variable_gets_its_own_message(name: str, value: str | None, says: list[str], tmp_path: Path) -> None:
@@ -420,6 +423,14 @@ def test_a_url_in_database_path_points_to_database_url(scheme: str) -> None:
         load_settings(None, environ={"DATABASE_PATH": f"{scheme}data/attendance.db"}, require_discord=False)
     (problem,) = caught.value.problems
     assert problem.startswith("DATABASE_PATH is a file's path, not a URL") and "DATABASE_URL" in problem
+
+
+def test_the_log_is_info_as_text_unless_set_in_any_case(tmp_path: Path) -> None:
+    """LOG_LEVEL defaults to INFO and LOG_FORMAT to text; either is taken in any case."""
+    settings = load_settings(None, environ=VALID, base_dir=tmp_path)
+    assert (settings.log_level, settings.log_format) == ("INFO", "text")
+    chosen = load_settings(None, environ={**VALID, "LOG_LEVEL": " debug", "LOG_FORMAT": "JSON"}, base_dir=tmp_path)
+    assert (chosen.log_level, chosen.log_format) == ("DEBUG", "json")
 
 
 def test_the_projector_page_defaults_to_this_machine(tmp_path: Path) -> None:

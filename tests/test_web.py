@@ -1,5 +1,5 @@
 """The projector page's server over HTTP: the page and its feed behind a live link only, the same 404 for
-every other token, the security headers, the feed's codes never ahead of their window, /healthz."""
+every other token, the security headers, the feed's codes never ahead of their window, /healthz, /metrics."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ from typing import Any
 import aiohttp
 import pytest
 from _web import WebThread
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
 
-from attendance_bot import codes, messages
+from attendance_bot import __version__, codes, messages
+from attendance_bot.bot.metrics import Metrics
 from attendance_bot.errors import StorageError
 from attendance_bot.models import Session
-from attendance_bot.records import ProjectorLinkInfo, ProjectorView
+from attendance_bot.records import Outcome, ProjectorLinkInfo, ProjectorView, SubmitResult
 from attendance_bot.services import Services
 from attendance_bot.settings import Settings
 from attendance_bot.web import app as web_app
@@ -121,14 +124,15 @@ def test_the_page_loads_nothing_from_elsewhere_and_runs_only_its_own_script(
     assert get(web, web.page(link.url))[1]["Content-Security-Policy"] != csp  # a nonce per response
 
 
-@pytest.mark.parametrize("what", ["page", "feed", "404", "healthz"])
+@pytest.mark.parametrize("what", ["page", "feed", "404", "healthz", "metrics"])
 def test_every_response_carries_the_security_headers(web: WebThread, link: ProjectorLinkInfo, what: str) -> None:
-    """no-store, no referrer, nosniff and no framing on the page, its feed, a 404 and /healthz."""
+    """no-store, no referrer, nosniff and no framing on the page, its feed, a 404, /healthz and /metrics."""
     url = {
         "page": web.page(link.url),
         "feed": web.page(link.url) + "/events",
         "404": web.base + "/p/nothing-here",
         "healthz": web.base + "/healthz",
+        "metrics": web.base + "/metrics",
     }[what]
 
     async def headers() -> dict[str, str]:
@@ -251,6 +255,31 @@ def test_healthz_says_ok_or_what_is_down(web: WebThread, health: tuple[bool, boo
     found = get(web, web.base + "/healthz")
     assert (found[0], found[2]) == (status, body + "\n")
     assert body == messages.health_text(*health)
+
+
+def test_metrics_are_the_bots_registry_in_prometheus_text_format(services: Services) -> None:
+    """/metrics: what the bot counted, written by prometheus-client, read back by its parser as Prometheus reads it."""
+    metrics = Metrics()
+    metrics.checked_in(SubmitResult(Outcome.RECORDED, "S", status="late"))
+    metrics.refused(2)
+    metrics.open_sessions.set(3)
+    with WebThread(services, metrics.registry) as web:
+        status, headers, body = get(web, web.base + "/metrics")
+    assert status == 200
+    assert headers["Content-Type"] == CONTENT_TYPE_LATEST
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+    counted = {labels[0][1]: v for (name, labels), v in samples.items() if name == "attendance_checkins_total"}
+    assert counted == {"present": 0, "late": 1, "wrong": 0, "expired": 0, "throttled": 0, "refused": 2}
+    assert samples[("attendance_open_sessions", ())] == 3
+    for name in ("attendance_database_errors_total", "attendance_discord_reconnects_total"):
+        assert samples[(name, ())] == 0
+    for name in ("attendance_reply_seconds_count", "attendance_code_edit_lag_seconds_count"):
+        assert samples[(name, ())] == 0
+    assert samples[("attendance_bot_info", (("version", __version__),))] == 1
 
 
 def test_a_port_in_use_is_one_warning_and_no_server(services: Services, caplog: pytest.LogCaptureFixture) -> None:

@@ -35,6 +35,8 @@ from .cogs.checkin import CheckInCog
 from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .error_handler import answer_error
+from .logs import configure_logging
+from .metrics import Metrics
 from .rotation import CodeRotator
 
 log = logging.getLogger(__name__)
@@ -91,12 +93,13 @@ class AttendanceBot(commands.Bot):
         use_major_buckets(self.http)
         self.settings = settings
         self.out = out
-        self.db = DatabaseWorker()
+        self.metrics = Metrics()  # served at /metrics by the projector page's server
+        self.db = DatabaseWorker(self.metrics.database_errors.inc)
         self.services = Services(settings, clock)
         looks_after = functools.partial(runs_server, shard_count=settings.shard_count, shard_ids=settings.shard_ids)
-        self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after)
-        self.batcher = SubmissionBatcher(self.services.attendance, self.db)
-        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher)
+        self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after, self.metrics)
+        self.batcher = SubmissionBatcher(self.services.attendance, self.db, failed=self.metrics.database_errors.inc)
+        self.context = BotContext(self, self.services, self.db, self.rotator, self.batcher, self.metrics)
         self.feature_cogs = build_cogs(self.context)
         self.check_in = next(cog for cog in self.feature_cogs if isinstance(cog, CheckInCog))
         self._announced = False
@@ -106,6 +109,7 @@ class AttendanceBot(commands.Bot):
         # Which gateway connections are up (None: the one of an unsharded bot; else shard ids), from
         # nextcord's connect, resumed and disconnect events: its websocket object does not say.
         self._gateways_up: set[int | None] = set()
+        self._gateways_seen: set[int | None] = set()  # up at least once: coming up again is a reconnect
         for event, handler in (
             ("on_connect", self._gateway_up),
             ("on_resumed", self._gateway_up),
@@ -116,14 +120,23 @@ class AttendanceBot(commands.Bot):
         ):
             self.add_listener(handler, event)
 
+    def _came_up(self, gateway: int | None) -> None:
+        if gateway in self._gateways_seen:
+            self.metrics.discord_reconnects.inc()
+        self._gateways_seen.add(gateway)
+        self._gateways_up.add(gateway)
+
     async def _gateway_up(self) -> None:
-        self._gateways_up.add(None)
+        if self.settings.shard_count is None:
+            self._came_up(None)
+        else:  # each shard's connect comes as this event too: the shards' own events count them
+            self._gateways_up.add(None)
 
     async def _gateway_down(self) -> None:
         self._gateways_up.discard(None)
 
     async def _shard_up(self, shard_id: int) -> None:
-        self._gateways_up.add(shard_id)
+        self._came_up(shard_id)
 
     async def _shard_down(self, shard_id: int) -> None:
         self._gateways_up.discard(shard_id)
@@ -134,7 +147,14 @@ class AttendanceBot(commands.Bot):
         if not self.settings.web_port:
             return
         settings = self.settings
-        web = WebServer(self.services, self.db.run, self.health, bind=settings.web_bind, port=settings.web_port)
+        web = WebServer(
+            self.services,
+            self.db.run,
+            self.health,
+            bind=settings.web_bind,
+            port=settings.web_port,
+            registry=self.metrics.registry,
+        )
         if await web.start():
             self.web = web
 
@@ -204,6 +224,11 @@ class AttendanceBot(commands.Bot):
             self.say("Bot is ready!")
         self.rotator.start()
         self.context.voice_log.start()
+
+    async def on_error(self, event_method: str, *args: object, **kwargs: object) -> None:
+        """An exception an event handler let through: logged with its traceback (nextcord's own default
+        prints it to stderr, past the log's format and the filter that keeps the secrets out)."""
+        log.exception("Unhandled exception in %s", event_method)
 
     async def on_application_command_error(self, interaction: nextcord.Interaction, exception: Exception) -> None:
         """Route command errors to the cogs' one error handler (error_handler.answer_error).
@@ -408,73 +433,6 @@ def _unreachable_reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-# A piece of the token this long or longer is removed from the log wherever it appears.
-MIN_TOKEN_FRAGMENT = 4
-_REDACTED = "[token]"
-
-
-def token_redactor(token: str, min_fragment: int = MIN_TOKEN_FRAGMENT) -> Callable[[str], str]:
-    """A function that removes from a text the token and every piece of it of `min_fragment` or more
-    characters (a prefix such as nextcord's 'Bot MTIz.fak…', a part between dots, a tail)."""
-    if not token:
-        return lambda text: text
-    if len(token) < min_fragment:
-        return lambda text: text.replace(token, _REDACTED)
-    starts = {token[i : i + min_fragment] for i in range(len(token) - min_fragment + 1)}
-
-    def redact(text: str) -> str:
-        pieces: list[str] = []
-        kept = i = 0
-        limit = len(text) - min_fragment
-        while i <= limit:
-            if text[i : i + min_fragment] not in starts:
-                i += 1
-                continue
-            end = i + min_fragment
-            while end < len(text) and text[i : end + 1] in token:
-                end += 1
-            pieces += [text[kept:i], _REDACTED]
-            kept = i = end
-        if not pieces:
-            return text
-        pieces.append(text[kept:])
-        return "".join(pieces)
-
-    return redact
-
-
-class _RedactingFormatter(logging.Formatter):
-    """Formats the whole record (message, traceback, stack) and then removes anything of the token."""
-
-    def __init__(self, fmt: str, token: str) -> None:
-        super().__init__(fmt)
-        self._redact = token_redactor(token)
-
-    def format(self, record: logging.LogRecord) -> str:
-        return self._redact(super().format(record))
-
-
-def _not_voice_noise(record: logging.LogRecord) -> bool:
-    """nextcord warns at every start that voice needs PyNaCl: this bot never uses voice."""
-    return not (record.name.startswith("nextcord") and str(record.msg).startswith("PyNaCl is not installed"))
-
-
-def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
-    """Logging for the `run` path only: timestamps, levels, nothing of the token, no voice noise."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.discord_bot_token)
-    )
-    handler.addFilter(_not_voice_noise)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    logging.getLogger("nextcord").setLevel(logging.WARNING)
-    # The migration runner logs each step it runs, including the ones that create a new database:
-    # migrations.upgrade's own lines say what an upgrade did.
-    logging.getLogger("peewee").setLevel(logging.WARNING)
-
-
 def run(settings: Settings, *, out: IO[str] | None = None) -> int:
     """`manage.py run`: configure logging and serve until stopped; 0 on a clean stop."""
     out = out or sys.stdout
@@ -483,7 +441,10 @@ def run(settings: Settings, *, out: IO[str] | None = None) -> int:
     try:
         asyncio.run(serve(settings, out=out))
     except StartupError as exc:
-        sys.stderr.write(f"Error: {exc}\n")
+        if settings.log_format == "json":  # stderr holds one JSON object a line: this one too
+            log.critical("Error: %s", exc)
+        else:
+            sys.stderr.write(f"Error: {exc}\n")
         return 1
     except KeyboardInterrupt:  # before the signal handlers are in place (opening the database)
         out.write(messages.stopped_during_startup() + "\n")

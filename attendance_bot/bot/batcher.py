@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 from ..attendance import AttendanceService
 from ..records import Submission, SubmitResult
@@ -41,10 +42,17 @@ class SubmissionBatcher:
     instructor's open or close) instead of looping, so a stream of submissions cannot starve them.
     """
 
-    def __init__(self, service: AttendanceService, db: DatabaseWorker, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        service: AttendanceService,
+        db: DatabaseWorker,
+        max_batch: int = MAX_BATCH,
+        failed: Callable[[], object] = lambda: None,
+    ) -> None:
         self._service = service
         self._db = db
         self._max_batch = max_batch
+        self._failed = failed  # called (on the database thread) for each batch whose commit failed
         self._lock = threading.Lock()
         self._pending: list[_Item] = []
         self._in_flight: list[_Item] = []
@@ -98,6 +106,7 @@ class SubmissionBatcher:
             outcome: list[SubmitResult] | Exception = self._service.submit_many([item for item, _ in batch])
         except Exception as exc:  # StorageError or worse: nobody in this batch is acknowledged
             log.error("A batch of %d submissions could not be recorded: %s", len(batch), exc)
+            self._failed()
             outcome = exc
         with self._lock:
             self._in_flight = []

@@ -10,6 +10,7 @@ from ..models import close_db
 from ..records import CourseInfo
 from ..services import Services
 from .dbworker import DatabaseWorker, paced
+from .metrics import Metrics
 from .reports import ReportWorker
 from .voicelog import VoiceLog
 
@@ -67,8 +68,8 @@ class InFlight:
 
 class BotContext:
     """The one object every cog holds: the services, the database thread, code rotation, the /here
-    batcher, the report worker, the voice log, and the state the bot keeps while it runs (interactions in flight,
-    the storage-failure warning's cooldown, each server's courses as last read)."""
+    batcher, the metrics, the report worker, the voice log, and the state the bot keeps while it runs
+    (interactions in flight, the storage-failure warning's cooldown, each server's courses as last read)."""
 
     def __init__(
         self,
@@ -77,12 +78,14 @@ class BotContext:
         db: DatabaseWorker,
         rotator: CodeRotator,
         batcher: SubmissionBatcher,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.services = services
         self.db = db
         self.rotator = rotator
         self.batcher = batcher
+        self.metrics = metrics or Metrics()  # what /metrics serves: the cogs count check-ins in it
         self.reports = ReportWorker(services.settings)  # the bot's stop ends its process
         # Started with the rotation, stopped with it; over the servers whose voice states are here.
         self.voice_log = VoiceLog(services.voice, db, lambda: [g.id for g in bot.guilds if not g.unavailable])

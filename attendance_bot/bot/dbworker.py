@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import peewee
 
+from ..errors import StorageError
 from ..models import close_db
 from ..storage import drop_broken_connection
 
@@ -75,20 +76,23 @@ class DatabaseWorker:
 
     A single writer is what SQLite allows anyway; keeping it off the event loop means a slow
     commit never stalls the gateway heartbeat or other interactions. Jobs run in the order they
-    were submitted.
+    were submitted. `failed` is called (on the database thread) for each job that ends with a database
+    error: the bot counts them (attendance_database_errors_total).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, failed: Callable[[], object] = lambda: None) -> None:
         self._executor = _OneThread("attendance-db")
         self._shut = False
+        self._failed = failed
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(_guarded, func, *args, **kwargs))
+        job = functools.partial(_guarded, self._failed, func, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, job)
 
     def start(self, func: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
         """Queue func behind every job already queued, without waiting for it (it reports back by itself)."""
-        self._executor.submit(_guarded, func, *args, **kwargs)
+        self._executor.submit(_guarded, self._failed, func, *args, **kwargs)
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Close the connection on its own thread and stop the thread (a second call does nothing).
@@ -106,14 +110,19 @@ class DatabaseWorker:
         return finished
 
 
-def _guarded(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+def _guarded(failed: Callable[[], object], func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run one job on the database thread; a database error that escaped it (a read, which no
     storage.failure() handled) lets go of the thread's connection when PostgreSQL's server may have
-    restarted under it, so the next job reconnects instead of failing on a dead connection for ever."""
+    restarted under it, so the next job reconnects instead of failing on a dead connection for ever.
+    Either kind of failure, that one or storage's StorageError, is reported to `failed`."""
     try:
         return func(*args, **kwargs)
     except peewee.PeeweeException:
+        failed()
         drop_broken_connection()
+        raise
+    except StorageError:
+        failed()
         raise
 
 

@@ -16,6 +16,7 @@ from ..attendance import AttendanceService
 from ..records import SessionInfo
 from .checkin_form import button_row
 from .dbworker import DatabaseWorker, cancel_and_wait
+from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,14 @@ class CodeRotator:
         db: DatabaseWorker,
         clock: Callable[[], datetime],
         looks_after: Callable[[int | None], bool] = lambda guild_id: True,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
         self._service = service
         self._db = db
         self._clock = clock
         self._looks_after = looks_after
+        self._metrics = metrics or Metrics()  # the open sessions, and how late each window's edit lands
         self._wake = asyncio.Event()
         self._shown: dict[str, _Shown] = {}
         self._failures: dict[str, int] = {}
@@ -153,6 +156,7 @@ class CodeRotator:
         now = self._clock()
         live = await self._db.run(self._service.live_codes, now)
         live = [entry for entry in live if self._looks_after(entry[0].guild_id)]
+        self._metrics.open_sessions.set(len(live))
         open_ids = {session.session_id for session, _, _ in live}
         gone = [shown for sid, shown in self._shown.items() if sid not in open_ids and sid not in self._updating]
         if gone:
@@ -202,6 +206,8 @@ class CodeRotator:
             shown = await self._replace(session, shown, current, count)
         elif shown.window != current.window:
             shown = await self._edit(session, shown, current, count)
+            started = current.changes_at - timedelta(seconds=session.interval)
+            self._metrics.code_edit_lag.observe(max((self._clock() - started).total_seconds(), 0.0))
         shown.window = current.window
         self._shown[sid] = shown
         if current.changes_at <= self._clock():

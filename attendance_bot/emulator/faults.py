@@ -26,6 +26,7 @@ class Fault:
     ratio: float | None
     deadline: float | None
     global_limit: bool = False
+    echo_request: bool = False
     hits: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -62,12 +63,16 @@ class Faults:
         until: float | None = None,
         global_limit: bool = False,
         seed: int | None = None,
+        echo_request: bool = False,
     ) -> Fault:
         """Add a rule.
 
         ``path_regex`` is searched in the path after ``/api/v10`` (e.g. ``r"/interactions/.*/callback"``).
         ``status`` None means "only add ``delay``". ``times`` limits the number of hits, ``ratio`` makes
         it probabilistic, ``until`` expires it after that many seconds. 429s carry ``retry_after``.
+        ``echo_request`` quotes the request (its Authorization header and body) in a 4xx error's message
+        (other than 403, 404 and 429), as a careless proxy's error page might: the bot's log must not
+        show the secrets in it.
         """
         rule = Fault(
             pattern=re.compile(path_regex),
@@ -79,6 +84,7 @@ class Faults:
             ratio=ratio,
             deadline=time.monotonic() + until if until is not None else None,
             global_limit=global_limit,
+            echo_request=echo_request,
         )
         if seed is not None:
             rule._rng.seed(seed)

@@ -228,7 +228,7 @@ class RestApi:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status:
-                resp = self._fault_response(request, fault)
+                resp = self._fault_response(request, fault, await request.text() if fault.echo_request else "")
                 self._log(method, sub, resp.status, alias)
                 return resp
         if not (sub.startswith("/interactions/") or sub.startswith("/webhooks/") or sub == "/gateway"):
@@ -296,7 +296,7 @@ class RestApi:
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         return json_response(body, 429, hdrs)
 
-    def _fault_response(self, request: web.Request, fault: Fault) -> web.Response:
+    def _fault_response(self, request: web.Request, fault: Fault, body: str = "") -> web.Response:
         status = int(fault.status or 500)
         if status == 429:
             headers = self.limiter.fault_headers(self._route(request)[0], fault.retry_after)
@@ -309,6 +309,9 @@ class RestApi:
             return error(403, 50013, "Missing Permissions")
         if status == 404:
             return error(404, 0, "404: Not Found")
+        if fault.echo_request:
+            quoted = request.headers.get("Authorization", "")
+            return error(status, 0, f"{status}: Injected fault (request sent Authorization: {quoted}; body: {body})")
         return error(status, 0, f"{status}: Injected fault")
 
     # -- misc -------------------------------------------------------------------------------

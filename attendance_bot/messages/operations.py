@@ -82,3 +82,10 @@ def postgres_database_ok(shown: str, state: str) -> str:
 
 def postgres_empty_schema() -> str:
     return f"none yet: the tables are made when the bot starts, or by `{MANAGE} migrate`"
+
+
+# -- the log (LOG_LEVEL, LOG_FORMAT; bot/logs.py) ------------------------------------------------
+
+
+def log_setting_unknown(name: str, typed: str, choices: tuple[str, ...]) -> str:
+    return f"{name} must be one of {', '.join(choices)} (in any case), not {typed!r}: for example {name}={choices[1]}"

@@ -29,7 +29,18 @@ from ..records import CourseInfo
 from ..services import Services
 from ..settings import Settings, load_settings
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+# The folder that holds the package: a checkout's own folder, or site-packages once installed.
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent
+
+
+def project_dir(package_parent: Path = _PACKAGE_PARENT) -> Path:
+    """The folder whose `.env`, data/ and relative paths the shell means: a checkout's own folder (manage.py
+    beside the package), whatever the current folder; for the installed `attendance-bot` command (the
+    package in site-packages, no manage.py beside it) the current folder, never site-packages."""
+    return package_parent if (package_parent / "manage.py").is_file() else Path.cwd()
+
+
+PROJECT_DIR = project_dir()
 ENV_HELP = "read settings from PATH (which must exist) instead of ./.env; the environment overrides it"
 
 

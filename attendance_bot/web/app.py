@@ -1,4 +1,5 @@
-"""The web adapter (aiohttp): a session's projector page behind its link, the page's live feed, and /healthz."""
+"""The web adapter (aiohttp): a session's projector page behind its link, the page's live feed, /healthz,
+and /metrics (the bot's Prometheus metrics, written by prometheus-client)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from .. import messages
 from ..projector import PAGE_PATH
@@ -94,13 +96,23 @@ def _event(update: Update, clock: Callable[[], datetime]) -> bytes:
 class WebServer:
     """The page's HTTP server inside the bot process, on the bot's event loop.
 
-    Built over the bot's services (reached through `run`, the database thread) and a health
-    check; `start()` listens on `bind`:`port` (port 0: any free one, for tests; the bot does not
-    start it when WEB_PORT is 0).
+    Built over the bot's services (reached through `run`, the database thread), a health check
+    and the registry of the bot's metrics; `start()` listens on `bind`:`port` (port 0: any free one,
+    for tests; the bot does not start it when WEB_PORT is 0).
     """
 
-    def __init__(self, services: Services, run: Runner, health: Health, *, bind: str, port: int) -> None:
+    def __init__(
+        self,
+        services: Services,
+        run: Runner,
+        health: Health,
+        *,
+        bind: str,
+        port: int,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         self.services = services
+        self.registry = registry or CollectorRegistry()
         self.projector = services.projector
         self._run = run
         self._health = health
@@ -115,6 +127,7 @@ class WebServer:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._not_found])
         app.router.add_get("/healthz", self._healthz, allow_head=True)
+        app.router.add_get("/metrics", self._metrics, allow_head=True)
         app.router.add_get(PAGE_PATH + "{token}", self._page)
         app.router.add_get(PAGE_PATH + "{token}/events", self._events)
         app.on_response_prepare.append(_headers)
@@ -238,3 +251,7 @@ class WebServer:
         database_up, discord_up = await self._health()
         up = database_up and discord_up
         return web.Response(status=200 if up else 503, text=messages.health_text(database_up, discord_up) + "\n")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        """The bot's metrics in Prometheus' text format (prometheus-client writes it; reading them is quick)."""
+        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -64,10 +64,13 @@ class CheckInCog(FeatureCog):
         message's button, else for the channel's sessions), the reply private, deferred only if slow."""
         user = interaction.user
         assert user is not None
+        metrics = self.ctx.metrics
         if interaction.guild_id is None:
             await interaction.response.send_message(messages.not_in_a_server_reply(), ephemeral=True)
+            metrics.refused()
             return
         loop = asyncio.get_running_loop()
+        taken = loop.time()
         pending = self.ctx.batcher.enqueue(
             Submission(
                 user.id,
@@ -89,9 +92,12 @@ class CheckInCog(FeatureCog):
 
         timer = loop.call_later(DEFER_AFTER_SECONDS, defer_if_slow)
         try:
-            reply = messages.submit_reply(await pending)
+            result = await pending
+            reply = messages.submit_reply(result)
+            metrics.checked_in(result)
         except (AttendanceError, NotRecorded, Unconfirmed) as exc:  # answered here: the reply may be deferred
             reply = await reply_for(self.ctx, exc, "here", interaction)
+            metrics.refused()
         finally:
             timer.cancel()
         if deferring is not None:
@@ -99,3 +105,4 @@ class CheckInCog(FeatureCog):
             await interaction.followup.send(reply, ephemeral=True)
         else:
             await interaction.response.send_message(reply, ephemeral=True)
+        metrics.reply_seconds.observe(loop.time() - taken)
