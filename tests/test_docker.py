@@ -225,8 +225,8 @@ class Stack:
         return self.docker.run("inspect", "--format", "{{.State.Health.Status}}", self.bot_container()).stdout.strip()
 
     def export(self) -> list[dict[str, str]]:
-        """`manage.py export` inside the bot's container: the CSV's rows, as the operator reads them."""
-        out = self.compose("exec", "-T", "bot", "python", "/app/manage.py", "export").stdout
+        """`attendance-bot export` inside the bot's container: the CSV's rows, as the operator reads them."""
+        out = self.compose("exec", "-T", "bot", "attendance-bot", "export").stdout
         return list(csv.DictReader(io.StringIO(out)))
 
 
