@@ -106,6 +106,7 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
             "0006_projector",
             "0007_code_in_channel",
             "0008_voice",
+            "0010_notices",
         ]
         done = [str(notice) for notice in migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))]
         assert done[0] == messages.backup_made(Path(f"{old_copy}.bak-1"))
@@ -118,8 +119,9 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
             messages.migration_step_done("0006_projector"),
             messages.migration_step_done("0007_code_in_channel"),
             messages.migration_step_done("0008_voice"),
+            messages.migration_step_done("0010_notices"),
         ]
-        assert migrations.schema_version() == migrations.latest() == 8
+        assert migrations.schema_version() == migrations.latest() == 10
         assert migrations.upgrade(old_copy) == []
     finally:
         close_db()
@@ -244,6 +246,7 @@ def test_the_migration_runner_is_peewees(old_copy: Path) -> None:
         "0006_projector",
         "0007_code_in_channel",
         "0008_voice",
+        "0010_notices",
     ]
 
 
@@ -314,12 +317,13 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
         done = [str(notice) for notice in migrations.upgrade(copy)]
     finally:
         close_db()
-    assert done[-5:] == [
+    assert done[-6:] == [
         messages.migration_step_done("0005_claims"),
         f"  {len(before)} registration kept as confirmed (the release that made them accepted them)",
         messages.migration_step_done("0006_projector"),
         messages.migration_step_done("0007_code_in_channel"),
         messages.migration_step_done("0008_voice"),
+        messages.migration_step_done("0010_notices"),
     ]
     assert table_rows(copy, "student") == [(*row, 1) for row in before]
 

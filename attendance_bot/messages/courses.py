@@ -78,9 +78,13 @@ def course_setting_out_of_range(key: str, value: object, low: int, high: int, un
         "code_length": "The code length",
         "grace_seconds": "The grace",
         "late_after": "Late after",
+        "warn_below": "The warning line",
+        "warn_after": "Warn after",
     }[key]
     if key == "late_after":
         return f"{label} must be from {low} (never late) to {high} {unit}, not {shown(str(value))}."
+    if key == "warn_below":
+        return f"{label} must be from {low} (no warnings) to {high} {unit}, not {shown(str(value))}."
     return f"{label} must be from {low} to {high} {unit}, not {shown(str(value))}."
 
 
