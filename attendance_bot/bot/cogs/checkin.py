@@ -89,7 +89,10 @@ class CheckInCog(FeatureCog):
 
         timer = loop.call_later(DEFER_AFTER_SECONDS, defer_if_slow)
         try:
-            reply = messages.submit_reply(await pending)
+            result = await pending
+            reply = messages.submit_reply(result)
+            if result.notices:  # the notes that waited for the student, shown once
+                reply = messages.with_notes(reply, [messages.error_text(note) for note in result.notices])
         except (AttendanceError, NotRecorded, Unconfirmed) as exc:  # answered here: the reply may be deferred
             reply = await reply_for(self.ctx, exc, "here", interaction)
         finally:
