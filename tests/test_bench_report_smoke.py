@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _bench import run_bench
 
 
 def test_report_bench_prints_the_machine_and_its_timings() -> None:
     """`python -m attendance_bot.bench report` on 12 students x 3 sessions: exit 0, the machine, one figure line."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    env.pop("DATABASE_PATH", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "attendance_bot.bench",
-            "report",
-            "--students",
-            "12",
-            "--sessions",
-            "3",
-            "--repeat",
-            "1",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_bench("report", "--students", "12", "--sessions", "3", "--repeat", "1", quick=False, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert lines[0].startswith("Machine: ")
@@ -46,12 +22,5 @@ def test_report_bench_prints_the_machine_and_its_timings() -> None:
 
 def test_report_bench_has_help() -> None:
     """`python -m attendance_bot.bench report --help` explains its options."""
-    done = subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "report", "--help"],
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_bench("report", "--help", quick=False, timeout=60)
     assert done.returncode == 0 and "--students" in done.stdout and "--sessions" in done.stdout

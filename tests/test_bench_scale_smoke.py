@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _bench import all_recorded, postgres_or_skip, run_bench, table
 
 from attendance_bot import speedups
 
@@ -18,52 +19,13 @@ REPO = Path(__file__).resolve().parent.parent
 SHARDS_ROW = "40 in 20 courses, 2 shards"
 
 
-def _bench(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "DATABASE_URL", "GUILD_ID"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
-def _table(stdout: str) -> list[dict[str, str]]:
-    lines = [line for line in stdout.splitlines() if line.startswith("|")]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True)) for line in lines[2:]]
-
-
-def _extras(stdout: str, prefix: str) -> dict[str, str]:
-    return {
-        key: value
-        for key, _, value in (
-            line.removeprefix(prefix).partition(": ") for line in stdout.splitlines() if line.startswith(prefix)
-        )
-    }
-
-
-def _all_recorded(row: dict[str, str], count: str) -> None:
-    assert row["answered"] == row["sent"] == row["ok"] == count and row["lost"] == "0", row
-    if row["bot"] != "bare" and not row["bot"].startswith("bare+"):
-        assert row["duplicates"] == "0", row
-
-
 # -- PostgreSQL ----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def postgres_server(request: pytest.FixtureRequest) -> Any:
-    """The throwaway server of tests/conftest.py's `postgres` fixture (skipped with its reason where
-    PostgreSQL is missing)."""
-    try:
-        return request.getfixturevalue("postgres")
-    except pytest.FixtureLookupError:
-        pytest.skip("the `postgres` fixture (tests/conftest.py) is not there")
+    """The tests' throwaway PostgreSQL server (skipped with its reason where it is missing)."""
+    return postgres_or_skip(request)
 
 
 def _bench_databases(server: Any) -> list[str]:
@@ -76,20 +38,20 @@ def _bench_databases(server: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def postgres_run(postgres_server: Any) -> subprocess.CompletedProcess[str]:
     """`--quick --scenarios 50 --postgres URL`: ours, ours-pg and bare, 50 at once."""
-    return _bench("--scenarios", "50", "--postgres", postgres_server.url("postgres"))
+    return run_bench("--scenarios", "50", "--postgres", postgres_server.url("postgres"))
 
 
 def test_postgres_row_beside_sqlite_and_bare(postgres_run: subprocess.CompletedProcess[str]) -> None:
     """--postgres adds ours-pg to the default bots; every student answered, accepted and stored once on each."""
     assert postgres_run.returncode == 0, postgres_run.stderr[-3000:]
-    rows = _table(postgres_run.stdout)
+    rows = table(postgres_run.stdout)
     assert [(r["scenario"], r["bot"]) for r in rows] == [
         ("50 at once", "ours"),
         ("50 at once", "ours-pg"),
         ("50 at once", "bare"),
     ]
     for row in rows:
-        _all_recorded(row, "50")
+        all_recorded(row, "50")
     for row in rows[:2]:
         assert row["throughput ours/bare"] not in ("", "-") and row["p99 ours/bare"] not in ("", "-"), row
     assert postgres_run.stderr.startswith("PostgreSQL "), postgres_run.stderr[:300]  # the server's version, first
@@ -104,49 +66,7 @@ def test_postgres_databases_are_dropped_after_the_run(
     assert _bench_databases(postgres_server) == []
 
 
-@pytest.fixture(scope="module")
-def postgres_shards_run(postgres_server: Any) -> subprocess.CompletedProcess[str]:
-    """`--quick --scenarios shards:40 --bots ours-pg --postgres URL`: two shard processes on one PostgreSQL database."""
-    return _bench("--scenarios", "shards:40", "--bots", "ours-pg", "--postgres", postgres_server.url("postgres"))
-
-
-def test_shards_share_one_postgres_database(postgres_shards_run: subprocess.CompletedProcess[str]) -> None:
-    """Both shard processes answer their servers' students; every one stored once in the shared database."""
-    assert postgres_shards_run.returncode == 0, postgres_shards_run.stderr[-3000:]
-    rows = _table(postgres_shards_run.stdout)
-    assert [(r["scenario"], r["bot"]) for r in rows] == [(SHARDS_ROW, "ours-pg")]
-    _all_recorded(rows[0], "40")
-    extras = _extras(postgres_shards_run.stdout, f"{SHARDS_ROW} (ours-pg): ")
-    assert extras["shards"] == (
-        "shard 0 (process 1): 5 servers, 20 students; shard 1 (process 2): 5 servers, 20 students"
-    ), extras
-
-
 # -- shards on SQLite --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shards_run() -> subprocess.CompletedProcess[str]:
-    """`--quick --scenarios shards:40`: 20 courses in 10 servers over 2 shards, one bot process per shard."""
-    return _bench("--scenarios", "shards:40")
-
-
-def test_shards_scenario_runs_two_processes_over_ten_servers(shards_run: subprocess.CompletedProcess[str]) -> None:
-    """Our bot only; the servers spread evenly over both shards; every student recorded once in the
-    shared SQLite file; the figures of the courses scenario and the edits per window printed."""
-    assert shards_run.returncode == 0, shards_run.stderr[-3000:]
-    rows = _table(shards_run.stdout)
-    assert [(r["scenario"], r["bot"]) for r in rows] == [(SHARDS_ROW, "ours")]
-    _all_recorded(rows[0], "40")
-    assert rows[0]["throughput ours/bare"] == rows[0]["p99 ours/bare"] == "-", rows[0]
-    extras = _extras(shards_run.stdout, f"{SHARDS_ROW} (ours): ")
-    assert extras["courses"].startswith("20 in 10 servers, 2 students each"), extras
-    assert extras["shards"] == (
-        "shard 0 (process 1): 5 servers, 20 students; shard 1 (process 2): 5 servers, 20 students"
-    ), extras
-    assert "over 40 window boundaries of 20 code messages" in extras["edit lag max"], extras
-    assert "beyond one per window boundary over 40 boundaries" in extras["edits per window"], extras
-    assert "lost 0: met" in extras["issue targets"], extras
 
 
 def test_shards_scenario_parses() -> None:
@@ -263,7 +183,7 @@ def test_speed_up_settings_are_on_or_off() -> None:
 @pytest.fixture(scope="module")
 def speedups_run() -> subprocess.CompletedProcess[str]:
     """`--quick --scenarios 50 --bots ours,ours+uvloop,ours+orjson,bare+uvloop+orjson,bare`."""
-    return _bench("--scenarios", "50", "--bots", "ours,ours+uvloop,ours+orjson,bare+uvloop+orjson,bare")
+    return run_bench("--scenarios", "50", "--bots", "ours,ours+uvloop,ours+orjson,bare+uvloop+orjson,bare")
 
 
 @pytest.mark.skipif(
@@ -273,9 +193,9 @@ def speedups_run() -> subprocess.CompletedProcess[str]:
 def test_bots_run_with_each_speed_up(speedups_run: subprocess.CompletedProcess[str]) -> None:
     """Each bot with its speed-ups (the bench refuses a bot that does not say it uses them): a row each, nothing lost."""
     assert speedups_run.returncode == 0, speedups_run.stderr[-3000:]
-    rows = _table(speedups_run.stdout)
+    rows = table(speedups_run.stdout)
     assert [r["bot"] for r in rows] == ["ours", "ours+uvloop", "ours+orjson", "bare+uvloop+orjson", "bare"]
     for row in rows:
-        _all_recorded(row, "50")
+        all_recorded(row, "50")
         if row["bot"] != "bare":
             assert row["throughput ours/bare"] not in ("", "-"), row

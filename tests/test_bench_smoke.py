@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _bench import run_bench, table
 
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS = (
@@ -31,23 +31,7 @@ COLUMNS = (
 @pytest.fixture(scope="module")
 def quick_run() -> subprocess.CompletedProcess[str]:
     """One `python -m attendance_bot.bench --quick --markdown` (50 at once, 200 over one 5 s window)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _table(stdout: str) -> list[dict[str, str]]:
-    lines = [line for line in stdout.splitlines() if line.startswith("|")]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True)) for line in lines[2:]]
+    return run_bench(timeout=120)
 
 
 def test_quick_bench_exits_cleanly(quick_run: subprocess.CompletedProcess[str]) -> None:
@@ -65,7 +49,7 @@ def test_the_table_names_the_machine_it_was_measured_on(quick_run: subprocess.Co
 
 def test_table_has_the_expected_columns_and_rows(quick_run: subprocess.CompletedProcess[str]) -> None:
     """One row per scenario and bot, with every column the issue asks for."""
-    rows = _table(quick_run.stdout)
+    rows = table(quick_run.stdout)
     assert set(COLUMNS) <= set(rows[0])
     assert [(r["scenario"], r["bot"]) for r in rows] == [
         ("50 at once", "ours"),
@@ -77,7 +61,7 @@ def test_table_has_the_expected_columns_and_rows(quick_run: subprocess.Completed
 
 def test_every_student_is_answered_accepted_and_stored_once(quick_run: subprocess.CompletedProcess[str]) -> None:
     """Nothing lost, no duplicate rows, every /here accepted with the code read from the code message."""
-    for row in _table(quick_run.stdout):
+    for row in table(quick_run.stdout):
         assert row["lost"] == "0", row
         assert row["answered"] == row["sent"] == row["ok"], row
         if row["bot"] == "ours":
@@ -119,40 +103,6 @@ def test_repeated_rounds_print_the_median_ratio_and_its_range() -> None:
     assert "rounds" not in render(runs[:2])
 
 
-@pytest.fixture(scope="module")
-def modes_run() -> subprocess.CompletedProcess[str]:
-    """`--quick --scenarios flood:20,export:20`: the flood of an 8-hour-old session and the export, tiny."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "flood:20,export:20"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_flood_and_export_scenarios_run_and_print_their_figures(modes_run: subprocess.CompletedProcess[str]) -> None:
-    """Our bot only; honest students all recorded; the flood is throttled and the code message kept on time."""
-    assert modes_run.returncode == 0, modes_run.stderr[-3000:]
-    rows = _table(modes_run.stdout)
-    assert [(r["scenario"], r["bot"]) for r in rows] == [
-        ("20 during a flood", "ours"),
-        ("20 at once, 800 rows", "ours"),
-        ("20 at once + export", "ours"),
-    ]
-    for row in rows:
-        assert row["answered"] == row["sent"] == row["ok"] == "20" and row["duplicates"] == "0", row
-    assert "note:" not in modes_run.stderr, modes_run.stderr[-3000:]
-    extras = [line for line in modes_run.stdout.splitlines() if line.startswith("20 ")]
-    assert any("code message:" in line and "on time" in line for line in extras), extras
-    assert any(line.startswith("20 during a flood (ours): flood:") and "⏳" in line for line in extras), extras
-    assert any("export: 800 rows answered" in line for line in extras), extras
-
-
 def test_flood_and_export_scenarios_parse() -> None:
     """`flood` and `export` name the issue's sizes; `:N` picks another; the default set is unchanged."""
     from attendance_bot.bench.load import DEFAULT_SCENARIOS, EXPORT, FLOOD, SEEDED, Scenario, parse_scenarios
@@ -174,48 +124,6 @@ def test_edit_lateness_counts_late_edits_and_missed_windows() -> None:
 
     assert edit_lateness([15.02, 30.4, 45.01], 15, 10, 59) == (pytest.approx(0.4), 0)
     assert edit_lateness([15.02, 49.0], 15, 10, 59) == (pytest.approx(4.0), 1)
-
-
-@pytest.fixture(scope="module")
-def courses_run() -> subprocess.CompletedProcess[str]:
-    """`--quick --scenarios courses:60`: 20 courses in 3 servers, 3 students each, edits judged over 2 windows of 5 s."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "courses:60"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_courses_scenario_runs_and_prints_its_figures(courses_run: subprocess.CompletedProcess[str]) -> None:
-    """Our bot only, no bare comparison ("-"); every student of every course recorded; no 429; the edits' lag printed."""
-    assert courses_run.returncode == 0, courses_run.stderr[-3000:]
-    assert courses_run.stdout.startswith("Machine: ")
-    rows = _table(courses_run.stdout)
-    assert [(r["scenario"], r["bot"]) for r in rows] == [("60 in 20 courses", "ours")]
-    row = rows[0]
-    assert row["answered"] == row["sent"] == row["ok"] == "60" and row["lost"] == "0" and row["duplicates"] == "0", row
-    assert row["throughput ours/bare"] == row["p99 ours/bare"] == "-", row
-    extras = {
-        key: value
-        for key, _, value in (
-            line.removeprefix("60 in 20 courses (ours): ").partition(": ")
-            for line in courses_run.stdout.splitlines()
-            if line.startswith("60 in 20 courses (ours): ")
-        )
-    }
-    assert extras["courses"].startswith("20 in 3 servers, 3 students each"), extras
-    assert extras["edit lag p99"].endswith(" ms"), extras
-    assert "over 40 window boundaries of 20 code messages" in extras["edit lag max"], extras
-    assert extras["429 responses"].startswith("0 (0 to edits) of the bot's "), extras
-    assert "lost 0: met" in extras["issue targets"] and "no 429: met" in extras["issue targets"], extras
-    notes = [line for line in courses_run.stderr.splitlines() if "note:" in line]
-    assert all("code-message edits late" in n for n in notes), notes  # timing on a busy machine may vary; nothing else
 
 
 def test_courses_scenario_parses() -> None:
@@ -304,79 +212,12 @@ def test_late_edits_and_429s_are_named_in_the_courses_figures() -> None:
     assert result.figures["429s"] == 1 and result.figures["edits missed"] == 0
 
 
-@pytest.fixture(scope="module")
-def button_run() -> subprocess.CompletedProcess[str]:
-    """`--quick --scenarios button:20`: 20 at once through the Check in button and its form, beside the
-    bare bot's own button and form."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "button:20"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_button_scenario_runs_beside_the_bare_bots_own_button(button_run: subprocess.CompletedProcess[str]) -> None:
-    """Every press opens a form, every form checks in once (0 lost), and the row has its ratio to the bare bot
-    running the same button and form."""
-    assert button_run.returncode == 0, button_run.stderr[-3000:]
-    rows = _table(button_run.stdout)
-    assert [(r["scenario"], r["bot"]) for r in rows] == [("20 at once, button", "ours"), ("20 at once, button", "bare")]
-    ours = rows[0]
-    assert ours["answered"] == ours["sent"] == ours["ok"] == "20" and ours["lost"] == ours["duplicates"] == "0", ours
-    assert ours["throughput ours/bare"] not in ("", "-") and ours["p99 ours/bare"] not in ("", "-")
-    assert "note:" not in button_run.stderr, button_run.stderr[-3000:]
-    lines = button_run.stdout.splitlines()
-    for bot in ("ours", "bare"):
-        assert any(line.startswith(f"20 at once, button ({bot}): form: 20/20 forms opened") for line in lines), lines
-
-
 def test_button_scenario_parses() -> None:
     """`button` is the issue's 1,000; `button:N` another number."""
     from attendance_bot.bench.load import BUTTON, Scenario, parse_scenarios
 
     assert parse_scenarios("button") == [Scenario(1000, mode=BUTTON)]
     assert parse_scenarios("button:7") == [Scenario(7, mode=BUTTON)]
-
-
-@pytest.fixture(scope="module")
-def projector_run() -> subprocess.CompletedProcess[str]:
-    """`--quick --scenarios projector:20`: 20 at once, then 20 at once with 200 projector pages open on the session."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name in ("CODE_ROTATION_INTERVAL", "CODE_GRACE_SECONDS", "DATABASE_PATH", "GUILD_ID", "WEB_PORT"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "attendance_bot.bench", "--quick", "--markdown", "--scenarios", "projector:20"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-
-def test_projector_scenario_runs_beside_the_plain_burst(projector_run: subprocess.CompletedProcess[str]) -> None:
-    """The plain burst (ours and bare) and the same with 200 pages open (ours); every student recorded; the
-    pages' figure printed: each page got each new code, and how late after its boundary."""
-    assert projector_run.returncode == 0, projector_run.stderr[-3000:]
-    rows = _table(projector_run.stdout)
-    assert [(r["scenario"], r["bot"]) for r in rows] == [
-        ("20 at once", "ours"),
-        ("20 at once", "bare"),
-        ("20 at once, 200 pages", "ours"),
-    ]
-    for row in rows:
-        assert row["answered"] == row["sent"] == row["ok"] == "20" and row["lost"] == "0", row
-    figures = [line for line in projector_run.stdout.splitlines() if line.startswith("20 at once, 200 pages (ours): ")]
-    assert len(figures) == 1 and "projector: 200 pages, " in figures[0], projector_run.stdout[-2000:]
-    assert " 0 missed: " in figures[0], figures
-    notes = [line for line in projector_run.stderr.splitlines() if "note:" in line]
-    assert all("projector page more than 1 s" in n for n in notes), notes  # timing on a busy machine may vary
 
 
 def test_projector_scenario_parses() -> None:

@@ -20,7 +20,7 @@ from attendance_bot import messages, storage
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.codes import ALPHABET
 from attendance_bot.emulator import Emulator, EmulatorThread, Member, Message, Reply
-from attendance_bot.models import close_all, init_db, is_postgres
+from attendance_bot.models import Course, close_all, init_db, is_postgres
 from attendance_bot.records import CurrentCode, ExportRow, SessionInfo
 from attendance_bot.settings import Settings, load_settings
 
@@ -158,6 +158,13 @@ class Db:
         with self.service() as service:
             if service.open_session_info() is not None:
                 service.close_session()
+
+    def move_attendance(self, old: int, new: int) -> None:
+        """The courses that take attendance in channel `old` take it in `new` from now on (as an
+        instructor's `/course edit attendance_channel:` would)."""
+        with self.service() as service:
+            for course_id in [c.id for c in Course.select(Course.id).where(Course.attendance_channel_id == old)]:
+                service.courses.edit(course_id, attendance_channel_id=new)
 
 
 # -- the bot process ---------------------------------------------------------------------------

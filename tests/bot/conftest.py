@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from botdriver import BotProcess, Db, bot_env
 
-from attendance_bot.emulator import EmulatorThread, Member, Reply
+from attendance_bot.emulator import Emulator, EmulatorThread, Member, Reply
 
 
 @dataclass
@@ -33,6 +33,21 @@ class World:
     def here(self, member: Member, code: str, channel_id: int | None = None) -> Reply:
         """A student types /here CODE (in the attendance channel unless told otherwise)."""
         return self.emu.invoke(member, channel_id or self.emu.attendance_channel_id, "here", code=code)
+
+    def attend_in_a_new_channel(self) -> int:
+        """A new #attendance for the next test: the emulator's attendance channel and the course
+        `.env` defines move there, so the test's code messages start with Discord's per-channel
+        limit (5 messages per 5 s) unspent instead of waiting out the earlier tests' posts."""
+        old = self.emu.attendance_channel_id
+        new = self.emu.add_text_channel("attendance")
+
+        def make_default(e: Emulator) -> None:
+            e.state.attendance_channel = e.state.guild.attendance_channel = e.state.channels[new]
+
+        self.emu.run(make_default)
+        self.db.move_attendance(old, new)
+        self.env["ATTENDANCE_CHANNEL_ID"] = str(new)  # for the shell, which reads the course from `.env`
+        return new
 
     def student(self, name: str) -> Member:
         """A new student, so that no two tests share a member."""
@@ -61,12 +76,22 @@ def emu() -> Iterator[EmulatorThread]:
 
 
 @pytest.fixture(scope="module")
+def shared_bot_env() -> dict[str, str]:
+    """What a module adds to its shared bot's environment (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def shared_world(
-    emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory, backend: str, request: pytest.FixtureRequest
+    emu: EmulatorThread,
+    tmp_path_factory: pytest.TempPathFactory,
+    backend: str,
+    request: pytest.FixtureRequest,
+    shared_bot_env: dict[str, str],
 ) -> Iterator[World]:
     """One bot process for the module (it is the database that tests must not share state through)."""
     with bot_database(request, backend, tmp_path_factory.mktemp("bot")) as database:
-        env = bot_env(emu, database)
+        env = bot_env(emu, database, **shared_bot_env)
         bot = BotProcess(emu, env).start()
         try:
             yield World(emu, bot, Db(database), env)
@@ -78,6 +103,7 @@ def shared_world(
 def world(shared_world: World) -> Iterator[World]:
     """The shared bot with no session open, no faults, the emulator clock in step; the same afterwards."""
     shared_world.db.close_any()
+    shared_world.attend_in_a_new_channel()
     start = len(shared_world.bot.stderr)
     yield shared_world
     print("".join(shared_world.bot.stderr[start:]))  # the bot's log during this test, shown if it fails

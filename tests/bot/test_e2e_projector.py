@@ -57,26 +57,9 @@ def link_in(text: str | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def web_world(
-    emu: EmulatorThread, tmp_path_factory: pytest.TempPathFactory, backend: str, request: pytest.FixtureRequest
-) -> Iterator[World]:
-    """One bot for the module, serving its projector page on a free port."""
-    with bot_database(request, backend, tmp_path_factory.mktemp("bot")) as database:
-        env = bot_env(emu, database, WEB_PORT=str(free_port()))
-        bot = BotProcess(emu, env).start()
-        try:
-            yield World(emu, bot, Db(database), env)
-        finally:
-            bot.stop()
-
-
-@pytest.fixture
-def world(web_world: World) -> Iterator[World]:
-    web_world.db.close_any()
-    start = len(web_world.bot.stderr)
-    yield web_world
-    print("".join(web_world.bot.stderr[start:]))
-    web_world.db.close_any()
+def shared_bot_env() -> dict[str, str]:
+    """The module's bot serves its projector page on a free port."""
+    return {"WEB_PORT": str(free_port())}
 
 
 def test_the_open_reply_carries_a_link_that_works(world: World) -> None:
