@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from _backends import fetch
-from botdriver import live_card, manage, wait_until
+from botdriver import live_card, manage, read_card, session_messages, wait_until
 from conftest import World
 
 from attendance_bot import messages
@@ -44,7 +44,12 @@ def admin(world: World, command: str, **options: Any) -> str:
 def close(world: World, session_id: str) -> None:
     """The instructor closes the session; returns once the code message shows the closed card."""
     admin(world, "close_attendance")
-    wait_until(lambda: not live_card(world.emu, session_id).is_open, what="the closed card")
+
+    def closed() -> bool:
+        cards = [read_card(m) for m in session_messages(world.emu, session_id)]
+        return bool(cards) and not cards[-1].is_open
+
+    wait_until(closed, timeout=15, what="the closed card")
 
 
 def digests(world: World) -> list[Message]:
@@ -52,7 +57,7 @@ def digests(world: World) -> list[Message]:
 
 
 def warned(student_id: str, name: str, member: Member) -> WarnedStudent:
-    """A roster student without a linked account, as the digest names them, at 0 %."""
+    """A roster student as the digest names them, at 0 %."""
     student = GradebookStudent(student_id, name, member.username, None, None, True, student_id.casefold())
     return WarnedStudent(student, Decimal("0.000"))
 
@@ -66,6 +71,9 @@ def test_the_digest_names_each_crossing_once_and_a_refused_dm_is_noted(world: Wo
     ann, bob, cy = world.student("warn_ann"), world.student("warn_bob"), world.student("warn_cy")
     roster(world, tmp_path, ("W1", "Ann", ann), ("W2", "Bob", bob), ("W3", "Cy", cy))
     admin(world, "course edit", course="default", warn_below=LINE, warn_after=1)
+    for member, student_id in ((ann, "W1"), (bob, "W2")):  # so the bot knows whom to tell
+        registered = emu.invoke(member, emu.attendance_channel_id, "register", student_id=student_id)
+        assert registered.content == messages.registered_reply(student_id, None, False)
     for member in (ann, bob):
         reply = emu.invoke(member, emu.attendance_channel_id, "notify", dms="on")
         assert reply.ephemeral and reply.content == messages.notify_reply(True)
@@ -74,7 +82,7 @@ def test_the_digest_names_each_crossing_once_and_a_refused_dm_is_noted(world: Wo
         first, _ = world.open()
         assert world.here(cy, world.db.code_for(live_card(emu, first))).ephemeral
         close(world, first)
-        (posted,) = wait_until(digests, what="the warning digest")
+        (posted,) = wait_until(lambda: digests(world), what="the warning digest")
         expected = WarningDigest(
             0,
             "default",
@@ -105,6 +113,7 @@ def test_the_digest_names_each_crossing_once_and_a_refused_dm_is_noted(world: Wo
         told = world.here(bob, code).content or ""
         assert told.endswith("\n" + note)
         assert note not in (world.here(bob, code).content or "")  # once
+        assert world.here(cy, code).ephemeral  # Cy stays at 100 %; Ann and Bob at 50 % stay below
         close(world, second)
         wait_until(lambda: query(world, "SELECT id FROM digest WHERE session_id = ?", second), what="its digest")
         assert len(digests(world)) == 1
