@@ -5,7 +5,9 @@ again to an account that refuses them (until the student turns them on again).""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -16,7 +18,7 @@ from _course import GUILD_ID
 from attendance_bot import messages
 from attendance_bot.courses import CourseService
 from attendance_bot.errors import Notice
-from attendance_bot.models import Course, StudentNotice, WarningState
+from attendance_bot.models import Course, StudentNotice, WarningState, close_db
 from attendance_bot.records import WarningDigest
 from attendance_bot.roster import RosterRow
 from attendance_bot.services import Services
@@ -107,6 +109,27 @@ def test_a_digest_is_made_once_whoever_asks(services: Services, settings: Settin
     assert other_process.digest(s2) is None
     assert list(WarningState.select().order_by(WarningState.id).dicts()) == states
     assert StudentNotice.select().count() == notes
+
+
+def test_four_processes_at_once_make_one_digest(services: Services, settings: Settings, clock: FakeClock) -> None:
+    """Four services on four threads (connections of their own) ask for one session's digest at the same
+    moment: exactly one gets it, and the notes are left once."""
+    _session(services, clock, (ADA, "ada"), (BOB, "bob"))
+    s2, _ = _session(services, clock, (ADA, "ada"))
+    start = threading.Barrier(4)
+
+    def ask(_: int) -> WarningDigest | None:
+        start.wait()
+        try:
+            return WarningService(settings, clock).digest(s2)
+        finally:
+            close_db()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(ask, range(4)))
+    made = [r for r in results if r is not None]
+    assert len(made) == 1 and _named(made[0].below) == ["S2", "S3"]
+    assert StudentNotice.select().count() == 1
 
 
 def test_no_digest_for_a_course_without_a_line_or_a_session_still_open(services: Services, clock: FakeClock) -> None:
