@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from decimal import Decimal
 
 import peewee
 
@@ -168,7 +169,7 @@ class CourseService:
         *,
         name: str,
         guild_id: int | None,
-        **settings: int | bool | None,
+        **settings: int | bool | Decimal | None,
     ) -> CourseInfo:
         """A new course; CourseError if the name is taken in the server or a setting is out of range.
 
@@ -184,6 +185,7 @@ class CourseService:
         for setting in COURSE_SETTINGS:  # late_after 0 (never late), warn_below 0 (no warnings): not set
             if setting.zero_unsets:
                 fields[setting.field] = fields[setting.field] or None
+        fields |= _points(fields)
         try:
             with storage.immediate():
                 self._refuse_taken(fields["name"], guild_id, None)
@@ -216,6 +218,7 @@ class CourseService:
                 for setting in COURSE_SETTINGS:  # late_after 0 (never late), warn_below 0: stored as not set
                     if setting.zero_unsets and setting.field in changes:
                         changes[setting.field] = changes[setting.field] or None
+                changes |= _points(changes)
                 if "name" in changes:
                     self._refuse_taken(str(changes["name"]), row.guild_id, row.id)
                     changes["name_key"] = fold(str(changes["name"]))
@@ -297,7 +300,11 @@ class CourseService:
                 raise TypeError(f"{setting.field} is on or off (True or False), not {value!r}")
             if low is None or high is None or value is None:
                 continue
-            if not (isinstance(value, int) and low <= value <= high):
+            if setting.is_points:
+                in_range = _in_steps(value, low, high, setting.places)
+            else:
+                in_range = isinstance(value, int) and low <= value <= high
+            if not in_range:
                 raise CourseError(
                     "course_setting_out_of_range", key=setting.field, value=value, low=low, high=high, unit=setting.kind
                 )
@@ -312,3 +319,22 @@ class CourseService:
         taken = query.first()
         if taken is not None:  # named as it is stored: the spelling typed may differ in case and spaces
             raise CourseError("course_name_taken", name=taken.name)
+
+
+def _in_steps(value: object, low: int, high: int, places: int) -> bool:
+    """Whether a decimal setting is a number from low to high with at most `places` decimals (an int
+    or a Decimal: a float from Discord is made a Decimal of its text by the adapter)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    number = Decimal(value)
+    return number.is_finite() and low <= number <= high and number == round(number, places)
+
+
+def _points(fields: dict[str, object]) -> dict[str, object]:
+    """The decimal settings among `fields` as stored: a Decimal of exactly their places (0.8 -> 0.80)."""
+    stored: dict[str, object] = {}
+    for setting in COURSE_SETTINGS:
+        value = fields.get(setting.field)
+        if setting.is_points and isinstance(value, int | Decimal):
+            stored[setting.field] = round(Decimal(value), setting.places)
+    return stored

@@ -4,11 +4,20 @@ the shell's and Discord's options offer, are read from COURSE_SETTINGS."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from .records import MAX_LATE_AFTER, VoiceRule
+from .records import (
+    DEFAULT_LATE_POINTS,
+    LATE_POINTS_PLACES,
+    MAX_DROP_LOWEST,
+    MAX_LATE_AFTER,
+    MAX_LATE_POINTS,
+    VoiceRule,
+)
 from .settings import MAX_CODE_LENGTH, MAX_GRACE_SECONDS, MAX_INTERVAL, MIN_CODE_LENGTH, MIN_INTERVAL
 
 SWITCH = "yes/no"  # the kind of a setting that is on or off
+POINTS = "points"  # the kind of a setting that is a decimal number with bounds (`places` decimals at most)
 
 
 @dataclass(frozen=True)
@@ -20,8 +29,8 @@ class CourseSetting:
 
     field: str
     option: str
-    # "channel" or "role" (an id), "choice" (a word of `choices`), "yes/no" (SWITCH), else a whole
-    # number's unit: "seconds", "characters", "minutes"
+    # "channel" or "role" (an id), "choice" (a word of `choices`), "yes/no" (SWITCH), "points" (POINTS:
+    # a decimal number), else a whole number's unit: "seconds", "characters", "minutes", "sessions"
     kind: str
     help: str  # the shell's help of `course add|edit --option`
     low: int | None = None
@@ -29,7 +38,7 @@ class CourseSetting:
     required: bool = False  # to create a course
     default: str | None = None  # the Settings attribute an unset value follows (None: stays unset)
     default_field: str | None = None  # or the setting of the same course an unset value follows
-    default_value: bool | int | None = None  # or the value an unset one has
+    default_value: bool | int | Decimal | None = None  # or the value an unset one has
     zero_unsets: bool = False  # a number whose 0 means "off": stored as unset
     env: str | None = None  # the Settings attribute that sets it on the course `.env` defines
     clear: str | None = None  # the word `course edit` takes to unset an id
@@ -37,6 +46,7 @@ class CourseSetting:
     discord_create: str | None = None  # the /course create option's description (None: not there)
     channel_types: tuple[str, ...] = ("text",)  # a channel's: the kinds Discord's picker offers
     choices: tuple[str, ...] = ()  # a choice's words
+    places: int = 0  # a POINTS setting's decimals at most
 
     @property
     def is_id(self) -> bool:
@@ -54,9 +64,14 @@ class CourseSetting:
         return self.kind == SWITCH
 
     @property
+    def is_points(self) -> bool:
+        """A decimal number with bounds and at most `places` decimals (a float option on Discord)."""
+        return self.kind == POINTS
+
+    @property
     def is_number(self) -> bool:
         """A whole number with bounds."""
-        return not (self.is_id or self.is_choice or self.is_switch)
+        return not (self.is_id or self.is_choice or self.is_switch or self.is_points)
 
 
 # Every setting of a course but its name, in the order the shell's options, the Discord options and
@@ -194,6 +209,28 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         100,
         default_value=3,
         discord="No warnings before the course has had this many sessions (default 3)",
+    ),
+    CourseSetting(
+        "late_points",
+        "late_points",
+        POINTS,
+        f"what a late session counts in the grade, 0-{MAX_LATE_POINTS} with at most {LATE_POINTS_PLACES} decimals "
+        f"(present counts 1, absent 0; default {DEFAULT_LATE_POINTS})",
+        0,
+        MAX_LATE_POINTS,
+        default_value=DEFAULT_LATE_POINTS,
+        discord=f"What a late session counts in the grade, 0-1 (present 1, absent 0; default {DEFAULT_LATE_POINTS})",
+        places=LATE_POINTS_PLACES,
+    ),
+    CourseSetting(
+        "drop_lowest",
+        "drop_lowest",
+        "sessions",
+        f"how many of each student's worst sessions the grade leaves out, 0-{MAX_DROP_LOWEST} (default 0)",
+        0,
+        MAX_DROP_LOWEST,
+        default_value=0,
+        discord="How many of each student's worst sessions the grade leaves out (default 0)",
     ),
 )
 COURSE_SETTING = {setting.field: setting for setting in COURSE_SETTINGS}

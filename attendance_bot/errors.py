@@ -134,6 +134,10 @@ class CopyRefused(AttendanceError):
     """`manage.py copy-db` will not copy (a target holding rows, counts that differ); nothing was written."""
 
 
+class BackupError(AttendanceError):
+    """`manage.py backup` could not make its copy (a folder, the database, pg_dump); nothing was written."""
+
+
 class SessionWithoutCourse(AttendanceError):
     """A session older than courses, asked for in a format that reads a course's roster (full, gradebook)."""
 

@@ -4,7 +4,8 @@ Three formats: `records` (the seed's columns, one row per present or late record
 for clean data),
 `full` (those columns plus who the student is, every status, absences computed at read included,
 and the minutes in voice and whether the check-in came from the voice channel)
-and `gradebook` (one row per roster student, a P/L/E/A column per session, then the totals). Every
+and `gradebook` (one row per roster student, a P/L/E/A column per session, then the totals and the
+grade by the course's policy). Every
 text cell of every format goes through text_cell().
 """
 
@@ -65,6 +66,7 @@ FORMATS = ("records", "full", "gradebook")
 FULL_HEADER = (*HEADER, "student_id", "student_name", "status", "source", "course", "voice_minutes", "in_voice")
 STUDENT_COLUMNS = ("student_id", "name", "discord")
 TOTAL_COLUMNS = ("sessions", *(s.value for s in Status), "rate")
+GRADE_COLUMN = "grade"  # after the totals: 0-100 by the course's grading policy (records.GradingPolicy)
 COMPUTED = "computed"  # the `source` of an absence computed at read (no record is stored)
 # The `in_voice` cell of a check-in in a session with a voice channel (empty: no such note).
 IN_VOICE = {True: "yes", False: "no"}
@@ -151,8 +153,8 @@ def _number(number: int | None) -> str:
 
 
 def gradebook_header(book: Gradebook) -> Row:
-    """student_id,name,discord, one column per session (its id), then the totals."""
-    return (*STUDENT_COLUMNS, *(text_cell(s.session_id) for s in book.sessions), *TOTAL_COLUMNS)
+    """student_id,name,discord, one column per session (its id), then the totals and the grade."""
+    return (*STUDENT_COLUMNS, *(text_cell(s.session_id) for s in book.sessions), *TOTAL_COLUMNS, GRADE_COLUMN)
 
 
 def gradebook_rows(book: Gradebook) -> Iterator[Row]:
@@ -169,6 +171,7 @@ def gradebook_rows(book: Gradebook) -> Iterator[Row]:
             *("" if cell is None else _letter(cell.status) for cell in row.cells),
             *(str(n) for n in (t.sessions, *t.counts)),
             t.rate_text,
+            row.grade_text,
         )
 
 

@@ -1,4 +1,4 @@
-"""The gradebook: who each record belongs to, every cell's status and every student's totals, read.
+"""The gradebook: who each record belongs to, every cell's status and every student's totals and grade, read.
 
 The one resolution rule. A course's students are its roster entries plus everyone with a record
 in its sessions. A record belongs to, in this order:
@@ -15,6 +15,10 @@ not on the roster are never absent: their sessions are the ones they have a reco
 records land on one student in one session (a mark made before the account was linked, and the
 account's check-in), the instructor's (`manual`) one counts, else the later one.
 
+A grade is read too, never stored: by the course's GradingPolicy, present 1, late `late_points`,
+absent 0, excused left out, the `drop_lowest` worst sessions dropped (grade() below), so a change
+of the policy changes the grades of past sessions as well.
+
 Everything is read with a handful of queries per course (the course, its sessions, roster,
 registrations and records), whatever its size; nothing here writes.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from .clock import Clock, utc_now
 from .courses import CourseService
@@ -35,6 +40,7 @@ from .records import (
     GradebookRow,
     GradebookSession,
     GradebookStudent,
+    GradingPolicy,
     SessionStatus,
     Source,
     Status,
@@ -83,6 +89,22 @@ def totals(cells: Iterable[Cell | None]) -> Totals:
     return Totals.of(sessions, counts)
 
 
+def grade(counts: Totals, policy: GradingPolicy) -> Decimal | None:
+    """A student's grade from their totals: the points of their graded sessions (present, late,
+    absent; excused ones are left out) less the `drop_lowest` lowest, never the last one, over the
+    sessions kept, as 0-100 rounded half up to two places; None when no session is graded."""
+    points = sorted(
+        earned
+        for status in Status
+        if (earned := policy.points(status)) is not None
+        for _ in range(counts.count(status))
+    )
+    kept = points[min(policy.drop_lowest, max(len(points) - 1, 0)) :]
+    if not kept:
+        return None
+    return (sum(kept, Decimal(0)) * 100 / len(kept)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 class GradebookService:
     """Reads courses' records into Gradebook objects; holds settings only."""
 
@@ -127,7 +149,9 @@ class GradebookService:
                 for session, cell in zip(book.sessions, row.cells, strict=True)
                 if cell is not None or (row.student.on_roster and session.is_open)
             )
-            found.append(StudentAttendance(course.id, course.name, row.student, sessions, row.totals))
+            found.append(
+                StudentAttendance(course.id, course.name, row.student, sessions, row.totals, row.grade, book.policy)
+            )
         return found
 
 
@@ -215,6 +239,7 @@ def build(course: CourseInfo, session_id: str | None = None, *, now: datetime | 
             person.username = username or person.username
             person.display_name = display or person.display_name
 
+    policy = course.policy
     rows: list[GradebookRow] = []
     for sid_text, key, name, discord in sorted(entries, key=lambda e: (e[1], e[0])):
         person = people.get(("key", key)) or _Person(("key", key))
@@ -229,7 +254,8 @@ def build(course: CourseInfo, session_id: str | None = None, *, now: datetime | 
             key=key,
         )
         cells = tuple(person.cells.get(s.session_id) or (None if s.is_open else Cell(Status.ABSENT)) for s in sessions)
-        rows.append(GradebookRow(student, cells, totals(cells)))
+        counts = totals(cells)
+        rows.append(GradebookRow(student, cells, counts, grade(counts, policy)))
 
     others: list[GradebookRow] = []
     for (kind, value), person in people.items():
@@ -247,9 +273,10 @@ def build(course: CourseInfo, session_id: str | None = None, *, now: datetime | 
             key=key,
         )
         cells = tuple(person.cells.get(s.session_id) for s in sessions)
-        others.append(GradebookRow(student, cells, totals(cells)))
+        counts = totals(cells)
+        others.append(GradebookRow(student, cells, counts, grade(counts, policy)))
     others.sort(key=_not_on_roster_order)
-    return Gradebook(course.id, course.name, sessions, tuple(rows + others), seconds)
+    return Gradebook(course.id, course.name, sessions, tuple(rows + others), seconds, policy)
 
 
 def _identity(
@@ -277,4 +304,4 @@ def _not_on_roster_order(row: GradebookRow) -> tuple[str, str, int]:
     return (label.casefold(), student.student_id or "", student.user_id or 0)
 
 
-__all__ = ["GradebookService", "build", "totals"]
+__all__ = ["GradebookService", "build", "grade", "totals"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import peewee
 from playhouse.migrations import Runner
 
+from .backups import sqlite_copy
 from .database import database
 from .errors import Notice, StorageError
 
@@ -103,24 +102,8 @@ def backup(path: Path, version: int) -> Path:
     if target.exists():
         log.info("Backup %s exists already; keeping it", target)
         return target
-    partial = Path(f"{target}.partial")
-    partial.unlink(missing_ok=True)
     # Made private before SQLite writes its first byte (the umask would give 0644): it holds every secret.
-    made = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        os.fchmod(made, 0o600)  # exactly 0600, whatever bits the umask took away
-    finally:
-        os.close(made)
-    source = sqlite3.connect(str(path))
-    try:
-        copy = sqlite3.connect(str(partial))
-        try:
-            source.backup(copy)
-        finally:
-            copy.close()
-    finally:
-        source.close()
-    partial.replace(target)
+    sqlite_copy(path, target)
     return target
 
 

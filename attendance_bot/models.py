@@ -94,6 +94,10 @@ class Course(BaseModel):
     # channel's digest (NULL: no warnings), once the course has had warn_after sessions (NULL: 3).
     warn_below = peewee.IntegerField(null=True)
     warn_after = peewee.IntegerField(null=True)
+    # The grading policy (0011_grading): what a late session earns (NULL: 0.8) and how many of each
+    # student's worst sessions the grade leaves out (NULL: none). Grades are read, never stored.
+    late_points = peewee.DecimalField(max_digits=3, decimal_places=2, null=True)
+    drop_lowest = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "course"

@@ -94,6 +94,31 @@ STATUSES: tuple[Status, ...] = tuple(Status)
 COUNTED_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.attended)
 MAX_LATE_AFTER = 240  # minutes; 0 means never late
 
+# The grading policy's bounds and defaults (a course's late_points and drop_lowest; see GradingPolicy).
+DEFAULT_LATE_POINTS = Decimal("0.8")  # Canvas Roll Call's weight of a late
+MAX_LATE_POINTS = 1
+LATE_POINTS_PLACES = 2  # late_points has at most this many decimals (0.8, 0.75)
+MAX_DROP_LOWEST = 10
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """How a course's record becomes a grade: a present session earns 1 point, a late one
+    `late_points`, an absent one 0; excused sessions are left out (like the rate's divisor), and
+    the `drop_lowest` sessions with the fewest points are dropped (never the last one left). The
+    grade is the points kept over the sessions kept, as 0-100. Read from the record, never stored."""
+
+    late_points: Decimal = DEFAULT_LATE_POINTS
+    drop_lowest: int = 0
+
+    def points(self, status: Status) -> Decimal | None:
+        """What one session with `status` earns (None: not graded, an excused session)."""
+        if not status.in_rate:
+            return None
+        if status is Status.LATE:
+            return Decimal(self.late_points)
+        return Decimal(1) if status.attended else Decimal(0)
+
 
 @dataclass(frozen=True)
 class CourseInfo:
@@ -117,10 +142,17 @@ class CourseInfo:
     code_in_channel: bool = True  # the code message shows the code (else only the projector page does)
     warn_below: int | None = None  # the warning line, a percentage of the rate (None: no warnings)
     warn_after: int = 3  # no warning before the course has had this many sessions
+    late_points: Decimal = DEFAULT_LATE_POINTS  # what a late session earns in the grade (present 1, absent 0)
+    drop_lowest: int = 0  # how many of a student's worst sessions the grade leaves out
 
     @property
     def archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def policy(self) -> GradingPolicy:
+        """The course's grading policy (its late_points and drop_lowest)."""
+        return GradingPolicy(Decimal(self.late_points), int(self.drop_lowest))
 
 
 @dataclass(frozen=True)
@@ -398,13 +430,24 @@ class Totals:
         return "" if rate is None else f"{rate:.3f}"
 
 
+def grade_text(grade: Decimal | None) -> str:
+    """A grade as written in every CSV: `85.00`, `100.00`, or empty when no session is graded."""
+    return "" if grade is None else f"{grade:.2f}"
+
+
 @dataclass(frozen=True)
 class GradebookRow:
-    """One student's line: a cell per session of the gradebook (None: blank), and the totals."""
+    """One student's line: a cell per session of the gradebook (None: blank), the totals, and the
+    grade by the course's policy (0-100, two places; None when no session is graded)."""
 
     student: GradebookStudent
     cells: tuple[Cell | None, ...]
     totals: Totals
+    grade: Decimal | None = None
+
+    @property
+    def grade_text(self) -> str:
+        return grade_text(self.grade)
 
 
 @dataclass(frozen=True)
@@ -418,6 +461,7 @@ class Gradebook:
     rows: tuple[GradebookRow, ...]
     # Seconds in the voice channel per (session id, Discord account), for sessions with one.
     voice_seconds: Mapping[tuple[str, int], float] = field(default_factory=dict)
+    policy: GradingPolicy = GradingPolicy()  # the course's, which every row's grade follows
 
     def voice_minutes(self, session: GradebookSession, user_id: int | None) -> int | None:
         """Whole minutes the account spent in the session's voice channel while it was open (None:
@@ -445,13 +489,16 @@ class SessionStatus:
 @dataclass(frozen=True)
 class StudentAttendance:
     """A student's record in one course, for `/my_attendance`: the sessions that count for them
-    (every session for a roster student; the ones with a record otherwise), and the totals."""
+    (every session for a roster student; the ones with a record otherwise), the totals, and the
+    grade by the course's policy."""
 
     course_id: int
     course_name: str
     student: GradebookStudent
     sessions: tuple[SessionStatus, ...]
     totals: Totals
+    grade: Decimal | None = None
+    policy: GradingPolicy = GradingPolicy()
 
 
 # -- the projector (attendance_bot/projector.py: the page, `code --watch`) ------------------------

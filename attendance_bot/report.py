@@ -17,10 +17,10 @@ from . import messages
 from .errors import AttendanceError
 from .export import BIDI_CONTROLS, _cell, document, slices, text_cell
 from .gradebook import GradebookService
-from .records import Gradebook, GradebookRow, GradebookStudent, Status
+from .records import Gradebook, GradebookRow, GradebookStudent, GradingPolicy, Status
 from .settings import Settings
 
-HEADER = ("student_id", "name", "discord", "sessions", *(s.value for s in Status), "rate", "voice_minutes")
+HEADER = ("student_id", "name", "discord", "sessions", *(s.value for s in Status), "rate", "grade", "voice_minutes")
 MAX_LABEL = 40  # characters of a name in the heat map's labels
 
 # The heat map's cell values and colours: blank first, then each status in its order with its colour.
@@ -72,6 +72,7 @@ class Report:
     pictures: tuple[Picture, ...]
     pages: int
     per_page: int
+    policy: GradingPolicy  # the course's, which the CSV's grades follow
 
 
 def make_report(settings: Settings, course_id: int, *, max_pages: int | None = None) -> Report:
@@ -101,6 +102,7 @@ def report_of(book: Gradebook, *, per_page: int = PAGE_STUDENTS, max_pages: int 
         tuple(Picture(name, data) for name, data in zip(png_names, drawn, strict=False)),
         pages,
         per_page,
+        book.policy,
     )
 
 
@@ -142,10 +144,10 @@ def file_stem(name: str) -> str:
 
 
 def report_csv(book: Gradebook) -> bytes:
-    """`student_id,name,discord,sessions,present,late,excused,absent,rate,voice_minutes`: one row per
-    student, roster first (by student id), then the students not on the roster, whose name says so;
-    voice_minutes adds up the whole minutes in voice of the sessions with a voice channel (empty when
-    none has one)."""
+    """`student_id,name,discord,sessions,present,late,excused,absent,rate,grade,voice_minutes`: one row
+    per student, roster first (by student id), then the students not on the roster, whose name says so;
+    grade follows the course's grading policy (Report.policy says it); voice_minutes adds up the whole
+    minutes in voice of the sessions with a voice channel (empty when none has one)."""
     data, _ = document(HEADER, slices(_csv_row(book, row) for row in book.rows))
     return data
 
@@ -161,6 +163,7 @@ def _csv_row(book: Gradebook, row: GradebookRow) -> tuple[str, ...]:
         text_cell(student.username),
         *(str(n) for n in (t.sessions, *t.counts)),
         t.rate_text,
+        row.grade_text,
         "" if (minutes := book.voice_minutes_total(row)) is None else str(minutes),
     )
 

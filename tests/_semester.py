@@ -12,9 +12,9 @@ E excused, A absent, - no record; * stored by an instructor's mark):
     zed (account 201)  not on the roster                P    -    -    P
     X999 (account 202) registered, not on the roster    -    L    -    -
 
-Totals (sessions, present, late, excused, absent, rate):
-    Ada 4,1,1,1,1,0.667  Bob 3,2,0,0,1,0.667  Cy 3,0,0,1,2,0.000  Dee 3,0,0,0,3,0.000
-    Eve 3,0,0,3,0,(empty)  X999 1,0,1,0,0,1.000  zed 2,2,0,0,0,1.000
+Totals (sessions, present, late, excused, absent, rate) and grade (late 0.8, none dropped):
+    Ada 4,1,1,1,1,0.667 60.00  Bob 3,2,0,0,1,0.667 66.67  Cy 3,0,0,1,2,0.000 0.00  Dee 3,0,0,0,3,0.000 0.00
+    Eve 3,0,0,3,0,(empty) (empty)  X999 1,0,1,0,0,1.000 80.00  zed 2,2,0,0,0,1.000 100.00
 """
 
 from __future__ import annotations
@@ -28,14 +28,16 @@ from attendance_bot.models import Attendance, Course, RosterEntry, Student
 
 T0 = datetime(2024, 9, 2, 9, 0, 0, tzinfo=timezone.utc)
 SESSIONS = ("20240902-0900-AAAA", "20240903-0900-BBBB", "20240904-0900-CCCC", "20240905-0900-DDDD")
+# The report's rows: the totals, the grade by the default policy (present 1, late 0.8, absent 0,
+# excused left out; tests/test_grading.py counts them), then voice_minutes (no session had a voice channel).
 CSV_ROWS = [
-    ["A001", "Ada", "ada", "4", "1", "1", "1", "1", "0.667", ""],  # voice_minutes: no session had a voice channel
-    ["B002", "Bob", "Bobby", "3", "2", "0", "0", "1", "0.667", ""],
-    ["C003", "Cy", "", "3", "0", "0", "1", "2", "0.000", ""],
-    ["D004", "Dee", "", "3", "0", "0", "0", "3", "0.000", ""],
-    ["E005", "Eve", "", "3", "0", "0", "3", "0", "", ""],
-    ["X999", "Xena (not on the roster)", "xena", "1", "0", "1", "0", "0", "1.000", ""],
-    ["", "Zed Display (not on the roster)", "zed", "2", "2", "0", "0", "0", "1.000", ""],
+    ["A001", "Ada", "ada", "4", "1", "1", "1", "1", "0.667", "60.00", ""],
+    ["B002", "Bob", "Bobby", "3", "2", "0", "0", "1", "0.667", "66.67", ""],
+    ["C003", "Cy", "", "3", "0", "0", "1", "2", "0.000", "0.00", ""],
+    ["D004", "Dee", "", "3", "0", "0", "0", "3", "0.000", "0.00", ""],
+    ["E005", "Eve", "", "3", "0", "0", "3", "0", "", "", ""],
+    ["X999", "Xena (not on the roster)", "xena", "1", "0", "1", "0", "0", "1.000", "80.00", ""],
+    ["", "Zed Display (not on the roster)", "zed", "2", "2", "0", "0", "0", "1.000", "100.00", ""],
 ]
 
 

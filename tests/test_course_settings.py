@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from attendance_bot.shell.entry import build_parser
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 NUMBERS = [s for s in COURSE_SETTINGS if s.is_number]
 SWITCHES = [s for s in COURSE_SETTINGS if s.is_switch]
+POINTS = [s for s in COURSE_SETTINGS if s.is_points]
 
 
 def _shell_options(action: str) -> list[str]:
@@ -54,9 +56,12 @@ def test_the_shell_offers_every_setting(action: str) -> None:
 
 
 def test_the_shell_help_gives_each_numbers_bounds() -> None:
-    """The help of a number setting names the bounds the table checks."""
-    for setting in NUMBERS:
+    """The help of a number setting names the bounds the table checks (and a decimal's places)."""
+    assert NUMBERS and POINTS
+    for setting in NUMBERS + POINTS:
         assert f"{setting.low}-{setting.high}" in setting.help, setting.field
+    for setting in POINTS:
+        assert f"at most {setting.places} decimals" in setting.help, setting.field
 
 
 @pytest.mark.parametrize(("sub", "described"), [("create", lambda s: s.discord_create), ("edit", lambda s: s.discord)])
@@ -69,6 +74,10 @@ def test_discord_offers_the_settings_the_table_puts_there(sub: str, described: A
         assert option["description"] == described(setting)
         if setting.is_number:
             assert (option["min_value"], option["max_value"]) == (setting.low, setting.high)
+            assert option["type"] == 4  # Discord's INTEGER
+        if setting.is_points:
+            assert (option["min_value"], option["max_value"]) == (setting.low, setting.high)
+            assert option["type"] == 10  # Discord's NUMBER: a decimal typed as it is
         if setting.is_choice:
             assert [c["value"] for c in option["choices"]] == list(setting.choices)
         if setting.is_switch:
@@ -155,3 +164,35 @@ def test_a_switch_is_kept_turned_off_and_on_again(courses: CourseService, settin
     )
     with pytest.raises(TypeError):
         courses.edit(course.id, **{setting.field: "no"})
+
+
+@pytest.mark.parametrize("setting", POINTS, ids=lambda s: s.field)
+def test_a_decimal_at_its_bounds_and_places_is_kept_and_shown(courses: CourseService, setting: CourseSetting) -> None:
+    """A decimal setting takes both bounds and a value with its places of decimals, and info shows it."""
+    assert setting.low is not None and setting.high is not None
+    course = _create(courses, **{setting.field: Decimal(setting.high)})
+    assert getattr(course, setting.field) == setting.high
+    finest = Decimal(1).scaleb(-setting.places)  # 0.01 for two places
+    for value in (Decimal(setting.low), setting.high - finest):
+        assert getattr(courses.edit(course.id, **{setting.field: value}), setting.field) == value
+
+
+@pytest.mark.parametrize("setting", POINTS, ids=lambda s: s.field)
+@pytest.mark.parametrize("case", ["below", "above", "too fine"])
+def test_a_decimal_outside_its_bounds_or_places_is_refused(
+    courses: CourseService, setting: CourseSetting, case: str
+) -> None:
+    """create refuses a value just past a bound, or with one decimal too many, with the range message; stores nothing."""
+    assert setting.low is not None and setting.high is not None
+    finest = Decimal(1).scaleb(-setting.places)
+    value = {
+        "below": setting.low - finest,
+        "above": setting.high + finest,
+        "too fine": setting.low + finest / 2,
+    }[case]
+    before = courses.courses()
+    with pytest.raises(CourseError) as caught:
+        _create(courses, **{setting.field: value})
+    low, high = setting.low, setting.high
+    assert str(caught.value) == messages.course_setting_out_of_range(setting.field, value, low, high, setting.kind)
+    assert courses.courses() == before

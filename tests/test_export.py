@@ -259,7 +259,8 @@ def test_full_format_of_one_session(settings: Settings, semester: int) -> None:
 
 
 def test_gradebook_format_shape(settings: Settings, semester: int) -> None:
-    """student_id,name,discord, a P/L/E/A column per session (blank: open, no record), then the totals; roster only."""
+    """student_id,name,discord, a P/L/E/A column per session (blank: open, no record), then the totals and the
+    grade (the default policy: late 0.8, none dropped); roster only."""
     from attendance_bot.export import format_document
     from attendance_bot.gradebook import GradebookService
 
@@ -279,13 +280,14 @@ def test_gradebook_format_shape(settings: Settings, semester: int) -> None:
         "excused",
         "absent",
         "rate",
+        "grade",
     ]
     assert rows[1:] == [
-        ["A001", "Ada", "ada", "E", "L", "A", "P", "4", "1", "1", "1", "1", "0.667"],
-        ["B002", "Bob", "Bobby", "P", "P", "A", "", "3", "2", "0", "0", "1", "0.667"],
-        ["C003", "Cy", "", "A", "E", "A", "", "3", "0", "0", "1", "2", "0.000"],
-        ["D004", "Dee", "", "A", "A", "A", "", "3", "0", "0", "0", "3", "0.000"],
-        ["E005", "Eve", "", "E", "E", "E", "", "3", "0", "0", "3", "0", ""],
+        ["A001", "Ada", "ada", "E", "L", "A", "P", "4", "1", "1", "1", "1", "0.667", "60.00"],
+        ["B002", "Bob", "Bobby", "P", "P", "A", "", "3", "2", "0", "0", "1", "0.667", "66.67"],
+        ["C003", "Cy", "", "A", "E", "A", "", "3", "0", "0", "1", "2", "0.000", "0.00"],
+        ["D004", "Dee", "", "A", "A", "A", "", "3", "0", "0", "0", "3", "0.000", "0.00"],
+        ["E005", "Eve", "", "E", "E", "E", "", "3", "0", "0", "3", "0", "", ""],
     ]
     assert count == 5 and data.endswith(b"\r\n") and not data.startswith(b"\xef\xbb\xbf")
 

@@ -295,7 +295,7 @@ LAYERS: dict[str, set[str]] = {
         "presence",
     },
     # the database: the deferred handle, the tables, the schema steps and every write
-    "storage": {"database", "models", "migrations", "schema", "storage", "copydb"},
+    "storage": {"database", "models", "migrations", "schema", "storage", "copydb", "backups"},
     # one module per feature, and Services(settings, clock) that holds them
     "services": {
         "attendance",

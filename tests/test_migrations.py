@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from attendance_bot import codes, messages, migrations
+from attendance_bot import backups, codes, messages, migrations
 from attendance_bot.attendance import AttendanceService
 from attendance_bot.errors import StorageError
 from attendance_bot.migrations import CourseDefaults
@@ -107,6 +107,7 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
             "0007_code_in_channel",
             "0008_voice",
             "0010_notices",
+            "0011_grading",
         ]
         done = [str(notice) for notice in migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))]
         assert done[0] == messages.backup_made(Path(f"{old_copy}.bak-1"))
@@ -120,8 +121,9 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
             messages.migration_step_done("0007_code_in_channel"),
             messages.migration_step_done("0008_voice"),
             messages.migration_step_done("0010_notices"),
+            messages.migration_step_done("0011_grading"),
         ]
-        assert migrations.schema_version() == migrations.latest() == 10
+        assert migrations.schema_version() == migrations.latest() == 11
         assert migrations.upgrade(old_copy) == []
     finally:
         close_db()
@@ -247,6 +249,7 @@ def test_the_migration_runner_is_peewees(old_copy: Path) -> None:
         "0007_code_in_channel",
         "0008_voice",
         "0010_notices",
+        "0011_grading",
     ]
 
 
@@ -317,26 +320,27 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
         done = [str(notice) for notice in migrations.upgrade(copy)]
     finally:
         close_db()
-    assert done[-6:] == [
+    assert done[-7:] == [
         messages.migration_step_done("0005_claims"),
         f"  {len(before)} registration kept as confirmed (the release that made them accepted them)",
         messages.migration_step_done("0006_projector"),
         messages.migration_step_done("0007_code_in_channel"),
         messages.migration_step_done("0008_voice"),
         messages.migration_step_done("0010_notices"),
+        messages.migration_step_done("0011_grading"),
     ]
     assert table_rows(copy, "student") == [(*row, 1) for row in before]
 
 
 class _WatchedSqlite:
-    """sqlite3 as migrations.backup uses it, except that each page step of a backup notes the mode
+    """sqlite3 as migrations.backup uses it (through backups.sqlite_copy), except that each page step of a backup notes the mode
     of the file being written (the `.bak-N.partial`) before SQLite goes on."""
 
     def __init__(self, partial: Path) -> None:
         self.partial = partial
         self.modes: list[int] = []
 
-    def connect(self, path: str) -> object:
+    def connect(self, path: str, **_: object) -> object:
         watcher = self
 
         class Connection:
@@ -358,7 +362,7 @@ class _WatchedSqlite:
 def test_the_backup_is_private_from_its_first_byte(old_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a umask that would make it 0644, the `.bak-1.partial` is 0600 at every page of the copy."""
     watched = _WatchedSqlite(Path(f"{old_copy}.bak-1.partial"))
-    monkeypatch.setattr(migrations, "sqlite3", watched)
+    monkeypatch.setattr(backups, "sqlite3", watched)  # the copy is backups.sqlite_copy's, as `manage.py backup`'s
     previous = os.umask(0o022)
     try:
         init_db(old_copy)

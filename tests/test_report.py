@@ -113,7 +113,7 @@ def test_csv_numbers_match_the_hand_count(settings: Settings, semester: int) -> 
 def test_csv_header_line_is_exact_crlf_and_has_no_bom(settings: Settings, semester: int) -> None:
     """The first bytes are exactly the header, then CRLF (UTF-8 without BOM)."""
     data = make_report(settings, semester).csv_data
-    assert data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate,voice_minutes\r\n")
+    assert data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate,grade,voice_minutes\r\n")
     assert data.count(b"\r\n") == len(CSV_ROWS) + 1
 
 
@@ -228,7 +228,7 @@ def test_hostile_text_gives_safe_csv_cells(student_id: str, name: str, username:
     for cell in rows[1][:3]:
         assert not cell.startswith(FORMULA_STARTS)
         assert not any(ch in BIDI or unicodedata.category(ch) == "Cc" for ch in cell)
-    assert rows[1][3:] == ["0", "0", "0", "0", "0", "", ""]
+    assert rows[1][3:] == ["0", "0", "0", "0", "0", "", "", ""]  # totals, then no rate, no grade, no voice minutes
 
 
 @given(student_id=HOSTILE, name=HOSTILE, session=HOSTILE)

@@ -9,11 +9,13 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .backup import *  # noqa: F403
 from .checkin import *  # noqa: F403
 from .corrections import *  # noqa: F403
 from .courses import *  # noqa: F403
 from .database import *  # noqa: F403
 from .excuses import *  # noqa: F403
+from .grading import *  # noqa: F403
 from .operations import *  # noqa: F403
 from .playground import *  # noqa: F403
 from .projector import *  # noqa: F403

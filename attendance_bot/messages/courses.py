@@ -80,11 +80,18 @@ def course_setting_out_of_range(key: str, value: object, low: int, high: int, un
         "late_after": "Late after",
         "warn_below": "The warning line",
         "warn_after": "Warn after",
+        "late_points": "Late points",
+        "drop_lowest": "Drop lowest",
     }[key]
     if key == "late_after":
         return f"{label} must be from {low} (never late) to {high} {unit}, not {shown(str(value))}."
     if key == "warn_below":
         return f"{label} must be from {low} (no warnings) to {high} {unit}, not {shown(str(value))}."
+    if unit == "points":  # a decimal number (coursesettings.POINTS)
+        return (
+            f"{label} must be a number from {low} to {high} with at most two decimals (e.g. 0.8), "
+            f"not {shown(str(value))}."
+        )
     return f"{label} must be from {low} to {high} {unit}, not {shown(str(value))}."
 
 

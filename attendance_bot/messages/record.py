@@ -6,9 +6,11 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from ..records import (
+    GradingPolicy,
     Status,
     StudentAttendance,
 )
+from .grading import grade_part, grading_policy
 from .students import claim_pending_line
 
 if TYPE_CHECKING:
@@ -28,17 +30,26 @@ def _statuses_or() -> str:
 
 
 def report_reply(
-    course_name: str, students: int, sessions: int, *, pages: int = 1, per_page: int = 0, attached: int = 1
+    course_name: str,
+    students: int,
+    sessions: int,
+    *,
+    pages: int = 1,
+    per_page: int = 0,
+    attached: int = 1,
+    policy: GradingPolicy | None = None,
 ) -> str:
     """What `/attendance report` says above its attachments: the CSV and `attached` of the heat
-    map's `pages` (a large course's pages past what one message takes are named, with where to get them)."""
+    map's `pages` (a large course's pages past what one message takes are named, with where to get
+    them), then how the CSV's grades are made (`policy`, the course's)."""
     text = (
         f"Attendance report of {course_name}: {students} student{'s' if students != 1 else ''}, "
         f"{sessions} session{'s' if sessions != 1 else ''}. The CSV has each student's totals "
-        "(rate = (present + late) / (sessions − excused)); "
+        "(rate = (present + late) / (sessions − excused)) and grade; "
     )
+    graded = "" if policy is None else f"\n{grading_policy(policy)}"
     if pages == 1:
-        return text + "the PNG shows every session."
+        return text + "the PNG shows every session." + graded
     text += f"the heat map comes in {pages} pages of {per_page} students."
     if attached < pages:
         left = f"page {pages}" if attached + 1 == pages else f"pages {attached + 1}-{pages}"
@@ -46,7 +57,7 @@ def report_reply(
             f" Discord takes {attached + 1} files in a message: {left} are not attached; every student is in "
             "the CSV, and `python manage.py report` on the bot's computer writes every page."
         )
-    return text
+    return text + graded
 
 
 def report_page_title(title: str, page: int, pages: int, first: int, last: int) -> str:
@@ -59,7 +70,7 @@ def history_truncated(more: int, filename: str) -> str:
 
 
 def my_attendance_lines(courses: list[StudentAttendance], tz: tzinfo, pending_claim: str | None = None) -> list[str]:
-    """What `/my_attendance` shows: per course, each session's status, then the totals and rate; first
+    """What `/my_attendance` shows: per course, the totals, rate and grade, then each session's status; first
     a line saying the account's claim of `pending_claim` waits for an instructor, if it does."""
     lines: list[str] = [claim_pending_line(pending_claim)] if pending_claim else []
     if not courses:
@@ -74,7 +85,7 @@ def my_attendance_lines(courses: list[StudentAttendance], tz: tzinfo, pending_cl
         lines.append(
             f"**{course.course_name}**: {', '.join(f'{totals.count(s)} {s.value}' for s in Status)} "
             f"of {totals.sessions} session{'s' if totals.sessions != 1 else ''} "
-            f"(attendance rate {rate})"
+            f"(attendance rate {rate}; {grade_part(course.grade, course.policy)})"
         )
         for one in course.sessions:
             when = one.session.opened_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")

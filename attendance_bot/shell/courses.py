@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
+from decimal import Decimal
 
 from .. import messages
 from ..courses import ENV_SET
-from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS, SWITCH
+from ..coursesettings import COURSE_SETTING, COURSE_SETTINGS, POINTS, SWITCH
 from ..migrations import fold
 from ..records import CourseInfo
 from ..services import Services
@@ -97,12 +99,13 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
         if kind == "choice":
             metavar = "|".join(COURSE_SETTING[field].choices)
         else:
-            metavar = "ID" if kind == "id" else "yes|no" if kind == SWITCH else "N"
+            metavar = "ID" if kind == "id" else "yes|no" if kind == SWITCH else "X" if kind == POINTS else "N"
         add.add_argument(option, metavar=metavar, required=option in _REQUIRED_TO_ADD, help=text)
 
     edit_help = (
         "change a course (the same rules as /course edit); the changes apply from its next session, "
-        "never to an open one"
+        "never to an open one (the grading policy, --late-points and --drop-lowest, to past sessions too: "
+        "grades are read from the record)"
     )
     edit = actions.add_parser("edit", help=edit_help, description=edit_help)
     edit.add_argument("course", metavar="NAME", help="the course to change")
@@ -115,6 +118,9 @@ def _course_arguments(parser: argparse.ArgumentParser) -> None:
             extra = f"; {clear} to unset it" if clear else ""
         elif kind == SWITCH:
             metavar, extra = "yes|no", ""
+        elif COURSE_SETTING[field].default_value is not None:  # a value of its own when unset (late_points 0.8)
+            shown = "X" if kind == POINTS else "N"
+            metavar, extra = f"{shown}|default", f"; default to go back to {COURSE_SETTING[field].default_value}"
         else:
             metavar, extra = "N|default", "; default to follow .env again"
         edit.add_argument(option, metavar=metavar, help=text + extra)
@@ -158,9 +164,20 @@ def _course_changes(ctx: Context, *, editing: bool) -> dict[str, object]:
             changes[field] = word  # CourseService names the words it takes
         elif kind == SWITCH:
             changes[field] = switch(option, value)
+        elif kind == POINTS:
+            changes[field] = _points(option, value)
         else:
             changes[field] = whole_number(option, value, kind)
     return changes
+
+
+def _points(option: str, value: str) -> Decimal:
+    """A decimal option (`--late-points 0.8`): ASCII digits with one point at most; its range and
+    decimals are CourseService's to check."""
+    text = value.strip()
+    if not re.fullmatch(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", text):  # Decimal() also takes "1e3", "NaN", "١"
+        raise CommandError(messages.bad_points(option, value))
+    return Decimal(text)
 
 
 def _guild(ctx: Context, settings: Settings, *, default: bool) -> int | None:

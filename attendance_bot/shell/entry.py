@@ -21,7 +21,7 @@ from ..messages import MANAGE
 from ..models import close_db
 
 # Importing a command module registers its commands.
-from . import corrections, courses, database, records, roster, run, seedimport, sessions, students  # noqa: F401
+from . import backup, corrections, courses, database, records, roster, run, seedimport, sessions, students  # noqa: F401
 from .base import COMMANDS, ENV_HELP, CommandError, Context, NothingThere, Printable
 
 # The commands in the order `--help` lists them (each module registers its own).
@@ -31,6 +31,7 @@ ORDER = (
     "playground",
     "check",
     "migrate",
+    "backup",
     "copy-db",
     "open",
     "close",

@@ -40,7 +40,8 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="records (default): the seed's columns, one row per present or late record; full: those columns "
         "plus student_id,student_name,status,source,course, every status, computed absences included; "
         "gradebook: one row per roster student, student_id,name,discord, a P/L/E/A column per session, then "
-        "sessions,present,late,excused,absent,rate (for an LMS grade import; see the README)",
+        "sessions,present,late,excused,absent,rate,grade (grade: 0-100 by the course's late_points and drop_lowest; "
+        "for an LMS grade import, see the README)",
     )
 
 
@@ -94,7 +95,8 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 @command(
     "report",
     "a course's attendance report: attendance_report_<course>.csv (student_id,name,discord,sessions,"
-    "present,late,excused,absent,rate; rate = (present + late) / (sessions - excused)) and "
+    "present,late,excused,absent,rate,grade,voice_minutes; rate = (present + late) / (sessions - excused); grade "
+    "0-100 by the course's late_points and drop_lowest, which it prints) and "
     "attendance_report_<course>.png, a heat map of every student in every session; a course of more "
     f"than {PAGE_STUDENTS} students gets one picture per {PAGE_STUDENTS}: attendance_report_<course>-1.png, -2.png ...",
     _report_arguments,
@@ -125,4 +127,5 @@ def _report(ctx: Context) -> int:
             quoted(str(targets[0]), 200), [quoted(str(t), 200) for t in targets[1:]], report.students, report.sessions
         )
     )
+    ctx.write(messages.grading_policy(report.policy))
     return 0

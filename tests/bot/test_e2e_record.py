@@ -4,6 +4,7 @@ the emulator, and every new instructor command refused to a student."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from faultkit import accepted_replies, answered, burst, contents, crowd
 from attendance_bot import messages
 from attendance_bot.emulator import Member
 from attendance_bot.models import UTC_FORMAT
-from attendance_bot.records import STATUSES
+from attendance_bot.records import STATUSES, GradingPolicy
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
@@ -131,7 +132,9 @@ def test_report_attaches_the_totals_csv_and_the_heat_map(world: World) -> None:
     names = [name for name, _ in reply.files]
     assert len(names) == 2 and names[0].endswith(".csv") and names[1].endswith(".png")
     csv_data, png_data = reply.files[0][1], reply.files[1][1]
-    assert csv_data.startswith(b"student_id,name,discord,sessions,present,late,excused,absent,rate,voice_minutes\r\n")
+    assert csv_data.startswith(
+        b"student_id,name,discord,sessions,present,late,excused,absent,rate,grade,voice_minutes\r\n"
+    )
     assert b"fay_report" in csv_data
     assert png_data.startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -191,6 +194,36 @@ def test_my_attendance_shows_a_students_own_sessions_privately(world: World) -> 
     nobody = world.student("nobody_mine")
     empty = world.emu.invoke(nobody, world.emu.general_channel_id, "my_attendance")
     assert empty.content == messages.my_attendance_lines([], timezone.utc)[0]
+
+
+def test_the_grading_policy_set_in_discord_regrades_past_sessions(world: World) -> None:
+    """A student present in one session and marked late in the next sees 90.00 (late 0.8); after
+    /course edit late_points:0.5 drop_lowest:1 the same record reads 100.00 (the late session dropped),
+    said with the policy; a late_points of 0.333 is refused with the range sentence and changes nothing."""
+    ivan = world.student("ivan_grade")
+    emu = world.emu
+    emu.invoke(emu.instructor, emu.admin_channel_id, "close_attendance")  # whatever an earlier test left open
+    checked_in(world, ivan)
+    emu.invoke(emu.instructor, emu.admin_channel_id, "close_attendance")
+    second, _ = world.open()
+    admin(world, "attendance mark", student=str(ivan.id), status="late", session=second)
+
+    def mine() -> str:
+        reply = world.emu.invoke(ivan, world.emu.general_channel_id, "my_attendance")
+        assert reply.ephemeral
+        return reply.content or ""
+
+    assert messages.grade_part(Decimal("90.00"), GradingPolicy()) in mine()
+    try:
+        edited = admin(world, "course edit", course="default", late_points=0.5, drop_lowest=1)
+        assert edited == messages.course_edited_reply("default")
+        assert messages.grade_part(Decimal("100.00"), GradingPolicy(Decimal("0.5"), 1)) in mine()
+        before = snapshot(world)
+        refused = admin(world, "course edit", course="default", late_points=0.333)
+        assert refused == messages.course_setting_out_of_range("late_points", Decimal("0.333"), 0, 1, "points")
+        assert snapshot(world) == before
+    finally:
+        admin(world, "course edit", course="default", late_points=0.8, drop_lowest=0)
 
 
 FORGED = [
@@ -263,4 +296,4 @@ def test_export_formats_come_as_their_own_files(world: World, fmt: str) -> None:
         assert f"{ivy.id},ivy_{fmt}".encode() in data and b",present,code,default" in data
     else:
         assert header.startswith("student_id,name,discord,") and session_id in header
-        assert header.endswith("sessions,present,late,excused,absent,rate")
+        assert header.endswith("sessions,present,late,excused,absent,rate,grade")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from decimal import Decimal
 
 import nextcord
 
@@ -48,7 +49,7 @@ def _setting_option(option: str, *, create: bool = False) -> nextcord.SlashOptio
         extra["channel_types"] = [_CHANNEL_TYPES[kind] for kind in setting.channel_types]
     elif setting.is_choice:
         extra["choices"] = {word: word for word in setting.choices}
-    elif setting.is_number:
+    elif setting.is_number or setting.is_points:  # a points setting is a float option (Discord's NUMBER)
         extra |= {"min_value": setting.low, "max_value": setting.high}
     return nextcord.SlashOption(name=option, description=description, required=required, **extra)
 
@@ -59,8 +60,15 @@ def _edit_changes(given: dict[str, object]) -> dict[str, object]:
     changes: dict[str, object] = {}
     for setting in _EDIT_OPTIONS:
         value = given[setting.option]
-        if value is not None:
-            changes[setting.field] = value.id if setting.is_id else value  # type: ignore[attr-defined]
+        if value is None:
+            continue
+        if setting.is_id:
+            changes[setting.field] = value.id  # type: ignore[attr-defined]
+        elif setting.is_points and isinstance(value, int | float) and not isinstance(value, bool):
+            # as typed: 0.8 is Decimal("0.8"), not the float's binary neighbour
+            changes[setting.field] = Decimal(str(value))
+        else:
+            changes[setting.field] = value
     cleared = given.get("clear")
     if cleared is not None:
         setting = _BY_OPTION[str(cleared)]
@@ -162,6 +170,8 @@ class CoursesCog(FeatureCog):
         code_in_channel: bool | None = _setting_option("code_in_channel"),
         warn_below: int | None = _setting_option("warn_below"),
         warn_after: int | None = _setting_option("warn_after"),
+        late_points: float | None = _setting_option("late_points"),
+        drop_lowest: int | None = _setting_option("drop_lowest"),
         clear: str | None = nextcord.SlashOption(
             name="clear",
             description="A setting to unset (a channel or role it follows again, or no voice channel)",

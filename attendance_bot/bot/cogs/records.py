@@ -149,6 +149,7 @@ async def _send_report(interaction: nextcord.Interaction, report: Report) -> Non
         pages=report.pages,
         per_page=report.per_page,
         attached=len(files) - 1,
+        policy=report.policy,
     )
     await interaction.followup.send(
         reply, files=[nextcord.File(io.BytesIO(data), filename=name) for name, data in files], ephemeral=True
