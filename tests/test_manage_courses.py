@@ -619,6 +619,7 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.migration_step_done("0006_projector"),
         messages.migration_step_done("0007_code_in_channel"),
         messages.migration_step_done("0008_voice"),
+        messages.migration_step_done("0010_notices"),
         messages.migration_step_done("0011_grading"),
     ]
     assert _counts(old_database) == counts
