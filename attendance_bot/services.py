@@ -11,6 +11,7 @@ from __future__ import annotations
 from .attendance import AttendanceService
 from .clock import Clock, utc_now
 from .corrections import CorrectionService
+from .excuses import ExcuseService
 from .exports import ExportService
 from .gradebook import GradebookService
 from .presence import VoicePresence
@@ -21,6 +22,7 @@ from .settings import Settings
 from .storage import ping
 from .students import StudentService
 from .voice import VoiceService
+from .warnings import WarningService
 
 
 class Services:
@@ -40,6 +42,10 @@ class Services:
         self.seed_import = SeedImportService(settings, clock)
         self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook
         self.projector = ProjectorService(settings, clock, self.attendance)  # the page's links and views
+        # Low-attendance digests and the notes for students; `remaining` (the timetable's sessions still
+        # to come) says "no timetable" until the schedules are wired in.
+        self.warnings = WarningService(settings, clock)
+        self.excuses = ExcuseService(settings, clock, self.corrections, self.gradebook)  # approve = a mark
 
     def database_up(self) -> bool:
         """Whether the database answers a trivial read now (for /healthz)."""

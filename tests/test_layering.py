@@ -311,6 +311,8 @@ LAYERS: dict[str, set[str]] = {
         "projector",
         "services",
         "voice",
+        "warnings",
+        "excuses",
     },
     # every sentence (messages) and what is drawn or listed for people from the services' data
     "text": {"messages", "report", "choices"},
