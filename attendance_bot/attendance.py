@@ -375,6 +375,7 @@ class AttendanceService:
                     batch.write()
                     for index, result in judged:
                         results[index] = batch.settle(result, submissions[index].user_id)
+                    batch.deliver()
         except peewee.DatabaseError as exc:
             raise storage.failure("recording attendance", exc) from exc
         return [r for r in results if r is not None]

@@ -4,6 +4,7 @@ throttle, the sessions a code may be for, and the batch that judges submissions 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from . import codes, storage
 from .models import Session
 from .presence import VoicePresence
 from .records import FREE_WRONG_ATTEMPTS, Outcome, Source, Status, Submission, SubmitResult, VoiceRule
+from .warnings import notice_of
 
 log = logging.getLogger("attendance_bot.attendance")
 
@@ -131,6 +133,10 @@ class Batch:
         self.timestamp = utc.strftime("%Y-%m-%d %H:%M:%S")
         self.date_id = utc.strftime("%Y-%m-%d")
         self.verdicts: dict[str, tuple[Session, codes.Check]] = {}
+        # The notes waiting for these students (a warning, an excuse's outcome): one read for the batch;
+        # an accepted check-in's reply shows its student's, and deliver() marks them shown.
+        self.waiting = storage.unshown_notices(candidates[0].guild_id, user_ids)
+        self.delivered: list[int] = []
 
     def _check(self, typed: str) -> tuple[Session, codes.Check]:
         """The session a typed code belongs to and its verdict: the first that accepts it, else the
@@ -267,8 +273,20 @@ class Batch:
         storage.insert_events(list(self.events.values()))
 
     def settle(self, result: SubmitResult, user_id: int) -> SubmitResult:
-        """The reply to a submission after the write: an instructor's record that stood is kept."""
+        """The reply to a submission after the write: an instructor's record that stood is kept; an
+        accepted one carries the notes that waited for its student (once: the first accepted)."""
         held = self.stood.get((result.session_id or "", user_id))
-        if held is None or result.outcome not in (Outcome.RECORDED, Outcome.UPDATED):
+        if held is not None and result.outcome in (Outcome.RECORDED, Outcome.UPDATED):
+            result = SubmitResult(Outcome.KEPT, result.session_id, code=result.code, status=held.status)
+        if not self.waiting or not result.accepted:
             return result
-        return SubmitResult(Outcome.KEPT, result.session_id, code=result.code, status=held.status)
+        notes = self.waiting.pop(user_id, None)
+        if not notes:
+            return result
+        self.delivered.extend(note.id for note in notes)
+        return dataclasses.replace(result, notices=tuple(notice_of(note.kind, note.detail) for note in notes))
+
+    def deliver(self) -> None:
+        """Mark the notes the replies carry shown, in the caller's transaction (nothing to write when none)."""
+        if self.delivered:
+            storage.mark_shown(self.delivered, self.now)

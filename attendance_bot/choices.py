@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from . import messages
 from .corrections import MAX_TYPED, CorrectionService, clean_typed
-from .records import Choice, StudentRef
+from .excuses import ExcuseService
+from .records import MAX_CHOICE, Choice, StudentRef
 from .schedule import ScheduleService
 
 
@@ -45,3 +46,22 @@ def schedule_choices(schedule: ScheduleService, course_id: int, typed: str, limi
         if needle in label.casefold():
             found.append(Choice(label, str(entry.id)))
     return found[: max(0, limit)]
+
+
+def own_session_choices(
+    excuses: ExcuseService, guild_id: int, user_id: int, username: str | None, typed: str, limit: int = 25
+) -> list[Choice]:
+    """A student's own sessions in the server's courses (for /excuse), newest first, whose label holds
+    what is typed."""
+    needle = clean_typed(typed).casefold()
+    if len(needle) > MAX_TYPED:
+        return []
+    tz = excuses.settings.timezone
+    found: list[Choice] = []
+    for course, one in excuses.own_sessions(guild_id, user_id, username):
+        label = messages.excuse_session_choice_label(course.course_name, one, tz)
+        if needle in label.casefold() and len(one.session.session_id) <= MAX_CHOICE:
+            found.append(Choice(label, one.session.session_id))
+            if len(found) >= limit:
+                break
+    return found

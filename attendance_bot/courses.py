@@ -192,7 +192,9 @@ class CourseService:
         fields |= {setting.field: settings.get(setting.field) for setting in COURSE_SETTINGS}
         _spell_zones(fields)
         self._check(fields, guild_id)
-        fields["late_after"] = fields["late_after"] or None  # 0: never late, stored as not set
+        for setting in COURSE_SETTINGS:  # late_after 0 (never late), warn_below 0 (no warnings): not set
+            if setting.zero_unsets:
+                fields[setting.field] = fields[setting.field] or None
         fields |= _points(fields)
         try:
             with storage.immediate():
@@ -224,8 +226,9 @@ class CourseService:
                     changes.setdefault("voice_rule", None)
                 merged = {name: getattr(row, name) for name in EDITABLE} | changes
                 self._check(merged, row.guild_id)
-                if "late_after" in changes:
-                    changes["late_after"] = changes["late_after"] or None  # 0: never late
+                for setting in COURSE_SETTINGS:  # late_after 0 (never late), warn_below 0: stored as not set
+                    if setting.zero_unsets and setting.field in changes:
+                        changes[setting.field] = changes[setting.field] or None
                 changes |= _points(changes)
                 if "name" in changes:
                     self._refuse_taken(str(changes["name"]), row.guild_id, row.id)

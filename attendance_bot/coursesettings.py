@@ -41,6 +41,7 @@ class CourseSetting:
     default: str | None = None  # the Settings attribute an unset value follows (None: stays unset)
     default_field: str | None = None  # or the setting of the same course an unset value follows
     default_value: bool | int | Decimal | None = None  # or the value an unset one has
+    zero_unsets: bool = False  # a number whose 0 means "off": stored as unset
     env: str | None = None  # the Settings attribute that sets it on the course `.env` defines
     clear: str | None = None  # the word `course edit` takes to unset an id
     discord: str | None = None  # the /course edit option's description (None: not on Discord)
@@ -160,6 +161,7 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         "minutes after a session opens from which a check-in counts as late, 0-240 (default, or 0: never late)",
         0,
         MAX_LATE_AFTER,
+        zero_unsets=True,
         discord="Minutes after opening from which a check-in is late (0: never)",
     ),
     CourseSetting(
@@ -193,6 +195,27 @@ COURSE_SETTINGS: tuple[CourseSetting, ...] = (
         default_value=True,
         discord="Show the code in the channel's message (False: only on the projector)",
         discord_create="Show the code in the channel's message (default True; False: only on the projector)",
+    ),
+    CourseSetting(
+        "warn_below",
+        "warn_below",
+        "percent",
+        "after each session, name in the admin channel the students whose attendance rate falls below this "
+        "percentage, 0-100 (default, or 0: no warnings)",
+        0,
+        100,
+        zero_unsets=True,
+        discord="Warn when a student's rate falls below this % (0: no warnings)",
+    ),
+    CourseSetting(
+        "warn_after",
+        "warn_after",
+        "sessions",
+        "no warning until the course has had this many sessions, 1-100 (default: 3)",
+        1,
+        100,
+        default_value=3,
+        discord="No warnings before the course has had this many sessions (default 3)",
     ),
     CourseSetting(
         "late_points",

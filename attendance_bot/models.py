@@ -100,6 +100,10 @@ class Course(BaseModel):
     voice_rule = peewee.TextField(null=True)
     # Whether the code message in the display channel shows the code (NULL: not set, shown).
     code_in_channel = peewee.BooleanField(null=True)
+    # The warning line: a student whose rate falls below this percentage is named in the admin
+    # channel's digest (NULL: no warnings), once the course has had warn_after sessions (NULL: 3).
+    warn_below = peewee.IntegerField(null=True)
+    warn_after = peewee.IntegerField(null=True)
     # The grading policy (0011_grading): what a late session earns (NULL: 0.8) and how many of each
     # student's worst sessions the grade leaves out (NULL: none). Grades are read, never stored.
     late_points = peewee.DecimalField(max_digits=3, decimal_places=2, null=True)
@@ -332,6 +336,92 @@ class ScheduleRun(BaseModel):
         indexes = ((("entry", "day"), True), (("finished_at", "ends_at"), False))
 
 
+class WarningState(BaseModel):
+    """Where a student of a course stands against its warning line, as the last digest found: below
+    it, or unable to reach it by the end of the timetable. A digest names only the changes to true
+    (a crossing), so each crossing is named once. `student` is the gradebook's identity of the
+    student (`key:<student id folded>`, `user:<account id>`)."""
+
+    course_id = peewee.IntegerField()
+    student = peewee.TextField()
+    user_id = peewee.BigIntegerField(null=True)
+    below = peewee.BooleanField(default=False)
+    unreachable = peewee.BooleanField(default=False)
+    changed_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "warning_state"
+        indexes = ((("course_id", "student"), True),)
+
+
+class Digest(BaseModel):
+    """A closed session's warning digest, claimed by the one process that makes and posts it (the
+    unique session id decides between processes)."""
+
+    session_id = peewee.TextField(unique=True)
+    course_id = peewee.IntegerField()
+    claimed_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "digest"
+
+
+class StudentNotice(BaseModel):
+    """Something a student is to be told privately (a warning, an excuse's outcome): a kind of
+    messages and its values as JSON (`detail`). Shown once: in the reply to their next check-in or
+    command in that server, or by direct message; `shown_at` then set."""
+
+    guild_id = peewee.BigIntegerField(null=True)
+    user_id = peewee.BigIntegerField()
+    course_id = peewee.IntegerField(null=True)
+    kind = peewee.TextField()
+    detail = peewee.TextField()
+    created_at = UTCDateTimeField()
+    shown_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "student_notice"
+        indexes = ((("user_id", "shown_at"), False),)
+
+
+class DirectMessages(BaseModel):
+    """A Discord account's direct messages (`/notify`): turned on or not, when Discord refused one
+    (error 50007: the student does not accept them; not retried until they turn them on again), and
+    when the last was sent (at most one a day)."""
+
+    user_id = peewee.BigIntegerField(unique=True)
+    enabled = peewee.BooleanField(default=False)
+    refused_at = UTCDateTimeField(null=True)
+    last_sent_at = UTCDateTimeField(null=True)
+    changed_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "direct_messages"
+
+
+class ExcuseRequest(BaseModel):
+    """A student's request to be excused from a session, with its reason (text only), where it was
+    posted for the instructors, and their decision (`approved` or `denied`; NULL while waiting)."""
+
+    course_id = peewee.IntegerField(index=True)
+    guild_id = peewee.BigIntegerField(null=True)
+    session_id = peewee.TextField()
+    user_id = peewee.BigIntegerField()
+    username = peewee.TextField()
+    reason = peewee.TextField()
+    status = peewee.TextField(null=True)  # the student's status in the session when they asked (NULL: none)
+    requested_at = UTCDateTimeField()
+    channel_id = peewee.BigIntegerField(null=True)
+    message_id = peewee.BigIntegerField(null=True)
+    decision = peewee.TextField(null=True)
+    decided_by = peewee.TextField(null=True)
+    decided_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "excuse_request"
+        indexes = ((("session_id", "user_id"), True),)
+
+
 # The tables, as attendance_bot/schema/'s steps make them (tests/test_migrations.py compares them).
 MODELS: tuple[type[BaseModel], ...] = (
     Course,
@@ -346,6 +436,11 @@ MODELS: tuple[type[BaseModel], ...] = (
     ScheduleEntry,
     ScheduleSkip,
     ScheduleRun,
+    WarningState,
+    Digest,
+    StudentNotice,
+    DirectMessages,
+    ExcuseRequest,
 )
 
 

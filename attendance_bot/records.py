@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 # The throttle's free tries: a student may type this many wrong codes before any wait (the rules
 # that use it are in checkin.py; here it is the default of SubmitResult.attempts_left).
@@ -139,6 +140,8 @@ class CourseInfo:
     voice_channel_id: int | None = None  # the course's voice or stage channel (None: no voice presence)
     voice_rule: str | None = None  # a VoiceRule word; unset with a voice channel: recorded
     code_in_channel: bool = True  # the code message shows the code (else only the projector page does)
+    warn_below: int | None = None  # the warning line, a percentage of the rate (None: no warnings)
+    warn_after: int = 3  # no warning before the course has had this many sessions
     late_points: Decimal = DEFAULT_LATE_POINTS  # what a late session earns in the grade (present 1, absent 0)
     drop_lowest: int = 0  # how many of a student's worst sessions the grade leaves out
     timezone: str = "UTC"  # the IANA name its timetable's local times are in (set, else TIMEZONE's)
@@ -246,6 +249,9 @@ class SubmitResult:
     channels: tuple[int, ...] = ()
     status: str = ""  # RECORDED, UPDATED: present or late; KEPT: the status the instructor set
     late_after: int | None = None  # RECORDED, UPDATED as late: the session's rule, in minutes
+    # Accepted: the notes that waited for the student (a warning, an excuse's outcome), shown once
+    # in this reply (errors.Notice: a kind of messages and its values).
+    notices: tuple[Any, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -522,3 +528,78 @@ class ProjectorLinkInfo:
     course_name: str
     url: str
     new: bool = False
+
+
+# -- warnings and excuse requests (attendance_bot/warnings.py, excuses.py) -----------------------
+
+
+@dataclass(frozen=True)
+class WarnedStudent:
+    """A student a warning digest names: their rate now, and the best rate they can still reach by
+    the end of the timetable (None: the course has no timetable)."""
+
+    student: GradebookStudent
+    rate: Decimal | None
+    best: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class WarningDigest:
+    """What one closed session changed against its course's warning line: the students who are now
+    below it, and those who can no longer reach it (each named once, when they cross), and the notes
+    left for them (their ids, for direct messages)."""
+
+    course_id: int
+    course_name: str
+    admin_channel_id: int | None
+    session_id: str
+    warn_below: int
+    below: tuple[WarnedStudent, ...]
+    unreachable: tuple[WarnedStudent, ...]
+    remaining: int | None  # sessions left in the timetable (None: no timetable)
+    notice_ids: tuple[int, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Nobody crossed: nothing to post."""
+        return not self.below and not self.unreachable
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """The notes one account is to get by direct message (its one a day): their ids and the notes."""
+
+    user_id: int
+    notice_ids: tuple[int, ...]
+    notices: tuple[Any, ...]  # errors.Notice
+
+
+class Decision(enum.StrEnum):
+    """An instructor's decision on an excuse request (the word the database holds)."""
+
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class ExcuseInfo:
+    """A student's excuse request as the callers see it; `decision` is None while it waits."""
+
+    id: int
+    course_id: int
+    course_name: str
+    guild_id: int | None
+    admin_channel_id: int | None
+    session_id: str
+    session_opened_at: datetime
+    user_id: int
+    username: str
+    student_id: str | None
+    reason: str
+    requested_at: datetime
+    status: str | None  # the student's status in the session when they asked (None: no record yet)
+    decision: str | None = None
+    decided_by: str | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+    notice_ids: tuple[int, ...] = ()  # a decision's note to the student

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .attendance import AttendanceService
 from .clock import Clock, utc_now
 from .corrections import CorrectionService
+from .excuses import ExcuseService
 from .exports import ExportService
 from .gradebook import GradebookService
 from .presence import VoicePresence
@@ -22,6 +23,7 @@ from .settings import Settings
 from .storage import ping
 from .students import StudentService
 from .voice import VoiceService
+from .warnings import WarningService
 
 
 class Services:
@@ -42,6 +44,9 @@ class Services:
         self.exports = ExportService(settings, self.attendance, self.gradebook)  # records, full, gradebook
         self.projector = ProjectorService(settings, clock, self.attendance)  # the page's links and views
         self.schedule = ScheduleService(settings, clock, self.attendance)  # timetables, opened and closed on time
+        # Low-attendance digests and the notes for students; `remaining` is the timetable's classes still to come.
+        self.warnings = WarningService(settings, clock, self.schedule.remaining_occurrences)
+        self.excuses = ExcuseService(settings, clock, self.corrections, self.gradebook)  # approve = a mark
 
     def database_up(self) -> bool:
         """Whether the database answers a trivial read now (for /healthz)."""

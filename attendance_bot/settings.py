@@ -26,6 +26,9 @@ MIN_CODE_LENGTH, MAX_CODE_LENGTH = 4, 8
 MAX_GRACE_SECONDS = 600
 DEFAULT_WEB_PORT = 8765  # the projector page and /healthz (0: off)
 DEFAULT_WEB_BIND = "127.0.0.1"
+# The token from a file (a Docker secret, mounted at /run/secrets/NAME), as an alternative to the variable.
+TOKEN_FILE_VARIABLE = "DISCORD_BOT_TOKEN_FILE"  # noqa: S105 -- the variable's name, not a token
+MAX_TOKEN_FILE_BYTES = 4096  # a token is under 100 characters: more is the wrong file
 # The run path's log (LOG_LEVEL, LOG_FORMAT): the levels by name, and its formats (json: one object a line).
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
@@ -171,13 +174,6 @@ class _Reader:
         value = str(value).strip()
         return value or None
 
-    def required_text(self, name: str, example: str) -> str:
-        value = self.raw(name)
-        if value is None:
-            self.problem("setting_missing", name=name, example=example)
-            return ""
-        return value
-
     def snowflake(self, name: str, *, required: bool) -> int | None:
         value = self.raw(name)
         if value is None:
@@ -192,19 +188,57 @@ class _Reader:
         self.problem("setting_not_a_snowflake", name=name, value=value, inside=inside)
         return None
 
-    def token(self, *, required: bool) -> str:
-        """DISCORD_BOT_TOKEN without a pasted `Bot ` prefix or quotes, which no token contains."""
-        raw = self.raw("DISCORD_BOT_TOKEN") or ""
-        token, pasted = _clean_token(raw)
+    def token(self, *, required: bool, base_dir: Path) -> str:
+        """DISCORD_BOT_TOKEN, or what the file DISCORD_BOT_TOKEN_FILE names holds (a Docker secret), without
+        a pasted `Bot ` prefix or quotes, which no token contains. The file is read only where the token
+        is required: the commands that never talk to Discord run without it (a secret not mounted)."""
+        name, raw = "DISCORD_BOT_TOKEN", self.raw("DISCORD_BOT_TOKEN")
+        typed_file = self.raw(TOKEN_FILE_VARIABLE)
+        if typed_file is not None:
+            if raw is not None:
+                self.problem("token_set_twice")
+                return ""
+            if not required:
+                return ""
+            name, raw = TOKEN_FILE_VARIABLE, self._token_file(typed_file, base_dir)
+            if raw is None:
+                return ""
+        token, pasted = _clean_token(raw or "")
         if pasted:
-            self.notice("token_pasted_with", pasted=pasted)
+            self.notice("token_pasted_with", pasted=pasted, name=name)
         if not token:
-            if required:
-                self.required_text("DISCORD_BOT_TOKEN", "your-bot-token-from-the-developer-portal")
+            if name == TOKEN_FILE_VARIABLE:
+                self.problem("token_file_empty", path=str(_token_path(typed_file or "", base_dir)))
+            elif required:
+                self.problem("token_missing", example="your-bot-token-from-the-developer-portal")
             return ""
         if re.search(r"\s", token):
-            self.notice("token_has_spaces")
+            self.notice("token_has_spaces", name=name)
         return token
+
+    def _token_file(self, typed: str, base_dir: Path) -> str | None:
+        """The text of the token's file, or None with the problem recorded (its contents never are)."""
+        path = _token_path(typed, base_dir)
+        try:
+            if not path.exists():
+                self.problem("token_file_missing", path=str(path))
+                return None
+            if not path.is_file():
+                self.problem("token_file_not_a_file", path=str(path))
+                return None
+            with path.open("rb") as file:
+                data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+        except OSError as exc:
+            self.problem("token_file_unreadable", path=str(path), reason=exc.strerror or str(exc), uid=os.getuid())
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is None or len(data) > MAX_TOKEN_FILE_BYTES:
+            self.problem("token_file_not_a_token", path=str(path), limit=MAX_TOKEN_FILE_BYTES)
+            return None
+        return text
 
     def integer(self, name: str, default: int, low: int, high: int, unit: str) -> int:
         value = self.raw(name)
@@ -235,6 +269,12 @@ def _clean_token(raw: str) -> tuple[str, list[str]]:
                 pasted.append("bot prefix")
         else:
             return token, pasted
+
+
+def _token_path(typed: str, base_dir: Path) -> Path:
+    """DISCORD_BOT_TOKEN_FILE as a path: a relative one is relative to base_dir, as DATABASE_PATH is."""
+    path = Path(typed).expanduser()
+    return path if path.is_absolute() else base_dir / path
 
 
 def _zone_notice(name: str) -> Notice | None:
@@ -300,7 +340,7 @@ def load_settings(
         base_dir = env_path.resolve().parent if env_path else Path.cwd()
     reader = _Reader(_sources(env_path, os.environ if environ is None else environ))
 
-    token = reader.token(required=require_discord)
+    token = reader.token(required=require_discord, base_dir=base_dir)
     # Optional: when both are set they define a course (COURSE_NAME); without them the bot waits
     # for /course create.
     admin_channel = reader.snowflake("ADMIN_CHANNEL_ID", required=False)

@@ -47,7 +47,8 @@ def run(*args: str, source: Target) -> tuple[int, str, str]:
 
 def fill(target: Target) -> None:
     """A semester's worth of every table: the gradebook's hand-counted course, a wrong attempt, a
-    check-in through the service, thousands of events, a stretch in a voice channel, and a timetable."""
+    check-in through the service, thousands of events, a stretch in a voice channel, a row of each
+    table of the warnings and excuse requests, and a timetable."""
     init_db(target)
     try:
         CourseService(_settings(target)).create(
@@ -67,6 +68,21 @@ def fill(target: Target) -> None:
         )
         left = storage.stored_time(T0 + timedelta(minutes=50))
         storage.insert_spans([storage.SpanRow("20240905-0900-DDDD", 303, 555, storage.stored_time(T0), left)])
+        # A warning digest's claim and standing, a note for a student, direct messages turned on, an excuse request.
+        storage.claim_digest("20240903-0900-BBBB", 1, T0)
+        storage.save_standing(1, "key:c003", None, storage.Standing(True, False), T0)
+        storage.add_notice(guild_id=GUILD, user_id=101, course_id=1, kind="excuse_denied_notice", detail="{}", at=T0)
+        storage.set_direct_messages(101, True, T0)
+        storage.add_excuse_request(
+            course_id=1,
+            guild_id=GUILD,
+            session_id="20240903-0900-BBBB",
+            user_id=101,
+            username="ada",
+            reason="ill",
+            status="late",
+            requested_at=T0,
+        )
         # A timetable made a week before, a skipped date, and a class that passed unopened (a missed run).
         services = Services(_settings(target), lambda: T0 - timedelta(days=7))
         course = services.courses.find("default")

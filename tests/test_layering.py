@@ -312,6 +312,8 @@ LAYERS: dict[str, set[str]] = {
         "projector",
         "services",
         "voice",
+        "warnings",
+        "excuses",
         "schedule",
     },
     # every sentence (messages) and what is drawn or listed for people from the services' data

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from _shell import ShellResult, run_shell
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -620,6 +620,7 @@ def test_migrate_upgrades_an_old_database_and_keeps_every_record(old_database: P
         messages.migration_step_done("0007_code_in_channel"),
         messages.migration_step_done("0008_voice"),
         messages.migration_step_done("0009_schedule"),
+        messages.migration_step_done("0010_notices"),
         messages.migration_step_done("0011_grading"),
     ]
     assert _counts(old_database) == counts
@@ -815,6 +816,8 @@ HOSTILE = ["", " ", "\x00\x1b[31m", "\u202eABC", "Math\n101", "x" * 3000, "' OR 
     args=st.sampled_from([("open",), ("close",), ("code",), ("sessions",), ("export",), ("course", "archive")]),
     value=st.one_of(st.sampled_from(HOSTILE), st.text(max_size=200)),
 )
+@example(args=("open",), value="0\u2028")  # Unicode's line and paragraph separators end a line too
+@example(args=("course", "archive"), value="Math\u2029101")
 def test_any_course_name_ends_in_one_line(args: tuple[str, ...], value: str, tmp_path: Path) -> None:
     """Any --course (or course NAME) value ends in status 0 or one error line without control characters."""
     database = tmp_path / "hostile.db"

@@ -107,6 +107,7 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
             "0007_code_in_channel",
             "0008_voice",
             "0009_schedule",
+            "0010_notices",
             "0011_grading",
         ]
         done = [str(notice) for notice in migrations.upgrade(old_copy, CourseDefaults(name="Math 101"))]
@@ -121,6 +122,7 @@ def test_the_upgrade_reports_what_it_did_and_runs_once(old_copy: Path) -> None:
             messages.migration_step_done("0007_code_in_channel"),
             messages.migration_step_done("0008_voice"),
             messages.migration_step_done("0009_schedule"),
+            messages.migration_step_done("0010_notices"),
             messages.migration_step_done("0011_grading"),
         ]
         assert migrations.schema_version() == migrations.latest() == 11
@@ -249,6 +251,7 @@ def test_the_migration_runner_is_peewees(old_copy: Path) -> None:
         "0007_code_in_channel",
         "0008_voice",
         "0009_schedule",
+        "0010_notices",
         "0011_grading",
     ]
 
@@ -320,13 +323,14 @@ def test_registrations_of_a_version_3_database_are_kept_confirmed(tmp_path: Path
         done = [str(notice) for notice in migrations.upgrade(copy)]
     finally:
         close_db()
-    assert done[-7:] == [
+    assert done[-8:] == [
         messages.migration_step_done("0005_claims"),
         f"  {len(before)} registration kept as confirmed (the release that made them accepted them)",
         messages.migration_step_done("0006_projector"),
         messages.migration_step_done("0007_code_in_channel"),
         messages.migration_step_done("0008_voice"),
         messages.migration_step_done("0009_schedule"),
+        messages.migration_step_done("0010_notices"),
         messages.migration_step_done("0011_grading"),
     ]
     assert table_rows(copy, "student") == [(*row, 1) for row in before]

@@ -409,3 +409,11 @@ def test_entries_overlap_around_the_week() -> None:
     monday = Entry(2, 1, 0, parse_start("00:30"), 10)
     assert sunday.overlaps(monday) and monday.overlaps(sunday)
     assert not sunday.overlaps(Entry(3, 1, 0, parse_start("01:00"), 10))
+
+
+def test_the_warnings_read_the_classes_still_to_come_from_the_timetable(services: Services, course_id: int) -> None:
+    """Services hands the warnings the timetable's count (who can no longer reach the line needs it)."""
+    after = datetime(2026, 10, 19, 8, 0, tzinfo=UTC)
+    assert services.warnings.remaining(course_id, after) is None
+    services.schedule.add(course_id, weekday="Monday", start="08:00", minutes=60, until="2026-11-09")
+    assert services.warnings.remaining(course_id, after) == 3

@@ -32,7 +32,13 @@ def test_every_service_shares_the_settings_and_the_clock(settings: Settings, db:
     """The services of one Services object see its settings and its clock, and the courses service is one."""
     clock = _Stopped()
     services = Services(settings, clock)
-    for service in (services.attendance, services.roster, services.corrections, services.seed_import):
+    for service in (
+        services.attendance,
+        services.roster,
+        services.corrections,
+        services.seed_import,
+        services.warnings,
+    ):
         assert service.settings is settings and service.clock is clock
     assert services.students.clock is clock and services.courses.clock is clock
     assert services.courses is services.attendance.courses

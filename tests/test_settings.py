@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from attendance_bot import messages
 from attendance_bot.errors import ConfigurationError
 from attendance_bot.settings import everyone_role_problem, load_settings, shown_url
 
@@ -462,3 +464,115 @@ def test_serving_in_clear_text_beyond_this_machine_is_a_warning(
     settings = load_settings(None, environ={**VALID, **environ}, base_dir=tmp_path)
     assert settings.public_url == public_url
     assert any("clear text" in warning for warning in settings.warnings) is warned
+
+
+# -- the token from a file (DISCORD_BOT_TOKEN_FILE, a Docker secret) ---------------------------------
+
+FILE_ONLY = {"ADMIN_CHANNEL_ID": ADMIN, "ATTENDANCE_CHANNEL_ID": ATTEND}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [TOKEN, TOKEN + "\n", f"  {TOKEN}\r\n\n"],
+    ids=["bare", "with a newline", "with spaces and a CRLF"],
+)
+def test_the_token_can_come_from_a_file(written: str, tmp_path: Path) -> None:
+    """DISCORD_BOT_TOKEN_FILE names a file holding the token (Docker mounts a secret at /run/secrets/NAME):
+    the token is its text without the newline an editor or `echo` adds, and no warning."""
+    secret = tmp_path / "discord_bot_token"
+    secret.write_text(written, encoding="utf-8")
+    settings = load_settings(None, environ={**FILE_ONLY, "DISCORD_BOT_TOKEN_FILE": str(secret)}, base_dir=tmp_path)
+    assert settings.discord_bot_token == TOKEN
+    assert not settings.warnings
+    assert TOKEN not in repr(settings)
+
+
+def test_a_relative_token_file_is_relative_to_the_project_folder(tmp_path: Path) -> None:
+    """A relative DISCORD_BOT_TOKEN_FILE is read from the project folder, as a relative DATABASE_PATH is."""
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "token").write_text(TOKEN, encoding="utf-8")
+    environ = {**FILE_ONLY, "DISCORD_BOT_TOKEN_FILE": "secrets/token"}
+    assert load_settings(None, environ=environ, base_dir=tmp_path).discord_bot_token == TOKEN
+
+
+def test_a_token_file_pasted_with_bot_prefix_is_cleaned_with_a_warning_naming_the_file(tmp_path: Path) -> None:
+    """The file's token is cleaned as the variable's is, and the warning says to fix the file, not .env."""
+    secret = tmp_path / "token"
+    secret.write_text(f'"Bot {TOKEN}"\n', encoding="utf-8")
+    settings = load_settings(None, environ={**FILE_ONLY, "DISCORD_BOT_TOKEN_FILE": str(secret)}, base_dir=tmp_path)
+    assert settings.discord_bot_token == TOKEN
+    assert settings.warnings == (messages.token_pasted_with(["quotes", "bot prefix"], "DISCORD_BOT_TOKEN_FILE"),)
+    assert "that file" in settings.warnings[0] and ".env" not in settings.warnings[0]
+
+
+def _unreadable(path: Path) -> None:
+    path.write_text(TOKEN, encoding="utf-8")
+    path.chmod(0o000)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "values"),
+    [
+        (None, "token_file_missing", {}),
+        (lambda path: path.mkdir(), "token_file_not_a_file", {}),
+        (lambda path: path.write_text("", encoding="utf-8"), "token_file_empty", {}),
+        (lambda path: path.write_text(" \n\n", encoding="utf-8"), "token_file_empty", {}),
+        (lambda path: path.write_text('""\n', encoding="utf-8"), "token_file_empty", {}),
+        (lambda path: path.write_bytes(b"\xff\xfe" + TOKEN.encode()), "token_file_not_a_token", {"limit": 4096}),
+        (lambda path: path.write_text(TOKEN * 100, encoding="utf-8"), "token_file_not_a_token", {"limit": 4096}),
+    ],
+    ids=["missing", "a folder", "empty", "blank lines", "empty quotes", "not text", "too long"],
+)
+def test_a_bad_token_file_is_one_clear_error_that_never_shows_the_file(
+    make: object, kind: str, values: dict[str, object], tmp_path: Path
+) -> None:
+    """A token file that is missing, a folder, empty or not a token: one problem naming the variable and
+    the path, saying what to do; not a word of what the file holds."""
+    path = tmp_path / "run" / "secrets" / "discord_bot_token"
+    path.parent.mkdir(parents=True)
+    if callable(make):
+        make(path)
+    problems = problems_for({**FILE_ONLY, "DISCORD_BOT_TOKEN_FILE": str(path)}, tmp_path)
+    assert problems == [getattr(messages, kind)(path=str(path), **values)]
+    assert problems[0].startswith("DISCORD_BOT_TOKEN_FILE ") and str(path) in problems[0]
+    assert TOKEN[:10] not in problems[0]
+
+
+@pytest.mark.skipif(os.getuid() == 0, reason="root reads a file of mode 000 all the same")
+def test_an_unreadable_token_file_names_the_user_that_must_read_it(tmp_path: Path) -> None:
+    """A secret the bot's user may not read (a Docker secret keeps the host file's owner and mode): one
+    problem saying which uid must be able to read it."""
+    path = tmp_path / "token"
+    _unreadable(path)
+    problems = problems_for({**FILE_ONLY, "DISCORD_BOT_TOKEN_FILE": str(path)}, tmp_path)
+    assert problems == [messages.token_file_unreadable(str(path), "Permission denied", os.getuid())]
+
+
+def test_the_token_and_its_file_together_are_refused(tmp_path: Path) -> None:
+    """Both DISCORD_BOT_TOKEN and DISCORD_BOT_TOKEN_FILE: refused, rather than one silently winning."""
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN, encoding="utf-8")
+    problems = problems_for({**VALID, "DISCORD_BOT_TOKEN_FILE": str(secret)}, tmp_path)
+    assert problems == [messages.token_set_twice()]
+
+
+def test_an_empty_token_variable_beside_the_file_is_no_conflict(tmp_path: Path) -> None:
+    """`DISCORD_BOT_TOKEN=` left empty, as .env.example has it, beside DISCORD_BOT_TOKEN_FILE: the file's token."""
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN, encoding="utf-8")
+    environ = {**FILE_ONLY, "DISCORD_BOT_TOKEN": "", "DISCORD_BOT_TOKEN_FILE": str(secret)}
+    assert load_settings(None, environ=environ, base_dir=tmp_path).discord_bot_token == TOKEN
+
+
+def test_commands_that_never_talk_to_discord_do_not_read_the_token_file(tmp_path: Path) -> None:
+    """A shell command that needs no token runs where the secret is not mounted (the file is not read)."""
+    environ = {"DISCORD_BOT_TOKEN_FILE": str(tmp_path / "not-mounted")}
+    settings = load_settings(None, environ=environ, base_dir=tmp_path, require_discord=False)
+    assert settings.discord_bot_token == ""
+
+
+def test_no_token_at_all_names_both_ways_to_give_it(tmp_path: Path) -> None:
+    """Neither variable set: the one problem says DISCORD_BOT_TOKEN or DISCORD_BOT_TOKEN_FILE."""
+    problems = problems_for(FILE_ONLY, tmp_path)
+    assert len(problems) == 1
+    assert "DISCORD_BOT_TOKEN=" in problems[0] and "DISCORD_BOT_TOKEN_FILE" in problems[0]

@@ -32,6 +32,7 @@ from .batcher import SubmissionBatcher
 from .buckets import use_major_buckets
 from .cogs import build_cogs
 from .cogs.checkin import CheckInCog
+from .cogs.excuses import ExcusesCog
 from .context import BotContext
 from .dbworker import DatabaseWorker, cancel_and_wait
 from .error_handler import answer_error
@@ -98,7 +99,15 @@ class AttendanceBot(commands.Bot):
         self.db = DatabaseWorker(self.metrics.database_errors.inc)
         self.services = Services(settings, clock)
         looks_after = functools.partial(runs_server, shard_count=settings.shard_count, shard_ids=settings.shard_ids)
-        self.rotator = CodeRotator(self, self.services.attendance, self.db, clock, looks_after, self.metrics)
+        self.rotator = CodeRotator(
+            self,
+            self.services.attendance,
+            self.db,
+            clock,
+            looks_after,
+            self.metrics,
+            closed=lambda session_id: self.context.notices.session_closed(session_id),  # its warning digest
+        )
         self.batcher = SubmissionBatcher(self.services.attendance, self.db, failed=self.metrics.database_errors.inc)
         self.scheduler = Scheduler(self, self.services.schedule, self.db, clock, self.rotator.poke)
         self.context = BotContext(
@@ -106,6 +115,7 @@ class AttendanceBot(commands.Bot):
         )
         self.feature_cogs = build_cogs(self.context)
         self.check_in = next(cog for cog in self.feature_cogs if isinstance(cog, CheckInCog))
+        self.excuses = next(cog for cog in self.feature_cogs if isinstance(cog, ExcusesCog))
         self._announced = False
         self.connected_once = False  # got as far as connecting to the gateway
         self._closing: asyncio.Task[None] | None = None
@@ -249,9 +259,10 @@ class AttendanceBot(commands.Bot):
 
     async def on_interaction(self, interaction: nextcord.Interaction) -> None:
         """Slash commands to their cogs; the code message's Check in button and its form to the check-in
-        cog (here rather than in a listener of its own, which would cost every /here a task)."""
+        cog, an excuse request's Approve and Deny to the excuses cog (here rather than in listeners of
+        their own, which would cost every /here a task)."""
         if interaction.type in (nextcord.InteractionType.component, nextcord.InteractionType.modal_submit):
-            if not await self.check_in.answer_button(interaction):
+            if not await self.check_in.answer_button(interaction) and not await self.excuses.answer_button(interaction):
                 log.warning("Interaction %s with an unknown custom id left unanswered", interaction.id)
             return
         await self.process_application_commands(interaction)
@@ -278,6 +289,7 @@ class AttendanceBot(commands.Bot):
         await self.context.reports.stop()  # the reports asked for are answered that the bot is stopping
         await self.scheduler.stop()  # before the rotation: no session opens on a stopping bot
         await self.rotator.stop()
+        await self.context.notices.stop()
         await self.context.voice_log.stop()
         # The page's server stops while the check-ins taken are committed (in the same time).
         await asyncio.gather(self._stop_web(), self.batcher.finish(FINISH_SUBMISSIONS_SECONDS))

@@ -84,6 +84,31 @@ async def complete_schedule_entry(cog: FeatureCog, interaction: nextcord.Interac
     await interaction.response.send_autocomplete(_choices(found))
 
 
+async def complete_own_session(cog: FeatureCog, interaction: nextcord.Interaction, typed: str | None) -> None:
+    """The member's own sessions in this server's courses (a student's /excuse), newest first."""
+    ctx, user = cog.ctx, interaction.user
+    found: list[Choice] = []
+    if interaction.guild_id is not None and user is not None:
+        try:
+            found = await ctx.db.run(
+                choices.own_session_choices, ctx.services.excuses, interaction.guild_id, user.id, user.name, typed or ""
+            )
+        except AttendanceError:  # the database down: no choices
+            found = []
+    await interaction.response.send_autocomplete(_choices(found))
+
+
+def own_session_option() -> Any:
+    """The required `session` option of a student's own commands, completed with their sessions."""
+    return nextcord.SlashOption(
+        name="session",
+        description="Your session (pick one from the list)",
+        required=True,
+        max_length=64,
+        autocomplete_callback=complete_own_session,
+    )
+
+
 def course_option(
     description: str = "The course (default: the one this is the admin channel of)", *, required: bool = False
 ) -> Any:

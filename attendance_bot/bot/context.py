@@ -11,6 +11,7 @@ from ..records import CourseInfo
 from ..services import Services
 from .dbworker import DatabaseWorker, paced
 from .metrics import Metrics
+from .notices import NoticeSender
 from .reports import ReportWorker
 from .voicelog import VoiceLog
 
@@ -69,9 +70,9 @@ class InFlight:
 
 class BotContext:
     """The one object every cog holds: the services, the database thread, code rotation, the timetables'
-    scheduler, the /here batcher, the metrics, the report worker, the voice log, and the state the bot
-    keeps while it runs (interactions in flight, the storage-failure warning's cooldown, each server's
-    courses as last read)."""
+    scheduler, the /here batcher, the metrics, the report worker, the voice log, the warnings' digests
+    and direct messages, and the state the bot keeps while it runs (interactions in flight, the
+    storage-failure warning's cooldown, each server's courses as last read)."""
 
     def __init__(
         self,
@@ -93,6 +94,7 @@ class BotContext:
         self.reports = ReportWorker(services.settings)  # the bot's stop ends its process
         # Started with the rotation, stopped with it; over the servers whose voice states are here.
         self.voice_log = VoiceLog(services.voice, db, lambda: [g.id for g in bot.guilds if not g.unavailable])
+        self.notices = NoticeSender(bot, services, db)  # warning digests and direct messages
         self.in_flight = InFlight()
         self.last_storage_warning: dict[int | None, float] = {}  # server -> loop time
         # Each server's courses as last read, so a database that cannot be read at all (a PostgreSQL

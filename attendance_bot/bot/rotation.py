@@ -94,8 +94,10 @@ class CodeRotator:
         clock: Callable[[], datetime],
         looks_after: Callable[[int | None], bool] = lambda guild_id: True,
         metrics: Metrics | None = None,
+        closed: Callable[[str], None] = lambda session_id: None,
     ) -> None:
         self._client = client
+        self._closed = closed  # told of every session whose closing this process sees (its warning digest)
         self._service = service
         self._db = db
         self._clock = clock
@@ -334,6 +336,7 @@ class CodeRotator:
         except nextcord.Forbidden as exc:
             # Nothing a retry can fix; do not let one message block the next session's rotation.
             log.warning("Cannot finalise code message %s of session %s: %s", message_id, info.session_id, exc)
+            self._closed(info.session_id)
             return
         except nextcord.HTTPException as exc:
             if exc.code != EDIT_TOO_OLD:
@@ -342,6 +345,7 @@ class CodeRotator:
             await self._channel(channel_id).send(embed=card_embed(card))
             await self._delete_quietly(channel_id, message_id)
         log.info("Finalised code message of session %s (%d present)", info.session_id, count)
+        self._closed(info.session_id)
 
     async def _finalise_stale(self) -> None:
         """On start: finalise the code message of a session closed while the bot was down.
@@ -353,9 +357,10 @@ class CodeRotator:
         recent = await self._db.run(self._service.recently_closed_with_message, now - timedelta(hours=1))
         closed_title = messages.closed_card("", 0, now).title
         for info in recent:
-            if info.closed_at is None or not (info.message_id and info.channel_id and info.message_posted_at):
+            if info.closed_at is None or not self._looks_after(info.guild_id):
                 continue
-            if not self._looks_after(info.guild_id):
+            self._closed(info.session_id)  # closed while the bot was down, or before a stop made its digest
+            if not (info.message_id and info.channel_id and info.message_posted_at):
                 continue
             try:
                 await self._pace.wait()

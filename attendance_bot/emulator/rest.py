@@ -181,6 +181,7 @@ class RestApi:
         r.add_get(p + "/gateway/bot", self._get_gateway_bot)
         r.add_get(p + "/users/@me", self._get_me)
         r.add_get(p + "/users/{user_id}", self._get_user)
+        r.add_post(p + "/users/@me/channels", self._open_dm)
         r.add_get(p + "/applications/@me", self._get_application)
         r.add_get(p + "/oauth2/applications/@me", self._get_application)
         for base in ("/applications/{app_id}/commands", "/applications/{app_id}/guilds/{guild_id}/commands"):
@@ -770,7 +771,31 @@ class RestApi:
         msgs = sorted(msgs[-limit:] if "after" not in q else msgs, key=lambda m: m.id, reverse=True)
         return json_response([self.state.message_payload(m) for m in msgs])
 
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels: the bot's DM channel with a user (whatever their settings: Discord
+        refuses only the message, with 50007)."""
+        body, _ = await read_body(request)
+        user_id = _int(str(body.get("recipient_id")))
+        if user_id not in self.state.users:
+            return error(
+                400, 50035, "Invalid Form Body", {"recipient_id": {"_errors": [{"code": "NUMBER_TYPE_COERCE"}]}}
+            )
+        return json_response(self.state.dm_payload(self.state.open_dm(user_id)))
+
+    async def _create_dm_message(self, channel_id: int, request: web.Request) -> web.Response:
+        """A message to a user's DM channel: refused with 50007 when the user does not accept the bot's."""
+        if self.state.dm_recipients[channel_id] in self.state.refusing_dms:
+            return error(403, 50007, "Cannot send messages to this user")
+        body, files = await read_body(request)
+        bad = _validate_message(body, files, creating=True)
+        if bad is not None:
+            return bad
+        msg = self.state.create_message(channel_id, self.state.bot.id, body, files)
+        return json_response(self.state.message_payload(msg))
+
     async def _create_message(self, request: web.Request) -> web.Response:
+        if _int(request.match_info["channel_id"]) in self.state.dm_recipients:
+            return await self._create_dm_message(_int(request.match_info["channel_id"]), request)
         cid, err = self._channel(request, need=VIEW_CHANNEL | SEND_MESSAGES)
         if err is not None:
             return err

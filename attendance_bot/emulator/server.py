@@ -577,6 +577,20 @@ class Emulator:
             ctx, MESSAGE_COMPONENT, f"button {button['custom_id']}", data, source=msg, channel_id=msg.channel_id
         )
 
+    def forge_button(self, member: Member, message_id: int, custom_id: str) -> InteractionHandle:
+        """A MESSAGE_COMPONENT interaction a hostile client builds itself: ``member`` "presses" a button
+        with this custom id on a message, even where Discord's own client would send nothing (a channel
+        the member cannot see); only membership of the message's server is required, as Discord's
+        gateway requires it. Non-blocking; the bot must refuse what is not the member's to do."""
+        msg = self.state.get_message(message_id)
+        if msg is None:
+            raise InteractionRefused(f"message {message_id} does not exist")
+        ctx = interaction_context(self.state, member, msg.channel_id)
+        data = {"component_type": BUTTON, "custom_id": custom_id}
+        return self._dispatch_other(
+            ctx, MESSAGE_COMPONENT, f"button {custom_id}", data, source=msg, channel_id=msg.channel_id
+        )
+
     async def press_button(
         self,
         member: Member,
@@ -686,6 +700,18 @@ class Emulator:
             for m in self.state.channel_messages(channel_id)
             if (include_deleted or not m.deleted) and (include_ephemeral or not m.ephemeral)
         ]
+
+    def refuse_dms(self, member: Member, refuse: bool = True) -> None:
+        """A member whose privacy settings refuse the bot's direct messages (Discord's 50007), or no longer."""
+        if refuse:
+            self.state.refusing_dms.add(member.id)
+        else:
+            self.state.refusing_dms.discard(member.id)
+
+    def direct_messages(self, member: Member) -> list[Message]:
+        """The bot's direct messages to a member, oldest first."""
+        channel_id = self.state.dm_channels.get(member.id)
+        return [] if channel_id is None else self.state.channel_messages(channel_id)
 
     def get_message(self, message_id: int) -> Message | None:
         """A message by id (any channel)."""

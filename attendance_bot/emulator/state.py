@@ -67,6 +67,11 @@ class WorldState:
         self.command_version = self.ids.next()
         self.base_url = ""  # set by the server once the port is known
         self.uploads: dict[int, Attachment] = {}  # files members attached to attachment options, by id
+        # Direct messages: each user's DM channel with the bot, by user and by channel, and the users
+        # whose privacy settings refuse the bot's messages (Discord answers 50007).
+        self.dm_channels: dict[int, int] = {}
+        self.dm_recipients: dict[int, int] = {}
+        self.refusing_dms: set[int] = set()
         guild = self.guild = self._build_guild(guild_name, prefix="", owner_name="guild_owner")
         self.bot = guild.bot
         self.owner = guild.owner
@@ -399,6 +404,27 @@ class WorldState:
         return data
 
     # -- messages ----------------------------------------------------------------------------
+
+    def open_dm(self, user_id: int) -> int:
+        """The id of the bot's DM channel with a user (made on first use, as POST /users/@me/channels does)."""
+        channel_id = self.dm_channels.get(user_id)
+        if channel_id is None:
+            channel_id = self.ids.next()
+            self.dm_channels[user_id] = channel_id
+            self.dm_recipients[channel_id] = user_id
+            self._messages[channel_id] = {}
+        return channel_id
+
+    def dm_payload(self, channel_id: int) -> dict[str, Any]:
+        """A DM channel object (type 1) with its recipient."""
+        user = self.users[self.dm_recipients[channel_id]]
+        return {
+            "id": str(channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [user.user_payload()],
+        }
 
     def has_channel(self, channel_id: int) -> bool:
         """True when ``channel_id`` is a message-capable channel."""

@@ -361,6 +361,22 @@ class EmulatorThread:
         """See ``Emulator.messages``."""
         return self.run(lambda e: e.messages(channel_id, **kw))
 
+    def forge_button(self, member: Member, message_id: int, custom_id: str, *, timeout: float = 10.0) -> Reply:
+        """See ``Emulator.forge_button``; waits for the bot's answer."""
+
+        async def _forge(e: Emulator) -> Reply:
+            return await e.forge_button(member, message_id, custom_id).wait(timeout)
+
+        return self._call(_forge(self.emu), timeout + 5)
+
+    def refuse_dms(self, member: Member, refuse: bool = True) -> None:
+        """See ``Emulator.refuse_dms``."""
+        self.run(lambda e: e.refuse_dms(member, refuse))
+
+    def direct_messages(self, member: Member) -> list[Message]:
+        """See ``Emulator.direct_messages``."""
+        return self.run(lambda e: e.direct_messages(member))
+
     def delete_message(self, channel_id: int, message_id: int) -> None:
         """See ``Emulator.delete_message``."""
         self._call(self.emu.delete_message(channel_id, message_id), 10)

@@ -14,6 +14,7 @@ from .checkin import *  # noqa: F403
 from .corrections import *  # noqa: F403
 from .courses import *  # noqa: F403
 from .database import *  # noqa: F403
+from .excuses import *  # noqa: F403
 from .grading import *  # noqa: F403
 from .operations import *  # noqa: F403
 from .playground import *  # noqa: F403
@@ -30,6 +31,7 @@ from .startup import *  # noqa: F403
 from .students import *  # noqa: F403
 from .text import *  # noqa: F403
 from .voice import *  # noqa: F403
+from .warnings import *  # noqa: F403
 
 if TYPE_CHECKING:
     from ..errors import AttendanceError, Said

@@ -78,11 +78,15 @@ def course_setting_out_of_range(key: str, value: object, low: int, high: int, un
         "code_length": "The code length",
         "grace_seconds": "The grace",
         "late_after": "Late after",
+        "warn_below": "The warning line",
+        "warn_after": "Warn after",
         "late_points": "Late points",
         "drop_lowest": "Drop lowest",
     }[key]
     if key == "late_after":
         return f"{label} must be from {low} (never late) to {high} {unit}, not {shown(str(value))}."
+    if key == "warn_below":
+        return f"{label} must be from {low} (no warnings) to {high} {unit}, not {shown(str(value))}."
     if unit == "points":  # a decimal number (coursesettings.POINTS)
         return (
             f"{label} must be a number from {low} to {high} with at most two decimals (e.g. 0.8), "

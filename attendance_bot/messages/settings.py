@@ -64,19 +64,72 @@ def setting_not_a_snowflake(name: str, value: str, inside: str | None) -> str:
     return f"{name} must be a numeric Discord id of 15-22 digits such as 123456789012345678, not {value!r}{hint}"
 
 
-def token_pasted_with(pasted: list[str]) -> str:
-    """`pasted`: what was removed around the token ("quotes", "bot prefix")."""
-    what = " and ".join(_PASTED.get(item, item) for item in pasted)
+def token_missing(example: str) -> str:
     return (
-        f"DISCORD_BOT_TOKEN was pasted with {what}: removed here, as no token contains them; write the bare "
-        "token in .env"
+        f"DISCORD_BOT_TOKEN is missing: set it in .env, for example DISCORD_BOT_TOKEN={example}, or name a file "
+        "that holds it in DISCORD_BOT_TOKEN_FILE (such as a Docker secret, /run/secrets/discord_bot_token)"
     )
 
 
-def token_has_spaces() -> str:
+def token_pasted_with(pasted: list[str], name: str) -> str:
+    """`pasted`: what was removed around the token ("quotes", "bot prefix"); `name`: DISCORD_BOT_TOKEN, or
+    DISCORD_BOT_TOKEN_FILE when the token came from that file."""
+    what = " and ".join(_PASTED.get(item, item) for item in pasted)
+    subject, where = _token_source(name)
+    return f"{subject} was pasted with {what}: removed here, as no token contains them; write the bare token in {where}"
+
+
+def token_has_spaces(name: str) -> str:
+    subject, _ = _token_source(name)
     return (
-        "DISCORD_BOT_TOKEN contains spaces, which a Discord token never does: copy it again from the "
+        f"{subject} contains spaces, which a Discord token never does: copy it again from the "
         "Developer Portal (Bot → Reset Token)"
+    )
+
+
+def _token_source(name: str) -> tuple[str, str]:
+    """What holds the token, as a sentence names it, and where to fix it."""
+    if name == "DISCORD_BOT_TOKEN_FILE":
+        return "The token in DISCORD_BOT_TOKEN_FILE's file", "that file"
+    return name, ".env"
+
+
+# DISCORD_BOT_TOKEN_FILE: each sentence names the file, never what it holds.
+
+
+def token_set_twice() -> str:
+    return (
+        "DISCORD_BOT_TOKEN_FILE and DISCORD_BOT_TOKEN are both set: keep one (the file, such as a Docker "
+        "secret, or the variable), so that it is clear which token the bot uses"
+    )
+
+
+def token_file_missing(path: str) -> str:
+    return (
+        f"DISCORD_BOT_TOKEN_FILE names {path}, which does not exist: put the bot's token in that file (with "
+        "Docker, a secret mounted at /run/secrets/NAME) or set DISCORD_BOT_TOKEN instead"
+    )
+
+
+def token_file_not_a_file(path: str) -> str:
+    return f"DISCORD_BOT_TOKEN_FILE names {path}, which is not a file: name the file that holds the bot's token"
+
+
+def token_file_unreadable(path: str, reason: str, uid: int) -> str:
+    return (
+        f"DISCORD_BOT_TOKEN_FILE names {path}, which cannot be read ({reason}): make it readable by the "
+        f"user the bot runs as (uid {uid})"
+    )
+
+
+def token_file_empty(path: str) -> str:
+    return f"DISCORD_BOT_TOKEN_FILE names {path}, which is empty: put the bot's token in it, alone on one line"
+
+
+def token_file_not_a_token(path: str, limit: int) -> str:
+    return (
+        f"DISCORD_BOT_TOKEN_FILE names {path}, which holds no token (more than {limit} bytes, or not text): "
+        "name the file that holds the bot's token alone"
     )
 
 

@@ -21,8 +21,11 @@ def quoted(text: str, limit: int = 40) -> str:
 
 
 def shown(text: str, limit: int = SHOWN_INPUT_LENGTH) -> str:
-    """User input made safe to echo: no control or format characters, no mentions, short."""
-    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    """User input made safe to echo: no control or format characters, no line or paragraph
+    separators (U+2028 and U+2029 end a line as a newline does), no mentions, short."""
+    cleaned = "".join(
+        ch for ch in text if unicodedata.category(ch)[0] != "C" and unicodedata.category(ch) not in ("Zl", "Zp")
+    )
     cleaned = cleaned.replace("@", "@\u200b").replace("`", "'")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 

@@ -36,6 +36,8 @@ COMMANDS = (
     "register",
     "attendance",
     "my_attendance",
+    "excuse",
+    "notify",
 )
 READY_LINE = "Bot is ready!"
 

@@ -45,6 +45,8 @@ def test_each_command_is_in_exactly_one_cog() -> None:
             "attendance",
             "register",
             "my_attendance",
+            "excuse",
+            "notify",
         }
     )
 

@@ -8,11 +8,13 @@ from ..context import BotContext
 from .base import FeatureCog
 from .checkin import CheckInCog
 from .courses import CoursesCog
+from .excuses import ExcusesCog
 from .projector import ProjectorCog
 from .records import RecordsCog
 from .sessions import SessionsCog
 from .students import StudentsCog
 from .voice import VoiceCog
+from .warnings import WarningsCog
 
 COGS: tuple[type[FeatureCog], ...] = (
     RecordsCog,
@@ -22,6 +24,8 @@ COGS: tuple[type[FeatureCog], ...] = (
     ProjectorCog,
     CheckInCog,
     VoiceCog,
+    ExcusesCog,
+    WarningsCog,
 )
 
 

@@ -95,6 +95,8 @@ class CheckInCog(FeatureCog):
             result = await pending
             reply = messages.submit_reply(result)
             metrics.checked_in(result)
+            if result.notices:  # the notes that waited for the student, shown once
+                reply = messages.with_notes(reply, [messages.error_text(note) for note in result.notices])
         except (AttendanceError, NotRecorded, Unconfirmed) as exc:  # answered here: the reply may be deferred
             reply = await reply_for(self.ctx, exc, "here", interaction)
             metrics.refused()

@@ -172,6 +172,8 @@ class CoursesCog(FeatureCog):
         voice_channel: nextcord.abc.GuildChannel | None = _setting_option("voice_channel"),
         voice_rule: str | None = _setting_option("voice_rule"),
         code_in_channel: bool | None = _setting_option("code_in_channel"),
+        warn_below: int | None = _setting_option("warn_below"),
+        warn_after: int | None = _setting_option("warn_after"),
         late_points: float | None = _setting_option("late_points"),
         drop_lowest: int | None = _setting_option("drop_lowest"),
         timezone: str | None = _setting_option("timezone"),

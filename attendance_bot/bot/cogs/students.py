@@ -113,4 +113,10 @@ class StudentsCog(FeatureCog):
         registration = await self.ctx.db.run(self.students.registration, interaction.guild_id, interaction.user.id)
         pending = registration.student_id if registration is not None and not registration.confirmed else None
         tz = self.ctx.services.settings.timezone
-        await send_lines(interaction, messages.my_attendance_lines(mine, tz, pending), "my_attendance.txt")
+        warnings = self.ctx.services.warnings
+        # Below a course's warning line, and the notes that waited for the student (shown once).
+        notes = await self.ctx.db.run(warnings.standing, mine)
+        waiting = await self.ctx.db.run(warnings.take_notices, interaction.guild_id, interaction.user.id)
+        notes += [note for note in waiting if note not in notes]  # a warning said once, not twice
+        lines = [*messages.my_attendance_lines(mine, tz, pending), *(messages.error_text(note) for note in notes)]
+        await send_lines(interaction, lines, "my_attendance.txt")
