@@ -47,7 +47,8 @@ DIRECT_MESSAGE_EVERY = timedelta(days=1)  # at most one direct message per stude
 
 
 def no_timetable(course_id: int, after: datetime) -> int | None:
-    """What `remaining` says until timetables are wired in: no course has one."""
+    """`remaining` for a service given no timetable (Services gives it the timetable's
+    `remaining_occurrences`): no course has one."""
     return None
 
 

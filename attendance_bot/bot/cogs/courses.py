@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import nextcord
 
@@ -28,6 +30,7 @@ from ..options import ADMIN_PERMISSIONS
 from .base import FeatureCog
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _BY_OPTION = {setting.option: setting for setting in COURSE_SETTINGS}
 _EDIT_OPTIONS = tuple(setting for setting in COURSE_SETTINGS if setting.discord)
@@ -345,11 +348,9 @@ class CoursesCog(FeatureCog):
         ),
         course: str | None = course_option(),
     ) -> None:
-        await interaction.response.defer(ephemeral=True)
-        found = await admin_course(self.ctx, interaction, course)
-        removed = await self.ctx.db.run(self.ctx.services.schedule.remove, found.id, entry)
-        self._timetable_changed()
-        await interaction.followup.send(messages.schedule_removed(found.name, removed), ephemeral=True)
+        await self._change_timetable(
+            interaction, course, self.ctx.services.schedule.remove, entry, messages.schedule_removed
+        )
 
     @course.subcommand(name="skip", description="The course does not meet on this date (a holiday)")
     async def course_skip(
@@ -358,11 +359,9 @@ class CoursesCog(FeatureCog):
         date: str = nextcord.SlashOption(name="date", description="YYYY-MM-DD", required=True, max_length=10),
         course: str | None = course_option(),
     ) -> None:
-        await interaction.response.defer(ephemeral=True)
-        found = await admin_course(self.ctx, interaction, course)
-        day = await self.ctx.db.run(self.ctx.services.schedule.skip, found.id, date)
-        self._timetable_changed()
-        await interaction.followup.send(messages.schedule_skipped(found.name, day), ephemeral=True)
+        await self._change_timetable(
+            interaction, course, self.ctx.services.schedule.skip, date, messages.schedule_skipped
+        )
 
     @course.subcommand(name="unskip", description="The course meets on this skipped date after all")
     async def course_unskip(
@@ -371,11 +370,25 @@ class CoursesCog(FeatureCog):
         date: str = nextcord.SlashOption(name="date", description="YYYY-MM-DD", required=True, max_length=10),
         course: str | None = course_option(),
     ) -> None:
+        await self._change_timetable(
+            interaction, course, self.ctx.services.schedule.unskip, date, messages.schedule_unskipped
+        )
+
+    async def _change_timetable(
+        self,
+        interaction: nextcord.Interaction,
+        course: str | None,
+        change: Callable[[int, str], T],
+        value: str,
+        reply: Callable[[str, T], str],
+    ) -> None:
+        """A timetable change by an instructor: the course's line removed, or a date skipped or met
+        again; the scheduler woken, the instructor told privately."""
         await interaction.response.defer(ephemeral=True)
         found = await admin_course(self.ctx, interaction, course)
-        day = await self.ctx.db.run(self.ctx.services.schedule.unskip, found.id, date)
+        done = await self.ctx.db.run(change, found.id, value)
         self._timetable_changed()
-        await interaction.followup.send(messages.schedule_unskipped(found.name, day), ephemeral=True)
+        await interaction.followup.send(reply(found.name, done), ephemeral=True)
 
     def _timetable_changed(self) -> None:
         if self.ctx.scheduler is not None:
