@@ -2,7 +2,10 @@
 the same minute (issue 18). The courses and their lines are written before the real bot starts (on
 the real clock, against the emulator); the run waits for the next whole minute at least
 `LEAD_SECONDS` away, then reports how long after the start each session opened (database) and each
-code message appeared (emulator), how long after the end each session closed, and the 429s."""
+code message appeared (emulator), how long after the end each session closed, and the 429s. With
+`--students N` (per course), half of them type `/here` one second after the start, while the code
+messages are still being posted, and the other half `QUIET_SECONDS` later, when the openings are
+over: the p99 of both bursts, side by side."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ from .report import machine
 LEAD_SECONDS = 30  # the bot's start-up, before the first class
 TARGET_SECONDS = 5.0  # the issue: every session open within 5 s of its start
 SETTLE_SECONDS = 15.0  # how long after the start (and the end) the run looks
+BUSY_SECONDS = 1.0  # the first burst: while the openings' code messages are still being posted
+QUIET_SECONDS = 25.0  # the second: the openings are over (every code message posted within ~5.5 s)
 
 
 def _plan(database: Path, courses: Sequence[multicourse.Course], minutes: int) -> datetime:
@@ -70,6 +75,49 @@ def _course_ids(database: Path) -> dict[str, int]:
         return dict(conn.execute("SELECT name, id FROM course").fetchall())
 
 
+def _codes(database: Path, courses: Sequence[multicourse.Course], ids: dict[str, int]) -> dict[int, str]:
+    """Each course's code now, read from the session's secret as a projector would (course id -> code)."""
+    settings = load_settings(None, environ={"DATABASE_PATH": str(database)}, require_discord=False)
+    init_db(database)
+    try:
+        attendance = Services(settings).attendance
+        found = {}
+        for course in courses:
+            course_id = ids[course.name]
+            found[course_id] = attendance.current_code(course_id=course_id).code
+        return found
+    finally:
+        close_all()
+
+
+async def _burst(
+    emu: Emulator, database: Path, courses: Sequence[multicourse.Course], students: slice, at: datetime
+) -> load.Result:
+    """At `at`, these students of every course type `/here` with their course's code; the answers."""
+    await asyncio.sleep(max((at - utc_now()).total_seconds(), 0))
+    ids = _course_ids(database)
+    codes = await asyncio.to_thread(_codes, database, courses, ids)
+    order = [(c, m) for c in courses for m in c.students[students]]
+    handles = []
+    for start in range(0, len(order), load.BATCH):
+        for course, member in order[start : start + load.BATCH]:
+            channel = course.place.attendance_channel_id
+            handles.append(emu.dispatch_interaction(member, channel, "here", code=codes[ids[course.name]]))
+        await asyncio.sleep(0)
+    result = load.Result(load.Scenario(len(order)), "ours")
+    await load.collect(handles, 30.0, lambda content: content.startswith(load.OK_PREFIX), result)
+    return result
+
+
+def _burst_line(name: str, result: load.Result) -> str:
+    p99 = load.nearest_rank(result.latencies, 0.99)
+    shown = "-" if p99 is None else f"{p99 * 1000:.0f} ms"
+    return (
+        f"  /here {name}: {result.ok}/{result.sent} accepted, {result.lost} lost, "
+        f"p99 {shown} (answered {result.answered})"
+    )
+
+
 def _spread(values: list[float]) -> str:
     values.sort()
     if not values:
@@ -78,17 +126,22 @@ def _spread(values: list[float]) -> str:
     return f"p50 {p50:.2f} s, p99 {p99:.2f} s, max {values[-1]:.2f} s"
 
 
-async def run(count: int, minutes: int, workdir: Path) -> int:
+async def run(count: int, minutes: int, workdir: Path, students: int = 0) -> int:
     emu = Emulator()
     await emu.start()
     bot = None
     try:
-        courses = multicourse.build_world(emu, count, 0)
+        courses = multicourse.build_world(emu, count, count * students)
         database = workdir / "attendance.db"
         start = _plan(database, courses, minutes)
         end = start + timedelta(minutes=minutes)
         bot = await start_bot(OURS, emu, database, interval=None)
         began = time.time()
+        bursts: list[tuple[str, load.Result]] = []
+        if students:
+            half = students // 2 or 1
+            busy = await _burst(emu, database, courses, slice(0, half), start + timedelta(seconds=BUSY_SECONDS))
+            bursts.append((f"{BUSY_SECONDS:.0f} s after the start, openings under way", busy))
         await asyncio.sleep(max((start - utc_now()).total_seconds(), 0) + SETTLE_SECONDS)
         ids = _course_ids(database)
         opened = _sessions(database)
@@ -98,6 +151,10 @@ async def run(count: int, minutes: int, workdir: Path) -> int:
             cards = [m for m in emu.messages(course.place.attendance_channel_id) if m.embeds]
             if cards:
                 posted.append((cards[0].created_at - start).total_seconds())
+        if students > 1:
+            later = start + timedelta(seconds=QUIET_SECONDS)
+            quiet = await _burst(emu, database, courses, slice(students // 2, students), later)
+            bursts.append((f"{QUIET_SECONDS:.0f} s after the start, openings over", quiet))
         await asyncio.sleep(max((end - utc_now()).total_seconds(), 0) + SETTLE_SECONDS)
         closed = _sessions(database)
         close_lags = [(c - end).total_seconds() for _, c in closed.values() if c is not None]
@@ -110,10 +167,12 @@ async def run(count: int, minutes: int, workdir: Path) -> int:
             f"  code messages posted: {len(posted)}/{count}, after the start: {_spread(posted)}",
             f"  sessions closed: {len(close_lags)}/{count}, after the end: {_spread(close_lags)}",
             f"  429 responses: {refused} of {len(requests)} requests",
+            *(_burst_line(name, result) for name, result in bursts),
         ]
         print("\n".join(lines), flush=True)
         on_time = len(open_lags) == count and max(open_lags, default=0.0) < TARGET_SECONDS
-        return 0 if on_time and len(close_lags) == count else 1
+        nothing_lost = all(result.lost == 0 and result.ok == result.sent for _, result in bursts)
+        return 0 if on_time and len(close_lags) == count and nothing_lost else 1
     finally:
         if bot is not None:
             await bot.stop()
@@ -124,9 +183,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m attendance_bot.bench timetable", description=__doc__)
     parser.add_argument("--courses", type=int, default=200, help="courses starting at the same minute (200)")
     parser.add_argument("--minutes", type=int, default=1, help="how long each class lasts (1)")
+    parser.add_argument(
+        "--students",
+        type=int,
+        default=0,
+        help="students per course: half type /here 1 s after the start, half 25 s after it (0: none)",
+    )
     args = parser.parse_args(argv)
+    if args.students and args.minutes * 60 <= QUIET_SECONDS:
+        parser.error("--students needs classes longer than the second burst's 25 s")
     with tempfile.TemporaryDirectory(prefix="attendance-timetable-") as folder:
-        return asyncio.run(run(args.courses, args.minutes, Path(folder)))
+        return asyncio.run(run(args.courses, args.minutes, Path(folder), args.students))
 
 
 if __name__ == "__main__":
