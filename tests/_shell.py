@@ -50,3 +50,17 @@ def run_shell(
         finally:
             close_db()  # main closes it; this also covers a command that raised
     return ShellResult(status, out.buffer.getvalue(), err.buffer.getvalue())  # type: ignore[attr-defined]
+
+
+def manage(*args: str, env: dict[str, str]) -> ShellResult:
+    """`manage.py ARGS` in this process, with an empty .env in env's HOME (none is read from the checkout)."""
+    env_file = Path(env["HOME"]) / "empty.env"
+    env_file.touch()
+    return run_shell(*args, environ=env, env_file=env_file)
+
+
+def ok(*args: str, env: dict[str, str]) -> str:
+    """stdout of a command that must succeed."""
+    result = manage(*args, env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode()

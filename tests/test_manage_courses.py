@@ -18,7 +18,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from _shell import ShellResult, run_shell
+from _shell import manage, ok
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -57,20 +57,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_PATH": str(database),
         "HOME": str(tmp_path),
     }
-
-
-def manage(*args: str, env: dict[str, str]) -> ShellResult:
-    """`manage.py ARGS` in this process, with an empty .env (none is read from the checkout)."""
-    env_file = Path(env["HOME"]) / "empty.env"
-    env_file.touch()
-    return run_shell(*args, environ=env, env_file=env_file)
-
-
-def ok(*args: str, env: dict[str, str]) -> str:
-    """stdout of a command that must succeed."""
-    result = manage(*args, env=env)
-    assert result.returncode == 0, result.stderr.decode()
-    return result.stdout.decode()
 
 
 def fails(*args: str, env: dict[str, str]) -> str:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from _shell import ShellResult, run_shell
+from _shell import manage
 
 from attendance_bot import messages
 from attendance_bot.models import close_db, init_db
@@ -22,12 +22,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     init_db(database)
     close_db()
     return {"PATH": os.environ.get("PATH", ""), "DATABASE_PATH": str(database), "HOME": str(tmp_path), **CHANNELS}
-
-
-def manage(*args: str, env: dict[str, str]) -> ShellResult:
-    env_file = Path(env["HOME"]) / "empty.env"
-    env_file.touch()
-    return run_shell(*args, environ=env, env_file=env_file)
 
 
 def _session(env: dict[str, str]) -> str:

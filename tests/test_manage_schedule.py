@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from _shell import ShellResult, run_shell
+from _shell import manage, ok
 
 from attendance_bot import messages
 from attendance_bot.models import close_db, init_db
@@ -39,18 +39,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         env=environ,
     )
     return environ
-
-
-def manage(*args: str, env: dict[str, str]) -> ShellResult:
-    env_file = Path(env["HOME"]) / "empty.env"
-    env_file.touch()
-    return run_shell(*args, environ=env, env_file=env_file)
-
-
-def ok(*args: str, env: dict[str, str]) -> str:
-    result = manage(*args, env=env)
-    assert result.returncode == 0, result.stderr.decode()
-    return result.stdout.decode()
 
 
 def fails(*args: str, env: dict[str, str]) -> str:
